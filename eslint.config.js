@@ -1,0 +1,17 @@
+import tseslint from "typescript-eslint";
+
+export default tseslint.config(
+  { ignores: ["dist/**", "node_modules/**", "coverage/**", "bench/out/**", "test/out/**"] },
+  ...tseslint.configs.recommended,
+  {
+    rules: {
+      "@typescript-eslint/no-unused-vars": ["error", { argsIgnorePattern: "^_", varsIgnorePattern: "^_" }],
+      // stdout is the MCP stdio channel: diagnostics go through the stderr logger.
+      "no-console": ["error", { allow: ["error", "warn"] }],
+    },
+  },
+  {
+    files: ["test/**/*.ts", "bench/**/*.ts", "mcp/cli/**/*.ts", "test/server/**/*.ts"],
+    rules: { "no-console": "off" },
+  },
+);

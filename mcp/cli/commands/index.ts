@@ -1,0 +1,6 @@
+import type { Command } from "commander";
+
+/** Every subcommand module exports a `register(program)`; add new ones here. */
+export type RegisterCommand = (program: Command) => void;
+
+export const commandModules: RegisterCommand[] = [];
