@@ -9,7 +9,10 @@ import * as x509 from "@peculiar/x509";
 import { createPrivateKey, generateKeyPair, randomBytes, webcrypto } from "node:crypto";
 import { promisify } from "node:util";
 
-x509.cryptoProvider.set(webcrypto as unknown as Crypto);
+type CryptoKey = webcrypto.CryptoKey;
+
+// @peculiar/x509 is typed against the DOM Crypto; Node's webcrypto is the same API.
+x509.cryptoProvider.set(webcrypto as unknown as Parameters<typeof x509.cryptoProvider.set>[0]);
 
 const generateKeyPairAsync = promisify(generateKeyPair);
 const SIGNING = { name: "RSASSA-PKCS1-v1_5", hash: "SHA-256" } as const;
