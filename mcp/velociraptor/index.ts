@@ -1,0 +1,5 @@
+export * from "./config.js";
+export * from "./errors.js";
+export * from "./vql.js";
+export * from "./retry.js";
+export * from "./client.js";
