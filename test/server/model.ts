@@ -1,0 +1,175 @@
+/**
+ * The test server's mutable state, loaded from a fixture. Tools change it through VQL (label, collect_client, hunt,
+ * hunt_update, hunt_delete, cancel_flow) and later queries see the change, as on a real server.
+ */
+import { readFileSync } from "node:fs";
+import { FixtureSchema, type Fixture, type FixtureArtifact, type FixtureClient, type FixtureFlow, type FixtureHunt, type FixtureInput, type FixtureRows } from "./fixture-schema.js";
+
+export type Row = Record<string, unknown>;
+
+export const ROLE_PERMISSIONS: Record<string, string[]> = {
+  administrator: ["ALL_QUERY", "ANY_QUERY", "READ_RESULTS", "LABEL_CLIENT", "COLLECT_CLIENT", "COLLECT_SERVER", "START_HUNT", "DELETE_RESULTS", "SERVER_ADMIN", "MACHINE_STATE", "PREPARE_RESULTS", "ARTIFACT_WRITER", "SERVER_ARTIFACT_WRITER", "COLLECT_BASIC", "NOTEBOOK_EDITOR", "EXECVE", "FILESYSTEM_READ", "FILESYSTEM_WRITE", "NETWORK"],
+  org_admin: ["ORG_ADMIN", "ANY_QUERY", "READ_RESULTS", "SERVER_ADMIN"],
+  reader: ["READ_RESULTS"],
+  analyst: ["READ_RESULTS", "NOTEBOOK_EDITOR", "LABEL_CLIENT", "COLLECT_SERVER", "PREPARE_RESULTS"],
+  investigator: ["READ_RESULTS", "NOTEBOOK_EDITOR", "COLLECT_CLIENT", "LABEL_CLIENT", "START_HUNT", "PREPARE_RESULTS", "COLLECT_BASIC", "MACHINE_STATE"],
+  artifact_writer: ["ARTIFACT_WRITER"],
+  api: ["ANY_QUERY", "READ_RESULTS"],
+};
+
+export interface OrgState {
+  id: string;
+  name: string;
+  clients: Map<string, FixtureClient>;
+  flows: Map<string, FixtureFlow & { results: Record<string, FixtureRows> }>;
+  hunts: Map<string, FixtureHunt>;
+}
+
+function idSuffix(n: number): string {
+  return n.toString(36).toUpperCase().padStart(8, "0");
+}
+
+export class Model {
+  readonly fixture: Fixture;
+  readonly startedUs = Date.now() * 1000;
+  readonly orgs = new Map<string, OrgState>();
+  readonly artifacts = new Map<string, FixtureArtifact>();
+  private counter = Math.floor(Math.random() * 1e6);
+  /** Filestore entries created at run time (flow downloads), keyed by joined components. */
+  readonly downloads = new Map<string, Buffer>();
+  /** Milliseconds a new collection stays RUNNING before it finishes. */
+  flowCompletionMs = 300;
+
+  constructor(input: FixtureInput) {
+    this.fixture = FixtureSchema.parse(input);
+    for (const a of this.fixture.artifacts) this.artifacts.set(a.name, a);
+    for (const o of this.fixture.orgs) {
+      const clients = new Map<string, FixtureClient>();
+      for (const c of o.clients) {
+        // Negative last_seen_at means "seconds ago", so fixtures stay "recent" whenever the tests run.
+        const last_seen_at = c.last_seen_at < 0 ? this.startedUs + c.last_seen_at * 1_000_000 : c.last_seen_at;
+        clients.set(c.client_id, { ...c, labels: [...c.labels], last_seen_at });
+      }
+      this.orgs.set(o.id, {
+        id: o.id,
+        name: o.name,
+        clients,
+        flows: new Map(o.flows.map((f) => [`${f.client_id}/${f.session_id}`, { ...f }])),
+        hunts: new Map(o.hunts.map((h) => [h.hunt_id, { ...h }])),
+      });
+    }
+  }
+
+  static fromFile(path: string): Model {
+    return new Model(JSON.parse(readFileSync(path, "utf8")) as FixtureInput);
+  }
+
+  org(id: string): OrgState | undefined {
+    return this.orgs.get(id || "root");
+  }
+
+  permissions(user: string, orgId: string): Set<string> | undefined {
+    const u = this.fixture.users.find((x) => x.name === user);
+    if (!u) return undefined;
+    const roles = u.roles[orgId || "root"] ?? [];
+    return new Set(roles.flatMap((r) => ROLE_PERMISSIONS[r] ?? []));
+  }
+
+  /** Reads `length` bytes at `offset` of a filestore file; undefined when no such file exists. */
+  readFileStore(orgId: string, components: string[], offset: number, length: number): Buffer | undefined {
+    const key = components.join("/");
+    const dl = this.downloads.get(key);
+    if (dl) return dl.subarray(offset, offset + length);
+    for (const f of this.org(orgId)?.flows.values() ?? []) {
+      const u = f.uploads.find((x) => x.components.join("/") === key);
+      if (!u) continue;
+      if (u.content !== undefined) return Buffer.from(u.content).subarray(offset, offset + length);
+      const size = u.size ?? 0;
+      const n = Math.max(0, Math.min(length, size - offset));
+      const out = Buffer.allocUnsafe(n);
+      for (let i = 0; i < n; i++) out[i] = generatedByte(offset + i);
+      return out;
+    }
+    return undefined;
+  }
+
+  newFlowId(): string {
+    return `F.${idSuffix(++this.counter)}${Date.now().toString(36).toUpperCase().slice(-4)}`;
+  }
+
+  newHuntId(): string {
+    return `H.${idSuffix(++this.counter)}${Date.now().toString(36).toUpperCase().slice(-4)}`;
+  }
+
+  /** Result rows a new collection of `artifact` produces on a client of `os`, per source key. */
+  sampleResults(artifact: FixtureArtifact, os: string): Record<string, Row[]> {
+    const perOs = artifact.samples[os] ?? artifact.samples.any ?? {};
+    const out: Record<string, Row[]> = {};
+    for (const [source, rows] of Object.entries(perOs)) out[source ? `${artifact.name}/${source}` : artifact.name] = rows;
+    return out;
+  }
+
+  flowRow(f: FixtureFlow & { results: Record<string, FixtureRows> }): Row {
+    const total = Object.values(f.results).reduce((n, r) => n + (Array.isArray(r) ? r.length : r.generate.rows), 0);
+    return {
+      session_id: f.session_id,
+      client_id: f.client_id,
+      request: { client_id: f.client_id, artifacts: f.artifacts, creator: f.creator },
+      create_time: f.create_time,
+      start_time: f.create_time,
+      active_time: f.create_time,
+      state: f.state,
+      status: f.status,
+      artifacts_with_results: Object.keys(f.results).filter((k) => {
+        const r = f.results[k]!;
+        return Array.isArray(r) ? r.length > 0 : r.generate.rows > 0;
+      }),
+      total_collected_rows: total,
+      total_uploaded_files: f.uploads.length,
+      total_uploaded_bytes: f.uploads.reduce((n, u) => n + (u.size ?? u.content?.length ?? 0), 0),
+      execution_duration: 1_200_000_000,
+    };
+  }
+
+  huntRow(h: FixtureHunt): Row {
+    return {
+      hunt_id: h.hunt_id,
+      hunt_description: h.hunt_description,
+      create_time: h.create_time,
+      start_time: h.create_time,
+      creator: h.creator,
+      expires: h.expires,
+      state: h.state,
+      artifacts: h.artifacts,
+      tags: h.tags,
+      condition: h.include_labels.length ? { labels: { label: h.include_labels } } : {},
+      stats: { total_clients_scheduled: h.flows.length, total_clients_with_results: h.flows.length, total_clients_with_errors: 0 },
+      start_request: { artifacts: h.artifacts },
+    };
+  }
+}
+
+/** Deterministic ~300-byte process rows, produced lazily: a 1M-row flow costs no memory. */
+export function* generatedRows(count: number, seed: number, startRow = 0): Generator<Row> {
+  const names = ["sshd", "nginx", "python3", "bash", "postgres", "containerd", "kworker/0:1", "cron", "systemd-journald", "node"];
+  for (let i = startRow; i < count; i++) {
+    const x = (i * 2654435761 + seed * 40503) >>> 0;
+    const name = names[x % names.length]!;
+    yield {
+      Pid: 1000 + i,
+      Ppid: 1 + (x % 997),
+      Name: name,
+      Exe: `/usr/bin/${name}`,
+      CommandLine: `/usr/bin/${name} --worker ${x % 64} --config /etc/${name}/${name}.conf --log-level info`,
+      Username: x % 3 === 0 ? "root" : "svc-app",
+      StartTime: new Date(1_763_900_000_000 + i * 1000).toISOString(),
+      MemoryRSS: (x % 500_000) * 1024,
+      Hash: `${x.toString(16).padStart(8, "0")}${"ab".repeat(28)}`,
+    };
+  }
+}
+
+/** Deterministic content of generated uploads, so tests can hash what they download. */
+export function generatedByte(offset: number): number {
+  return (offset * 31 + (offset >>> 8) * 7 + 13) & 0xff;
+}
