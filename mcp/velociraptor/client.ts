@@ -8,7 +8,8 @@ import { apiClientConstructor, apiServiceDefinition, type WireHealthCheckRespons
 import { MegaraptorError } from "../common/errors.js";
 import { log } from "../common/logger.js";
 import type { ApiClientConfig } from "./config.js";
-import { CancelledError, classifyGrpcError, QueryTimeoutError, VqlError, type LogLine } from "./errors.js";
+import { CancelledError, classifyGrpcError, QueryTimeoutError, TlsError, VelociraptorUnreachableError, VqlError, type LogLine } from "./errors.js";
+import { probeTls } from "./diagnose.js";
 import { backoffDelayMs, DEFAULT_RETRY_POLICY, isRetryable, type RetryPolicy } from "./retry.js";
 import type { BuiltQuery } from "./vql.js";
 
@@ -89,7 +90,13 @@ export class QueryStream implements AsyncIterable<Row> {
 
   constructor(
     private readonly open: () => grpc.ClientReadableStream<WireVQLResponse>,
-    private readonly opts: QueryOptions & { address: string; user: string; vql: string; retryPolicy: RetryPolicy | false },
+    private readonly opts: QueryOptions & {
+      address: string;
+      user: string;
+      vql: string;
+      retryPolicy: RetryPolicy | false;
+      diagnose: (e: MegaraptorError) => Promise<MegaraptorError>;
+    },
   ) {}
 
   /** Stops the query; the RPC is cancelled on the server. */
@@ -113,6 +120,7 @@ export class QueryStream implements AsyncIterable<Row> {
   private async *rows(): AsyncGenerator<Row> {
     const { signal, maxRows } = this.opts;
     let attempt = 0;
+    const firstTry = Date.now();
     for (;;) {
       attempt++;
       let delivered = false;
@@ -149,15 +157,18 @@ export class QueryStream implements AsyncIterable<Row> {
           if (signal?.aborted) throw new CancelledError();
           return;
         }
-        const e = classifyGrpcError(err, { address: this.opts.address, user: this.opts.user, timeoutSeconds: this.opts.deadlineSeconds });
+        const e = await this.opts.diagnose(classifyGrpcError(err, { address: this.opts.address, user: this.opts.user, timeoutSeconds: this.opts.deadlineSeconds }));
         const policy = this.opts.retryPolicy;
-        if (policy && !delivered && this.rowCount === 0 && isRetryable(e) && attempt <= policy.retries) {
+        const withinTime = policy && Date.now() - firstTry < policy.maxRetryTimeMs;
+        if (policy && withinTime && !delivered && this.rowCount === 0 && isRetryable(e) && attempt <= policy.retries) {
           const delay = backoffDelayMs(policy, attempt);
           log.debug("query failed before any row; retrying", { attempt, delayMs: delay, error: e.message });
           await sleep(delay, undefined, { signal }).catch(() => undefined);
           if (signal?.aborted) throw new CancelledError();
           continue;
         }
+        if (this.rowCount > 0 && (e.code === "VELOCIRAPTOR_UNREACHABLE" || e instanceof TlsError))
+          throw new VelociraptorUnreachableError(this.opts.address, `connection lost after ${this.rowCount} rows (${e.message})`, e);
         throw e;
       } finally {
         signal?.removeEventListener("abort", onAbort);
@@ -252,7 +263,18 @@ export class VelociraptorClient {
       user: this.user,
       vql: built.vql,
       retryPolicy: opts.retry === false ? false : { ...this.retryPolicy, ...(opts.retry ?? {}) },
+      diagnose: (e) => this.diagnose(e),
     });
+  }
+
+  /**
+   * grpc-js reports some TLS failures only as "Failed to connect"; a direct handshake with the same credentials
+   * names the cause (e.g. the server rejecting our client certificate).
+   */
+  async diagnose(e: MegaraptorError): Promise<MegaraptorError> {
+    if (!(e instanceof VelociraptorUnreachableError) || e instanceof TlsError || this.address.startsWith("unix://")) return e;
+    const probe = await probeTls(this.config);
+    return probe.kind ? new TlsError(probe.kind, this.address, probe.detail, e) : e;
   }
 
   /** Collects every row (up to maxRows, default 10,000) with logs and columns. */
@@ -273,7 +295,10 @@ export class VelociraptorClient {
         req,
         new grpc.Metadata(),
         { deadline: Date.now() + seconds * 1000 },
-        (err: grpc.ServiceError | null, res?: Res) => (err ? reject(classifyGrpcError(err, { address: this.address, user: this.user, timeoutSeconds: seconds })) : resolve(res!)),
+        (err: grpc.ServiceError | null, res?: Res) => {
+          if (!err) return resolve(res!);
+          void this.diagnose(classifyGrpcError(err, { address: this.address, user: this.user, timeoutSeconds: seconds })).then(reject);
+        },
       );
     });
   }

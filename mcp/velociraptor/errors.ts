@@ -151,7 +151,7 @@ function tlsKindFromText(text: string): TlsFailureKind | undefined {
     return t.includes("alert") && t.includes("unknown ca") ? "CLIENT_CERT_REJECTED" : "UNKNOWN_CA";
   if (t.includes("certificate required") || t.includes("bad certificate") || t.includes("alert number 4") || t.includes("alert 48"))
     return "CLIENT_CERT_REJECTED";
-  if (t.includes("wrong version number") || t.includes("http/1") || t.includes("protocol error") || t.includes("packet length too long"))
+  if (t.includes("no application protocol") || t.includes("wrong version number") || t.includes("http/1") || t.includes("protocol error") || t.includes("packet length too long"))
     return "WRONG_PORT";
   return undefined;
 }

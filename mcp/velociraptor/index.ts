@@ -3,3 +3,4 @@ export * from "./errors.js";
 export * from "./vql.js";
 export * from "./retry.js";
 export * from "./client.js";
+export * from "./diagnose.js";

@@ -771,8 +771,11 @@ export class Evaluator {
     const { named } = await this.args(argList, scope);
     if (!this.checkArgs(name, p.args, named)) return;
     if (!requirePerm(name, p.perm, this.ctx)) return;
+    let n = 0;
     for await (const row of p.run(named, this.ctx) as AsyncIterable<Row>) {
       if (this.ctx.signal.aborted) return;
+      // Let timers (query timeout, max_wait) and cancellation run during long scans.
+      if (++n % 2048 === 0) await new Promise((r) => setImmediate(r));
       yield row;
     }
   }

@@ -13,6 +13,7 @@ import { apiServiceDefinition, type WireVFSFileBuffer, type WireVQLCollectorArgs
 import { parseVql } from "../../mcp/vql/parser.js";
 import { packageRoot } from "../../mcp/common/paths.js";
 import type { IssuedCert } from "../../components/pki/x509.js";
+import type { ApiClientConfig } from "../../mcp/velociraptor/config.js";
 import { Evaluator, Scope } from "./evaluator.js";
 import type { FixtureInput } from "./fixture-schema.js";
 import { Model, type Row } from "./model.js";
@@ -39,13 +40,8 @@ export interface TestServerOptions {
   flowCompletionMs?: number;
 }
 
-export interface ApiClientYaml {
-  ca_certificate: string;
-  client_cert: string;
-  client_private_key: string;
-  api_connection_string: string;
-  name: string;
-}
+/** The api_client.yaml fields, typed as the client reads them. */
+export type ApiClientYaml = ApiClientConfig;
 
 export interface TestServer {
   port: number;
