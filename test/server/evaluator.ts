@@ -138,7 +138,7 @@ function resultsKey(results: Record<string, FixtureRows>, artifact: string | und
   if (key in results) return key;
   const sources = keys.filter((k) => k.startsWith(`${artifact}/`));
   if (!source && sources.length) {
-    ctx.log(`${who}: artifact ${artifact} has several sources (${sources.map((s) => s.slice(artifact.length + 1)).join(", ")}); use artifact='${artifact}/<Source>'`);
+    ctx.log(`${who}: artifact ${artifact} has several sources (${sources.map((s) => s.slice(artifact.length + 1)).join(", ")}); cannot read it without one: use artifact='${artifact}/<Source>'`);
   }
   return undefined;
 }

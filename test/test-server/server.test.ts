@@ -1,0 +1,153 @@
+/**
+ * The test server's own contract, read from raw wire messages: batching, the final empty batch, logs as separate
+ * messages, errors as log lines, permission errors as status, and a model that changes.
+ */
+import * as grpc from "@grpc/grpc-js";
+import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { apiClientConstructor, type WireVQLResponse } from "../../proto/wire.js";
+import { VelociraptorClient, vqlQuery } from "../../mcp/velociraptor/index.js";
+import { startTestServer, type ClientName, type TestServer } from "../server/index.js";
+
+let server: TestServer;
+let client: VelociraptorClient;
+
+function raw(who: ClientName = "admin") {
+  const cfg = server.apiClientConfig(who);
+  const Ctor = apiClientConstructor();
+  return new Ctor(server.address, grpc.credentials.createSsl(Buffer.from(cfg.ca_certificate), Buffer.from(cfg.client_private_key), Buffer.from(cfg.client_cert)), {
+    "grpc.ssl_target_name_override": "VelociraptorServer",
+  }) as grpc.Client & { Query: (args: object) => grpc.ClientReadableStream<WireVQLResponse> };
+}
+
+async function messages(vql: string, opts: { max_row?: number; max_wait?: number; env?: { key: string; value: string }[]; who?: ClientName; org_id?: string } = {}) {
+  const c = raw(opts.who);
+  const out: WireVQLResponse[] = [];
+  try {
+    for await (const m of c.Query({ Query: [{ VQL: vql, Name: "t" }], max_row: opts.max_row ?? 1000, max_wait: opts.max_wait ?? 1, env: opts.env ?? [], org_id: opts.org_id ?? "" }))
+      out.push(m as WireVQLResponse);
+  } finally {
+    c.close();
+  }
+  return out;
+}
+
+beforeAll(async () => {
+  server = await startTestServer({ flowCompletionMs: 100 });
+  client = VelociraptorClient.fromConfig(server.apiClientConfig());
+});
+afterAll(async () => {
+  client.close();
+  await server.stop();
+});
+
+describe("streaming semantics", () => {
+  it("batches by max_row and always sends the final batch", async () => {
+    const msgs = await messages("SELECT _value AS N FROM range(start=0, end=25)", { max_row: 10 });
+    const batches = msgs.filter((m) => m.Response);
+    expect(batches.map((b) => JSON.parse(b.Response).length)).toEqual([10, 10, 5]);
+    expect(batches.map((b) => Number(b.part))).toEqual([0, 1, 2]);
+    expect(batches[0]!.Columns).toEqual(["N"]);
+    expect(batches[0]!.Query).toMatchObject({ VQL: "SELECT _value AS N FROM range(start=0, end=25)", Name: "t" });
+    expect(Number(batches[0]!.timestamp)).toBeGreaterThan(1.7e15);
+  });
+
+  it("sends an empty final batch for a query without rows", async () => {
+    const batches = (await messages("SELECT * FROM clients(search='host:nothing-here')")).filter((m) => m.Response);
+    expect(batches).toHaveLength(1);
+    expect(batches[0]!.Response).toBe("[]");
+    expect(batches[0]!.Columns).toEqual([]);
+  });
+
+  it("sends logs as separate messages with only log and timestamp, ending in a newline", async () => {
+    const logs = (await messages("SELECT * FROM info()")).filter((m) => m.log);
+    expect(logs[0]!.log).toBe("Starting query execution.\n");
+    expect(logs.every((l) => !l.Response && !l.Query)).toBe(true);
+    expect(logs.some((l) => /Sending response part 0/.test(l.log))).toBe(true);
+  });
+
+  it("numbers statements with query_id and keeps LET across statements, without messages for LET", async () => {
+    const msgs = await messages("LET hosts = SELECT os_info.hostname AS H FROM clients() SELECT * FROM hosts WHERE H =~ '^DC' SELECT count() AS N FROM hosts GROUP BY 1");
+    const batches = msgs.filter((m) => m.Response);
+    expect(batches.map((b) => [Number(b.query_id), JSON.parse(b.Response)])).toEqual([
+      [1, [{ H: "DC01" }]],
+      [2, [{ N: 6 }]],
+    ]);
+  });
+
+  it("binds env values as string variables", async () => {
+    const msgs = await messages("SELECT X AS Echo, X + '!' AS Bang FROM scope()", { env: [{ key: "X", value: "42" }] });
+    expect(JSON.parse(msgs.find((m) => m.Response)!.Response)).toEqual([{ Echo: "42", Bang: "42!" }]);
+  });
+
+  it("logs 'Unexpected arg' and returns NULL for an unknown argument, like vfilter", async () => {
+    const msgs = await messages("SELECT label(client_id='C.1a2b3c4d5e6f7a01', labels='x', colour='red') AS R FROM scope()");
+    expect(msgs.some((m) => m.log === "label: Unexpected arg colour\n")).toBe(true);
+    expect(JSON.parse(msgs.find((m) => m.Response)!.Response)).toEqual([{ R: null }]);
+  });
+
+  it("reports a syntax error as a 'VQL Error' log line and ends the stream normally", async () => {
+    const msgs = await messages("SELECT * FROM clients(");
+    expect(msgs.some((m) => m.log.startsWith("VQL Error:"))).toBe(true);
+  });
+
+  it("returns PERMISSION_DENIED for a user without ANY_QUERY and for an unknown user", async () => {
+    for (const who of ["noPermissions", "unknownUser"] as const) {
+      const err = await messages("SELECT * FROM info()", { who }).catch((e) => e);
+      expect(err.code).toBe(grpc.status.PERMISSION_DENIED);
+    }
+  });
+
+  it("enforces per-function permissions as log errors (reader cannot label)", async () => {
+    const msgs = await messages("SELECT label(client_id='C.1a2b3c4d5e6f7a01', labels='x', op='set') AS R FROM scope()", { who: "reader" });
+    expect(msgs.some((m) => /label: Permission denied: User reader requires permission LABEL_CLIENT/.test(m.log))).toBe(true);
+  });
+});
+
+describe("model state changes", () => {
+  it("label(op='set') then clients() shows the label; label without op changes nothing", async () => {
+    const id = "C.1a2b3c4d5e6f7a02";
+    await client.queryAll(vqlQuery("SELECT label(client_id=Id, labels='ir-case-7') FROM scope()", { Id: id }));
+    let rows = (await client.queryAll(vqlQuery("SELECT client_id FROM clients(search='label:ir-case-7')", {}))).rows;
+    expect(rows).toEqual([]);
+    await client.queryAll(vqlQuery("SELECT label(client_id=Id, labels='ir-case-7', op='set') FROM scope()", { Id: id }));
+    rows = (await client.queryAll("SELECT client_id FROM clients(search='label:ir-case-7')")).rows;
+    expect(rows).toEqual([{ client_id: id }]);
+  });
+
+  it("collect_client creates a flow that goes RUNNING → FINISHED with sample results for the client's OS", async () => {
+    const q = vqlQuery("SELECT collect_client(client_id=Id, artifacts='Linux.Sys.Pslist', spec=parse_json(data=Spec)) AS C FROM scope()", {
+      Id: "C.2b3c4d5e6f7a8b01",
+      Spec: { "Linux.Sys.Pslist": { ProcessRegex: "nginx" } },
+    });
+    const flowId = ((await client.queryAll(q)).rows[0]!.C as { flow_id: string }).flow_id;
+    expect(flowId).toMatch(/^F\./);
+    const state = async () => (await client.queryAll(vqlQuery("SELECT state FROM flows(client_id='C.2b3c4d5e6f7a8b01', flow_id=F)", { F: flowId }))).rows[0]!.state;
+    expect(await state()).toBe("RUNNING");
+    await new Promise((r) => setTimeout(r, 250));
+    expect(await state()).toBe("FINISHED");
+    const results = await client.queryAll(vqlQuery("SELECT Name FROM source(client_id='C.2b3c4d5e6f7a8b01', flow_id=F, artifact='Linux.Sys.Pslist')", { F: flowId }));
+    expect(results.rows.map((r) => r.Name)).toContain("nginx");
+  });
+
+  it("hunt(pause=TRUE) creates a PAUSED hunt; hunt_update(start=TRUE) runs it; hunt_delete(archive=TRUE) archives it", async () => {
+    const id = ((await client.queryAll("SELECT hunt(artifacts='Windows.System.Pslist', description='t', pause=TRUE) AS H FROM scope()")).rows[0]!.H as { HuntId: string }).HuntId;
+    const stateOf = async () => (await client.queryAll(vqlQuery("SELECT state FROM hunts(hunt_id=Id)", { Id: id }))).rows[0]!.state;
+    expect(await stateOf()).toBe("PAUSED");
+    await client.queryAll(vqlQuery("SELECT hunt_update(hunt_id=Id, start=TRUE) FROM scope()", { Id: id }));
+    expect(await stateOf()).toBe("RUNNING");
+    await client.queryAll(vqlQuery("SELECT * FROM hunt_delete(hunt_id=Id, archive=TRUE, really_do_it=TRUE)", { Id: id }));
+    expect(await stateOf()).toBe("ARCHIVED");
+  });
+
+  it("multi-source artifacts are addressed as Artifact/Source, and a bare name says which sources exist", async () => {
+    const rows = (await client.queryAll("SELECT * FROM source(client_id='C.1a2b3c4d5e6f7a01', flow_id='F.CT1INFO0001', artifact='Generic.Client.Info/Users')")).rows;
+    expect(rows).toEqual([{ Name: "jdoe", Uid: "1001" }]);
+    const err = await client.queryAll("SELECT * FROM source(client_id='C.1a2b3c4d5e6f7a01', flow_id='F.CT1INFO0001', artifact='Generic.Client.Info')").catch((e) => e);
+    expect(err.message).toMatch(/several sources \(BasicInformation, Users\)/);
+  });
+
+  it("pages a generated 1M-row flow server-side with start_row and count", async () => {
+    const rows = (await client.queryAll("SELECT Pid FROM source(client_id='C.2b3c4d5e6f7a8b01', flow_id='F.BIGSTREAM01', start_row=999990, count=5)")).rows;
+    expect(rows.map((r) => r.Pid)).toEqual([1000 + 999990, 1000 + 999991, 1000 + 999992, 1000 + 999993, 1000 + 999994]);
+  });
+});
