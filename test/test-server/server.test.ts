@@ -16,7 +16,7 @@ function raw(who: ClientName = "admin") {
   const Ctor = apiClientConstructor();
   return new Ctor(server.address, grpc.credentials.createSsl(Buffer.from(cfg.ca_certificate), Buffer.from(cfg.client_private_key), Buffer.from(cfg.client_cert)), {
     "grpc.ssl_target_name_override": "VelociraptorServer",
-  }) as grpc.Client & { Query: (args: object) => grpc.ClientReadableStream<WireVQLResponse> };
+  }) as unknown as grpc.Client & { Query: (args: object) => grpc.ClientReadableStream<WireVQLResponse> };
 }
 
 async function messages(vql: string, opts: { max_row?: number; max_wait?: number; env?: { key: string; value: string }[]; who?: ClientName; org_id?: string } = {}) {

@@ -1,6 +1,7 @@
 import type { Command } from "commander";
+import { register as query } from "./query.js";
 
 /** Every subcommand module exports a `register(program)`; add new ones here. */
 export type RegisterCommand = (program: Command) => void;
 
-export const commandModules: RegisterCommand[] = [];
+export const commandModules: RegisterCommand[] = [query];

@@ -1,0 +1,62 @@
+/** The `megaraptor query` command end to end: a child process against the test server. */
+import { execFile } from "node:child_process";
+import { mkdtempSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
+import { promisify } from "node:util";
+import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { startTestServer, type TestServer } from "../server/index.js";
+
+const run = promisify(execFile);
+let server: TestServer;
+let config: string;
+
+function cli(args: string[], env: NodeJS.ProcessEnv = {}) {
+  return run(process.execPath, ["--import", "tsx", "mcp/cli/main.ts", ...args], {
+    env: { PATH: process.env.PATH, HOME: process.env.HOME, ...env },
+  }).then(
+    (r) => ({ code: 0, stdout: r.stdout, stderr: r.stderr }),
+    (e: { code: number; stdout: string; stderr: string }) => ({ code: e.code, stdout: e.stdout, stderr: e.stderr }),
+  );
+}
+
+beforeAll(async () => {
+  server = await startTestServer();
+  config = server.writeApiClientYaml(mkdtempSync(join(tmpdir(), "mr-cli-")));
+});
+afterAll(() => server.stop());
+
+describe("megaraptor query", () => {
+  it("prints one JSON object per row on stdout and logs on stderr", async () => {
+    const r = await cli(["query", "--config", config, "--env", "T=label:server", "SELECT client_id FROM clients(search=T)"]);
+    expect(r.code).toBe(0);
+    const rows = r.stdout.trim().split("\n").map((l) => JSON.parse(l));
+    expect(rows.map((x) => x.client_id).sort()).toEqual(["C.1a2b3c4d5e6f7a03", "C.2b3c4d5e6f7a8b01", "C.2b3c4d5e6f7a8b02"]);
+    expect(r.stderr).toContain("Starting query execution.");
+  });
+
+  it("exits non-zero with the server's message and the next step on a VQL error", async () => {
+    const r = await cli(["query", "--config", config, "SELECT hunt_update(hunt_id='H.1', state='PAUSED') FROM scope()"]);
+    expect(r.code).toBe(1);
+    expect(r.stderr).toContain("hunt_update: Unexpected arg state");
+    expect(r.stderr).toContain("Next step:");
+  });
+
+  it("says how to configure when no configuration exists", async () => {
+    const r = await cli(["query", "SELECT 1 FROM scope()"]);
+    expect(r.code).toBe(1);
+    expect(r.stderr).toContain("VELOCIRAPTOR_CONFIG_PATH");
+  });
+
+  it("rejects a malformed --env with exit code 1 and the expected form", async () => {
+    const r = await cli(["query", "--config", config, "--env", "novalue", "SELECT 1 FROM scope()"]);
+    expect(r.code).not.toBe(0);
+    expect(r.stderr).toContain("expected NAME=value");
+  });
+
+  it("--help lists the subcommands", async () => {
+    const r = await cli(["--help"]);
+    expect(r.stdout).toMatch(/query/);
+    expect(r.stdout).toMatch(/check/);
+  });
+});
