@@ -108,7 +108,37 @@ export class QueryStream implements AsyncIterable<Row> {
   [Symbol.asyncIterator](): AsyncIterator<Row> {
     if (this.started) throw new MegaraptorError("INTERNAL", "A QueryStream can be iterated only once.");
     this.started = true;
-    return this.rows();
+    // Rows are served from the current batch with already-resolved promises; only a new batch awaits the network.
+    // This flattening is several times cheaper per row than yielding each row from an async generator.
+    const batches = this.batches();
+    let batch: Row[] = [];
+    let i = 0;
+    const maxRows = this.opts.maxRows;
+    const finish = async (): Promise<IteratorResult<Row>> => {
+      await batches.return(undefined);
+      return { done: true, value: undefined };
+    };
+    const next = async (): Promise<IteratorResult<Row>> => {
+      for (;;) {
+        const r = await batches.next();
+        if (r.done) return { done: true, value: undefined };
+        batch = r.value;
+        i = 0;
+        if (batch.length) return take();
+      }
+    };
+    const take = (): IteratorResult<Row> | Promise<IteratorResult<Row>> => {
+      if (maxRows !== undefined && this.rowCount >= maxRows) {
+        this.truncated = true;
+        return finish();
+      }
+      this.rowCount++;
+      return { done: false, value: batch[i++]! };
+    };
+    return {
+      next: () => (i < batch.length ? Promise.resolve(take()) : next()),
+      return: () => finish(),
+    };
   }
 
   /** Consumes the stream, discarding rows, and returns what happened. */
@@ -117,8 +147,9 @@ export class QueryStream implements AsyncIterable<Row> {
     return { rows: this.rowCount, logs: this.logs, columns: this.columns, truncated: this.truncated };
   }
 
-  private async *rows(): AsyncGenerator<Row> {
-    const { signal, maxRows } = this.opts;
+  /** The RPC as a sequence of row batches, with retries before the first row and errors read from the logs. */
+  private async *batches(): AsyncGenerator<Row[]> {
+    const { signal } = this.opts;
     let attempt = 0;
     const firstTry = Date.now();
     for (;;) {
@@ -139,15 +170,9 @@ export class QueryStream implements AsyncIterable<Row> {
           // One JSON.parse per batch; rows are handed out as they are, without copies.
           const batch = JSON.parse(msg.Response) as Row[];
           if (batch.length && msg.Columns?.length) this.columns = msg.Columns;
-          for (const row of batch) {
-            if (maxRows !== undefined && this.rowCount >= maxRows) {
-              this.truncated = true;
-              call.cancel();
-              return;
-            }
-            this.rowCount++;
+          if (batch.length) {
             delivered = true;
-            yield row;
+            yield batch;
           }
         }
         this.raiseFromLogs();
@@ -222,6 +247,8 @@ export class VelociraptorClient {
       "grpc.default_authority": config.pinned_server_name || "VelociraptorServer",
       "grpc.max_receive_message_length": recv,
       "grpc.max_send_message_length": 64 * 1024 * 1024,
+      // Large result batches: a bigger HTTP/2 window avoids a WINDOW_UPDATE round trip every 64 KiB.
+      "grpc-node.flow_control_window": 8 * 1024 * 1024,
       "grpc.keepalive_time_ms": 60_000,
       "grpc.keepalive_timeout_ms": 20_000,
       "grpc.initial_reconnect_backoff_ms": 200,
