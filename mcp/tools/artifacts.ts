@@ -1,0 +1,140 @@
+/** Artifact tools: browse the catalog, read a definition, and collect artifacts from a client. */
+import { setTimeout as sleep } from "node:timers/promises";
+import { z } from "zod";
+import { NotFoundError } from "../velociraptor/errors.js";
+import { checkArtifacts, perArtifactParameters } from "./catalog.js";
+import { didYouMean, escapeRegex, listParam, rowsOf } from "./common.js";
+import { defineTool } from "./define.js";
+import { flowErrors, flowResultsPage, flowRow } from "./flows.js";
+import { ArtifactName, ClientOrServerId, OrgId } from "./ids.js";
+import { PageInput, PageSchema, CoverageSchema, renderRowsText, RowsOutput, shapeRows, startOffset } from "./shape.js";
+
+const TYPE_FILTER: Record<string, string[]> = { client: ["client"], server: ["server"], event: ["client_event", "server_event"] };
+
+export const listArtifacts = defineTool({
+  name: "list_artifacts",
+  title: "Browse artifacts",
+  description: "Artifacts the server knows (name, type, one-line description). Filter by a name/description substring and by type (client, server, event). Use get_artifact for parameters.",
+  input: z.object({
+    search: z.string().max(200).optional().describe("substring of the name or description, e.g. Pslist or prefetch"),
+    artifact_type: z.enum(["client", "server", "event"]).optional(),
+    org_id: OrgId,
+    ...PageInput,
+  }),
+  output: z.object(RowsOutput),
+  annotations: { readOnly: true, destructive: false, idempotent: true, openWorld: false },
+  tier: "read",
+  audit: false,
+  needsVelociraptor: true,
+  async handler(args, ctx) {
+    const key = JSON.stringify(["list_artifacts", args.search, args.artifact_type, args.org_id]);
+    const offset = startOffset(args, key);
+    const where: string[] = [];
+    const params: Record<string, unknown> = {};
+    // The search is matched literally: it is regex-escaped here and passed as data.
+    if (args.search) (where.push("(name =~ Pattern OR description =~ Pattern)"), (params.Pattern = escapeRegex(args.search)));
+    if (args.artifact_type) (where.push("type IN parse_json(data=Types).items"), (params.Types = listParam(TYPE_FILTER[args.artifact_type]!)));
+    const rows = await rowsOf(
+      ctx,
+      `SELECT name, type, description FROM artifact_definitions()${where.length ? ` WHERE ${where.join(" AND ")}` : ""} ORDER BY name LIMIT ${offset + args.limit + 1}`,
+      params,
+    );
+    // Descriptions can run to pages; the first line is what a model needs to choose.
+    const brief = rows.slice(offset).map((r) => ({ ...r, description: String(r.description ?? "").split("\n")[0]!.slice(0, 200) }));
+    const shaped = shapeRows({ rows: brief, offset, limit: args.limit, queryKey: key, columns: args.columns, filtered: where.length ? "the search/type filter" : undefined });
+    return { structured: shaped, text: renderRowsText("Artifacts", shaped) };
+  },
+});
+
+export const getArtifact = defineTool({
+  name: "get_artifact",
+  title: "Artifact definition",
+  description: "The definition of one artifact: description, type, parameters (name, default, type), sources, required permissions, precondition. Read it before collect_artifact to set parameters right.",
+  input: z.object({ artifact_name: ArtifactName, org_id: OrgId }),
+  output: z.object({ artifact: z.record(z.string(), z.unknown()) }),
+  annotations: { readOnly: true, destructive: false, idempotent: true, openWorld: false },
+  tier: "read",
+  audit: false,
+  needsVelociraptor: true,
+  async handler(args, ctx) {
+    const rows = await rowsOf(ctx, "SELECT name, type, description, author, precondition, required_permissions, parameters, sources FROM artifact_definitions(names=Name)", { Name: args.artifact_name });
+    if (!rows[0]) {
+      const names = (await rowsOf(ctx, "SELECT name FROM artifact_definitions()", {}, 100_000)).map((r) => String(r.name));
+      const near = didYouMean(args.artifact_name, names);
+      throw new NotFoundError(`Artifact ${args.artifact_name}`, near.length ? `Did you mean ${near.join(", ")}?` : "Search with list_artifacts.");
+    }
+    return { structured: { artifact: rows[0] }, text: JSON.stringify(rows[0], null, 2) };
+  },
+});
+
+const TERMINAL = new Set(["FINISHED", "ERROR"]);
+
+export const collectArtifact = defineTool({
+  name: "collect_artifact",
+  title: "Collect artifacts from an endpoint",
+  description:
+    "Schedule a collection of one or more artifacts on one client (or 'server'). parameters: either per artifact {\"Windows.System.Pslist\": {\"ProcessRegex\": \"x\"}} or shared {\"ProcessRegex\": \"x\"}. Names are checked against the live catalog (with suggestions). With wait=true it waits (progress notifications) and returns the first page of results, or the flow's error log if it failed. Returns the flow id for get_flow_status / get_flow_results.",
+  input: z.object({
+    client_id: ClientOrServerId,
+    artifacts: z.array(ArtifactName).min(1).max(50),
+    parameters: z.record(z.string(), z.unknown()).optional(),
+    timeout: z.number().int().min(1).max(86_400).default(600).describe("seconds the client may spend"),
+    urgent: z.boolean().default(false),
+    wait: z.boolean().default(false).describe("wait for completion and return the first page"),
+    wait_timeout: z.number().int().min(1).max(3600).default(300).describe("seconds to wait when wait=true"),
+    limit: PageInput.limit,
+    org_id: OrgId,
+  }),
+  output: z.object({
+    flow_id: z.string(),
+    client_id: z.string(),
+    artifacts: z.array(z.string()),
+    state: z.string(),
+    errors: z.array(z.string()),
+    results: z.object({ rows: z.array(z.record(z.string(), z.unknown())), page: PageSchema, coverage: CoverageSchema, artifact: z.string().nullable(), available_sources: z.array(z.string()) }).optional(),
+  }),
+  annotations: { readOnly: false, destructive: false, idempotent: false, openWorld: true },
+  tier: "investigate",
+  audit: true,
+  needsVelociraptor: true,
+  async handler(args, ctx) {
+    const spec = perArtifactParameters(args.artifacts, args.parameters);
+    await checkArtifacts(ctx, args.artifacts, spec);
+    const rows = await rowsOf(
+      ctx,
+      "SELECT collect_client(client_id=ClientId, artifacts=parse_json(data=Artifacts).items, spec=parse_json(data=Spec), timeout=int(int=Timeout), urgent=Urgent) AS Flow FROM scope()",
+      { ClientId: args.client_id, Artifacts: listParam(args.artifacts.map((a) => a.split("/")[0]!)), Spec: spec, Timeout: args.timeout, Urgent: args.urgent },
+    );
+    const flow = rows[0]?.Flow as { flow_id?: string } | null;
+    if (!flow?.flow_id) throw new NotFoundError(`A collection on ${args.client_id}`, "The server did not schedule it: check the client id (list_clients) and that the API user may collect (COLLECT_CLIENT).");
+    const base = { flow_id: flow.flow_id, client_id: args.client_id, artifacts: args.artifacts };
+    if (!args.wait)
+      return {
+        structured: { ...base, state: "RUNNING", errors: [] },
+        text: `Scheduled ${flow.flow_id} on ${args.client_id}. Poll get_flow_status, then get_flow_results.`,
+        auditSummary: `flow ${flow.flow_id}`,
+      };
+
+    const deadline = Date.now() + args.wait_timeout * 1000;
+    let state = "RUNNING";
+    for (let tick = 0; ; tick++) {
+      state = String((await flowRow(ctx, args.client_id, flow.flow_id)).state);
+      if (TERMINAL.has(state) || Date.now() > deadline || ctx.signal.aborted) break;
+      await ctx.progress(tick, undefined, `${flow.flow_id}: ${state}`);
+      await sleep(Math.min(2000, 250 * (tick + 1)), undefined, { signal: ctx.signal }).catch(() => undefined);
+    }
+    const errors = state === "ERROR" ? await flowErrors(ctx, args.client_id, flow.flow_id) : [];
+    const results = state === "ERROR" ? undefined : await flowResultsPage(ctx, { client_id: args.client_id, flow_id: flow.flow_id, limit: args.limit, artifact: args.artifacts[0] });
+    const text =
+      state === "ERROR"
+        ? `Flow ${flow.flow_id} failed:\n${errors.join("\n") || "(no error lines logged)"}`
+        : `Flow ${flow.flow_id} is ${state}.${results ? `\n${renderRowsText("First page", results)}` : ""}`;
+    return {
+      structured: { ...base, state, errors, results: results && { rows: results.rows, page: results.page, coverage: results.coverage, artifact: results.artifact, available_sources: results.available_sources } },
+      text,
+      auditSummary: `flow ${flow.flow_id} ${state}`,
+    };
+  },
+});
+
+export const artifactTools = [listArtifacts, getArtifact, collectArtifact];

@@ -1,0 +1,10 @@
+/** The tool registry: every tool the server offers. Add a tool module's list here. */
+import { artifactTools } from "./artifacts.js";
+import { clientTools } from "./clients.js";
+import type { AnyTool } from "./define.js";
+import { flowTools } from "./flows.js";
+import { huntTools } from "./hunts.js";
+import { serverTools } from "./server-info.js";
+import { vqlTools } from "./vql.js";
+
+export const TOOLS: AnyTool[] = [...clientTools, ...artifactTools, ...huntTools, ...flowTools, ...vqlTools, ...serverTools] as unknown as AnyTool[];

@@ -1,0 +1,151 @@
+/**
+ * Result shaping for a model's context, in one place: pages (limit + offset or opaque cursor), column selection, a
+ * byte cap that truncates with a notice (never silently), ISO renderings of µs timestamps, and a coverage label.
+ */
+import { createHmac, randomBytes } from "node:crypto";
+import { z } from "zod";
+import { MegaraptorError } from "../common/errors.js";
+import type { Row } from "../velociraptor/client.js";
+
+export const DEFAULT_LIMIT = 50;
+export const MAX_LIMIT = 1000;
+export const DEFAULT_BYTE_CAP = Number(process.env.MEGARAPTOR_MAX_RESULT_BYTES ?? 64 * 1024);
+
+export const PageInput = {
+  limit: z.number().int().min(1).max(MAX_LIMIT).default(DEFAULT_LIMIT).describe(`rows per page (default ${DEFAULT_LIMIT}, max ${MAX_LIMIT})`),
+  offset: z.number().int().min(0).optional().describe("rows to skip; prefer cursor for the next page"),
+  cursor: z.string().optional().describe("next_cursor from a previous page of the same query"),
+  columns: z.array(z.string()).optional().describe("only these columns (smaller pages)"),
+};
+
+export const CoverageSchema = z.object({
+  status: z.enum(["exhaustive", "filtered", "truncated", "provisional"]),
+  note: z.string(),
+});
+export type Coverage = z.infer<typeof CoverageSchema>;
+
+export const PageSchema = z.object({
+  offset: z.number(),
+  returned: z.number(),
+  has_more: z.boolean(),
+  next_cursor: z.string().optional(),
+  total: z.number().optional(),
+});
+
+export const RowsOutput = {
+  rows: z.array(z.record(z.string(), z.unknown())),
+  page: PageSchema,
+  coverage: CoverageSchema,
+};
+
+export class InvalidCursorError extends MegaraptorError {
+  constructor(reason: string) {
+    super("INVALID_CURSOR", `cursor: ${reason}`, { hint: "Use next_cursor exactly as returned, with the same query arguments, or start again without a cursor." });
+  }
+}
+
+// Cursors are signed so a model cannot forge offsets for another query; the key lives for the process.
+const KEY = process.env.MEGARAPTOR_CURSOR_KEY ? Buffer.from(process.env.MEGARAPTOR_CURSOR_KEY) : randomBytes(32);
+
+export function encodeCursor(queryKey: string, offset: number): string {
+  const body = Buffer.from(JSON.stringify({ q: queryKey, o: offset })).toString("base64url");
+  const mac = createHmac("sha256", KEY).update(body).digest("base64url").slice(0, 22);
+  return `${body}.${mac}`;
+}
+
+export function decodeCursor(cursor: string, queryKey: string): number {
+  const [body, mac] = cursor.split(".");
+  if (!body || !mac) throw new InvalidCursorError("malformed");
+  if (createHmac("sha256", KEY).update(body).digest("base64url").slice(0, 22) !== mac)
+    throw new InvalidCursorError("not issued by this server (tampered, or from before a restart)");
+  const parsed = JSON.parse(Buffer.from(body, "base64url").toString()) as { q: string; o: number };
+  if (parsed.q !== queryKey) throw new InvalidCursorError("belongs to a different query (arguments changed)");
+  return parsed.o;
+}
+
+/** The starting offset from `offset` or `cursor`. */
+export function startOffset(args: { offset?: number; cursor?: string }, queryKey: string): number {
+  if (args.cursor) return decodeCursor(args.cursor, queryKey);
+  return args.offset ?? 0;
+}
+
+const TIME_FIELD = /(_time|_at|^timestamp|Time|_ts)$/;
+
+/** Adds `<field>_iso` next to µs/s epoch numbers in time-named fields, keeping the raw value. */
+export function withIsoTimes(row: Row): Row {
+  let out: Row | undefined;
+  for (const [k, v] of Object.entries(row)) {
+    if (typeof v !== "number" || !TIME_FIELD.test(k) || v <= 0) continue;
+    const ms = v > 1e14 ? v / 1000 : v > 1e11 ? v : v * 1000;
+    if (ms < 9e11 || ms > 5e12) continue;
+    out ??= { ...row };
+    out[`${k}_iso`] = new Date(ms).toISOString();
+  }
+  return out ?? row;
+}
+
+function pick(row: Row, columns?: string[]): Row {
+  if (!columns?.length) return row;
+  const out: Row = {};
+  for (const c of columns) if (c in row) out[c] = row[c];
+  return out;
+}
+
+export interface ShapeInput {
+  /** Rows fetched for this page; pass limit + 1 rows when possible so `has_more` is known. */
+  rows: Row[];
+  offset: number;
+  limit: number;
+  queryKey: string;
+  columns?: string[];
+  byteCap?: number;
+  /** Whether a filter (search, state, WHERE) narrowed the set. */
+  filtered?: string;
+  /** The collection is still running: results may grow. */
+  provisional?: string;
+  total?: number;
+}
+
+export interface Shaped {
+  rows: Row[];
+  page: z.infer<typeof PageSchema>;
+  coverage: Coverage;
+}
+
+export function shapeRows(s: ShapeInput): Shaped {
+  const cap = s.byteCap ?? DEFAULT_BYTE_CAP;
+  let hasMore = s.rows.length > s.limit || (s.total !== undefined && s.offset + s.limit < s.total);
+  const page = s.rows.slice(0, s.limit).map((r) => withIsoTimes(pick(r, s.columns)));
+  // Byte cap: drop whole rows from the end and say so; the cursor resumes at the first dropped row.
+  let bytes = 2;
+  let keep = 0;
+  for (const r of page) {
+    const size = JSON.stringify(r).length + 1;
+    if (bytes + size > cap && keep > 0) break;
+    bytes += size;
+    keep++;
+  }
+  const cutByBytes = keep < page.length;
+  const rows = page.slice(0, keep);
+  if (cutByBytes) hasMore = true;
+  const next = hasMore ? encodeCursor(s.queryKey, s.offset + rows.length) : undefined;
+  let coverage: Coverage;
+  if (s.provisional) coverage = { status: "provisional", note: s.provisional };
+  else if (hasMore)
+    coverage = {
+      status: "truncated",
+      note: cutByBytes
+        ? `Only ${rows.length} of ${page.length} rows fit the ${cap}-byte result cap; pass next_cursor (or fewer columns) for the rest.`
+        : `More rows exist beyond this page${s.total !== undefined ? ` (${s.total} in total)` : ""}; pass next_cursor for the next page.`,
+    };
+  else if (s.filtered) coverage = { status: "filtered", note: `All rows matching ${s.filtered} are shown.` };
+  else coverage = { status: "exhaustive", note: "All rows are shown." };
+  return { rows, page: { offset: s.offset, returned: rows.length, has_more: hasMore, next_cursor: next, total: s.total }, coverage };
+}
+
+/** A short text rendering for clients that only show text. */
+export function renderRowsText(title: string, shaped: Shaped): string {
+  const head = `${title}: ${shaped.rows.length} row(s) [${shaped.coverage.status}] ${shaped.coverage.note}`;
+  const body = shaped.rows.map((r) => JSON.stringify(r)).join("\n");
+  return body ? `${head}\n${body}` : head;
+}

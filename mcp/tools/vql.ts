@@ -1,0 +1,124 @@
+/** VQL tools: run arbitrary VQL (guarded), and help on plugins and functions. */
+import { z } from "zod";
+import { InputError } from "../common/errors.js";
+import { parseVql, references } from "../vql/index.js";
+import { ModeForbiddenError } from "../safety/mode.js";
+import { checkEnv } from "../velociraptor/vql.js";
+import { rowsOf } from "./common.js";
+import { defineTool } from "./define.js";
+import { OrgId } from "./ids.js";
+import { PageInput, renderRowsText, RowsOutput, shapeRows, startOffset } from "./shape.js";
+
+/** Plugins and functions that only read. A query using anything else may change state. */
+export const READ_ONLY_VQL = new Set([
+  "scope", "info", "clients", "client_info", "flows", "source", "flow_results", "flow_logs", "uploads", "artifact_definitions",
+  "hunts", "hunt_info", "hunt_results", "hunt_flows", "orgs", "whoami", "user", "help", "range", "items", "foreach", "if",
+  "dict", "parse_json", "split", "join", "now", "timestamp", "int", "str", "format", "len", "count", "upcase", "lowcase",
+  "regex_replace", "get", "serialize", "enumerate", "sum", "min", "max", "array", "humanize", "base64decode", "base64encode",
+  "hash", "monitoring", "get_client_monitoring", "get_server_monitoring", "collect_server_monitoring", "timeline", "gui_users",
+  "stat", "glob", "read_file", "parse_csv", "parse_jsonl", "unzip", "sleep", "to_dict", "all", "any", "filter", "encode",
+  "strip", "substr", "lower", "upper",
+]);
+
+export function classifyVql(query: string): { ok: boolean; errors: { message: string; line: number; column: number }[]; stateChanging: string[]; calls: string[] } {
+  const parsed = parseVql(query);
+  const refs = references(parsed.statements);
+  const calls = [...refs.plugins, ...refs.functions].filter((n) => !refs.defined.has(n));
+  const stateChanging = [...calls.filter((c) => !READ_ONLY_VQL.has(c)), ...[...refs.artifacts].map((a) => `Artifact.${a}`)];
+  return { ok: parsed.errors.length === 0, errors: parsed.errors.map((e) => ({ message: e.message, line: e.line, column: e.column })), stateChanging, calls };
+}
+
+export const runVql = defineTool({
+  name: "run_vql",
+  title: "Run VQL",
+  description:
+    "Run VQL on the Velociraptor server. Put every user-supplied value in env (read by name in the query), never inside the text. The query is parsed first (syntax errors come back with line:column). In read-only mode only pure SELECTs over read-only plugins run; queries calling state-changing functions (collect_client, hunt, label, hunt_delete, artifact_set, Artifact.X …) need investigate mode and return a plan and confirm_token first. Paged like other tools; max_rows caps what is fetched.",
+  input: z.object({
+    query: z.string().min(1).max(100_000),
+    env: z.record(z.string(), z.union([z.string(), z.number(), z.boolean()])).optional().describe("query parameters, read by name in the VQL"),
+    max_rows: z.number().int().min(1).max(100_000).default(10_000),
+    timeout: z.number().int().min(1).max(3600).default(120).describe("server-side timeout, seconds"),
+    confirm_token: z.string().optional(),
+    org_id: OrgId,
+    ...PageInput,
+  }),
+  output: z.object({ ...RowsOutput, state_changing_calls: z.array(z.string()) }),
+  annotations: { readOnly: false, destructive: true, idempotent: false, openWorld: true },
+  tier: "read",
+  audit: true,
+  needsVelociraptor: true,
+  async plan(args, ctx) {
+    const c = classifyVql(args.query);
+    if (!c.ok) throw new InputError("query", `VQL syntax error: ${c.errors[0]!.message}`, "Fix the query; VQL statements are SELECT … FROM plugin(arg=value) [WHERE …] [LIMIT n] and LET name = ….");
+    if (!c.stateChanging.length) return undefined;
+    if (ctx.mode === "read-only") throw new ModeForbiddenError(`run_vql with ${c.stateChanging.join(", ")}`, "investigate", ctx.mode);
+    return { summary: `Run VQL that calls state-changing ${c.stateChanging.join(", ")}`, details: { query: args.query, env: args.env ?? {}, org_id: args.org_id ?? null } };
+  },
+  async handler(args, ctx) {
+    const c = classifyVql(args.query);
+    const key = JSON.stringify(["run_vql", args.query, args.env, args.org_id, args.max_rows]);
+    const offset = startOffset(args, key);
+    const want = Math.min(args.max_rows, offset + args.limit + 1);
+    const r = await ctx.client().queryAll({ vql: args.query, env: checkEnv(args.env ?? {}) }, { orgId: ctx.orgId, maxRows: want, timeoutSeconds: args.timeout, signal: ctx.signal });
+    const capped = r.truncated && want === args.max_rows;
+    const shaped = shapeRows({ rows: r.rows.slice(offset), offset, limit: args.limit, queryKey: key, columns: args.columns });
+    if (capped && !shaped.page.has_more) shaped.coverage = { status: "truncated", note: `Stopped at max_rows=${args.max_rows}; raise max_rows or narrow the query.` };
+    return {
+      structured: { ...shaped, state_changing_calls: c.stateChanging },
+      text: renderRowsText("VQL result", shaped),
+      auditSummary: c.stateChanging.length ? `state-changing: ${c.stateChanging.join(", ")}` : `${shaped.rows.length} rows`,
+    };
+  },
+});
+
+/** Used when the live server cannot be asked (not configured, or help() unavailable). */
+const BUILTIN_HELP: { name: string; type: string; args: string }[] = [
+  { name: "clients", type: "plugin", args: "search, client_id" },
+  { name: "client_info", type: "function", args: "client_id" },
+  { name: "label", type: "function", args: "client_id, labels, op (set|remove|check — required)" },
+  { name: "collect_client", type: "function", args: "client_id, artifacts, env, spec, timeout, urgent, max_rows, max_bytes" },
+  { name: "flows", type: "plugin", args: "client_id, flow_id" },
+  { name: "source", type: "plugin", args: "client_id, flow_id, hunt_id, artifact, source, start_row, count" },
+  { name: "flow_logs", type: "plugin", args: "client_id, flow_id" },
+  { name: "uploads", type: "plugin", args: "client_id, flow_id" },
+  { name: "cancel_flow", type: "function", args: "client_id, flow_id" },
+  { name: "hunt", type: "function", args: "artifacts, description, spec, include_labels, exclude_labels, os, timeout, expires, pause" },
+  { name: "hunts", type: "plugin", args: "hunt_id" },
+  { name: "hunt_results", type: "plugin", args: "hunt_id, artifact, source" },
+  { name: "hunt_update", type: "function", args: "hunt_id, start, stop, description, expires, add_labels, del_labels (no state=)" },
+  { name: "hunt_delete", type: "plugin", args: "hunt_id, really_do_it, archive" },
+  { name: "artifact_definitions", type: "plugin", args: "names, deps, sanitize" },
+  { name: "info", type: "plugin", args: "" },
+  { name: "parse_json", type: "function", args: "data (a JSON object)" },
+  { name: "whoami", type: "function", args: "" },
+];
+
+export const vqlHelp = defineTool({
+  name: "vql_help",
+  title: "VQL plugins and functions",
+  description: "Plugins and functions with their arguments, from the live server's help() when reachable, else a built-in list of the common ones. topic filters by name substring.",
+  input: z.object({ topic: z.string().max(100).optional(), org_id: OrgId }),
+  output: z.object({ source: z.enum(["server", "builtin"]), entries: z.array(z.object({ name: z.string(), type: z.string(), args: z.string() })) }),
+  annotations: { readOnly: true, destructive: false, idempotent: true, openWorld: false },
+  tier: "read",
+  audit: false,
+  needsVelociraptor: false,
+  async handler(args, ctx) {
+    const t = (args.topic ?? "").toLowerCase();
+    let entries = BUILTIN_HELP;
+    let source: "server" | "builtin" = "builtin";
+    try {
+      const rows = await rowsOf(ctx, "SELECT name, type, args FROM help()", {}, 5000);
+      if (rows.length) {
+        entries = rows.map((r) => ({ name: String(r.name), type: String(r.type).toLowerCase(), args: Array.isArray(r.args) ? r.args.map((a) => (typeof a === "string" ? a : String((a as { name?: string }).name ?? ""))).join(", ") : String(r.args ?? "") }));
+        source = "server";
+      }
+    } catch {
+      // Not configured or unreachable: the built-in list still helps write a query.
+    }
+    const filtered = entries.filter((e) => !t || e.name.toLowerCase().includes(t));
+    return { structured: { source, entries: filtered }, text: filtered.map((e) => `${e.name} (${e.type}): ${e.args}`).join("\n") || "No match." };
+  },
+});
+
+export const vqlTools = [runVql, vqlHelp];
