@@ -143,8 +143,8 @@ export const quarantineClient = defineTool({
     const parameters: Record<string, string> = args.quarantine ? (args.message ? { MessageBox: args.message } : {}) : { RemovePolicy: "Y" };
     const rows = await rowsOf(
       ctx,
-      "SELECT collect_client(client_id=ClientId, artifacts=Artifact, spec=parse_json(data=Spec), urgent=TRUE) AS Flow FROM scope()",
-      { ClientId: args.client_id, Artifact: t.artifact, Spec: { [t.artifact]: parameters } },
+      "SELECT collect_client(client_id=ClientId, artifacts=ArtifactName, spec=parse_json(data=Spec), urgent=TRUE) AS Flow FROM scope()",
+      { ClientId: args.client_id, ArtifactName: t.artifact, Spec: { [t.artifact]: parameters } },
     );
     const flow = rows[0]?.Flow as { flow_id?: string } | null;
     if (!flow?.flow_id) throw new NotFoundError(`A ${t.artifact} collection for ${args.client_id}`, "The server did not schedule it; check the artifact exists and the API user has COLLECT_CLIENT.");

@@ -42,12 +42,12 @@ export async function flowResultsPage(
   const key = JSON.stringify(["flow", args.client_id, args.flow_id, target]);
   const offset = startOffset(args, key);
   const rows = target
-    ? await rowsOf(ctx, "SELECT * FROM source(client_id=ClientId, flow_id=FlowId, artifact=Artifact, start_row=int(int=Start), count=int(int=Count))", {
+    ? await rowsOf(ctx, "SELECT * FROM source(client_id=ClientId, flow_id=FlowId, artifact=ArtifactName, start_row=int(int=StartRow), count=int(int=PageSize))", {
         ClientId: args.client_id,
         FlowId: args.flow_id,
-        Artifact: target,
-        Start: offset,
-        Count: args.limit + 1,
+        ArtifactName: target,
+        StartRow: offset,
+        PageSize: args.limit + 1,
       })
     : [];
   const running = ["RUNNING", "WAITING", "IN_PROGRESS"].includes(String(flow.state));

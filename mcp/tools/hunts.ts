@@ -132,8 +132,8 @@ export const getHuntResults = defineTool({
     const offset = startOffset(args, key);
     const rows = await rowsOf(
       ctx,
-      `SELECT * FROM source(hunt_id=HuntId, artifact=Artifact${args.source ? ", source=Source" : ""}, start_row=int(int=Start), count=int(int=Count))`,
-      { HuntId: args.hunt_id, Artifact: artifact, ...(args.source ? { Source: args.source } : {}), Start: offset, Count: args.limit + 1 },
+      `SELECT * FROM source(hunt_id=HuntId, artifact=ArtifactName${args.source ? ", source=Source" : ""}, start_row=int(int=StartRow), count=int(int=PageSize))`,
+      { HuntId: args.hunt_id, ArtifactName: artifact, ...(args.source ? { Source: args.source } : {}), StartRow: offset, PageSize: args.limit + 1 },
     );
     const state = String(hunts[0].state);
     const shaped = shapeRows({ rows, offset, limit: args.limit, queryKey: key, columns: args.columns, provisional: state === "RUNNING" ? "The hunt is RUNNING: more clients may still report." : undefined });

@@ -1,0 +1,125 @@
+/**
+ * Read-only views as MCP resources, served by the same code as the tools (so paging, org and errors behave alike),
+ * with templates and id completion. Deployments come from a provider the deployment layer installs.
+ */
+import { ResourceTemplate, type McpServer } from "@modelcontextprotocol/sdk/server/mcp.js";
+import { toMegaraptorError } from "../common/errors.js";
+import type { Runtime } from "../server/context.js";
+import { getArtifact, listArtifacts } from "../tools/artifacts.js";
+import { getClientInfo, listClients } from "../tools/clients.js";
+import type { AnyTool, ToolContext } from "../tools/define.js";
+import { getHuntResults, listHunts } from "../tools/hunts.js";
+import { getServerInfo } from "../tools/server-info.js";
+import { rowsOf } from "../tools/common.js";
+
+export interface DeploymentSummary {
+  id: string;
+  [key: string]: unknown;
+}
+export type DeploymentsProvider = { list(): Promise<DeploymentSummary[]>; get(id: string): Promise<Record<string, unknown> | undefined> };
+
+let deployments: DeploymentsProvider = { list: async () => [], get: async () => undefined };
+/** Installed by the deployment layer; until then velociraptor://deployments lists nothing. */
+export function setDeploymentsProvider(p: DeploymentsProvider): void {
+  deployments = p;
+}
+
+function ctxFor(runtime: Runtime): ToolContext {
+  return {
+    client: () => runtime.client(),
+    orgId: runtime.defaultOrg,
+    signal: new AbortController().signal,
+    mode: runtime.mode,
+    principal: runtime.principal,
+    audit: runtime.audit,
+    progress: async () => undefined,
+  };
+}
+
+async function viaTool(runtime: Runtime, tool: AnyTool, args: Record<string, unknown>, uri: string) {
+  try {
+    const parsed = tool.input.parse(args);
+    const r = await tool.handler(parsed, ctxFor(runtime));
+    return { contents: [{ uri, mimeType: "application/json", text: JSON.stringify(r.structured, null, 2) }] };
+  } catch (err) {
+    const e = toMegaraptorError(err);
+    return { contents: [{ uri, mimeType: "application/json", text: JSON.stringify({ error: { code: e.code, message: e.message, hint: e.hint, retryable: e.retryable } }, null, 2) }] };
+  }
+}
+
+async function complete(runtime: Runtime, vql: string, column: string, prefix: string): Promise<string[]> {
+  if (!runtime.configured) return [];
+  try {
+    const rows = await rowsOf(ctxFor(runtime), vql, {}, 1000);
+    return rows.map((r) => String(r[column])).filter((v) => v.toLowerCase().startsWith(prefix.toLowerCase())).slice(0, 50);
+  } catch {
+    return [];
+  }
+}
+
+export function registerResources(server: McpServer, runtime: Runtime): void {
+  const json = "application/json";
+  server.registerResource("clients", "velociraptor://clients", { title: "Clients", description: "First 100 clients", mimeType: json }, (uri) =>
+    viaTool(runtime, listClients as unknown as AnyTool, { limit: 100 }, uri.href),
+  );
+  server.registerResource(
+    "client",
+    new ResourceTemplate("velociraptor://clients/{client_id}", { list: undefined, complete: { client_id: (v) => complete(runtime, "SELECT client_id FROM clients()", "client_id", v) } }),
+    { title: "Client", description: "One client's details", mimeType: json },
+    (uri, vars) => viaTool(runtime, getClientInfo as unknown as AnyTool, { client_id: String(vars.client_id) }, uri.href),
+  );
+  server.registerResource("hunts", "velociraptor://hunts", { title: "Hunts", description: "Recent hunts", mimeType: json }, (uri) =>
+    viaTool(runtime, listHunts as unknown as AnyTool, { limit: 100 }, uri.href),
+  );
+  const huntComplete = { hunt_id: (v: string) => complete(runtime, "SELECT hunt_id FROM hunts()", "hunt_id", v) };
+  server.registerResource(
+    "hunt",
+    new ResourceTemplate("velociraptor://hunts/{hunt_id}", { list: undefined, complete: huntComplete }),
+    { title: "Hunt", description: "One hunt", mimeType: json },
+    async (uri, vars) => {
+      try {
+        const rows = await rowsOf(ctxFor(runtime), "SELECT * FROM hunts(hunt_id=HuntId)", { HuntId: String(vars.hunt_id) });
+        return { contents: [{ uri: uri.href, mimeType: json, text: JSON.stringify(rows[0] ?? { error: { code: "NOT_FOUND", message: `Hunt ${String(vars.hunt_id)} was not found.` } }, null, 2) }] };
+      } catch (err) {
+        const e = toMegaraptorError(err);
+        return { contents: [{ uri: uri.href, mimeType: json, text: JSON.stringify({ error: { code: e.code, message: e.message, hint: e.hint } }) }] };
+      }
+    },
+  );
+  server.registerResource(
+    "hunt-results",
+    new ResourceTemplate("velociraptor://hunts/{hunt_id}/results", { list: undefined, complete: huntComplete }),
+    { title: "Hunt results", description: "First page of a hunt's results", mimeType: json },
+    (uri, vars) => viaTool(runtime, getHuntResults as unknown as AnyTool, { hunt_id: String(vars.hunt_id) }, uri.href),
+  );
+  server.registerResource("artifacts", "velociraptor://artifacts", { title: "Artifacts", description: "Artifact catalog (first 1000)", mimeType: json }, (uri) =>
+    viaTool(runtime, listArtifacts as unknown as AnyTool, { limit: 1000 }, uri.href),
+  );
+  server.registerResource(
+    "artifact",
+    new ResourceTemplate("velociraptor://artifacts/{artifact_name}", {
+      list: undefined,
+      complete: { artifact_name: (v) => complete(runtime, "SELECT name FROM artifact_definitions()", "name", v) },
+    }),
+    { title: "Artifact", description: "One artifact definition", mimeType: json },
+    (uri, vars) => viaTool(runtime, getArtifact as unknown as AnyTool, { artifact_name: String(vars.artifact_name) }, uri.href),
+  );
+  server.registerResource("server-info", "velociraptor://server-info", { title: "Server info", mimeType: json }, (uri) =>
+    viaTool(runtime, getServerInfo as unknown as AnyTool, {}, uri.href),
+  );
+  server.registerResource("deployments", "velociraptor://deployments", { title: "Deployments", description: "Velociraptor deployments managed by Megaraptor", mimeType: json }, async (uri) => ({
+    contents: [{ uri: uri.href, mimeType: json, text: JSON.stringify({ deployments: await deployments.list() }, null, 2) }],
+  }));
+  server.registerResource(
+    "deployment",
+    new ResourceTemplate("velociraptor://deployments/{deployment_id}", {
+      list: undefined,
+      complete: { deployment_id: async (v) => (await deployments.list()).map((d) => d.id).filter((id) => id.startsWith(v)) },
+    }),
+    { title: "Deployment", mimeType: json },
+    async (uri, vars) => {
+      const d = await deployments.get(String(vars.deployment_id));
+      return { contents: [{ uri: uri.href, mimeType: json, text: JSON.stringify(d ?? { error: { code: "NOT_FOUND", message: `Deployment ${String(vars.deployment_id)} was not found.`, hint: "List deployments with list_deployments or read velociraptor://deployments." } }, null, 2) }] };
+    },
+  );
+}
