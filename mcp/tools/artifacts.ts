@@ -32,8 +32,14 @@ export const listArtifacts = defineTool({
     const where: string[] = [];
     const params: Record<string, unknown> = {};
     // The search is matched literally: it is regex-escaped here and passed as data.
-    if (args.search) (where.push("(name =~ Pattern OR description =~ Pattern)"), (params.Pattern = escapeRegex(args.search)));
-    if (args.artifact_type) (where.push("type IN parse_json(data=Types).items"), (params.Types = listParam(TYPE_FILTER[args.artifact_type]!)));
+    if (args.search) {
+      where.push("(name =~ Pattern OR description =~ Pattern)");
+      params.Pattern = escapeRegex(args.search);
+    }
+    if (args.artifact_type) {
+      where.push("type IN parse_json(data=Types).items");
+      params.Types = listParam(TYPE_FILTER[args.artifact_type]!);
+    }
     const rows = await rowsOf(
       ctx,
       `SELECT name, type, description FROM artifact_definitions()${where.length ? ` WHERE ${where.join(" AND ")}` : ""} ORDER BY name LIMIT ${offset + args.limit + 1}`,

@@ -34,9 +34,18 @@ export const listClients = defineTool({
     // The WHERE clause is assembled from fixed fragments only; every value travels in env.
     const where: string[] = [];
     const params: Record<string, unknown> = { Search: args.search ?? "" };
-    if (args.os) (where.push("os_info.system = Os"), (params.Os = args.os));
-    if (args.label) (where.push("Label IN labels"), (params.Label = args.label));
-    if (args.last_seen_hours) (where.push("last_seen_at > now() * 1000000 - int(int=SeenWithinSeconds) * 1000000"), (params.SeenWithinSeconds = Math.round(args.last_seen_hours * 3600)));
+    if (args.os) {
+      where.push("os_info.system = Os");
+      params.Os = args.os;
+    }
+    if (args.label) {
+      where.push("Label IN labels");
+      params.Label = args.label;
+    }
+    if (args.last_seen_hours) {
+      where.push("last_seen_at > now() * 1000000 - int(int=SeenWithinSeconds) * 1000000");
+      params.SeenWithinSeconds = Math.round(args.last_seen_hours * 3600);
+    }
     // LIMIT takes a literal; it is a number computed here from validated integers, never user text.
     const vql = `SELECT ${CLIENT_COLUMNS} FROM clients(search=Search)${where.length ? ` WHERE ${where.join(" AND ")}` : ""} LIMIT ${offset + args.limit + 1}`;
     const rows = await rowsOf(ctx, vql, params);
