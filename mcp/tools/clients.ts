@@ -89,6 +89,8 @@ export const labelClient = defineTool({
   audit: true,
   needsVelociraptor: true,
   async handler(args, ctx) {
+    const exists = await rowsOf(ctx, "SELECT client_id FROM clients(client_id=ClientId)", { ClientId: args.client_id });
+    if (!exists[0]) throw new NotFoundError(`Client ${args.client_id}`, "Check the id with list_clients.");
     // label() has no default op: without op='set'/'remove' Velociraptor silently does nothing.
     await rowsOf(ctx, "SELECT label(client_id=ClientId, labels=parse_json(data=Labels).items, op=Op) AS Result FROM scope()", {
       ClientId: args.client_id,

@@ -1,0 +1,47 @@
+/** Starts the BUILT `megaraptor mcp` over stdio with the SDK's own client, against a test server. */
+import { Client } from "@modelcontextprotocol/sdk/client/index.js";
+import { StdioClientTransport } from "@modelcontextprotocol/sdk/client/stdio.js";
+import type { CallToolResult } from "@modelcontextprotocol/sdk/types.js";
+import { existsSync, mkdtempSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
+import { packageRoot } from "../../mcp/common/paths.js";
+
+export const MAIN = join(packageRoot(), "dist", "mcp", "cli", "main.js");
+
+export interface StartedMcp {
+  client: Client;
+  auditPath: string;
+  close(): Promise<void>;
+}
+
+export async function startMcp(opts: { args?: string[]; env?: Record<string, string>; capabilities?: Record<string, unknown>; setup?: (c: Client) => void } = {}): Promise<StartedMcp> {
+  if (!existsSync(MAIN)) throw new Error(`${MAIN} is missing: run \`npm run build\` first (npm test does).`);
+  const home = mkdtempSync(join(tmpdir(), "mr-mcp-"));
+  const auditPath = join(home, "audit.jsonl");
+  const transport = new StdioClientTransport({
+    command: process.execPath,
+    args: [MAIN, "mcp", "--audit-log", auditPath, ...(opts.args ?? [])],
+    env: { PATH: process.env.PATH ?? "", HOME: home, MEGARAPTOR_HOME: home, MEGARAPTOR_LOG_LEVEL: "warn", ...opts.env },
+    stderr: "pipe",
+  });
+  const client = new Client({ name: "megaraptor-tests", version: "1.0.0" }, { capabilities: opts.capabilities ?? {} });
+  opts.setup?.(client);
+  await client.connect(transport);
+  return { client, auditPath, close: () => client.close() };
+}
+
+/** Calls a tool; returns structured content on success, the parsed error body on failure. */
+export async function call(client: Client, name: string, args: Record<string, unknown> = {}) {
+  const r = (await client.callTool({ name, arguments: args })) as CallToolResult;
+  const text = r.content[0]?.type === "text" ? r.content[0].text : "";
+  let error: { code: string; message: string; hint?: string; retryable?: boolean; confirm_token?: string; plan?: { summary: string; details: Record<string, unknown> } } | undefined;
+  if (r.isError) {
+    try {
+      error = (JSON.parse(text) as { error: typeof error }).error;
+    } catch {
+      error = { code: "PROTOCOL", message: text };
+    }
+  }
+  return { ok: !r.isError, structured: r.structuredContent as Record<string, any> | undefined, text, error };
+}
