@@ -1,7 +1,7 @@
 import tseslint from "typescript-eslint";
 
 export default tseslint.config(
-  { ignores: ["dist/**", "node_modules/**", "coverage/**", "bench/out/**", "test/out/**"] },
+  { ignores: ["dist/**", "node_modules/**", "coverage/**", "bench/out/**", "test/out/**", ".scratch/**", "rendered/**"] },
   ...tseslint.configs.recommended,
   {
     rules: {
@@ -13,5 +13,10 @@ export default tseslint.config(
   {
     files: ["test/**/*.ts", "bench/**/*.ts", "mcp/cli/**/*.ts", "test/server/**/*.ts"],
     rules: { "no-console": "off" },
+  },
+  {
+    // Tests reach deep into structured tool results; typing every shape there adds noise, not safety.
+    files: ["test/**/*.ts"],
+    rules: { "@typescript-eslint/no-explicit-any": "off" },
   },
 );

@@ -37,7 +37,10 @@ describe("audit log", () => {
     const ok = await run(process.execPath, ["--import", "tsx", "mcp/cli/main.ts", "audit", "verify", "--file", path]);
     expect(ok.stdout).toMatch(/OK: 4 entries/);
     writeFileSync(path, readFileSync(path, "utf8").replace("label_client", "quarantine_client"));
-    const bad = await run(process.execPath, ["--import", "tsx", "mcp/cli/main.ts", "audit", "verify", "--file", path]).catch((e: { code: number; stdout: string }) => e);
+    const bad = await run(process.execPath, ["--import", "tsx", "mcp/cli/main.ts", "audit", "verify", "--file", path]).then(
+      () => ({ code: 0, stdout: "" }),
+      (e: { code: number; stdout: string }) => e,
+    );
     expect(bad.code).toBe(1);
     expect(bad.stdout).toMatch(/TAMPERED: line 1/);
   });
