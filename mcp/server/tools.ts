@@ -69,6 +69,7 @@ export async function callTool(server: McpServer, runtime: Runtime, def: AnyTool
       if (token !== undefined) await extra.sendNotification({ method: "notifications/progress", params: { progressToken: token, progress, total, message } });
     },
   };
+  const audited = typeof def.audit === "function" ? safeAuditDecision(def, args) : def.audit;
   try {
     if (!allows(runtime.mode, def.tier)) throw new ModeForbiddenError(def.name, def.tier, runtime.mode);
     const plan = def.plan ? await def.plan(args, ctx) : undefined;
@@ -93,13 +94,22 @@ export async function callTool(server: McpServer, runtime: Runtime, def: AnyTool
       }
     }
     const result = await def.handler(args, ctx);
-    if (def.audit) await runtime.audit.append({ ...auditBase, outcome: "ok", summary: result.auditSummary });
+    if (audited) await runtime.audit.append({ ...auditBase, outcome: "ok", summary: result.auditSummary });
     return { content: [{ type: "text", text: result.text }], structuredContent: result.structured as Record<string, unknown> };
   } catch (err) {
     const e = toMegaraptorError(err);
     if (e.code === "INTERNAL") log.error("tool failed unexpectedly", { tool: def.name, error: String((err as Error)?.stack ?? err) });
-    if (def.audit || e.code === "MODE_FORBIDDEN" || e.code === "CONFIRMATION_REQUIRED")
+    if (audited || e.code === "MODE_FORBIDDEN" || e.code === "CONFIRMATION_REQUIRED")
       await runtime.audit.append({ ...auditBase, outcome: e.code === "MODE_FORBIDDEN" || e.code === "CONFIRMATION_REQUIRED" ? "refused" : "error", error: { code: e.code, message: e.message } }).catch(() => undefined);
     return errorResult(e);
+  }
+}
+
+/** A per-call audit decision must never let a call escape the log: when in doubt, audit. */
+function safeAuditDecision(def: AnyTool, args: Record<string, unknown>): boolean {
+  try {
+    return (def.audit as (a: Record<string, unknown>) => boolean)(args);
+  } catch {
+    return true;
   }
 }

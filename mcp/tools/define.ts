@@ -54,8 +54,8 @@ export interface ToolDefinition<I extends z.ZodObject = z.ZodObject, O extends z
   output: O;
   annotations: ToolAnnotationsSpec;
   tier: Tier;
-  /** State-changing: every call is written to the audit log. */
-  audit: boolean;
+  /** State-changing: every call is written to the audit log (a function decides per call, e.g. run_vql). */
+  audit: boolean | ((args: z.infer<I>) => boolean);
   needsVelociraptor: boolean;
   /**
    * Plan → confirm: return a plan when this call needs explicit approval (undefined = run now). The server then

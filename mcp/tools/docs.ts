@@ -29,7 +29,7 @@ export function renderToolsMarkdown(): string {
   ];
   for (const t of TOOLS) {
     const desc = t.description.replace(/\|/g, "\\|").replace(/\n/g, " ");
-    lines.push(`| \`${t.name}\` | ${t.tier} | ${t.annotations.readOnly ? "yes" : "no"} | ${t.annotations.destructive ? "yes" : "no"} | ${t.audit ? "yes" : "no"} | ${params(t.input)} | ${desc} |`);
+    lines.push(`| \`${t.name}\` | ${t.tier} | ${t.annotations.readOnly ? "yes" : "no"} | ${t.annotations.destructive ? "yes" : "no"} | ${typeof t.audit === "function" ? "when state-changing" : t.audit ? "yes" : "no"} | ${params(t.input)} | ${desc} |`);
   }
   return lines.join("\n") + "\n";
 }

@@ -45,7 +45,11 @@ export const runVql = defineTool({
   output: z.object({ ...RowsOutput, state_changing_calls: z.array(z.string()) }),
   annotations: { readOnly: false, destructive: true, idempotent: false, openWorld: true },
   tier: "read",
-  audit: true,
+  // Only queries that can change state are audited; a syntax error counts as "maybe", so it is audited too.
+  audit: (args) => {
+    const c = classifyVql(args.query);
+    return !c.ok || c.stateChanging.length > 0;
+  },
   needsVelociraptor: true,
   async plan(args, ctx) {
     const c = classifyVql(args.query);
