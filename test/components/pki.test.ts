@@ -1,0 +1,65 @@
+import { X509Certificate } from "node:crypto";
+import { once } from "node:events";
+import { createServer, connect } from "node:tls";
+import { beforeAll, describe, expect, it } from "vitest";
+import { installMocks, isSecret, ofType, value } from "../helpers/pulumi-mocks.js";
+
+let VelociraptorPki: typeof import("../../components/pki/index.js").VelociraptorPki;
+
+beforeAll(async () => {
+  await installMocks();
+  ({ VelociraptorPki } = await import("../../components/pki/index.js"));
+});
+
+describe("VelociraptorPki", () => {
+  it("issues a CA, a VelociraptorServer certificate with the deployment's names, a gateway and API-client certificates", async () => {
+    const pki = new VelociraptorPki("t1", { dnsNames: ["vr.example.com"], ipAddresses: ["10.0.0.5"], validityDays: 30, apiUsers: [{ name: "megaraptor", roles: ["api", "investigator"] }] });
+    const ca = new X509Certificate(await value(pki.caCertificate));
+    const server = new X509Certificate(await value(pki.serverCertificate));
+    const gw = new X509Certificate(await value(pki.gatewayCertificate));
+    expect(ca.ca).toBe(true);
+    expect(server.subject).toContain("CN=VelociraptorServer");
+    expect(server.subjectAltName).toContain("DNS:VelociraptorServer");
+    expect(server.subjectAltName).toContain("DNS:vr.example.com");
+    expect(server.subjectAltName).toContain("IP Address:10.0.0.5");
+    expect(server.verify(ca.publicKey)).toBe(true);
+    expect(gw.subject).toContain("CN=GRPC_GW");
+    const days = (Date.parse(server.validTo) - Date.parse(server.validFrom)) / 86_400_000;
+    expect(Math.round(days)).toBe(30);
+    const clients = await value(pki.apiClients);
+    expect(new X509Certificate(clients.megaraptor!.certificate).subject).toContain("CN=megaraptor");
+    expect(clients.megaraptor!.roles).toEqual(["api", "investigator"]);
+    expect(ofType("megaraptor:index:VelociraptorPki")).toHaveLength(1);
+  });
+
+  it("keeps every private key and nonce secret", async () => {
+    const pki = new VelociraptorPki("t2");
+    for (const o of [pki.caPrivateKey, pki.serverPrivateKey, pki.gatewayPrivateKey, pki.apiClients, pki.clientNonce, pki.obfuscationNonce]) expect(await isSecret(o)).toBe(true);
+    expect(await isSecret(pki.caCertificate)).toBe(false);
+  });
+
+  it("the certificates complete a real mutual-TLS handshake, and a foreign client is refused", async () => {
+    const pki = new VelociraptorPki("t3", { apiUsers: [{ name: "alice", roles: ["api"] }] });
+    const [ca, cert, key, clients] = await Promise.all([value(pki.caCertificate), value(pki.serverCertificate), value(pki.serverPrivateKey), value(pki.apiClients)]);
+    const server = createServer({ cert, key, ca, requestCert: true, rejectUnauthorized: true }, (s) => s.end(`hello ${s.getPeerCertificate().subject.CN}`));
+    server.listen(0, "127.0.0.1");
+    await once(server, "listening");
+    const port = (server.address() as { port: number }).port;
+    const talk = (c: { certificate: string; privateKey: string }) =>
+      new Promise<string>((resolve, reject) => {
+        const s = connect({ host: "127.0.0.1", port, ca, cert: c.certificate, key: c.privateKey, servername: "VelociraptorServer" }, () => undefined);
+        let data = "";
+        s.on("data", (d) => (data += d));
+        s.on("end", () => resolve(data));
+        s.on("error", reject);
+        s.on("close", () => resolve(data));
+      });
+    try {
+      expect(await talk(clients.alice!)).toBe("hello alice");
+      const other = await value(new VelociraptorPki("t4", { apiUsers: [{ name: "mallory", roles: [] }] }).apiClients);
+      expect(await talk(other.mallory!).catch(() => "")).toBe("");
+    } finally {
+      server.close();
+    }
+  });
+});

@@ -1,0 +1,59 @@
+/**
+ * Pulumi unit-test harness: `pulumi.runtime.setMocks` with a recorder of every registration (type, name, inputs,
+ * parent URN). Dynamic PKI resources are answered by running the real generator, so tests check real certificates.
+ */
+import * as pulumi from "@pulumi/pulumi";
+import { generatePki, type PkiInputs } from "../../components/pki/provider.js";
+
+export interface Registration {
+  type: string;
+  name: string;
+  inputs: Record<string, any>;
+  custom: boolean;
+}
+
+export const registrations: Registration[] = [];
+
+export async function installMocks(): Promise<void> {
+  await pulumi.runtime.setMocks(
+    {
+      async newResource(args) {
+        registrations.push({ type: args.type, name: args.name, inputs: args.inputs, custom: args.custom ?? true });
+        if (args.type === "pulumi-nodejs:dynamic:Resource") {
+          const outs = await generatePki(args.inputs as PkiInputs);
+          return { id: `${args.name}-id`, state: { ...args.inputs, ...outs } };
+        }
+        const state: Record<string, unknown> = { ...args.inputs };
+        if (args.type === "docker:index/container:Container") state.id = `${args.name}-container-id`;
+        if (args.type === "aws:ec2/instance:Instance") Object.assign(state, { publicIp: "203.0.113.10", privateIp: "10.0.1.10", publicDns: "ec2-203-0-113-10.compute.amazonaws.com" });
+        if (args.type === "aws:ec2/eip:Eip") Object.assign(state, { publicIp: "203.0.113.20" });
+        return { id: `${args.name}-id`, state };
+      },
+      call(args) {
+        if (args.token === "aws:ec2/getAmi:getAmi") return { id: "ami-0123456789abcdef0", imageId: "ami-0123456789abcdef0", name: "debian-12-amd64" };
+        return args.inputs;
+      },
+    },
+    "megaraptor",
+    "test",
+    false,
+  );
+}
+
+export function resetRegistrations(): void {
+  registrations.length = 0;
+}
+
+/** Resolves an Output in tests. */
+export function value<T>(o: pulumi.Output<T>): Promise<T> {
+  return new Promise((resolve) => o.apply((v) => resolve(v)));
+}
+
+/** Whether an Output is marked secret. */
+export function isSecret(o: pulumi.Output<unknown>): Promise<boolean> {
+  return pulumi.isSecret(o);
+}
+
+export function ofType(type: string): Registration[] {
+  return registrations.filter((r) => r.type === type);
+}
