@@ -57,3 +57,11 @@ export function isSecret(o: pulumi.Output<unknown>): Promise<boolean> {
 export function ofType(type: string): Registration[] {
   return registrations.filter((r) => r.type === type);
 }
+
+const SECRET_SIG = "4dabf18193072939515e22adb298388d";
+
+/** Mocks receive secret inputs wrapped with Pulumi's secret signature; this unwraps and reports secretness. */
+export function unwrapSecret<T = any>(v: any): { secret: boolean; value: T } {
+  if (v && typeof v === "object" && SECRET_SIG in v) return { secret: true, value: v.value as T };
+  return { secret: false, value: v as T };
+}

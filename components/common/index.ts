@@ -1,0 +1,61 @@
+/** Arguments every deployment component shares, and the tags every resource carries. */
+import * as pulumi from "@pulumi/pulumi";
+import { loadProfile, type Profile, type ProfileOverrides } from "../../profiles/index.js";
+import { resolveVelociraptorVersion } from "../versions.js";
+
+export interface DeploymentBaseArgs {
+  /** Stable id of the deployment (names, tags, state). */
+  deploymentId: string;
+  /** Profile name or an already-loaded profile. */
+  profile: string | Profile;
+  overrides?: ProfileOverrides;
+  /** Velociraptor version; default pinned in components/versions.ts. */
+  version?: string;
+  /** Host name clients and analysts use. */
+  hostname: pulumi.Input<string>;
+  extraDnsNames?: string[];
+  extraIps?: string[];
+  caseId?: string;
+  owner?: string;
+  description?: string;
+  tags?: Record<string, string>;
+  /** API users to issue credentials for (default: one "megaraptor" user with api,investigator). */
+  apiUsers?: { name: string; roles: string[] }[];
+  /** Increment to re-issue all certificates. */
+  certificateRotation?: number;
+}
+
+const ID = /^[a-z][a-z0-9-]{1,38}[a-z0-9]$/;
+
+export function checkDeploymentId(id: string): void {
+  if (!ID.test(id)) throw new Error(`deploymentId: "${id}" must be 3–40 lowercase letters, digits or '-', starting with a letter (e.g. ir-case-42)`);
+}
+
+export function resolveProfile(args: Pick<DeploymentBaseArgs, "profile" | "overrides">): Profile {
+  return typeof args.profile === "string" ? loadProfile(args.profile, args.overrides ?? {}) : args.profile;
+}
+
+export function resolveVersion(v?: string): string {
+  const r = resolveVelociraptorVersion(v);
+  if (r.warning) pulumi.log.warn(r.warning);
+  return r.version;
+}
+
+/** Tags for every taggable resource: who, why, and when it may be reaped. */
+export function deploymentTags(args: DeploymentBaseArgs, profile: Profile, now: Date = new Date()): Record<string, string> {
+  const tags: Record<string, string> = {
+    "managed-by": "megaraptor",
+    "megaraptor-deployment": args.deploymentId,
+    "megaraptor-profile": profile.name,
+    ...(args.caseId ? { "megaraptor-case": args.caseId } : {}),
+    ...(args.owner ? { owner: args.owner } : {}),
+    ...(profile.autoExpiryHours > 0 ? { "megaraptor-expires-at": new Date(now.getTime() + profile.autoExpiryHours * 3600_000).toISOString() } : {}),
+    ...args.tags,
+  };
+  return tags;
+}
+
+/** Docker/Kubernetes label keys cannot hold ':' in values reliably; this keeps values label-safe. */
+export function labelSafe(tags: Record<string, string>): Record<string, string> {
+  return Object.fromEntries(Object.entries(tags).map(([k, v]) => [k, v.replace(/[^A-Za-z0-9._-]/g, "-").slice(0, 63)]));
+}

@@ -1,0 +1,110 @@
+/**
+ * DockerServer: Velociraptor in a container from the official image. The rendered config (a secret) is uploaded into
+ * the container with mode 0600 — it never appears in the image, an env var or a host file. The datastore is a
+ * named volume. The frontend is published on all interfaces (clients must reach it); GUI and API only on 127.0.0.1
+ * unless the profile binds them to all. Works against a remote engine through a docker.Provider (DOCKER_HOST
+ * ssh:// or tcp:// with TLS) passed in `providers`.
+ */
+import * as docker from "@pulumi/docker";
+import * as pulumi from "@pulumi/pulumi";
+import { checkDeploymentId, deploymentTags, labelSafe, resolveProfile, resolveVersion, type DeploymentBaseArgs } from "../common/index.js";
+import { velociraptorConfigs } from "../config/index.js";
+import { VelociraptorPki } from "../pki/index.js";
+import { serverImage } from "../versions.js";
+
+export interface DockerServerArgs extends DeploymentBaseArgs {
+  /** Custom image instead of ghcr.io/velocidex/velociraptor-server:<version>. */
+  image?: string;
+  /** Dedicated bridge network with inter-container traffic disabled (default: the profile's networkIsolation). */
+  networkIsolation?: boolean;
+  /** Address the host publishes GUI/API on when the profile keeps them local (default 127.0.0.1). */
+  localBindIp?: string;
+}
+
+const CONFIG_PATH = "/etc/velociraptor/server.config.yaml";
+const DATASTORE = "/datastore";
+
+export class DockerServer extends pulumi.ComponentResource {
+  readonly serverUrl: pulumi.Output<string>;
+  readonly guiUrl: pulumi.Output<string>;
+  readonly apiAddress: pulumi.Output<string>;
+  readonly apiClientYaml: pulumi.Output<string>;
+  readonly clientConfigYaml: pulumi.Output<string>;
+  readonly containerId: pulumi.Output<string>;
+  readonly networkName?: pulumi.Output<string>;
+
+  constructor(name: string, args: DockerServerArgs, opts?: pulumi.ComponentResourceOptions) {
+    super("megaraptor:index:DockerServer", name, {}, opts);
+    checkDeploymentId(args.deploymentId);
+    const profile = resolveProfile(args);
+    const version = resolveVersion(args.version);
+    const tags = deploymentTags(args, profile);
+    const labels = Object.entries(labelSafe(tags)).map(([label, value]) => ({ label, value }));
+    const isolate = args.networkIsolation ?? profile.networkIsolation;
+    const localIp = args.localBindIp ?? "127.0.0.1";
+    const id = args.deploymentId;
+
+    const pki = new VelociraptorPki(`${name}-pki`, {
+      dnsNames: pulumi.output(args.hostname).apply((h) => [h, ...(args.extraDnsNames ?? [])].filter((x) => !/^[\d.:]+$/.test(x))),
+      ipAddresses: pulumi.output(args.hostname).apply((h) => [...(/^[\d.]+$/.test(h) ? [h] : []), ...(args.extraIps ?? [])]),
+      validityDays: profile.tls.certificateValidityDays,
+      apiUsers: args.apiUsers ?? [{ name: "megaraptor", roles: ["api", "investigator"] }],
+      rotation: args.certificateRotation ?? 0,
+    }, { parent: this });
+
+    const apiHost = profile.binds.api === "all" ? pulumi.output(args.hostname) : pulumi.output(localIp);
+    const apiAddress = pulumi.interpolate`${apiHost}:${profile.ports.api}`;
+    const configs = velociraptorConfigs({ pki, profile, version, hostname: args.hostname, datastorePath: DATASTORE, bindAllInContainer: true, apiConnectionString: apiAddress });
+
+    const image = new docker.RemoteImage(`${name}-image`, { name: args.image ?? serverImage(version), keepLocally: true }, { parent: this });
+    const volume = new docker.Volume(`${name}-datastore`, { name: `megaraptor-${id}-datastore`, labels }, { parent: this, retainOnDelete: false });
+    const network = isolate
+      ? new docker.Network(`${name}-net`, {
+          name: `megaraptor-${id}`,
+          driver: "bridge",
+          // No container-to-container traffic on this network; only the published ports reach Velociraptor.
+          options: { "com.docker.network.bridge.enable_icc": "false" },
+          labels,
+        }, { parent: this })
+      : undefined;
+
+    const publish = (internal: number, bindAll: boolean) => ({ internal, external: internal, ip: bindAll ? "0.0.0.0" : localIp, protocol: "tcp" });
+    const ports = [publish(profile.ports.frontend, true), publish(profile.ports.gui, profile.binds.gui === "all"), publish(profile.ports.api, profile.binds.api === "all")];
+    if (profile.monitoring) ports.push(publish(profile.ports.monitoring, false));
+
+    const container = new docker.Container(`${name}-server`, {
+      name: `megaraptor-${id}`,
+      image: image.imageId,
+      entrypoints: ["/bin/velociraptor"],
+      command: ["--config", CONFIG_PATH, "frontend", "-v"],
+      uploads: [{ file: CONFIG_PATH, content: configs.serverConfigYaml, permissions: "0600" }],
+      volumes: [{ volumeName: volume.name, containerPath: DATASTORE }],
+      ports,
+      memory: profile.resources.memoryMb,
+      cpus: String(profile.resources.cpus),
+      restart: "unless-stopped",
+      healthcheck: {
+        // The frontend is TLS with the deployment's own CA; busybox wget in the alpine image does the probe.
+        tests: ["CMD-SHELL", `wget -q -O /dev/null --no-check-certificate https://127.0.0.1:${profile.ports.frontend}/healthz || exit 1`],
+        interval: "30s",
+        timeout: "5s",
+        retries: 3,
+        startPeriod: "30s",
+      },
+      labels,
+      logOpts: { "max-size": "50m", "max-file": String(Math.max(1, Math.min(20, profile.logRetentionDays))) },
+      networksAdvanced: network ? [{ name: network.name, aliases: ["velociraptor"] }] : undefined,
+      mustRun: true,
+    }, { parent: this, dependsOn: [volume] });
+
+    const host = pulumi.output(args.hostname);
+    this.serverUrl = pulumi.interpolate`https://${host}:${profile.ports.frontend}/`;
+    this.guiUrl = pulumi.interpolate`https://${profile.binds.gui === "all" ? host : pulumi.output(localIp)}:${profile.ports.gui}/app/index.html`;
+    this.apiAddress = apiAddress;
+    this.apiClientYaml = pulumi.secret(configs.apiClientYamls.apply((m) => Object.values(m)[0] ?? ""));
+    this.clientConfigYaml = configs.clientConfigYaml;
+    this.containerId = container.id;
+    this.networkName = network?.name;
+    this.registerOutputs({ serverUrl: this.serverUrl, guiUrl: this.guiUrl, apiAddress: this.apiAddress, apiClientYaml: this.apiClientYaml, clientConfigYaml: this.clientConfigYaml, containerId: this.containerId });
+  }
+}
