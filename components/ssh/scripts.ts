@@ -1,0 +1,82 @@
+/** The shell steps SshBinaryServer runs, as plain functions (tested on their own, reviewable in a preview). */
+import { createHash } from "node:crypto";
+
+export const BIN = "/usr/local/bin/velociraptor";
+export const CONFIG = "/etc/velociraptor/server.config.yaml";
+export const UNIT = "/etc/systemd/system/velociraptor_server.service";
+export const SERVICE = "velociraptor_server";
+
+/** systemd unit as the official server .deb installs it (velociraptor-api.md §5.2). */
+export function systemdUnit(datastore: string): string {
+  return `[Unit]
+Description=Velociraptor server (managed by Megaraptor)
+After=network.target
+
+[Service]
+Type=simple
+ExecStart=${BIN} --config ${CONFIG} frontend
+Restart=always
+RestartSec=120
+LimitNOFILE=20000
+User=velociraptor
+Group=velociraptor
+WorkingDirectory=${datastore}
+AmbientCapabilities=CAP_SYS_RESOURCE CAP_NET_BIND_SERVICE
+CapabilityBoundingSet=CAP_SYS_RESOURCE CAP_NET_BIND_SERVICE
+NoNewPrivileges=true
+ProtectSystem=full
+ReadWritePaths=${datastore}
+
+[Install]
+WantedBy=multi-user.target
+`;
+}
+
+const q = (s: string) => `'${s.replace(/'/g, `'\\''`)}'`;
+
+/** Downloads the release binary and refuses it unless the SHA-256 matches. */
+export function downloadBinaryScript(url: string, sha256: string): string {
+  if (!/^[0-9a-f]{64}$/i.test(sha256)) throw new Error(`binarySha256: "${sha256}" is not a SHA-256 hex digest (64 hex characters)`);
+  return [
+    "set -eu",
+    `tmp=$(mktemp)`,
+    `curl -fsSL --retry 3 -o "$tmp" ${q(url)}`,
+    `echo ${q(`${sha256.toLowerCase()}  `)}"$tmp" | sha256sum -c -`,
+    `sudo install -m 0755 "$tmp" ${BIN}`,
+    `rm -f "$tmp"`,
+  ].join("\n");
+}
+
+export function installCopiedBinaryScript(remoteTmp: string): string {
+  return ["set -eu", `sudo install -m 0755 ${q(remoteTmp)} ${BIN}`, `rm -f ${q(remoteTmp)}`].join("\n");
+}
+
+export function createUserScript(datastore: string): string {
+  return [
+    "set -eu",
+    "id velociraptor >/dev/null 2>&1 || sudo useradd --system --home-dir " + q(datastore) + " --shell /usr/sbin/nologin velociraptor",
+    `sudo install -d -o velociraptor -g velociraptor -m 0700 ${q(datastore)}`,
+  ].join("\n");
+}
+
+/** Reads the config from stdin so it never appears in a command line or process list. */
+export function writeConfigScript(): string {
+  return ["set -eu", "sudo install -d -m 0750 -o root -g velociraptor /etc/velociraptor", `sudo sh -c 'umask 077; cat > ${CONFIG}'`, `sudo chown velociraptor:velociraptor ${CONFIG}`, `sudo chmod 0600 ${CONFIG}`].join("\n");
+}
+
+export function installUnitScript(): string {
+  return ["set -eu", `sudo sh -c 'cat > ${UNIT}'`, "sudo systemctl daemon-reload", `sudo systemctl enable ${SERVICE}`, `sudo systemctl restart ${SERVICE}`].join("\n");
+}
+
+export function uninstallScript(datastore: string, removeDatastore: boolean): string {
+  return [
+    `sudo systemctl disable --now ${SERVICE} || true`,
+    `sudo rm -f ${UNIT} ${CONFIG} ${BIN}`,
+    "sudo systemctl daemon-reload || true",
+    ...(removeDatastore ? [`sudo rm -rf ${q(datastore)}`, "sudo userdel velociraptor || true"] : [`echo 'datastore kept at ${datastore} (evidence); remove it by hand when done'`]),
+  ].join("\n");
+}
+
+export function sha256(text: string): string {
+  return createHash("sha256").update(text).digest("hex");
+}
