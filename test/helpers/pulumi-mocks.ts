@@ -24,12 +24,14 @@ export async function installMocks(): Promise<void> {
           return { id: `${args.name}-id`, state: { ...args.inputs, ...outs } };
         }
         const state: Record<string, unknown> = { ...args.inputs };
+        if (args.type.startsWith("aws:")) state.arn = `arn:aws:${args.type.split(":")[1]!.split("/")[0]}:eu-west-1:123456789012:${args.name}`;
         if (args.type === "docker:index/container:Container") state.id = `${args.name}-container-id`;
         if (args.type === "aws:ec2/instance:Instance") Object.assign(state, { publicIp: "203.0.113.10", privateIp: "10.0.1.10", publicDns: "ec2-203-0-113-10.compute.amazonaws.com" });
         if (args.type === "aws:ec2/eip:Eip") Object.assign(state, { publicIp: "203.0.113.20" });
         return { id: `${args.name}-id`, state };
       },
       call(args) {
+        if (args.token === "aws:ec2/getSubnet:getSubnet") return { id: args.inputs.id, vpcId: "vpc-existing" };
         if (args.token === "aws:ec2/getAmi:getAmi") return { id: "ami-0123456789abcdef0", imageId: "ami-0123456789abcdef0", name: "debian-12-amd64" };
         return args.inputs;
       },

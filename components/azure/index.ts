@@ -1,0 +1,142 @@
+/**
+ * AzureServer: Velociraptor on an Azure VM. Resource group (new or existing), VNet/subnet, an NSG with the same
+ * rules as AWS (frontend to clients, GUI/API only to admin CIDRs), optional public IP with DNS label, a Debian 12 VM
+ * sized by the profile with a managed data disk, and cloud-init in customData (a secret; Azure does not serve
+ * customData through instance metadata). Spot priority optional. Every resource tagged.
+ */
+import * as compute from "@pulumi/azure-native/compute/index.js";
+import * as network from "@pulumi/azure-native/network/index.js";
+import * as resources from "@pulumi/azure-native/resources/index.js";
+import * as pulumi from "@pulumi/pulumi";
+import { renderCloudInit } from "../cloudinit/index.js";
+import { checkDeploymentId, deploymentTags, resolveProfile, resolveVersion, type DeploymentBaseArgs } from "../common/index.js";
+import { exposureRules } from "../common/network.js";
+import { velociraptorConfigs } from "../config/index.js";
+import { VelociraptorPki } from "../pki/index.js";
+import { releaseBinaryUrl } from "../versions.js";
+
+export interface AzureServerArgs extends DeploymentBaseArgs {
+  location: string;
+  resourceGroupName?: pulumi.Input<string>;
+  adminCidrs?: string[];
+  clientCidrs?: string[];
+  vmSize?: string;
+  spot?: boolean;
+  publicIp?: boolean;
+  dnsLabel?: string;
+  adminUsername?: string;
+  /** SSH public key for the admin user (password login is disabled). */
+  sshPublicKey: pulumi.Input<string>;
+  binarySha256: string;
+  binaryUrl?: string;
+}
+
+const DATASTORE = "/var/lib/velociraptor";
+
+export class AzureServer extends pulumi.ComponentResource {
+  readonly serverUrl: pulumi.Output<string>;
+  readonly guiUrl: pulumi.Output<string>;
+  readonly apiAddress: pulumi.Output<string>;
+  readonly apiClientYaml: pulumi.Output<string>;
+  readonly clientConfigYaml: pulumi.Output<string>;
+  readonly vmId: pulumi.Output<string>;
+
+  constructor(name: string, args: AzureServerArgs, opts?: pulumi.ComponentResourceOptions) {
+    super("megaraptor:index:AzureServer", name, {}, opts);
+    checkDeploymentId(args.deploymentId);
+    let profile = resolveProfile(args);
+    if (args.adminCidrs?.length && profile.binds.gui === "localhost") profile = { ...profile, binds: { ...profile.binds, gui: "all" } };
+    const version = resolveVersion(args.version);
+    const tags = deploymentTags(args, profile);
+    const p = { parent: this };
+    const id = args.deploymentId;
+
+    const rgName = args.resourceGroupName ?? new resources.ResourceGroup(`${name}-rg`, { resourceGroupName: `megaraptor-${id}`, location: args.location, tags }, p).name;
+    const vnet = new network.VirtualNetwork(`${name}-vnet`, { resourceGroupName: rgName, location: args.location, addressSpace: { addressPrefixes: ["10.78.0.0/16"] }, tags }, p);
+    const rules = exposureRules(profile, args);
+    const nsg = new network.NetworkSecurityGroup(`${name}-nsg`, {
+      resourceGroupName: rgName,
+      location: args.location,
+      securityRules: rules.map((r, i) => ({
+        name: `allow-${r.name}`,
+        priority: 100 + i * 10,
+        direction: "Inbound",
+        access: "Allow",
+        protocol: "Tcp",
+        sourcePortRange: "*",
+        destinationPortRange: String(r.port),
+        sourceAddressPrefixes: r.cidrs,
+        destinationAddressPrefix: "*",
+        description: r.description,
+      })),
+      tags,
+    }, p);
+    const subnet = new network.Subnet(`${name}-subnet`, { resourceGroupName: rgName, virtualNetworkName: vnet.name, addressPrefix: "10.78.1.0/24", networkSecurityGroup: { id: nsg.id } }, p);
+    const pip = args.publicIp ?? true
+      ? new network.PublicIPAddress(`${name}-pip`, {
+          resourceGroupName: rgName,
+          location: args.location,
+          publicIPAllocationMethod: "Static",
+          sku: { name: "Standard" },
+          dnsSettings: args.dnsLabel ? { domainNameLabel: args.dnsLabel } : undefined,
+          tags,
+        }, p)
+      : undefined;
+    const nic = new network.NetworkInterface(`${name}-nic`, {
+      resourceGroupName: rgName,
+      location: args.location,
+      ipConfigurations: [{ name: "primary", subnet: { id: subnet.id }, privateIPAllocationMethod: "Dynamic", publicIPAddress: pip ? { id: pip.id } : undefined }],
+      networkSecurityGroup: { id: nsg.id },
+      tags,
+    }, p);
+
+    const hostname = pulumi.output(args.hostname);
+    const pki = new VelociraptorPki(`${name}-pki`, {
+      dnsNames: hostname.apply((h) => [h, ...(args.extraDnsNames ?? [])].filter((x) => !/^[\d.]+$/.test(x))),
+      ipAddresses: hostname.apply((h) => [...(/^[\d.]+$/.test(h) ? [h] : []), ...(args.extraIps ?? [])]),
+      validityDays: profile.tls.certificateValidityDays,
+      apiUsers: args.apiUsers ?? [{ name: "megaraptor", roles: ["api", "investigator"] }],
+      rotation: args.certificateRotation ?? 0,
+    }, p);
+    const apiAddress = pulumi.interpolate`${hostname}:${profile.ports.api}`;
+    const configs = velociraptorConfigs({ pki, profile, version, hostname, datastorePath: DATASTORE, apiConnectionString: apiAddress });
+    const customData = pulumi.secret(
+      configs.serverConfigYaml.apply((config) =>
+        Buffer.from(
+          renderCloudInit({ binaryUrl: args.binaryUrl ?? releaseBinaryUrl(version), binarySha256: args.binarySha256, datastore: DATASTORE, dataDevice: "/dev/disk/azure/scsi1/lun0", config: { inline: config } }),
+        ).toString("base64"),
+      ),
+    );
+    const admin = args.adminUsername ?? "megaraptor";
+    const vm = new compute.VirtualMachine(`${name}-vm`, {
+      resourceGroupName: rgName,
+      location: args.location,
+      hardwareProfile: { vmSize: args.vmSize ?? profile.cloud.azureVmSize },
+      networkProfile: { networkInterfaces: [{ id: nic.id, primary: true }] },
+      osProfile: {
+        computerName: `vr-${id}`.slice(0, 15),
+        adminUsername: admin,
+        customData,
+        linuxConfiguration: { disablePasswordAuthentication: true, ssh: { publicKeys: [{ path: `/home/${admin}/.ssh/authorized_keys`, keyData: args.sshPublicKey }] } },
+      },
+      storageProfile: {
+        imageReference: { publisher: "Debian", offer: "debian-12", sku: "12-gen2", version: "latest" },
+        osDisk: { createOption: "FromImage", managedDisk: { storageAccountType: "Premium_LRS" }, deleteOption: "Delete" },
+        dataDisks: [{ lun: 0, createOption: "Empty", diskSizeGB: profile.resources.datastoreGb, managedDisk: { storageAccountType: "Premium_LRS" }, deleteOption: "Detach" }],
+      },
+      securityProfile: { encryptionAtHost: false },
+      priority: args.spot ? "Spot" : "Regular",
+      evictionPolicy: args.spot ? "Deallocate" : undefined,
+      billingProfile: args.spot ? { maxPrice: -1 } : undefined,
+      tags: { ...tags, Name: `megaraptor-${id}` },
+    }, p);
+
+    this.serverUrl = pulumi.interpolate`https://${hostname}:${profile.ports.frontend}/`;
+    this.guiUrl = pulumi.interpolate`https://${hostname}:${profile.ports.gui}/app/index.html`;
+    this.apiAddress = apiAddress;
+    this.apiClientYaml = pulumi.secret(configs.apiClientYamls.apply((m) => Object.values(m)[0] ?? ""));
+    this.clientConfigYaml = configs.clientConfigYaml;
+    this.vmId = vm.id;
+    this.registerOutputs({ serverUrl: this.serverUrl, guiUrl: this.guiUrl, apiAddress: this.apiAddress, apiClientYaml: this.apiClientYaml, clientConfigYaml: this.clientConfigYaml, vmId: this.vmId });
+  }
+}
