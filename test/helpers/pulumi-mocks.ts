@@ -67,3 +67,14 @@ export function unwrapSecret<T = any>(v: any): { secret: boolean; value: T } {
   if (v && typeof v === "object" && SECRET_SIG in v) return { secret: true, value: v.value as T };
   return { secret: false, value: v as T };
 }
+
+/** Waits until a resource of this type has been registered (registration is asynchronous). */
+export async function waitForType(type: string, timeoutMs = 10_000): Promise<Registration[]> {
+  const end = Date.now() + timeoutMs;
+  while (Date.now() < end) {
+    const found = ofType(type);
+    if (found.length) return found;
+    await new Promise((r) => setTimeout(r, 25));
+  }
+  throw new Error(`no ${type} was registered within ${timeoutMs} ms`);
+}
