@@ -1,0 +1,2 @@
+export * from "./ssh-agents.js";
+export * from "./generators.js";
