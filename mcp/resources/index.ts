@@ -11,6 +11,8 @@ import type { AnyTool, ToolContext } from "../tools/define.js";
 import { getHuntResults, listHunts } from "../tools/hunts.js";
 import { getServerInfo } from "../tools/server-info.js";
 import { rowsOf } from "../tools/common.js";
+import { evidencePath, listEvidence } from "../results/evidence.js";
+import { readFileSync, statSync } from "node:fs";
 
 export interface DeploymentSummary {
   id: string;
@@ -106,6 +108,21 @@ export function registerResources(server: McpServer, runtime: Runtime): void {
   );
   server.registerResource("server-info", "velociraptor://server-info", { title: "Server info", mimeType: json }, (uri) =>
     viaTool(runtime, getServerInfo as unknown as AnyTool, {}, uri.href),
+  );
+  server.registerResource(
+    "evidence",
+    new ResourceTemplate("megaraptor://evidence/{file}", {
+      list: async () => ({ resources: listEvidence().map((f) => ({ uri: `megaraptor://evidence/${f.name}`, name: f.name, description: `${f.bytes} bytes` })) }),
+      complete: { file: async (v) => listEvidence().map((f) => f.name).filter((n) => n.startsWith(v)) },
+    }),
+    { title: "Evidence file", description: "Files written by export_results, download_flow_file and export_flow" },
+    async (uri, vars) => {
+      const path = evidencePath(String(vars.file));
+      // Large or binary evidence stays on disk: the resource describes it instead of inlining megabytes.
+      const size = statSync(path).size;
+      if (path.endsWith(".jsonl") && size <= 1024 * 1024) return { contents: [{ uri: uri.href, mimeType: "application/x-ndjson", text: readFileSync(path, "utf8") }] };
+      return { contents: [{ uri: uri.href, mimeType: "application/json", text: JSON.stringify({ path, bytes: size, note: "Too large or binary to inline; open the file at this path." }) }] };
+    },
   );
   server.registerResource("deployments", "velociraptor://deployments", { title: "Deployments", description: "Velociraptor deployments managed by Megaraptor", mimeType: json }, async (uri) => ({
     contents: [{ uri: uri.href, mimeType: json, text: JSON.stringify({ deployments: await deployments.list() }, null, 2) }],

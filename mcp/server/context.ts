@@ -9,6 +9,8 @@ import type { Mode } from "../safety/mode.js";
 import { tryLoadApiClientConfig, type ApiClientConfig } from "../velociraptor/config.js";
 import { VelociraptorClient } from "../velociraptor/client.js";
 import { NotConfiguredError } from "../velociraptor/errors.js";
+import { currentAllowList, verifyPins } from "../safety/allowlist.js";
+import { log } from "../common/logger.js";
 
 export interface ServerOptions {
   mode: Mode;
@@ -38,6 +40,18 @@ export class Runtime {
       if ("config" in r) this.config = r.config;
       else this.missingHint = r.hint;
     }
+  }
+
+  /** Starts checking allow-list pins against the live server (results are reused by every collection). */
+  checkAllowListPins(): void {
+    const list = currentAllowList();
+    if (!list || !this.config) return;
+    const client = this.client();
+    void verifyPins(
+      list,
+      async (names) => (await client.queryAll({ vql: "SELECT * FROM artifact_definitions(names=parse_json(data=Names).items)", env: { Names: JSON.stringify({ items: names }) } }, { orgId: this.defaultOrg })).rows,
+      `${client.address}/${this.defaultOrg ?? ""}`,
+    ).catch((err: unknown) => log.warn("could not verify the artifact allow-list pins yet", { error: String(err) }));
   }
 
   get configured(): boolean {

@@ -37,6 +37,7 @@ export async function serveStdio(opts: ServerOptions): Promise<void> {
   const runtime = new Runtime(opts);
   const server = buildMcpServer(runtime);
   if (!runtime.configured) log.warn("no Velociraptor API configuration found; Velociraptor tools will explain how to configure one");
+  runtime.checkAllowListPins();
   await server.connect(new StdioServerTransport());
   log.info("megaraptor MCP server ready on stdio", { mode: runtime.mode, velociraptor: runtime.configured });
   const shutdown = () => {
@@ -72,6 +73,7 @@ export async function serveHttp(opts: HttpOptions): Promise<{ server: Server; ur
   const token = configured ?? randomBytes(24).toString("base64url");
   const allowed = new Set([...LOOPBACK, ...(loopback ? [] : [opts.host]), ...(opts.allowedHosts ?? [])]);
   const runtime = new Runtime(opts);
+  runtime.checkAllowListPins();
   const expected = Buffer.from(`Bearer ${token}`);
 
   const reject = (res: ServerResponse, status: number, code: string, message: string) => {

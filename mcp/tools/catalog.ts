@@ -1,5 +1,6 @@
 /** The live artifact catalog, used to reject hallucinated artifact and parameter names before they reach the server. */
 import { InputError } from "../common/errors.js";
+import { ArtifactNotAllowedError, currentAllowList, verifyPins } from "../safety/allowlist.js";
 import type { Row } from "../velociraptor/client.js";
 import { didYouMean, rowsOf } from "./common.js";
 import type { ToolContext } from "./define.js";
@@ -34,6 +35,10 @@ export async function checkArtifacts(
   field = "artifacts",
 ): Promise<Map<string, CatalogEntry>> {
   const catalog = await loadCatalog(ctx);
+  const allow = currentAllowList();
+  const pinProblems = allow
+    ? await verifyPins(allow, (names) => rowsOf(ctx, "SELECT * FROM artifact_definitions(names=parse_json(data=Names).items)", { Names: { items: names } }, 10_000), `${ctx.client().address}/${ctx.orgId ?? ""}`)
+    : undefined;
   for (const [i, full] of artifacts.entries()) {
     const [name, source] = full.split("/") as [string, string | undefined];
     const entry = catalog.get(name);
@@ -41,6 +46,9 @@ export async function checkArtifacts(
       const near = didYouMean(name, catalog.keys());
       throw new InputError(`${field}[${i}]`, `unknown artifact "${name}"`, near.length ? `Did you mean ${near.join(", ")}? (list_artifacts shows what exists)` : "Use list_artifacts to find the right name.");
     }
+    if (allow && !allow.entries.has(name)) throw new ArtifactNotAllowedError(name, `is not in the artifact allow-list (${allow.path})`);
+    const pinProblem = pinProblems?.get(name);
+    if (pinProblem) throw new ArtifactNotAllowedError(name, pinProblem);
     if (source && !entry.sources.includes(source))
       throw new InputError(`${field}[${i}]`, `${name} has no source "${source}"`, `Sources: ${entry.sources.join(", ") || "(single source — omit /Source)"}.`);
     for (const p of Object.keys(parameters[name] ?? {}))

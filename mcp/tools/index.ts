@@ -5,6 +5,9 @@ import type { AnyTool } from "./define.js";
 import { flowTools } from "./flows.js";
 import { huntTools } from "./hunts.js";
 import { serverTools } from "./server-info.js";
+import { evidenceTools } from "./evidence.js";
+import { resultTools } from "./results.js";
+import { validateVqlTool } from "./validate.js";
 import { vqlTools } from "./vql.js";
 
-export const TOOLS: AnyTool[] = [...clientTools, ...artifactTools, ...huntTools, ...flowTools, ...vqlTools, ...serverTools] as unknown as AnyTool[];
+export const TOOLS: AnyTool[] = [...clientTools, ...artifactTools, ...huntTools, ...flowTools, ...vqlTools, validateVqlTool, ...resultTools, ...evidenceTools, ...serverTools] as unknown as AnyTool[];

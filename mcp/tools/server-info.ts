@@ -41,4 +41,27 @@ export const listOrgs = defineTool({
   },
 });
 
-export const serverTools = [getServerInfo, listOrgs];
+
+
+export const findClient = defineTool({
+  name: "find_client",
+  title: "Find a client by hostname across orgs",
+  description: "Look a hostname (or part of it) up in every org the caller can use; returns org_id and client_id per match. Use when you do not know which org an endpoint belongs to.",
+  input: z.object({ hostname: z.string().min(1).max(255) }),
+  output: z.object({ matches: z.array(z.object({ org_id: z.string(), client_id: z.string(), hostname: z.string(), os: z.string().nullable() })), orgs_searched: z.array(z.string()) }),
+  annotations: { readOnly: true, destructive: false, idempotent: true, openWorld: false },
+  tier: "read",
+  audit: false,
+  needsVelociraptor: true,
+  async handler(args, ctx) {
+    const orgs = (await rowsOf({ ...ctx, orgId: undefined }, "SELECT * FROM orgs()")).map((o) => String(o.OrgId ?? o.id));
+    const matches: { org_id: string; client_id: string; hostname: string; os: string | null }[] = [];
+    for (const org of orgs) {
+      const rows = await rowsOf({ ...ctx, orgId: org }, "SELECT client_id, os_info.hostname AS hostname, os_info.system AS os FROM clients(search=Term)", { Term: args.hostname }).catch(() => []);
+      for (const r of rows) matches.push({ org_id: org, client_id: String(r.client_id), hostname: String(r.hostname), os: (r.os as string) ?? null });
+    }
+    return { structured: { matches, orgs_searched: orgs }, text: matches.length ? matches.map((m) => `${m.org_id}: ${m.client_id} ${m.hostname}`).join("\n") : `No client matching ${args.hostname} in ${orgs.join(", ")}` };
+  },
+});
+
+export const serverTools = [getServerInfo, listOrgs, findClient];

@@ -7,6 +7,7 @@ import { checkEnv } from "../velociraptor/vql.js";
 import { rowsOf } from "./common.js";
 import { defineTool } from "./define.js";
 import { OrgId } from "./ids.js";
+import { validateVql } from "./validate.js";
 import { PageInput, renderRowsText, RowsOutput, shapeRows, startOffset } from "./shape.js";
 
 /** Plugins and functions that only read. A query using anything else may change state. */
@@ -38,6 +39,7 @@ export const runVql = defineTool({
     env: z.record(z.string(), z.union([z.string(), z.number(), z.boolean()])).optional().describe("query parameters, read by name in the VQL"),
     max_rows: z.number().int().min(1).max(100_000).default(10_000),
     timeout: z.number().int().min(1).max(3600).default(120).describe("server-side timeout, seconds"),
+    skip_validation: z.boolean().default(false).describe("skip the validate_vql pre-flight (syntax is still checked)"),
     confirm_token: z.string().optional(),
     org_id: OrgId,
     ...PageInput,
@@ -54,6 +56,12 @@ export const runVql = defineTool({
   async plan(args, ctx) {
     const c = classifyVql(args.query);
     if (!c.ok) throw new InputError("query", `VQL syntax error: ${c.errors[0]!.message}`, "Fix the query; VQL statements are SELECT … FROM plugin(arg=value) [WHERE …] [LIMIT n] and LET name = ….");
+    if (!args.skip_validation) {
+      const v = await validateVql(args.query, ctx);
+      const errors = v.issues.filter((i) => i.severity === "error");
+      if (errors.length)
+        throw new InputError("query", `failed validation: ${errors.map((e) => `${e.line}:${e.column} ${e.message}${e.hint ? ` (${e.hint})` : ""}`).join("; ")}`, "Fix the query, or pass skip_validation=true if the server really has it.");
+    }
     if (!c.stateChanging.length) return undefined;
     if (ctx.mode === "read-only") throw new ModeForbiddenError(`run_vql with ${c.stateChanging.join(", ")}`, "investigate", ctx.mode);
     return { summary: `Run VQL that calls state-changing ${c.stateChanging.join(", ")}`, details: { query: args.query, env: args.env ?? {}, org_id: args.org_id ?? null } };

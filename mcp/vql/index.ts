@@ -1,4 +1,4 @@
 export * from "./ast.js";
 export { tokenize, KEYWORDS, type Token } from "./lexer.js";
 export { parseVql, parseExpression, type ParseResult } from "./parser.js";
-export { references, type References } from "./walk.js";
+export { callSites, references, type CallSite, type References } from "./walk.js";

@@ -65,3 +65,60 @@ export function references(statements: Statement[]): References {
   }
   return refs;
 }
+
+export interface CallSite {
+  name: string;
+  kind: "plugin" | "function";
+  line: number;
+  column: number;
+  /** Named arguments passed. */
+  args: string[];
+}
+
+/** Every plugin and function call with its position and argument names (for validation messages). */
+export function callSites(statements: Statement[]): CallSite[] {
+  const out: CallSite[] = [];
+  const args = (list: Arg[]) => list.forEach((a) => expr(a.value));
+  const expr = (e: Expr): void => {
+    switch (e.kind) {
+      case "call":
+        out.push({ name: e.name, kind: "function", line: e.pos.line, column: e.pos.column, args: e.args.map((a) => a.name).filter((n): n is string => !!n) });
+        return args(e.args);
+      case "member":
+        return expr(e.object);
+      case "index":
+        expr(e.object);
+        return expr(e.index);
+      case "unary":
+        return expr(e.operand);
+      case "binary":
+        expr(e.left);
+        return expr(e.right);
+      case "list":
+        return e.items.forEach(expr);
+      case "subquery":
+        return select(e.query);
+      case "lambda":
+        return expr(e.body);
+      default:
+        return;
+    }
+  };
+  const select = (s: SelectStatement): void => {
+    if (s.from?.kind === "plugin") {
+      out.push({ name: s.from.name, kind: "plugin", line: s.from.pos.line, column: s.from.pos.column, args: s.from.args.map((a) => a.name).filter((n): n is string => !!n) });
+      args(s.from.args);
+    } else if (s.from?.kind === "subquery") select(s.from.query);
+    for (const c of s.columns) if (c.expr) expr(c.expr);
+    if (s.where) expr(s.where);
+    s.groupBy?.forEach(expr);
+    if (s.orderBy) expr(s.orderBy.expr);
+  };
+  for (const st of statements) {
+    if (st.kind === "let") {
+      if (st.value.kind === "select") select(st.value);
+      else expr(st.value);
+    } else select(st);
+  }
+  return out;
+}
