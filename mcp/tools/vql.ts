@@ -4,6 +4,7 @@ import { InputError } from "../common/errors.js";
 import { parseVql, references } from "../vql/index.js";
 import { ModeForbiddenError } from "../safety/mode.js";
 import { checkEnv } from "../velociraptor/vql.js";
+import { spillRows } from "../results/evidence.js";
 import { rowsOf } from "./common.js";
 import { defineTool } from "./define.js";
 import { OrgId } from "./ids.js";
@@ -39,18 +40,23 @@ export const runVql = defineTool({
     env: z.record(z.string(), z.union([z.string(), z.number(), z.boolean()])).optional().describe("query parameters, read by name in the VQL"),
     max_rows: z.number().int().min(1).max(100_000).default(10_000),
     timeout: z.number().int().min(1).max(3600).default(120).describe("server-side timeout, seconds"),
+    spill_to_file: z.boolean().default(false).describe("write all rows (up to max_rows) to a JSON Lines evidence file instead of returning them"),
     skip_validation: z.boolean().default(false).describe("skip the validate_vql pre-flight (syntax is still checked)"),
     confirm_token: z.string().optional(),
     org_id: OrgId,
     ...PageInput,
   }),
-  output: z.object({ ...RowsOutput, state_changing_calls: z.array(z.string()) }),
+  output: z.object({
+    ...RowsOutput,
+    state_changing_calls: z.array(z.string()),
+    file: z.object({ path: z.string(), uri: z.string(), rows: z.number(), bytes: z.number(), sha256: z.string() }).optional(),
+  }),
   annotations: { readOnly: false, destructive: true, idempotent: false, openWorld: true },
   tier: "read",
   // Only queries that can change state are audited; a syntax error counts as "maybe", so it is audited too.
   audit: (args) => {
     const c = classifyVql(args.query);
-    return !c.ok || c.stateChanging.length > 0;
+    return !c.ok || c.stateChanging.length > 0 || args.spill_to_file === true;
   },
   needsVelociraptor: true,
   async plan(args, ctx) {
@@ -68,6 +74,20 @@ export const runVql = defineTool({
   },
   async handler(args, ctx) {
     const c = classifyVql(args.query);
+    if (args.spill_to_file) {
+      const stream = ctx.client().query({ vql: args.query, env: checkEnv(args.env ?? {}) }, { orgId: ctx.orgId, maxRows: args.max_rows, timeoutSeconds: args.timeout, signal: ctx.signal });
+      const f = await spillRows(stream, "run_vql");
+      const capped = stream.truncated;
+      const shaped = shapeRows({ rows: [], offset: 0, limit: args.limit, queryKey: "spill" });
+      shaped.coverage = capped
+        ? { status: "truncated", note: `Stopped at max_rows=${args.max_rows}; ${f.rows} rows are in ${f.path}.` }
+        : { status: "exhaustive", note: `All ${f.rows} rows are in ${f.path} (not inlined).` };
+      return {
+        structured: { ...shaped, state_changing_calls: c.stateChanging, file: { path: f.path, uri: f.uri, rows: f.rows ?? 0, bytes: f.bytes, sha256: f.sha256 } },
+        text: `Wrote ${f.rows} rows (${f.bytes} bytes) to ${f.path}\nsha256 ${f.sha256}`,
+        auditSummary: `spilled ${f.rows} rows to ${f.path} sha256=${f.sha256}`,
+      };
+    }
     const key = JSON.stringify(["run_vql", args.query, args.env, args.org_id, args.max_rows]);
     const offset = startOffset(args, key);
     const want = Math.min(args.max_rows, offset + args.limit + 1);

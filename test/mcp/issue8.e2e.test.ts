@@ -71,6 +71,15 @@ describe("evidence", () => {
     expect((res.contents[0] as { text: string }).text).toBe(text);
   });
 
+  it("run_vql can spill a whole result to a file instead of the conversation", async () => {
+    const r = await call(mcp.client, "run_vql", { query: "SELECT Pid FROM source(client_id=C, flow_id='F.BIGSTREAM01')", env: { C: LINUX }, max_rows: 20_000, spill_to_file: true });
+    expect(r.structured!.rows).toEqual([]);
+    expect(r.structured!.file.rows).toBe(20_000);
+    expect(r.structured!.coverage.status).toBe("truncated");
+    const text = readFileSync(r.structured!.file.path, "utf8");
+    expect(createHash("sha256").update(text).digest("hex")).toBe(r.structured!.file.sha256);
+  });
+
   it("lists uploads and downloads a 50 MB file through VFSGetBuffer with its hash and a custody record", async () => {
     const list = await call(mcp.client, "list_flow_uploads", { client_id: WIN, flow_id: "F.CT1NETSTAT1" });
     const up = list.structured!.rows[0];

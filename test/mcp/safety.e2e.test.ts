@@ -114,6 +114,22 @@ describe("confirmation", () => {
   });
 });
 
+describe("hunt scope", () => {
+  it("asks for confirmation when a paused hunt would reach more than MEGARAPTOR_MAX_HUNT_CLIENTS clients", async () => {
+    const m = await startMcp({ args: ["--config", configPath], env: { MEGARAPTOR_MAX_HUNT_CLIENTS: "2" } });
+    try {
+      const args = { artifacts: ["Windows.System.Pslist"], description: "wide", os_filter: "windows" };
+      const plan = await call(m.client, "create_hunt", args);
+      expect(plan.error?.code).toBe("CONFIRMATION_REQUIRED");
+      expect((plan.error?.plan?.details.scope as { count: number }).count).toBe(3);
+      const ok = await call(m.client, "create_hunt", { ...args, confirm_token: plan.error!.confirm_token });
+      expect(ok.structured!.state).toBe("PAUSED");
+    } finally {
+      await m.close();
+    }
+  });
+});
+
 describe("Streamable HTTP", () => {
   it("requires the bearer token, rejects foreign origins and hosts, and serves tools with the token", async () => {
     const s = await serveHttp({ mode: "investigate", host: "127.0.0.1", port: 0, token: "t0ken-for-tests", auditPath: join(mkdtempSync(join(tmpdir(), "mr-http-")), "a.jsonl"), configPath });

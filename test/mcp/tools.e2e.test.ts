@@ -137,6 +137,18 @@ describe("artifacts and flows", () => {
     expect(badParam.error?.hint).toContain("ProcessRegex");
   });
 
+  it("collect_artifact with wait reports progress and returns the flow's error log when it fails", async () => {
+    const progress: string[] = [];
+    const r = await mcp.client.callTool({ name: "collect_artifact", arguments: { client_id: WIN, artifacts: ["Windows.NTFS.MFT"], wait: true, wait_timeout: 10 } }, undefined, {
+      onprogress: (p) => void progress.push(String(p.message)),
+    });
+    const s = r.structuredContent as { state: string; errors: string[] };
+    expect(s.state).toBe("ERROR");
+    expect(s.errors.join("\n")).toContain("Access is denied");
+    expect(progress.length).toBeGreaterThan(0);
+    expect(progress[0]).toMatch(/RUNNING/);
+  });
+
   it("list_flows, get_flow_status (with errors of a failed flow), get_flow_results pages server-side", async () => {
     const flows = await call(mcp.client, "list_flows", { client_id: WIN });
     expect(flows.structured!.rows.map((f: { flow_id: string }) => f.flow_id)).toContain("F.CT1PSLIST01");
@@ -194,8 +206,11 @@ describe("VQL and server", () => {
     const bad = await call(mcp.client, "run_vql", { query: "SELECT * FROM clients(" });
     expect(bad.error?.code).toBe("INVALID_INPUT");
     expect(bad.error?.message).toMatch(/line 1, column/);
-    const vqlErr = await call(mcp.client, "run_vql", { query: "SELECT * FROM clients(colour='red')" });
+    const caught = await call(mcp.client, "run_vql", { query: "SELECT * FROM clients(colour='red')" });
+    expect(caught.error?.message).toMatch(/clients: unexpected argument colour/);
+    const vqlErr = await call(mcp.client, "run_vql", { query: "SELECT * FROM clients(colour='red')", skip_validation: true });
     expect(vqlErr.error?.code).toBe("VQL_ERROR");
+    expect(vqlErr.error?.message).toContain("clients: Unexpected arg colour");
   });
 
   it("run_vql with a state-changing function returns a plan first", async () => {

@@ -143,10 +143,16 @@ function resultsKey(results: Record<string, FixtureRows>, artifact: string | und
   return undefined;
 }
 
-function completeFlowLater(ctx: EvalContext, key: string): void {
+function completeFlowLater(ctx: EvalContext, key: string, failure?: string): void {
   const timer = setTimeout(() => {
     const f = ctx.org.flows.get(key);
-    if (f && f.state === "RUNNING") f.state = "FINISHED";
+    if (!f || f.state !== "RUNNING") return;
+    if (failure) {
+      f.state = "ERROR";
+      f.status = failure;
+      f.results = {};
+      f.logs.push({ level: "ERROR", message: failure });
+    } else f.state = "FINISHED";
   }, ctx.model.flowCompletionMs);
   timer.unref();
 }
@@ -475,6 +481,7 @@ const FUNCTIONS: Record<string, FunctionSpec> = {
         return null;
       }
       const results: Record<string, Row[]> = {};
+      let failure: string | undefined;
       for (const name of artifacts) {
         const art = ctx.model.artifacts.get(name);
         if (!art) {
@@ -485,6 +492,7 @@ const FUNCTIONS: Record<string, FunctionSpec> = {
         for (const p of Object.keys(params))
           if (!art.parameters.some((x) => x.name === p)) ctx.log(`WARN:collect_client: artifact ${name} has no parameter ${p}`);
         Object.assign(results, ctx.model.sampleResults(art, os));
+        if (art.failure?.os.includes(os)) failure = `${name}: ${art.failure.message}`;
       }
       const flowId = ctx.model.newFlowId();
       const key = `${clientId}/${flowId}`;
@@ -500,7 +508,7 @@ const FUNCTIONS: Record<string, FunctionSpec> = {
         logs: [{ level: "INFO", message: `Starting collection of ${artifacts.join(", ")}` }],
         uploads: [],
       });
-      completeFlowLater(ctx, key);
+      completeFlowLater(ctx, key, failure);
       return { flow_id: flowId, request: { client_id: clientId, artifacts, specs: Object.entries(spec).map(([artifact, parameters]) => ({ artifact, parameters })), creator: ctx.user, urgent: bool(a.urgent), timeout: num(a.timeout) } };
     },
   },

@@ -42,6 +42,8 @@ export const ArtifactSchema = z.object({
   required_permissions: z.array(z.string()).default([]),
   parameters: z.array(z.object({ name: z.string(), default: z.string().default(""), type: z.string().default(""), description: z.string().default("") })).default([]),
   sources: z.array(z.object({ name: z.string().default(""), query: z.string().default("") })).default([{ name: "", query: "" }]),
+  /** Make collections of this artifact fail on these OSes, logging `message` (to test error paths). */
+  failure: z.object({ os: z.array(z.string()), message: z.string() }).optional(),
   /** Result rows a collection produces, per OS (`any` for all), per source name ("" for single-source). */
   samples: z.record(z.string(), z.record(z.string(), z.array(z.record(z.string(), z.unknown())))).default({}),
 });
