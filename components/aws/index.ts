@@ -9,8 +9,7 @@ import * as pulumi from "@pulumi/pulumi";
 import { renderCloudInit } from "../cloudinit/index.js";
 import { checkDeploymentId, deploymentTags, resolveProfile, resolveVersion, type DeploymentBaseArgs } from "../common/index.js";
 import { exposureRules } from "../common/network.js";
-import { velociraptorConfigs } from "../config/index.js";
-import { VelociraptorPki } from "../pki/index.js";
+import { serverIdentity } from "../common/identity.js";
 import { releaseBinaryUrl } from "../versions.js";
 
 export interface AwsServerArgs extends DeploymentBaseArgs {
@@ -79,15 +78,8 @@ export class AwsServer extends pulumi.ComponentResource {
 
     const eip = args.elasticIp ? new aws.ec2.Eip(`${name}-eip`, { domain: "vpc", tags }, p) : undefined;
     const hostname = pulumi.output(args.hostname);
-    const pki = new VelociraptorPki(`${name}-pki`, {
-      dnsNames: hostname.apply((h) => [h, ...(args.route53 ? [args.route53.name] : []), ...(args.extraDnsNames ?? [])].filter((x) => !/^[\d.]+$/.test(x))),
-      ipAddresses: pulumi.all([hostname, eip?.publicIp ?? ""]).apply(([h, ip]) => [...(/^[\d.]+$/.test(h) ? [h] : []), ...(ip ? [ip] : []), ...(args.extraIps ?? [])]),
-      validityDays: profile.tls.certificateValidityDays,
-      apiUsers: args.apiUsers ?? [{ name: "megaraptor", roles: ["api", "investigator"] }],
-      rotation: args.certificateRotation ?? 0,
-    }, p);
-    const apiAddress = pulumi.interpolate`${hostname}:${profile.ports.api}`;
-    const configs = velociraptorConfigs({ pki, profile, version, hostname, datastorePath: DATASTORE, apiConnectionString: apiAddress });
+    const moreNames = pulumi.output(eip?.publicIp ?? "").apply((ip) => [...(args.route53 ? [args.route53.name] : []), ...(ip ? [ip] : [])]);
+    const { configs, apiAddress, apiClientYaml } = serverIdentity(name, args, profile, version, this, { datastorePath: DATASTORE, apiHost: hostname, moreNames });
 
     const param = new aws.ssm.Parameter(`${name}-config`, { name: `/megaraptor/${id}/server.config.yaml`, type: "SecureString", tier: "Advanced", value: configs.serverConfigYaml, tags }, p);
     const role = new aws.iam.Role(`${name}-role`, {
@@ -136,7 +128,7 @@ export class AwsServer extends pulumi.ComponentResource {
     this.serverUrl = pulumi.interpolate`https://${hostname}:${profile.ports.frontend}/`;
     this.guiUrl = pulumi.interpolate`https://${hostname}:${profile.ports.gui}/app/index.html`;
     this.apiAddress = apiAddress;
-    this.apiClientYaml = pulumi.secret(configs.apiClientYamls.apply((m) => Object.values(m)[0] ?? ""));
+    this.apiClientYaml = apiClientYaml;
     this.clientConfigYaml = configs.clientConfigYaml;
     this.instanceId = instance.id;
     this.publicIp = publicIp;

@@ -11,8 +11,7 @@ import * as pulumi from "@pulumi/pulumi";
 import { renderCloudInit } from "../cloudinit/index.js";
 import { checkDeploymentId, deploymentTags, resolveProfile, resolveVersion, type DeploymentBaseArgs } from "../common/index.js";
 import { exposureRules } from "../common/network.js";
-import { velociraptorConfigs } from "../config/index.js";
-import { VelociraptorPki } from "../pki/index.js";
+import { serverIdentity } from "../common/identity.js";
 import { releaseBinaryUrl } from "../versions.js";
 
 export interface AzureServerArgs extends DeploymentBaseArgs {
@@ -91,15 +90,7 @@ export class AzureServer extends pulumi.ComponentResource {
     }, p);
 
     const hostname = pulumi.output(args.hostname);
-    const pki = new VelociraptorPki(`${name}-pki`, {
-      dnsNames: hostname.apply((h) => [h, ...(args.extraDnsNames ?? [])].filter((x) => !/^[\d.]+$/.test(x))),
-      ipAddresses: hostname.apply((h) => [...(/^[\d.]+$/.test(h) ? [h] : []), ...(args.extraIps ?? [])]),
-      validityDays: profile.tls.certificateValidityDays,
-      apiUsers: args.apiUsers ?? [{ name: "megaraptor", roles: ["api", "investigator"] }],
-      rotation: args.certificateRotation ?? 0,
-    }, p);
-    const apiAddress = pulumi.interpolate`${hostname}:${profile.ports.api}`;
-    const configs = velociraptorConfigs({ pki, profile, version, hostname, datastorePath: DATASTORE, apiConnectionString: apiAddress });
+    const { configs, apiAddress, apiClientYaml } = serverIdentity(name, args, profile, version, this, { datastorePath: DATASTORE, apiHost: hostname });
     const customData = pulumi.secret(
       configs.serverConfigYaml.apply((config) =>
         Buffer.from(
@@ -134,7 +125,7 @@ export class AzureServer extends pulumi.ComponentResource {
     this.serverUrl = pulumi.interpolate`https://${hostname}:${profile.ports.frontend}/`;
     this.guiUrl = pulumi.interpolate`https://${hostname}:${profile.ports.gui}/app/index.html`;
     this.apiAddress = apiAddress;
-    this.apiClientYaml = pulumi.secret(configs.apiClientYamls.apply((m) => Object.values(m)[0] ?? ""));
+    this.apiClientYaml = apiClientYaml;
     this.clientConfigYaml = configs.clientConfigYaml;
     this.vmId = vm.id;
     this.registerOutputs({ serverUrl: this.serverUrl, guiUrl: this.guiUrl, apiAddress: this.apiAddress, apiClientYaml: this.apiClientYaml, clientConfigYaml: this.clientConfigYaml, vmId: this.vmId });

@@ -8,8 +8,7 @@
 import * as docker from "@pulumi/docker";
 import * as pulumi from "@pulumi/pulumi";
 import { checkDeploymentId, deploymentTags, labelSafe, resolveProfile, resolveVersion, type DeploymentBaseArgs } from "../common/index.js";
-import { velociraptorConfigs } from "../config/index.js";
-import { VelociraptorPki } from "../pki/index.js";
+import { serverIdentity } from "../common/identity.js";
 import { serverImage } from "../versions.js";
 
 export interface DockerServerArgs extends DeploymentBaseArgs {
@@ -44,17 +43,8 @@ export class DockerServer extends pulumi.ComponentResource {
     const localIp = args.localBindIp ?? "127.0.0.1";
     const id = args.deploymentId;
 
-    const pki = new VelociraptorPki(`${name}-pki`, {
-      dnsNames: pulumi.output(args.hostname).apply((h) => [h, ...(args.extraDnsNames ?? [])].filter((x) => !/^[\d.:]+$/.test(x))),
-      ipAddresses: pulumi.output(args.hostname).apply((h) => [...(/^[\d.]+$/.test(h) ? [h] : []), ...(args.extraIps ?? [])]),
-      validityDays: profile.tls.certificateValidityDays,
-      apiUsers: args.apiUsers ?? [{ name: "megaraptor", roles: ["api", "investigator"] }],
-      rotation: args.certificateRotation ?? 0,
-    }, { parent: this });
-
     const apiHost = profile.binds.api === "all" ? pulumi.output(args.hostname) : pulumi.output(localIp);
-    const apiAddress = pulumi.interpolate`${apiHost}:${profile.ports.api}`;
-    const configs = velociraptorConfigs({ pki, profile, version, hostname: args.hostname, datastorePath: DATASTORE, bindAllInContainer: true, apiConnectionString: apiAddress });
+    const { configs, apiAddress, apiClientYaml } = serverIdentity(name, args, profile, version, this, { datastorePath: DATASTORE, apiHost, bindAllInContainer: true });
 
     const image = new docker.RemoteImage(`${name}-image`, { name: args.image ?? serverImage(version), keepLocally: true }, { parent: this });
     const volume = new docker.Volume(`${name}-datastore`, { name: `megaraptor-${id}-datastore`, labels }, { parent: this, retainOnDelete: false });
@@ -101,7 +91,7 @@ export class DockerServer extends pulumi.ComponentResource {
     this.serverUrl = pulumi.interpolate`https://${host}:${profile.ports.frontend}/`;
     this.guiUrl = pulumi.interpolate`https://${profile.binds.gui === "all" ? host : pulumi.output(localIp)}:${profile.ports.gui}/app/index.html`;
     this.apiAddress = apiAddress;
-    this.apiClientYaml = pulumi.secret(configs.apiClientYamls.apply((m) => Object.values(m)[0] ?? ""));
+    this.apiClientYaml = apiClientYaml;
     this.clientConfigYaml = configs.clientConfigYaml;
     this.containerId = container.id;
     this.networkName = network?.name;

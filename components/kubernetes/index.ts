@@ -8,8 +8,7 @@
 import * as k8s from "@pulumi/kubernetes";
 import * as pulumi from "@pulumi/pulumi";
 import { checkDeploymentId, deploymentTags, labelSafe, resolveProfile, resolveVersion, type DeploymentBaseArgs } from "../common/index.js";
-import { velociraptorConfigs } from "../config/index.js";
-import { VelociraptorPki } from "../pki/index.js";
+import { serverIdentity } from "../common/identity.js";
 import { serverImage } from "../versions.js";
 
 export interface KubernetesServerArgs extends DeploymentBaseArgs {
@@ -50,16 +49,13 @@ export class KubernetesServer extends pulumi.ComponentResource {
     const p = { parent: this };
     const svcHost = `velociraptor-frontend.${ns}.svc`;
 
-    const pki = new VelociraptorPki(`${name}-pki`, {
-      dnsNames: pulumi.output(args.hostname).apply((h) => [h, svcHost, `velociraptor-api.${ns}.svc`, ...(args.extraDnsNames ?? [])]),
-      ipAddresses: args.extraIps ?? [],
-      validityDays: profile.tls.certificateValidityDays,
-      apiUsers: args.apiUsers ?? [{ name: "megaraptor", roles: ["api", "investigator"] }],
-      rotation: args.certificateRotation ?? 0,
-    }, p);
-    const apiAddress = pulumi.interpolate`velociraptor-api.${ns}.svc:${profile.ports.api}`;
-    const configs = velociraptorConfigs({ pki, profile, version, hostname: args.hostname, datastorePath: DATASTORE, bindAllInContainer: true, apiConnectionString: apiAddress});
     // Clients reach master and minions through the one frontend Service, so the config lists a single server URL.
+    const { pki, configs, apiAddress, apiClientYaml } = serverIdentity(name, args, profile, version, this, {
+      datastorePath: DATASTORE,
+      apiHost: `velociraptor-api.${ns}.svc`,
+      bindAllInContainer: true,
+      moreNames: [svcHost, `velociraptor-api.${ns}.svc`],
+    });
 
     const namespace = new k8s.core.v1.Namespace(`${name}-ns`, { metadata: { name: ns, labels: { ...labels, "pod-security.kubernetes.io/enforce": "baseline" } } }, p);
     const inNs = (n: string, extra: Record<string, string> = {}) => ({ name: n, namespace: namespace.metadata.name, labels: { ...labels, ...base, ...extra } });
@@ -175,7 +171,7 @@ export class KubernetesServer extends pulumi.ComponentResource {
     this.serverUrl = pulumi.interpolate`https://${args.hostname}:${profile.ports.frontend}/`;
     this.guiUrl = args.guiIngressHost ? pulumi.output(`https://${args.guiIngressHost}/app/index.html`) : pulumi.output(`https://velociraptor-gui.${ns}.svc:${profile.ports.gui}/app/index.html`);
     this.apiAddress = apiAddress;
-    this.apiClientYaml = pulumi.secret(configs.apiClientYamls.apply((m) => Object.values(m)[0] ?? ""));
+    this.apiClientYaml = apiClientYaml;
     this.clientConfigYaml = configs.clientConfigYaml;
     this.registerOutputs({ namespace: this.namespace, serverUrl: this.serverUrl, guiUrl: this.guiUrl, apiAddress: this.apiAddress, apiClientYaml: this.apiClientYaml, clientConfigYaml: this.clientConfigYaml });
   }

@@ -7,8 +7,7 @@
 import * as command from "@pulumi/command";
 import * as pulumi from "@pulumi/pulumi";
 import { checkDeploymentId, resolveProfile, resolveVersion, type DeploymentBaseArgs } from "../common/index.js";
-import { velociraptorConfigs } from "../config/index.js";
-import { VelociraptorPki } from "../pki/index.js";
+import { serverIdentity } from "../common/identity.js";
 import { releaseBinaryUrl } from "../versions.js";
 import * as s from "./scripts.js";
 
@@ -60,15 +59,8 @@ export class SshBinaryServer extends pulumi.ComponentResource {
     };
     const p = { parent: this };
 
-    const pki = new VelociraptorPki(`${name}-pki`, {
-      dnsNames: pulumi.output(args.hostname).apply((h) => [h, ...(args.extraDnsNames ?? [])].filter((x) => !/^[\d.:]+$/.test(x))),
-      ipAddresses: pulumi.output(args.hostname).apply((h) => [...(/^[\d.]+$/.test(h) ? [h] : []), ...(args.extraIps ?? [])]),
-      validityDays: profile.tls.certificateValidityDays,
-      apiUsers: args.apiUsers ?? [{ name: "megaraptor", roles: ["api", "investigator"] }],
-      rotation: args.certificateRotation ?? 0,
-    }, p);
-    const apiAddress = pulumi.interpolate`${profile.binds.api === "all" ? pulumi.output(args.hostname) : "127.0.0.1"}:${profile.ports.api}`;
-    const configs = velociraptorConfigs({ pki, profile, version, hostname: args.hostname, datastorePath: datastore, apiConnectionString: apiAddress });
+    const apiHost = profile.binds.api === "all" ? pulumi.output(args.hostname) : pulumi.output("127.0.0.1");
+    const { configs, apiAddress, apiClientYaml } = serverIdentity(name, args, profile, version, this, { datastorePath: datastore, apiHost });
 
     let binary: pulumi.Resource;
     if (args.binaryPath) {
@@ -101,7 +93,7 @@ export class SshBinaryServer extends pulumi.ComponentResource {
     this.serverUrl = pulumi.interpolate`https://${args.hostname}:${profile.ports.frontend}/`;
     this.guiUrl = pulumi.interpolate`https://${profile.binds.gui === "all" ? pulumi.output(args.hostname) : "127.0.0.1"}:${profile.ports.gui}/app/index.html`;
     this.apiAddress = apiAddress;
-    this.apiClientYaml = pulumi.secret(configs.apiClientYamls.apply((m) => Object.values(m)[0] ?? ""));
+    this.apiClientYaml = apiClientYaml;
     this.clientConfigYaml = configs.clientConfigYaml;
     this.registerOutputs({ serverUrl: this.serverUrl, guiUrl: this.guiUrl, apiAddress: this.apiAddress, apiClientYaml: this.apiClientYaml, clientConfigYaml: this.clientConfigYaml });
   }
