@@ -3,11 +3,11 @@ import { setTimeout as sleep } from "node:timers/promises";
 import { z } from "zod";
 import { NotFoundError } from "../velociraptor/errors.js";
 import { checkArtifacts, perArtifactParameters } from "./catalog.js";
-import { didYouMean, escapeRegex, listParam, rowsOf } from "./common.js";
+import { READ_TOOL, didYouMean, escapeRegex, listPage, listParam, rowsOf } from "./common.js";
 import { defineTool } from "./define.js";
 import { flowErrors, flowResultsPage, flowRow } from "./flows.js";
 import { ArtifactName, ClientOrServerId, OrgId } from "./ids.js";
-import { PageInput, PageSchema, CoverageSchema, renderRowsText, RowsOutput, shapeRows, startOffset } from "./shape.js";
+import { PageInput, PageSchema, CoverageSchema, renderRowsText, RowsOutput } from "./shape.js";
 
 const TYPE_FILTER: Record<string, string[]> = { client: ["client"], server: ["server"], event: ["client_event", "server_event"] };
 
@@ -22,13 +22,8 @@ export const listArtifacts = defineTool({
     ...PageInput,
   }),
   output: z.object(RowsOutput),
-  annotations: { readOnly: true, destructive: false, idempotent: true, openWorld: false },
-  tier: "read",
-  audit: false,
-  needsVelociraptor: true,
+  ...READ_TOOL,
   async handler(args, ctx) {
-    const key = JSON.stringify(["list_artifacts", args.search, args.artifact_type, args.org_id]);
-    const offset = startOffset(args, key);
     const where: string[] = [];
     const params: Record<string, unknown> = {};
     // The search is matched literally: it is regex-escaped here and passed as data.
@@ -40,15 +35,15 @@ export const listArtifacts = defineTool({
       where.push("type IN parse_json(data=Types).items");
       params.Types = listParam(TYPE_FILTER[args.artifact_type]!);
     }
-    const rows = await rowsOf(
-      ctx,
-      `SELECT name, type, description FROM artifact_definitions()${where.length ? ` WHERE ${where.join(" AND ")}` : ""} ORDER BY name LIMIT ${offset + args.limit + 1}`,
+    return listPage(ctx, args, {
+      key: ["list_artifacts", args.search, args.artifact_type, args.org_id],
+      vql: `SELECT name, type, description FROM artifact_definitions()${where.length ? ` WHERE ${where.join(" AND ")}` : ""} ORDER BY name`,
       params,
-    );
-    // Descriptions can run to pages; the first line is what a model needs to choose.
-    const brief = rows.slice(offset).map((r) => ({ ...r, description: String(r.description ?? "").split("\n")[0]!.slice(0, 200) }));
-    const shaped = shapeRows({ rows: brief, offset, limit: args.limit, queryKey: key, columns: args.columns, filtered: where.length ? "the search/type filter" : undefined });
-    return { structured: shaped, text: renderRowsText("Artifacts", shaped) };
+      title: "Artifacts",
+      filtered: where.length ? "the search/type filter" : undefined,
+      // Descriptions can run to pages; the first line is what a model needs to choose.
+      map: (rows) => rows.map((r) => ({ ...r, description: String(r.description ?? "").split("\n")[0]!.slice(0, 200) })),
+    });
   },
 });
 
@@ -58,10 +53,7 @@ export const getArtifact = defineTool({
   description: "The definition of one artifact: description, type, parameters (name, default, type), sources, required permissions, precondition. Read it before collect_artifact to set parameters right.",
   input: z.object({ artifact_name: ArtifactName, org_id: OrgId }),
   output: z.object({ artifact: z.record(z.string(), z.unknown()) }),
-  annotations: { readOnly: true, destructive: false, idempotent: true, openWorld: false },
-  tier: "read",
-  audit: false,
-  needsVelociraptor: true,
+  ...READ_TOOL,
   async handler(args, ctx) {
     const rows = await rowsOf(ctx, "SELECT name, type, description, author, precondition, required_permissions, parameters, sources FROM artifact_definitions(names=Name)", { Name: args.artifact_name });
     if (!rows[0]) {

@@ -2,10 +2,10 @@
 import { z } from "zod";
 import { InputError } from "../common/errors.js";
 import { NotFoundError } from "../velociraptor/errors.js";
-import { listParam, rowsOf } from "./common.js";
+import { READ_TOOL, listPage, listParam, rowsOf } from "./common.js";
 import { defineTool } from "./define.js";
 import { ClientId, Labels, OrgId } from "./ids.js";
-import { PageInput, renderRowsText, RowsOutput, shapeRows, startOffset } from "./shape.js";
+import { PageInput, RowsOutput, shapeRows } from "./shape.js";
 
 const CLIENT_COLUMNS =
   "client_id, os_info.hostname AS hostname, os_info.fqdn AS fqdn, os_info.system AS os, os_info.release AS release, labels, last_ip, last_seen_at, first_seen_at, agent_information.version AS agent_version";
@@ -24,13 +24,8 @@ export const listClients = defineTool({
     ...PageInput,
   }),
   output: z.object(RowsOutput),
-  annotations: { readOnly: true, destructive: false, idempotent: true, openWorld: false },
-  tier: "read",
-  audit: false,
-  needsVelociraptor: true,
+  ...READ_TOOL,
   async handler(args, ctx) {
-    const key = JSON.stringify(["list_clients", args.search, args.os, args.label, args.last_seen_hours, args.org_id]);
-    const offset = startOffset(args, key);
     // The WHERE clause is assembled from fixed fragments only; every value travels in env.
     const where: string[] = [];
     const params: Record<string, unknown> = { Search: args.search ?? "" };
@@ -46,12 +41,13 @@ export const listClients = defineTool({
       where.push("last_seen_at > now() * 1000000 - int(int=SeenWithinSeconds) * 1000000");
       params.SeenWithinSeconds = Math.round(args.last_seen_hours * 3600);
     }
-    // LIMIT takes a literal; it is a number computed here from validated integers, never user text.
-    const vql = `SELECT ${CLIENT_COLUMNS} FROM clients(search=Search)${where.length ? ` WHERE ${where.join(" AND ")}` : ""} LIMIT ${offset + args.limit + 1}`;
-    const rows = await rowsOf(ctx, vql, params);
-    const filtered = args.search || args.os || args.label || args.last_seen_hours ? "the search and filters" : undefined;
-    const shaped = shapeRows({ rows: rows.slice(offset), offset, limit: args.limit, queryKey: key, columns: args.columns, filtered });
-    return { structured: shaped, text: renderRowsText("Clients", shaped) };
+    return listPage(ctx, args, {
+      key: ["list_clients", args.search, args.os, args.label, args.last_seen_hours, args.org_id],
+      vql: `SELECT ${CLIENT_COLUMNS} FROM clients(search=Search)${where.length ? ` WHERE ${where.join(" AND ")}` : ""}`,
+      params,
+      title: "Clients",
+      filtered: args.search || args.os || args.label || args.last_seen_hours ? "the search and filters" : undefined,
+    });
   },
 });
 
@@ -61,10 +57,7 @@ export const getClientInfo = defineTool({
   description: "Full details of one client: OS, hostname, agent version, labels, IP, first/last seen. Use after list_clients.",
   input: z.object({ client_id: ClientId, org_id: OrgId }),
   output: z.object({ client: z.record(z.string(), z.unknown()) }),
-  annotations: { readOnly: true, destructive: false, idempotent: true, openWorld: false },
-  tier: "read",
-  audit: false,
-  needsVelociraptor: true,
+  ...READ_TOOL,
   async handler(args, ctx) {
     const rows = await rowsOf(ctx, "SELECT * FROM clients(client_id=ClientId)", { ClientId: args.client_id });
     if (!rows[0]) throw new NotFoundError(`Client ${args.client_id}`, "Check the id with list_clients (ids are per org; pass org_id for another org).");

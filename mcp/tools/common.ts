@@ -2,6 +2,7 @@
 import type { Row } from "../velociraptor/client.js";
 import { vqlQuery } from "../velociraptor/vql.js";
 import type { ToolContext } from "./define.js";
+import { renderRowsText, shapeRows, startOffset, type Shaped } from "./shape.js";
 
 export async function rowsOf(ctx: ToolContext, vql: string, params: Record<string, unknown> = {}, maxRows = 10_000): Promise<Row[]> {
   const r = await ctx.client().queryAll(vqlQuery(vql, params), { orgId: ctx.orgId, maxRows, signal: ctx.signal });
@@ -35,4 +36,29 @@ export function didYouMean(name: string, candidates: Iterable<string>): string[]
 
 export function escapeRegex(s: string): string {
   return s.replace(/[.*+?^${}()|[\]\\]/g, "\\$&");
+}
+
+/** Declaration fields shared by every tool that only reads from Velociraptor. */
+export const READ_TOOL = {
+  annotations: { readOnly: true, destructive: false, idempotent: true, openWorld: false },
+  tier: "read",
+  audit: false,
+  needsVelociraptor: true,
+} as const;
+
+/**
+ * One page of a list query: resolves offset/cursor, fetches offset + limit + 1 rows (LIMIT is a number computed here,
+ * never user text) and shapes the page with its coverage label.
+ */
+export async function listPage(
+  ctx: ToolContext,
+  args: { limit: number; offset?: number; cursor?: string; columns?: string[] },
+  o: { key: unknown[]; vql: string; params?: Record<string, unknown>; title: string; filtered?: string; map?: (rows: Row[]) => Row[] },
+): Promise<{ structured: Shaped; text: string }> {
+  const key = JSON.stringify(o.key);
+  const offset = startOffset(args, key);
+  const rows = await rowsOf(ctx, `${o.vql} LIMIT ${offset + args.limit + 1}`, o.params ?? {});
+  const page = rows.slice(offset);
+  const shaped = shapeRows({ rows: o.map ? o.map(page) : page, offset, limit: args.limit, queryKey: key, columns: args.columns, filtered: o.filtered });
+  return { structured: shaped, text: renderRowsText(o.title, shaped) };
 }

@@ -3,10 +3,10 @@ import { z } from "zod";
 import { InputError } from "../common/errors.js";
 import { writeChunks } from "../results/evidence.js";
 import { NotFoundError } from "../velociraptor/errors.js";
-import { rowsOf } from "./common.js";
+import { READ_TOOL, listPage, rowsOf } from "./common.js";
 import { defineTool } from "./define.js";
 import { ClientOrServerId, FlowId, OrgId } from "./ids.js";
-import { PageInput, renderRowsText, RowsOutput, shapeRows, startOffset } from "./shape.js";
+import { PageInput, RowsOutput } from "./shape.js";
 
 const MAX_DOWNLOAD = Number(process.env.MEGARAPTOR_MAX_DOWNLOAD_BYTES ?? 2 * 1024 ** 3);
 
@@ -16,16 +16,14 @@ export const listFlowUploads = defineTool({
   description: "Files a flow uploaded to the server (path on the endpoint, size, filestore components). Download one with download_flow_file.",
   input: z.object({ client_id: ClientOrServerId, flow_id: FlowId, org_id: OrgId, ...PageInput }),
   output: z.object(RowsOutput),
-  annotations: { readOnly: true, destructive: false, idempotent: true, openWorld: false },
-  tier: "read",
-  audit: false,
-  needsVelociraptor: true,
+  ...READ_TOOL,
   async handler(args, ctx) {
-    const key = JSON.stringify(["uploads", args.client_id, args.flow_id]);
-    const offset = startOffset(args, key);
-    const rows = await rowsOf(ctx, `SELECT Upload.Path AS path, file_size AS size, vfs_path, _Components AS components FROM uploads(client_id=ClientId, flow_id=FlowId) LIMIT ${offset + args.limit + 1}`, { ClientId: args.client_id, FlowId: args.flow_id });
-    const shaped = shapeRows({ rows: rows.slice(offset), offset, limit: args.limit, queryKey: key, columns: args.columns });
-    return { structured: shaped, text: renderRowsText(`Uploads of ${args.flow_id}`, shaped) };
+    return listPage(ctx, args, {
+      key: ["uploads", args.client_id, args.flow_id],
+      vql: "SELECT Upload.Path AS path, file_size AS size, vfs_path, _Components AS components FROM uploads(client_id=ClientId, flow_id=FlowId)",
+      params: { ClientId: args.client_id, FlowId: args.flow_id },
+      title: `Uploads of ${args.flow_id}`,
+    });
   },
 });
 

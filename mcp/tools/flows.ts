@@ -3,7 +3,7 @@ import { z } from "zod";
 import { InputError } from "../common/errors.js";
 import type { Row } from "../velociraptor/client.js";
 import { NotFoundError } from "../velociraptor/errors.js";
-import { rowsOf } from "./common.js";
+import { READ_TOOL, listPage, rowsOf } from "./common.js";
 import { defineTool, type ToolContext } from "./define.js";
 import { ArtifactName, ClientOrServerId, FlowId, OrgId } from "./ids.js";
 import { PageInput, renderRowsText, RowsOutput, shapeRows, startOffset } from "./shape.js";
@@ -69,20 +69,14 @@ export const listFlows = defineTool({
   description: "Collections (flows) on one client, newest first: flow id, artifacts, state, row counts. Use get_flow_results to read one.",
   input: z.object({ client_id: ClientOrServerId, org_id: OrgId, ...PageInput }),
   output: z.object(RowsOutput),
-  annotations: { readOnly: true, destructive: false, idempotent: true, openWorld: false },
-  tier: "read",
-  audit: false,
-  needsVelociraptor: true,
+  ...READ_TOOL,
   async handler(args, ctx) {
-    const key = JSON.stringify(["list_flows", args.client_id, args.org_id]);
-    const offset = startOffset(args, key);
-    const rows = await rowsOf(
-      ctx,
-      `SELECT session_id AS flow_id, request.artifacts AS artifacts, state, status, create_time, total_collected_rows, total_uploaded_files FROM flows(client_id=ClientId) LIMIT ${offset + args.limit + 1}`,
-      { ClientId: args.client_id },
-    );
-    const shaped = shapeRows({ rows: rows.slice(offset), offset, limit: args.limit, queryKey: key, columns: args.columns });
-    return { structured: shaped, text: renderRowsText(`Flows on ${args.client_id}`, shaped) };
+    return listPage(ctx, args, {
+      key: ["list_flows", args.client_id, args.org_id],
+      vql: "SELECT session_id AS flow_id, request.artifacts AS artifacts, state, status, create_time, total_collected_rows, total_uploaded_files FROM flows(client_id=ClientId)",
+      params: { ClientId: args.client_id },
+      title: `Flows on ${args.client_id}`,
+    });
   },
 });
 
@@ -92,10 +86,7 @@ export const getFlowStatus = defineTool({
   description: "State of one flow (RUNNING, FINISHED, ERROR…), timing, row and upload counts, and its error log lines if it failed.",
   input: z.object({ client_id: ClientOrServerId, flow_id: FlowId, org_id: OrgId }),
   output: z.object({ flow: z.record(z.string(), z.unknown()), errors: z.array(z.string()) }),
-  annotations: { readOnly: true, destructive: false, idempotent: true, openWorld: false },
-  tier: "read",
-  audit: false,
-  needsVelociraptor: true,
+  ...READ_TOOL,
   async handler(args, ctx) {
     const flow = shapeRows({ rows: [await flowRow(ctx, args.client_id, args.flow_id)], offset: 0, limit: 1, queryKey: "x" }).rows[0]!;
     const errors = flow.state === "ERROR" ? await flowErrors(ctx, args.client_id, args.flow_id) : [];
@@ -117,10 +108,7 @@ export const getFlowResults = defineTool({
     ...PageInput,
   }),
   output: z.object({ ...RowsOutput, artifact: z.string().nullable(), available_sources: z.array(z.string()), state: z.string() }),
-  annotations: { readOnly: true, destructive: false, idempotent: true, openWorld: false },
-  tier: "read",
-  audit: false,
-  needsVelociraptor: true,
+  ...READ_TOOL,
   async handler(args, ctx) {
     const page = await flowResultsPage(ctx, args);
     const extra = page.available_sources.length > 1 ? ` (sources with results: ${page.available_sources.join(", ")})` : "";

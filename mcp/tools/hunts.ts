@@ -4,7 +4,7 @@ import { InputError } from "../common/errors.js";
 import { allows, ModeForbiddenError } from "../safety/mode.js";
 import { NotFoundError } from "../velociraptor/errors.js";
 import { checkArtifacts, perArtifactParameters } from "./catalog.js";
-import { listParam, rowsOf } from "./common.js";
+import { READ_TOOL, listPage, listParam, rowsOf } from "./common.js";
 import { defineTool, type ToolContext } from "./define.js";
 import { ArtifactName, HuntId, OrgId } from "./ids.js";
 import { PageInput, renderRowsText, RowsOutput, shapeRows, startOffset } from "./shape.js";
@@ -97,20 +97,15 @@ export const listHunts = defineTool({
   description: "Hunts, newest first: id, description, state (PAUSED, RUNNING, STOPPED, ARCHIVED), artifacts, client counts. Filter by state.",
   input: z.object({ state: z.enum(["PAUSED", "RUNNING", "STOPPED", "ARCHIVED"]).optional(), org_id: OrgId, ...PageInput }),
   output: z.object(RowsOutput),
-  annotations: { readOnly: true, destructive: false, idempotent: true, openWorld: false },
-  tier: "read",
-  audit: false,
-  needsVelociraptor: true,
+  ...READ_TOOL,
   async handler(args, ctx) {
-    const key = JSON.stringify(["list_hunts", args.state, args.org_id]);
-    const offset = startOffset(args, key);
-    const rows = await rowsOf(
-      ctx,
-      `SELECT hunt_id, hunt_description AS description, state, artifacts, create_time, expires, stats.total_clients_scheduled AS clients_scheduled, stats.total_clients_with_results AS clients_with_results FROM hunts()${args.state ? " WHERE state = State" : ""} LIMIT ${offset + args.limit + 1}`,
-      args.state ? { State: args.state } : {},
-    );
-    const shaped = shapeRows({ rows: rows.slice(offset), offset, limit: args.limit, queryKey: key, columns: args.columns, filtered: args.state ? `state ${args.state}` : undefined });
-    return { structured: shaped, text: renderRowsText("Hunts", shaped) };
+    return listPage(ctx, args, {
+      key: ["list_hunts", args.state, args.org_id],
+      vql: `SELECT hunt_id, hunt_description AS description, state, artifacts, create_time, expires, stats.total_clients_scheduled AS clients_scheduled, stats.total_clients_with_results AS clients_with_results FROM hunts()${args.state ? " WHERE state = State" : ""}`,
+      params: args.state ? { State: args.state } : {},
+      title: "Hunts",
+      filtered: args.state ? `state ${args.state}` : undefined,
+    });
   },
 });
 
@@ -120,10 +115,7 @@ export const getHuntResults = defineTool({
   description: "One page of a hunt's results across clients (each row has ClientId, FlowId, Fqdn). artifact selects the artifact (Artifact/Source for multi-source); default the hunt's first artifact.",
   input: z.object({ hunt_id: HuntId, artifact: ArtifactName.optional(), source: z.string().optional(), org_id: OrgId, ...PageInput }),
   output: z.object({ ...RowsOutput, hunt_state: z.string() }),
-  annotations: { readOnly: true, destructive: false, idempotent: true, openWorld: false },
-  tier: "read",
-  audit: false,
-  needsVelociraptor: true,
+  ...READ_TOOL,
   async handler(args, ctx) {
     const hunts = await rowsOf(ctx, "SELECT state, artifacts FROM hunts(hunt_id=HuntId)", { HuntId: args.hunt_id });
     if (!hunts[0]) throw new NotFoundError(`Hunt ${args.hunt_id}`, "List hunts with list_hunts.");

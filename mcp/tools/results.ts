@@ -5,6 +5,7 @@ import { spillRows } from "../results/evidence.js";
 import { stackRows } from "../results/stack.js";
 import type { Row } from "../velociraptor/client.js";
 import { vqlQuery } from "../velociraptor/vql.js";
+import { READ_TOOL } from "./common.js";
 import { defineTool, type ToolContext } from "./define.js";
 import { ArtifactName, ClientOrServerId, FlowId, HuntId, OrgId } from "./ids.js";
 
@@ -49,10 +50,7 @@ export const stackResults = defineTool({
     groups_total: z.number(),
     coverage: z.object({ status: z.enum(["exhaustive", "truncated"]), note: z.string() }),
   }),
-  annotations: { readOnly: true, destructive: false, idempotent: true, openWorld: false },
-  tier: "read",
-  audit: false,
-  needsVelociraptor: true,
+  ...READ_TOOL,
   async handler(args, ctx) {
     const r = await stackRows(resultRows(ctx, args), { groupBy: args.group_by, timeField: args.time_field, order: args.order, maxGroups: Number(process.env.MEGARAPTOR_STACK_MAX_GROUPS ?? 100_000) });
     const shown = r.groups.slice(0, args.limit);
