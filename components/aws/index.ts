@@ -6,9 +6,10 @@
  */
 import * as aws from "@pulumi/aws";
 import * as pulumi from "@pulumi/pulumi";
+import { VelociraptorServerComponent } from "../common/server.js";
 import { renderCloudInit } from "../cloudinit/index.js";
 import { checkDeploymentId, deploymentTags, resolveProfile, resolveVersion, type DeploymentBaseArgs } from "../common/index.js";
-import { exposureRules } from "../common/network.js";
+import { exposureRules, withAdminAccess } from "../common/network.js";
 import { serverIdentity } from "../common/identity.js";
 import { releaseBinaryUrl } from "../versions.js";
 
@@ -31,21 +32,14 @@ export interface AwsServerArgs extends DeploymentBaseArgs {
 
 const DATASTORE = "/var/lib/velociraptor";
 
-export class AwsServer extends pulumi.ComponentResource {
-  readonly serverUrl: pulumi.Output<string>;
-  readonly guiUrl: pulumi.Output<string>;
-  readonly apiAddress: pulumi.Output<string>;
-  readonly apiClientYaml: pulumi.Output<string>;
-  readonly clientConfigYaml: pulumi.Output<string>;
+export class AwsServer extends VelociraptorServerComponent {
   readonly instanceId: pulumi.Output<string>;
   readonly publicIp: pulumi.Output<string>;
 
   constructor(name: string, args: AwsServerArgs, opts?: pulumi.ComponentResourceOptions) {
     super("megaraptor:index:AwsServer", name, {}, opts);
     checkDeploymentId(args.deploymentId);
-    let profile = resolveProfile(args);
-    // With admin CIDRs the GUI must listen beyond localhost; the security group keeps it to those CIDRs.
-    if (args.adminCidrs?.length && profile.binds.gui === "localhost") profile = { ...profile, binds: { ...profile.binds, gui: "all" } };
+    const profile = withAdminAccess(resolveProfile(args), args.adminCidrs);
     const version = resolveVersion(args.version);
     const tags = deploymentTags(args, profile);
     const p = { parent: this };
@@ -125,13 +119,17 @@ export class AwsServer extends pulumi.ComponentResource {
     const publicIp = eip ? eip.publicIp : instance.publicIp;
     if (args.route53) new aws.route53.Record(`${name}-dns`, { zoneId: args.route53.zoneId, name: args.route53.name, type: "A", ttl: 300, records: [publicIp] }, p);
 
-    this.serverUrl = pulumi.interpolate`https://${hostname}:${profile.ports.frontend}/`;
-    this.guiUrl = pulumi.interpolate`https://${hostname}:${profile.ports.gui}/app/index.html`;
-    this.apiAddress = apiAddress;
-    this.apiClientYaml = apiClientYaml;
-    this.clientConfigYaml = configs.clientConfigYaml;
     this.instanceId = instance.id;
     this.publicIp = publicIp;
-    this.registerOutputs({ serverUrl: this.serverUrl, guiUrl: this.guiUrl, apiAddress: this.apiAddress, apiClientYaml: this.apiClientYaml, clientConfigYaml: this.clientConfigYaml, instanceId: this.instanceId, publicIp: this.publicIp });
+    this.publish(
+      {
+        serverUrl: pulumi.interpolate`https://${hostname}:${profile.ports.frontend}/`,
+        guiUrl: pulumi.interpolate`https://${hostname}:${profile.ports.gui}/app/index.html`,
+        apiAddress,
+        apiClientYaml,
+        clientConfigYaml: configs.clientConfigYaml,
+      },
+      { instanceId: this.instanceId, publicIp: this.publicIp },
+    );
   }
 }

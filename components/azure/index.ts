@@ -8,9 +8,10 @@ import * as compute from "@pulumi/azure-native/compute/index.js";
 import * as network from "@pulumi/azure-native/network/index.js";
 import * as resources from "@pulumi/azure-native/resources/index.js";
 import * as pulumi from "@pulumi/pulumi";
+import { VelociraptorServerComponent } from "../common/server.js";
 import { renderCloudInit } from "../cloudinit/index.js";
 import { checkDeploymentId, deploymentTags, resolveProfile, resolveVersion, type DeploymentBaseArgs } from "../common/index.js";
-import { exposureRules } from "../common/network.js";
+import { exposureRules, withAdminAccess } from "../common/network.js";
 import { serverIdentity } from "../common/identity.js";
 import { releaseBinaryUrl } from "../versions.js";
 
@@ -32,19 +33,13 @@ export interface AzureServerArgs extends DeploymentBaseArgs {
 
 const DATASTORE = "/var/lib/velociraptor";
 
-export class AzureServer extends pulumi.ComponentResource {
-  readonly serverUrl: pulumi.Output<string>;
-  readonly guiUrl: pulumi.Output<string>;
-  readonly apiAddress: pulumi.Output<string>;
-  readonly apiClientYaml: pulumi.Output<string>;
-  readonly clientConfigYaml: pulumi.Output<string>;
+export class AzureServer extends VelociraptorServerComponent {
   readonly vmId: pulumi.Output<string>;
 
   constructor(name: string, args: AzureServerArgs, opts?: pulumi.ComponentResourceOptions) {
     super("megaraptor:index:AzureServer", name, {}, opts);
     checkDeploymentId(args.deploymentId);
-    let profile = resolveProfile(args);
-    if (args.adminCidrs?.length && profile.binds.gui === "localhost") profile = { ...profile, binds: { ...profile.binds, gui: "all" } };
+    const profile = withAdminAccess(resolveProfile(args), args.adminCidrs);
     const version = resolveVersion(args.version);
     const tags = deploymentTags(args, profile);
     const p = { parent: this };
@@ -122,12 +117,16 @@ export class AzureServer extends pulumi.ComponentResource {
       tags: { ...tags, Name: `megaraptor-${id}` },
     }, p);
 
-    this.serverUrl = pulumi.interpolate`https://${hostname}:${profile.ports.frontend}/`;
-    this.guiUrl = pulumi.interpolate`https://${hostname}:${profile.ports.gui}/app/index.html`;
-    this.apiAddress = apiAddress;
-    this.apiClientYaml = apiClientYaml;
-    this.clientConfigYaml = configs.clientConfigYaml;
     this.vmId = vm.id;
-    this.registerOutputs({ serverUrl: this.serverUrl, guiUrl: this.guiUrl, apiAddress: this.apiAddress, apiClientYaml: this.apiClientYaml, clientConfigYaml: this.clientConfigYaml, vmId: this.vmId });
+    this.publish(
+      {
+        serverUrl: pulumi.interpolate`https://${hostname}:${profile.ports.frontend}/`,
+        guiUrl: pulumi.interpolate`https://${hostname}:${profile.ports.gui}/app/index.html`,
+        apiAddress,
+        apiClientYaml,
+        clientConfigYaml: configs.clientConfigYaml,
+      },
+      { vmId: this.vmId },
+    );
   }
 }

@@ -19,3 +19,8 @@ export function exposureRules(profile: Profile, o: { clientCidrs?: string[]; adm
   }
   return rules;
 }
+
+/** Cloud targets: with admin CIDRs the GUI must listen beyond localhost; the firewall keeps it to those CIDRs. */
+export function withAdminAccess(profile: Profile, adminCidrs?: string[]): Profile {
+  return adminCidrs?.length && profile.binds.gui === "localhost" ? { ...profile, binds: { ...profile.binds, gui: "all" } } : profile;
+}

@@ -7,6 +7,7 @@
  */
 import * as docker from "@pulumi/docker";
 import * as pulumi from "@pulumi/pulumi";
+import { VelociraptorServerComponent } from "../common/server.js";
 import { checkDeploymentId, deploymentTags, labelSafe, resolveProfile, resolveVersion, type DeploymentBaseArgs } from "../common/index.js";
 import { serverIdentity } from "../common/identity.js";
 import { serverImage } from "../versions.js";
@@ -23,12 +24,7 @@ export interface DockerServerArgs extends DeploymentBaseArgs {
 const CONFIG_PATH = "/etc/velociraptor/server.config.yaml";
 const DATASTORE = "/datastore";
 
-export class DockerServer extends pulumi.ComponentResource {
-  readonly serverUrl: pulumi.Output<string>;
-  readonly guiUrl: pulumi.Output<string>;
-  readonly apiAddress: pulumi.Output<string>;
-  readonly apiClientYaml: pulumi.Output<string>;
-  readonly clientConfigYaml: pulumi.Output<string>;
+export class DockerServer extends VelociraptorServerComponent {
   readonly containerId: pulumi.Output<string>;
   readonly networkName?: pulumi.Output<string>;
 
@@ -88,13 +84,17 @@ export class DockerServer extends pulumi.ComponentResource {
     }, { parent: this, dependsOn: [volume] });
 
     const host = pulumi.output(args.hostname);
-    this.serverUrl = pulumi.interpolate`https://${host}:${profile.ports.frontend}/`;
-    this.guiUrl = pulumi.interpolate`https://${profile.binds.gui === "all" ? host : pulumi.output(localIp)}:${profile.ports.gui}/app/index.html`;
-    this.apiAddress = apiAddress;
-    this.apiClientYaml = apiClientYaml;
-    this.clientConfigYaml = configs.clientConfigYaml;
     this.containerId = container.id;
     this.networkName = network?.name;
-    this.registerOutputs({ serverUrl: this.serverUrl, guiUrl: this.guiUrl, apiAddress: this.apiAddress, apiClientYaml: this.apiClientYaml, clientConfigYaml: this.clientConfigYaml, containerId: this.containerId });
+    this.publish(
+      {
+        serverUrl: pulumi.interpolate`https://${host}:${profile.ports.frontend}/`,
+        guiUrl: pulumi.interpolate`https://${profile.binds.gui === "all" ? host : pulumi.output(localIp)}:${profile.ports.gui}/app/index.html`,
+        apiAddress,
+        apiClientYaml,
+        clientConfigYaml: configs.clientConfigYaml,
+      },
+      { containerId: this.containerId },
+    );
   }
 }

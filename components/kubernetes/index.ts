@@ -7,6 +7,7 @@
  */
 import * as k8s from "@pulumi/kubernetes";
 import * as pulumi from "@pulumi/pulumi";
+import { VelociraptorServerComponent } from "../common/server.js";
 import { checkDeploymentId, deploymentTags, labelSafe, resolveProfile, resolveVersion, type DeploymentBaseArgs } from "../common/index.js";
 import { serverIdentity } from "../common/identity.js";
 import { serverImage } from "../versions.js";
@@ -28,13 +29,8 @@ export interface KubernetesServerArgs extends DeploymentBaseArgs {
 const CONFIG_DIR = "/etc/velociraptor";
 const DATASTORE = "/datastore";
 
-export class KubernetesServer extends pulumi.ComponentResource {
+export class KubernetesServer extends VelociraptorServerComponent {
   readonly namespace: pulumi.Output<string>;
-  readonly serverUrl: pulumi.Output<string>;
-  readonly guiUrl: pulumi.Output<string>;
-  readonly apiAddress: pulumi.Output<string>;
-  readonly apiClientYaml: pulumi.Output<string>;
-  readonly clientConfigYaml: pulumi.Output<string>;
 
   constructor(name: string, args: KubernetesServerArgs, opts?: pulumi.ComponentResourceOptions) {
     super("megaraptor:index:KubernetesServer", name, {}, opts);
@@ -168,11 +164,15 @@ export class KubernetesServer extends pulumi.ComponentResource {
     }, p);
 
     this.namespace = namespace.metadata.name;
-    this.serverUrl = pulumi.interpolate`https://${args.hostname}:${profile.ports.frontend}/`;
-    this.guiUrl = args.guiIngressHost ? pulumi.output(`https://${args.guiIngressHost}/app/index.html`) : pulumi.output(`https://velociraptor-gui.${ns}.svc:${profile.ports.gui}/app/index.html`);
-    this.apiAddress = apiAddress;
-    this.apiClientYaml = apiClientYaml;
-    this.clientConfigYaml = configs.clientConfigYaml;
-    this.registerOutputs({ namespace: this.namespace, serverUrl: this.serverUrl, guiUrl: this.guiUrl, apiAddress: this.apiAddress, apiClientYaml: this.apiClientYaml, clientConfigYaml: this.clientConfigYaml });
+    this.publish(
+      {
+        serverUrl: pulumi.interpolate`https://${args.hostname}:${profile.ports.frontend}/`,
+        guiUrl: args.guiIngressHost ? pulumi.output(`https://${args.guiIngressHost}/app/index.html`) : pulumi.output(`https://velociraptor-gui.${ns}.svc:${profile.ports.gui}/app/index.html`),
+        apiAddress,
+        apiClientYaml,
+        clientConfigYaml: configs.clientConfigYaml,
+      },
+      { namespace: this.namespace },
+    );
   }
 }

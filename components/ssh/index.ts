@@ -6,6 +6,7 @@
  */
 import * as command from "@pulumi/command";
 import * as pulumi from "@pulumi/pulumi";
+import { VelociraptorServerComponent } from "../common/server.js";
 import { checkDeploymentId, resolveProfile, resolveVersion, type DeploymentBaseArgs } from "../common/index.js";
 import { serverIdentity } from "../common/identity.js";
 import { releaseBinaryUrl } from "../versions.js";
@@ -34,12 +35,7 @@ export interface SshBinaryServerArgs extends DeploymentBaseArgs {
   openFirewall?: boolean;
 }
 
-export class SshBinaryServer extends pulumi.ComponentResource {
-  readonly serverUrl: pulumi.Output<string>;
-  readonly guiUrl: pulumi.Output<string>;
-  readonly apiAddress: pulumi.Output<string>;
-  readonly apiClientYaml: pulumi.Output<string>;
-  readonly clientConfigYaml: pulumi.Output<string>;
+export class SshBinaryServer extends VelociraptorServerComponent {
 
   constructor(name: string, args: SshBinaryServerArgs, opts?: pulumi.ComponentResourceOptions) {
     super("megaraptor:index:SshBinaryServer", name, {}, opts);
@@ -90,11 +86,14 @@ export class SshBinaryServer extends pulumi.ComponentResource {
       }, { parent: this, dependsOn: [unit] });
     }
 
-    this.serverUrl = pulumi.interpolate`https://${args.hostname}:${profile.ports.frontend}/`;
-    this.guiUrl = pulumi.interpolate`https://${profile.binds.gui === "all" ? pulumi.output(args.hostname) : "127.0.0.1"}:${profile.ports.gui}/app/index.html`;
-    this.apiAddress = apiAddress;
-    this.apiClientYaml = apiClientYaml;
-    this.clientConfigYaml = configs.clientConfigYaml;
-    this.registerOutputs({ serverUrl: this.serverUrl, guiUrl: this.guiUrl, apiAddress: this.apiAddress, apiClientYaml: this.apiClientYaml, clientConfigYaml: this.clientConfigYaml });
+    this.publish(
+      {
+        serverUrl: pulumi.interpolate`https://${args.hostname}:${profile.ports.frontend}/`,
+        guiUrl: pulumi.interpolate`https://${profile.binds.gui === "all" ? pulumi.output(args.hostname) : "127.0.0.1"}:${profile.ports.gui}/app/index.html`,
+        apiAddress,
+        apiClientYaml,
+        clientConfigYaml: configs.clientConfigYaml,
+      },
+    );
   }
 }

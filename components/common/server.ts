@@ -1,0 +1,26 @@
+/** The outputs every Velociraptor server component exposes, set once through `publish`. */
+import * as pulumi from "@pulumi/pulumi";
+
+export interface ServerOutputs {
+  serverUrl: pulumi.Output<string>;
+  guiUrl: pulumi.Output<string>;
+  apiAddress: pulumi.Output<string>;
+  /** api_client.yaml of the first API user (secret). */
+  apiClientYaml: pulumi.Output<string>;
+  /** client.config.yaml for enrolling endpoints (secret). */
+  clientConfigYaml: pulumi.Output<string>;
+}
+
+export abstract class VelociraptorServerComponent extends pulumi.ComponentResource implements ServerOutputs {
+  declare readonly serverUrl: pulumi.Output<string>;
+  declare readonly guiUrl: pulumi.Output<string>;
+  declare readonly apiAddress: pulumi.Output<string>;
+  declare readonly apiClientYaml: pulumi.Output<string>;
+  declare readonly clientConfigYaml: pulumi.Output<string>;
+
+  /** Sets the common outputs (plus target-specific ones) and registers them. */
+  protected publish(outputs: ServerOutputs, extra: Record<string, pulumi.Output<unknown> | undefined> = {}): void {
+    Object.assign(this, outputs);
+    this.registerOutputs({ ...outputs, ...extra });
+  }
+}
