@@ -5,18 +5,13 @@
  */
 import { stringify } from "yaml";
 import type { Profile } from "../../profiles/schema.js";
+import type { PkiOutputs } from "../pki/provider.js";
 
-export interface PkiMaterial {
-  caCertificate: string;
-  caPrivateKey: string;
-  serverCertificate: string;
-  serverPrivateKey: string;
-  gatewayCertificate: string;
-  gatewayPrivateKey: string;
-  /** Client enrolment nonce: server and clients must share it. */
-  clientNonce: string;
-  obfuscationNonce: string;
-}
+/** The PKI pieces a config needs (the PKI component's outputs, resolved). */
+export type PkiMaterial = Pick<
+  PkiOutputs,
+  "caCertificate" | "caPrivateKey" | "serverCertificate" | "serverPrivateKey" | "gatewayCertificate" | "gatewayPrivateKey" | "clientNonce" | "obfuscationNonce"
+>;
 
 export interface ServerConfigInput {
   profile: Profile;

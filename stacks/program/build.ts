@@ -8,6 +8,7 @@ import * as pulumi from "@pulumi/pulumi";
 import { AwsServer } from "../../components/aws/index.js";
 import { AzureServer } from "../../components/azure/index.js";
 import type { DeploymentBaseArgs } from "../../components/common/index.js";
+import type { ServerOutputs } from "../../components/common/server.js";
 import { DockerServer } from "../../components/docker/index.js";
 import { KubernetesServer } from "../../components/kubernetes/index.js";
 import { SshBinaryServer } from "../../components/ssh/index.js";
@@ -19,12 +20,7 @@ export interface DeploymentSecrets {
   sshPassword?: pulumi.Input<string>;
 }
 
-export interface DeploymentOutputs {
-  serverUrl: pulumi.Output<string>;
-  guiUrl: pulumi.Output<string>;
-  apiAddress: pulumi.Output<string>;
-  apiClientYaml: pulumi.Output<string>;
-  clientConfigYaml: pulumi.Output<string>;
+export interface DeploymentOutputs extends ServerOutputs {
   target: string;
   profile: string;
   deploymentId: string;
@@ -45,7 +41,7 @@ export function buildDeployment(s: DeploymentSettings, secrets: DeploymentSecret
     certificateRotation: s.certificateRotation,
   };
   const name = s.deploymentId;
-  let server: { serverUrl: pulumi.Output<string>; guiUrl: pulumi.Output<string>; apiAddress: pulumi.Output<string>; apiClientYaml: pulumi.Output<string>; clientConfigYaml: pulumi.Output<string> };
+  let server: ServerOutputs;
   switch (s.target) {
     case "docker":
       server = new DockerServer(name, { ...base, ...s.docker }, opts);
