@@ -124,18 +124,23 @@ export function registerResources(server: McpServer, runtime: Runtime): void {
       return { contents: [{ uri: uri.href, mimeType: "application/json", text: JSON.stringify({ path, bytes: size, note: "Too large or binary to inline; open the file at this path." }) }] };
     },
   );
-  server.registerResource("deployments", "velociraptor://deployments", { title: "Deployments", description: "Velociraptor deployments managed by Megaraptor", mimeType: json }, async (uri) => ({
-    contents: [{ uri: uri.href, mimeType: json, text: JSON.stringify({ deployments: await deployments.list() }, null, 2) }],
-  }));
+  server.registerResource("deployments", "velociraptor://deployments", { title: "Deployments", description: "Velociraptor deployments managed by Megaraptor", mimeType: json }, async (uri) => {
+    try {
+      return { contents: [{ uri: uri.href, mimeType: json, text: JSON.stringify({ deployments: await deployments.list() }, null, 2) }] };
+    } catch (err) {
+      const e = toMegaraptorError(err);
+      return { contents: [{ uri: uri.href, mimeType: json, text: JSON.stringify({ deployments: [], error: { code: e.code, message: e.message, hint: e.hint } }, null, 2) }] };
+    }
+  });
   server.registerResource(
     "deployment",
     new ResourceTemplate("velociraptor://deployments/{deployment_id}", {
       list: undefined,
-      complete: { deployment_id: async (v) => (await deployments.list()).map((d) => d.id).filter((id) => id.startsWith(v)) },
+      complete: { deployment_id: async (v) => (await deployments.list().catch(() => [])).map((d) => d.id).filter((id) => id.startsWith(v)) },
     }),
     { title: "Deployment", mimeType: json },
     async (uri, vars) => {
-      const d = await deployments.get(String(vars.deployment_id));
+      const d = await deployments.get(String(vars.deployment_id)).catch(() => undefined);
       return { contents: [{ uri: uri.href, mimeType: json, text: JSON.stringify(d ?? { error: { code: "NOT_FOUND", message: `Deployment ${String(vars.deployment_id)} was not found.`, hint: "List deployments with list_deployments or read velociraptor://deployments." } }, null, 2) }] };
     },
   );

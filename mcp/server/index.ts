@@ -14,6 +14,7 @@ import { registerResources } from "../resources/index.js";
 import { TOOLS } from "../tools/index.js";
 import { Runtime, type ServerOptions } from "./context.js";
 import { registerTools } from "./tools.js";
+import { installDeploymentsResource } from "../../stacks/operations/index.js";
 
 export const SERVER_NAME = "megaraptor";
 export const SERVER_VERSION = "0.1.0";
@@ -27,6 +28,7 @@ export function buildMcpServer(runtime: Runtime): McpServer {
         "Megaraptor drives a Velociraptor DFIR server. Start with get_server_info or list_clients. Results are paged: check `coverage` (truncated means more rows exist — use next_cursor). Destructive actions return a plan and a confirm_token; show the plan to the user before confirming. Pass user-supplied values to run_vql in env, never inside the query text.",
     },
   );
+  installDeploymentsResource();
   registerTools(server, runtime, TOOLS);
   registerResources(server, runtime);
   registerPrompts(server);

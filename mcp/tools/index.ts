@@ -5,9 +5,10 @@ import type { AnyTool } from "./define.js";
 import { flowTools } from "./flows.js";
 import { huntTools } from "./hunts.js";
 import { serverTools } from "./server-info.js";
+import { deploymentTools } from "./deployments.js";
 import { evidenceTools } from "./evidence.js";
 import { resultTools } from "./results.js";
 import { validateVqlTool } from "./validate.js";
 import { vqlTools } from "./vql.js";
 
-export const TOOLS: AnyTool[] = [...clientTools, ...artifactTools, ...huntTools, ...flowTools, ...vqlTools, validateVqlTool, ...resultTools, ...evidenceTools, ...serverTools] as unknown as AnyTool[];
+export const TOOLS: AnyTool[] = [...clientTools, ...artifactTools, ...huntTools, ...flowTools, ...vqlTools, validateVqlTool, ...resultTools, ...evidenceTools, ...serverTools, ...deploymentTools] as unknown as AnyTool[];

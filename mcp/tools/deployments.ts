@@ -1,0 +1,436 @@
+/**
+ * Deployment tools (parity names of the Python server, backed by the Pulumi components and the Automation API):
+ * deploy, preview, status, list, destroy, refresh, rollback, templates, credentials, agent and config generators.
+ */
+import { mkdirSync } from "node:fs";
+import { join } from "node:path";
+import { z } from "zod";
+import { generateAnsiblePlaybook, generateGpoPackage, installAgentScript, offlineCollectorSpec } from "../../components/agents/index.js";
+import { DEFAULT_VELOCIRAPTOR_VERSION, releaseBinaryUrl } from "../../components/versions.js";
+import { PROFILE_NAMES } from "../../profiles/schema.js";
+import type { DeploymentRecord } from "../../stacks/automation/engine.js";
+import { CredentialKind, CredentialStore } from "../../stacks/credentials/index.js";
+import { automationEngine, deploymentDir, filterDeployments, requireDeployment, secretOutput, secretsFor, settingsFrom, summarize, writePrivate } from "../../stacks/operations/index.js";
+import { TARGETS } from "../../stacks/program/settings.js";
+import { listTemplates, saveTemplate, settingsFromTemplate } from "../../stacks/templates/index.js";
+import { InputError } from "../common/errors.js";
+import { defineTool, type ToolContext } from "./define.js";
+
+const DEPLOY_ANNOTATIONS = { readOnly: false, destructive: false, idempotent: true, openWorld: true } as const;
+const LOCAL_READ = { annotations: { readOnly: true, destructive: false, idempotent: true, openWorld: false }, tier: "read", audit: false, needsVelociraptor: false } as const;
+const Summary = z.record(z.string(), z.unknown());
+
+const DeployInput = {
+  deployment_id: z.string().describe("3–40 lowercase letters, digits or '-'; names the stack and resources"),
+  target: z.enum(TARGETS).optional().describe("docker | ssh | aws | azure | kubernetes"),
+  deployment_type: z.enum(["docker", "binary", "aws", "azure"]).optional().describe("parity alias of target (binary = ssh)"),
+  profile: z.enum(PROFILE_NAMES).optional().describe("default standard (or the template's)"),
+  server_hostname: z.string().optional().describe("name clients and analysts use to reach the server"),
+  template: z.string().optional().describe("start from a saved deployment template"),
+  overrides: z.record(z.string(), z.unknown()).optional().describe("profile overrides, e.g. {resources: {memoryMb: 4096}}"),
+  gui_port: z.number().int().min(1).max(65535).optional(),
+  frontend_port: z.number().int().min(1).max(65535).optional(),
+  target_host: z.string().optional().describe("ssh target host"),
+  ssh_user: z.string().optional(),
+  ssh_credential: z.string().optional().describe("alias of a stored credential (store_credential) holding the SSH key or password"),
+  binary_sha256: z.string().optional().describe("SHA-256 of the Velociraptor release binary (ssh/aws/azure)"),
+  aws: z.record(z.string(), z.unknown()).optional(),
+  azure: z.record(z.string(), z.unknown()).optional(),
+  kubernetes: z.record(z.string(), z.unknown()).optional(),
+  tags: z.record(z.string(), z.string()).optional(),
+  case: z.string().optional(),
+  owner: z.string().optional(),
+  description: z.string().optional(),
+  version: z.string().optional(),
+};
+
+type DeployArgs = { [K in keyof typeof DeployInput]?: unknown } & { deployment_id: string; profile?: string };
+
+function settingsFromArgs(a: DeployArgs) {
+  const target = (a.target as string | undefined) ?? (a.deployment_type === "binary" ? "ssh" : (a.deployment_type as string | undefined));
+  const overrides: Record<string, unknown> = { ...((a.overrides as Record<string, unknown>) ?? {}) };
+  if (a.gui_port || a.frontend_port) overrides.ports = { ...((overrides.ports as object) ?? {}), ...(a.gui_port ? { gui: a.gui_port } : {}), ...(a.frontend_port ? { frontend: a.frontend_port } : {}) };
+  const raw: Record<string, unknown> = {
+    target,
+    profile: a.profile ?? (a.template ? undefined : "standard"),
+    deploymentId: a.deployment_id,
+    hostname: a.server_hostname ?? (target === "docker" ? "localhost" : undefined),
+    overrides: Object.keys(overrides).length ? overrides : undefined,
+    tags: a.tags,
+    caseId: a.case,
+    owner: a.owner,
+    description: a.description,
+    version: a.version,
+    ...(target === "ssh" ? { ssh: { host: a.target_host, user: a.ssh_user ?? "root", binarySha256: a.binary_sha256 } } : {}),
+    ...(a.aws || target === "aws" ? { aws: { ...((a.aws as object) ?? {}), ...(a.binary_sha256 ? { binarySha256: a.binary_sha256 } : {}) } } : {}),
+    ...(a.azure || target === "azure" ? { azure: { ...((a.azure as object) ?? {}), ...(a.binary_sha256 ? { binarySha256: a.binary_sha256 } : {}) } } : {}),
+    ...(a.kubernetes ? { kubernetes: a.kubernetes } : {}),
+  };
+  for (const k of Object.keys(raw)) if (raw[k] === undefined) delete raw[k];
+  if (a.template) return settingsFromTemplate(String(a.template), raw);
+  if (!target) throw new InputError("target", "is required", `One of ${TARGETS.join(", ")} (or deployment_type docker|binary|aws|azure).`);
+  return settingsFrom(raw);
+}
+
+function progressOf(ctx: ToolContext) {
+  return (e: { step: string; resourcesDone: number; resourcesTotal?: number }) => void ctx.progress(e.resourcesDone, e.resourcesTotal, e.step);
+}
+
+function deployText(r: DeploymentRecord): string {
+  const s = summarize(r);
+  return `Deployment ${s.id}: ${s.status} (${s.target}, ${s.profile})\n${Object.entries(s.outputs).map(([k, v]) => `${k}: ${String(v)}`).join("\n")}`;
+}
+
+async function deploy(args: DeployArgs, ctx: ToolContext, previewOnly: boolean) {
+  const settings = settingsFromArgs(args);
+  const secrets = secretsFor({ sshCredential: args.ssh_credential as string | undefined });
+  const engine = await automationEngine();
+  if (previewOnly) {
+    const p = await engine.preview(settings, secrets, { onProgress: progressOf(ctx), signal: ctx.signal });
+    return { structured: { deployment: { id: settings.deploymentId, status: "previewed", target: settings.target, profile: settings.profile }, changes: p.changes }, text: `Preview of ${settings.deploymentId}: ${JSON.stringify(p.changes)}`, auditSummary: "preview" };
+  }
+  const r = await engine.up(settings, secrets, { onProgress: progressOf(ctx), signal: ctx.signal });
+  return { structured: { deployment: summarize(r), changes: {} }, text: deployText(r), auditSummary: `${r.status} ${settings.target}/${settings.profile}` };
+}
+
+const DeployOutput = z.object({ deployment: Summary, changes: z.record(z.string(), z.number()) });
+
+export const deployServer = defineTool({
+  name: "deploy_server",
+  title: "Deploy a Velociraptor server",
+  description:
+    "Create or update a Velociraptor server deployment with Pulumi: target docker | ssh | aws | azure | kubernetes, a profile (minimal, rapid, standard, enterprise), overrides, tags and case. preview_only=true shows what would change. Needs the Pulumi CLI; progress is reported while resources are created. State persists under ~/.megaraptor/pulumi.",
+  input: z.object({ ...DeployInput, preview_only: z.boolean().default(false) }),
+  output: DeployOutput,
+  annotations: DEPLOY_ANNOTATIONS,
+  tier: "investigate",
+  audit: true,
+  needsVelociraptor: false,
+  handler: (args, ctx) => deploy(args as DeployArgs, ctx, args.preview_only),
+});
+
+export const previewDeployment = defineTool({
+  name: "preview_deployment",
+  title: "Preview a deployment",
+  description: "What deploy_server would create or change (pulumi preview), without changing anything.",
+  input: z.object(DeployInput),
+  output: DeployOutput,
+  ...LOCAL_READ,
+  annotations: { readOnly: true, destructive: false, idempotent: true, openWorld: true },
+  handler: (args, ctx) => deploy(args as DeployArgs, ctx, true),
+});
+
+export const deployServerDocker = defineTool({
+  name: "deploy_server_docker",
+  title: "Deploy Velociraptor on Docker",
+  description: "Shortcut for deploy_server target=docker (parity): profile (default rapid), server_hostname, ports, memory_limit (e.g. 4g) and cpu_limit.",
+  input: z.object({
+    deployment_id: z.string(),
+    profile: z.enum(PROFILE_NAMES).default("rapid"),
+    server_hostname: z.string().default("localhost"),
+    gui_port: z.number().int().optional(),
+    frontend_port: z.number().int().optional(),
+    memory_limit: z.string().regex(/^\d+[mg]$/i, { message: "like 512m or 4g" }).optional(),
+    cpu_limit: z.string().regex(/^\d+(\.\d+)?$/, { message: "a number of CPUs, e.g. 2" }).optional(),
+    case: z.string().optional(),
+  }),
+  output: DeployOutput,
+  annotations: DEPLOY_ANNOTATIONS,
+  tier: "investigate",
+  audit: true,
+  needsVelociraptor: false,
+  handler: (a, ctx) => {
+    const mem = a.memory_limit ? Number(a.memory_limit.slice(0, -1)) * (/g$/i.test(a.memory_limit) ? 1024 : 1) : undefined;
+    const resources = { ...(mem ? { memoryMb: mem } : {}), ...(a.cpu_limit ? { cpus: Number(a.cpu_limit) } : {}) };
+    return deploy({ ...a, target: "docker", overrides: Object.keys(resources).length ? { resources } : undefined }, ctx, false);
+  },
+});
+
+export const deployServerCloud = defineTool({
+  name: "deploy_server_cloud",
+  title: "Deploy Velociraptor on AWS or Azure",
+  description: "Shortcut for deploy_server target=aws|azure (parity): cloud_provider, profile, region (AWS) or location (Azure), instance_type, server_hostname, admin_cidrs, binary_sha256.",
+  input: z.object({
+    deployment_id: z.string(),
+    cloud_provider: z.enum(["aws", "azure"]),
+    profile: z.enum(PROFILE_NAMES).default("standard"),
+    region: z.string().optional(),
+    instance_type: z.string().optional(),
+    server_hostname: z.string(),
+    admin_cidrs: z.array(z.string()).default([]),
+    binary_sha256: z.string(),
+    ssh_public_key: z.string().optional().describe("Azure: admin SSH public key"),
+    case: z.string().optional(),
+  }),
+  output: DeployOutput,
+  annotations: DEPLOY_ANNOTATIONS,
+  tier: "investigate",
+  audit: true,
+  needsVelociraptor: false,
+  handler: (a, ctx) =>
+    deploy(
+      {
+        ...a,
+        target: a.cloud_provider,
+        aws: a.cloud_provider === "aws" ? { region: a.region, instanceType: a.instance_type, adminCidrs: a.admin_cidrs } : undefined,
+        azure: a.cloud_provider === "azure" ? { location: a.region, vmSize: a.instance_type, adminCidrs: a.admin_cidrs, sshPublicKey: a.ssh_public_key } : undefined,
+      },
+      ctx,
+      false,
+    ),
+});
+
+export const getDeploymentStatus = defineTool({
+  name: "get_deployment_status",
+  title: "Deployment status",
+  description: "Status, target, profile, last update, resource count and non-secret outputs (URLs, API address) of a deployment.",
+  input: z.object({ deployment_id: z.string() }),
+  output: z.object({ deployment: Summary }),
+  ...LOCAL_READ,
+  async handler(a) {
+    const r = await requireDeployment(a.deployment_id);
+    return { structured: { deployment: summarize(r) }, text: deployText(r) };
+  },
+});
+
+export const listDeployments = defineTool({
+  name: "list_deployments",
+  title: "List deployments",
+  description: "Deployments managed by Megaraptor (from the Pulumi state, so they survive restarts). Filter by profile, target, tag (key or key=value) and case; include_destroyed shows tombstones.",
+  input: z.object({ profile_filter: z.enum(PROFILE_NAMES).optional(), target: z.enum(TARGETS).optional(), tag: z.string().optional(), case: z.string().optional(), include_destroyed: z.boolean().default(false) }),
+  output: z.object({ deployments: z.array(Summary) }),
+  ...LOCAL_READ,
+  async handler(a) {
+    const all = await (await automationEngine()).list();
+    const list = filterDeployments(all, { profile: a.profile_filter, target: a.target, tag: a.tag, caseId: a.case, includeDestroyed: a.include_destroyed }).map(summarize);
+    return { structured: { deployments: list }, text: list.length ? list.map((d) => `${d.id}: ${d.status} ${d.target}/${d.profile} ${d.hostname}`).join("\n") : "No deployments." };
+  },
+});
+
+export const destroyDeployment = defineTool({
+  name: "destroy_deployment",
+  title: "Destroy a deployment",
+  description: "Delete every resource of a deployment (pulumi destroy). DESTRUCTIVE: returns a plan and confirm_token first; needs respond mode. The deployment stays listed as destroyed (include_destroyed).",
+  input: z.object({ deployment_id: z.string(), confirm: z.boolean().default(false).describe("parity flag; the confirm_token is what authorises"), reason: z.string().max(1000).optional(), confirm_token: z.string().optional() }),
+  output: z.object({ deployment: Summary }),
+  annotations: { readOnly: false, destructive: true, idempotent: true, openWorld: true },
+  tier: "respond",
+  audit: true,
+  needsVelociraptor: false,
+  async plan(a) {
+    const r = await requireDeployment(a.deployment_id);
+    return { summary: `Destroy deployment ${r.id} (${r.settings.target}/${r.settings.profile}, ${r.resourceCount ?? "?"} resources) — its datastore goes with it unless the target keeps it`, details: summarize(r) };
+  },
+  async handler(a, ctx) {
+    const r = await (await automationEngine()).destroy(a.deployment_id, { onProgress: progressOf(ctx), signal: ctx.signal });
+    return { structured: { deployment: summarize(r) }, text: `Deployment ${r.id} destroyed.`, auditSummary: `destroyed${a.reason ? `: ${a.reason}` : ""}` };
+  },
+});
+
+export const refreshDeployment = defineTool({
+  name: "refresh_deployment",
+  title: "Refresh a deployment's state",
+  description: "Reconcile the recorded state with what really exists (pulumi refresh); reports drift in the status.",
+  input: z.object({ deployment_id: z.string() }),
+  output: z.object({ deployment: Summary }),
+  annotations: { readOnly: false, destructive: false, idempotent: true, openWorld: true },
+  tier: "investigate",
+  audit: true,
+  needsVelociraptor: false,
+  async handler(a, ctx) {
+    const r = await (await automationEngine()).refresh(a.deployment_id, { onProgress: progressOf(ctx), signal: ctx.signal });
+    return { structured: { deployment: summarize(r) }, text: deployText(r) };
+  },
+});
+
+export const rollbackDeployment = defineTool({
+  name: "rollback_deployment",
+  title: "Roll a deployment back",
+  description: "Re-apply the previous successful settings of a deployment (e.g. after a bad override). Returns a plan and confirm_token first.",
+  input: z.object({ deployment_id: z.string(), ssh_credential: z.string().optional(), confirm_token: z.string().optional() }),
+  output: DeployOutput,
+  annotations: { readOnly: false, destructive: true, idempotent: false, openWorld: true },
+  tier: "investigate",
+  audit: true,
+  needsVelociraptor: false,
+  async plan(a) {
+    const r = await requireDeployment(a.deployment_id);
+    if (!r.previous) throw new InputError("deployment_id", `${a.deployment_id} has no earlier successful settings to return to`, "Only deployments updated at least twice can be rolled back.");
+    return { summary: `Re-apply the previous settings of ${a.deployment_id}`, details: { current: r.settings, previous: r.previous } };
+  },
+  async handler(a, ctx) {
+    const r = await requireDeployment(a.deployment_id);
+    const up = await (await automationEngine()).up(r.previous!, secretsFor({ sshCredential: a.ssh_credential }), { onProgress: progressOf(ctx), signal: ctx.signal });
+    return { structured: { deployment: summarize(up), changes: {} }, text: deployText(up), auditSummary: "rolled back" };
+  },
+});
+
+export const saveDeploymentTemplate = defineTool({
+  name: "save_deployment_template",
+  title: "Save a deployment as a template",
+  description: "Save a deployment's settings (no secrets, no id) as a named YAML template that others can reuse with deploy_server template=….",
+  input: z.object({ deployment_id: z.string(), template_name: z.string(), description: z.string().default("") }),
+  output: z.object({ path: z.string() }),
+  annotations: { readOnly: false, destructive: false, idempotent: true, openWorld: false },
+  tier: "read",
+  audit: true,
+  needsVelociraptor: false,
+  async handler(a) {
+    const r = await requireDeployment(a.deployment_id);
+    const path = saveTemplate(a.template_name, r.settings, a.description);
+    return { structured: { path }, text: `Template ${a.template_name} saved to ${path}` };
+  },
+});
+
+export const listDeploymentTemplates = defineTool({
+  name: "list_deployment_templates",
+  title: "List deployment templates",
+  description: "Saved deployment templates (name, target, profile, description).",
+  input: z.object({}),
+  output: z.object({ templates: z.array(Summary) }),
+  ...LOCAL_READ,
+  async handler() {
+    const t = listTemplates();
+    return { structured: { templates: t }, text: t.map((x) => `${x.name}: ${x.target}/${x.profile} ${x.description}`).join("\n") || "No templates." };
+  },
+});
+
+export const storeCredential = defineTool({
+  name: "store_credential",
+  title: "Store a credential",
+  description: "Keep an SSH key, password or token encrypted at rest (AES-256-GCM, scrypt-derived key, file 0600) under an alias; deploy tools take the alias. The secret is never shown again.",
+  input: z.object({ alias: z.string(), kind: CredentialKind, secret: z.string().min(1), description: z.string().default("") }),
+  output: z.object({ alias: z.string(), kind: z.string() }),
+  annotations: { readOnly: false, destructive: false, idempotent: true, openWorld: false },
+  tier: "investigate",
+  audit: true,
+  needsVelociraptor: false,
+  async handler(a) {
+    new CredentialStore().store(a.alias, a.kind, a.secret, a.description);
+    return { structured: { alias: a.alias, kind: a.kind }, text: `Stored ${a.kind} as "${a.alias}".` };
+  },
+});
+
+export const listCredentials = defineTool({
+  name: "list_credentials",
+  title: "List stored credentials",
+  description: "Aliases, kinds and descriptions of stored credentials — never the secrets.",
+  input: z.object({}),
+  output: z.object({ credentials: z.array(Summary) }),
+  ...LOCAL_READ,
+  async handler() {
+    const c = new CredentialStore().list();
+    return { structured: { credentials: c }, text: c.map((x) => `${x.alias} (${x.kind}) ${x.description}`).join("\n") || "No credentials." };
+  },
+});
+
+export const deleteCredential = defineTool({
+  name: "delete_credential",
+  title: "Delete a stored credential",
+  description: "Remove a stored credential by alias.",
+  input: z.object({ alias: z.string() }),
+  output: z.object({ alias: z.string(), deleted: z.boolean() }),
+  annotations: { readOnly: false, destructive: true, idempotent: true, openWorld: false },
+  tier: "investigate",
+  audit: true,
+  needsVelociraptor: false,
+  async handler(a) {
+    const deleted = new CredentialStore().delete(a.alias);
+    if (!deleted) throw new InputError("alias", `no credential named "${a.alias}"`, "List them with list_credentials.");
+    return { structured: { alias: a.alias, deleted }, text: `Deleted ${a.alias}.` };
+  },
+});
+
+export const generateGpo = defineTool({
+  name: "generate_gpo_package",
+  title: "Windows GPO rollout package",
+  description: "Write a GPO rollout folder for a deployment: the client config (0600), a startup script and instructions. Files stay on this machine.",
+  input: z.object({ deployment_id: z.string(), domain_controller: z.string().optional(), labels: z.array(z.string()).optional() }),
+  output: z.object({ files: z.array(z.string()) }),
+  annotations: { readOnly: false, destructive: false, idempotent: true, openWorld: false },
+  tier: "read",
+  audit: true,
+  needsVelociraptor: false,
+  async handler(a) {
+    const r = await requireDeployment(a.deployment_id);
+    const files = generateGpoPackage({ outDir: join(deploymentDir(a.deployment_id), "gpo"), clientConfigYaml: await secretOutput(a.deployment_id, "clientConfigYaml"), version: r.settings.version ?? DEFAULT_VELOCIRAPTOR_VERSION, domainController: a.domain_controller, labels: a.labels });
+    return { structured: { files }, text: `Wrote:\n${files.join("\n")}` };
+  },
+});
+
+export const generateAnsible = defineTool({
+  name: "generate_ansible_playbook",
+  title: "Ansible playbook for agents",
+  description: "Write an Ansible role and playbook installing the client (Linux, Windows, macOS) with the deployment's client config.",
+  input: z.object({ deployment_id: z.string(), include_windows: z.boolean().default(true), include_linux: z.boolean().default(true), include_macos: z.boolean().default(false), labels: z.array(z.string()).optional() }),
+  output: z.object({ files: z.array(z.string()) }),
+  annotations: { readOnly: false, destructive: false, idempotent: true, openWorld: false },
+  tier: "read",
+  audit: true,
+  needsVelociraptor: false,
+  async handler(a) {
+    const r = await requireDeployment(a.deployment_id);
+    const files = generateAnsiblePlaybook({ outDir: join(deploymentDir(a.deployment_id), "ansible"), clientConfigYaml: await secretOutput(a.deployment_id, "clientConfigYaml"), version: r.settings.version ?? DEFAULT_VELOCIRAPTOR_VERSION, include: { linux: a.include_linux, windows: a.include_windows, macos: a.include_macos } });
+    return { structured: { files }, text: `Wrote:\n${files.join("\n")}` };
+  },
+});
+
+export const generateAgentInstaller = defineTool({
+  name: "generate_agent_installer",
+  title: "Agent installer for one OS",
+  description: "Write the client config (0600) and an install script (Linux/macOS) or instructions (Windows MSI) for a deployment.",
+  input: z.object({ deployment_id: z.string(), os_type: z.enum(["windows", "linux", "macos"]), binary_sha256: z.string().optional().describe("SHA-256 of the client binary (Linux/macOS), to verify the download") }),
+  output: z.object({ files: z.array(z.string()) }),
+  annotations: { readOnly: false, destructive: false, idempotent: true, openWorld: false },
+  tier: "read",
+  audit: true,
+  needsVelociraptor: false,
+  async handler(a) {
+    const r = await requireDeployment(a.deployment_id);
+    const version = r.settings.version ?? DEFAULT_VELOCIRAPTOR_VERSION;
+    const dir = join(deploymentDir(a.deployment_id), `installer-${a.os_type}`);
+    mkdirSync(dir, { recursive: true, mode: 0o700 });
+    const files = [writePrivate(dir, "client.config.yaml", await secretOutput(a.deployment_id, "clientConfigYaml"))];
+    if (a.os_type === "windows") {
+      files.push(writePrivate(dir, "README.md", `Install velociraptor-v${version}-windows-amd64.msi, then copy client.config.yaml to C:\\Program Files\\Velociraptor\\ and restart the Velociraptor service (or use generate_gpo_package).\n`));
+    } else {
+      if (!a.binary_sha256) throw new InputError("binary_sha256", "is required for Linux/macOS installers", "Take it from the release's checksums; the script refuses a binary that does not match.");
+      const os = a.os_type === "linux" ? "linux" : "darwin";
+      files.push(writePrivate(dir, "install.sh", `#!/bin/sh\n# usage: sh install.sh < client.config.yaml\n${installAgentScript(os, { url: releaseBinaryUrl(version, os === "linux" ? "linux-amd64" : "darwin-amd64"), sha256: a.binary_sha256 })}\n`));
+    }
+    return { structured: { files }, text: `Wrote:\n${files.join("\n")}` };
+  },
+});
+
+export const createOfflineCollector = defineTool({
+  name: "create_offline_collector",
+  title: "Offline collector spec",
+  description: "Write a `velociraptor collector` spec for hosts that cannot reach a server: target_os, artifacts (with parameters), optional encryption. Build it with `velociraptor collector spec.yaml`.",
+  input: z.object({
+    artifacts: z.array(z.string()).min(1),
+    target_os: z.enum(["windows", "linux", "macos"]),
+    parameters: z.record(z.string(), z.record(z.string(), z.string())).optional(),
+    encrypt_output: z.boolean().default(false),
+    password_credential: z.string().optional().describe("credential alias holding the ZIP password when encrypt_output is set"),
+    deployment_id: z.string().optional(),
+  }),
+  output: z.object({ path: z.string() }),
+  annotations: { readOnly: false, destructive: false, idempotent: true, openWorld: false },
+  tier: "read",
+  audit: true,
+  needsVelociraptor: false,
+  async handler(a) {
+    const password = a.encrypt_output ? (a.password_credential ? new CredentialStore().reveal(a.password_credential).secret : undefined) : undefined;
+    if (a.encrypt_output && !password) throw new InputError("password_credential", "is required with encrypt_output", "Store the password with store_credential kind=password, then pass its alias.");
+    const spec = offlineCollectorSpec({ os: a.target_os === "windows" ? "Windows" : a.target_os === "linux" ? "Linux" : "MacOS", artifacts: Object.fromEntries(a.artifacts.map((n) => [n, a.parameters?.[n] ?? {}])), encryptPassword: password });
+    const dir = a.deployment_id ? deploymentDir(a.deployment_id) : join(deploymentDir("offline-collectors"));
+    const path = writePrivate(dir, `collector-${a.target_os}-${Date.now()}.yaml`, spec);
+    return { structured: { path }, text: `Wrote ${path}. Build the collector with: velociraptor collector ${path}` };
+  },
+});
+
+export const deploymentTools = [
+  deployServer, previewDeployment, deployServerDocker, deployServerCloud, getDeploymentStatus, listDeployments, destroyDeployment,
+  refreshDeployment, rollbackDeployment, saveDeploymentTemplate, listDeploymentTemplates, storeCredential, listCredentials,
+  deleteCredential, generateGpo, generateAnsible, generateAgentInstaller, createOfflineCollector,
+];
