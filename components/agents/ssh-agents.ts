@@ -5,6 +5,7 @@
  */
 import * as command from "@pulumi/command";
 import * as pulumi from "@pulumi/pulumi";
+import { SUDO_SHIM } from "../ssh/scripts.js";
 
 export interface AgentHost {
   host: string;
@@ -68,6 +69,7 @@ export function installAgentScript(os: AgentHost["os"], binary: { url: string; s
   const dir = CLIENT_CONFIG[os].replace(/\/[^/]+$/, "");
   return [
     "set -eu",
+    SUDO_SHIM,
     "tmp=$(mktemp)",
     `curl -fsSL --retry 3 -o "$tmp" '${binary.url.replace(/'/g, "")}'`,
     `echo '${binary.sha256.toLowerCase()}  '"$tmp" | ${sum}`,
@@ -79,8 +81,8 @@ export function installAgentScript(os: AgentHost["os"], binary: { url: string; s
 
 export function uninstallAgentScript(os: AgentHost["os"]): string {
   return os === "linux"
-    ? ["sudo systemctl disable --now velociraptor_client || true", "sudo rm -f /etc/systemd/system/velociraptor_client.service " + CLIENT_CONFIG.linux + " " + CLIENT_BIN.linux, "sudo systemctl daemon-reload || true"].join("\n")
-    : ["sudo launchctl unload -w /Library/LaunchDaemons/com.velocidex.velociraptor.plist || true", `sudo rm -f /Library/LaunchDaemons/com.velocidex.velociraptor.plist ${CLIENT_CONFIG.darwin} ${CLIENT_BIN.darwin}`].join("\n");
+    ? [SUDO_SHIM, "sudo systemctl disable --now velociraptor_client || true", "sudo rm -f /etc/systemd/system/velociraptor_client.service " + CLIENT_CONFIG.linux + " " + CLIENT_BIN.linux, "sudo systemctl daemon-reload || true"].join("\n")
+    : [SUDO_SHIM, "sudo launchctl unload -w /Library/LaunchDaemons/com.velocidex.velociraptor.plist || true", `sudo rm -f /Library/LaunchDaemons/com.velocidex.velociraptor.plist ${CLIENT_CONFIG.darwin} ${CLIENT_BIN.darwin}`].join("\n");
 }
 
 export class SshAgents extends pulumi.ComponentResource {

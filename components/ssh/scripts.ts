@@ -32,6 +32,9 @@ WantedBy=multi-user.target
 `;
 }
 
+/** Lets the same script run as root (no sudo installed, as on minimal images) or as a sudoer. */
+export const SUDO_SHIM = 'sudo() { if [ "$(id -u)" = 0 ]; then "$@"; else command sudo "$@"; fi; }';
+
 const q = (s: string) => `'${s.replace(/'/g, `'\\''`)}'`;
 
 /** Downloads the release binary and refuses it unless the SHA-256 matches. */
@@ -39,6 +42,7 @@ export function downloadBinaryScript(url: string, sha256: string): string {
   if (!/^[0-9a-f]{64}$/i.test(sha256)) throw new Error(`binarySha256: "${sha256}" is not a SHA-256 hex digest (64 hex characters)`);
   return [
     "set -eu",
+    SUDO_SHIM,
     `tmp=$(mktemp)`,
     `curl -fsSL --retry 3 -o "$tmp" ${q(url)}`,
     `echo ${q(`${sha256.toLowerCase()}  `)}"$tmp" | sha256sum -c -`,
@@ -48,12 +52,13 @@ export function downloadBinaryScript(url: string, sha256: string): string {
 }
 
 export function installCopiedBinaryScript(remoteTmp: string): string {
-  return ["set -eu", `sudo install -m 0755 ${q(remoteTmp)} ${BIN}`, `rm -f ${q(remoteTmp)}`].join("\n");
+  return ["set -eu", SUDO_SHIM, `sudo install -m 0755 ${q(remoteTmp)} ${BIN}`, `rm -f ${q(remoteTmp)}`].join("\n");
 }
 
 export function createUserScript(datastore: string): string {
   return [
     "set -eu",
+    SUDO_SHIM,
     "id velociraptor >/dev/null 2>&1 || sudo useradd --system --home-dir " + q(datastore) + " --shell /usr/sbin/nologin velociraptor",
     `sudo install -d -o velociraptor -g velociraptor -m 0700 ${q(datastore)}`,
   ].join("\n");
@@ -61,15 +66,16 @@ export function createUserScript(datastore: string): string {
 
 /** Reads the config from stdin so it never appears in a command line or process list. */
 export function writeConfigScript(): string {
-  return ["set -eu", "sudo install -d -m 0750 -o root -g velociraptor /etc/velociraptor", `sudo sh -c 'umask 077; cat > ${CONFIG}'`, `sudo chown velociraptor:velociraptor ${CONFIG}`, `sudo chmod 0600 ${CONFIG}`].join("\n");
+  return ["set -eu", SUDO_SHIM, "sudo install -d -m 0750 -o root -g velociraptor /etc/velociraptor", `sudo sh -c 'umask 077; cat > ${CONFIG}'`, `sudo chown velociraptor:velociraptor ${CONFIG}`, `sudo chmod 0600 ${CONFIG}`].join("\n");
 }
 
 export function installUnitScript(): string {
-  return ["set -eu", `sudo sh -c 'cat > ${UNIT}'`, "sudo systemctl daemon-reload", `sudo systemctl enable ${SERVICE}`, `sudo systemctl restart ${SERVICE}`].join("\n");
+  return ["set -eu", SUDO_SHIM, `sudo sh -c 'cat > ${UNIT}'`, "sudo systemctl daemon-reload", `sudo systemctl enable ${SERVICE}`, `sudo systemctl restart ${SERVICE}`].join("\n");
 }
 
 export function uninstallScript(datastore: string, removeDatastore: boolean): string {
   return [
+    SUDO_SHIM,
     `sudo systemctl disable --now ${SERVICE} || true`,
     `sudo rm -f ${UNIT} ${CONFIG} ${BIN}`,
     "sudo systemctl daemon-reload || true",
