@@ -13,7 +13,9 @@ import { CredentialKind, CredentialStore } from "../../stacks/credentials/index.
 import { automationEngine, deploymentDir, filterDeployments, requireDeployment, secretOutput, secretsFor, settingsFrom, summarize, writePrivate } from "../../stacks/operations/index.js";
 import { TARGETS } from "../../stacks/program/settings.js";
 import { listTemplates, saveTemplate, settingsFromTemplate } from "../../stacks/templates/index.js";
-import { InputError } from "../common/errors.js";
+import { InputError, MegaraptorError } from "../common/errors.js";
+import { preflight, type CheckResult } from "../../stacks/preflight/index.js";
+import { checkHealth, healthTimeoutSeconds, waitHealthy } from "../../stacks/health/index.js";
 import { defineTool, type ToolContext } from "./define.js";
 
 const DEPLOY_ANNOTATIONS = { readOnly: false, destructive: false, idempotent: true, openWorld: true } as const;
@@ -42,6 +44,9 @@ const DeployInput = {
   owner: z.string().optional(),
   description: z.string().optional(),
   version: z.string().optional(),
+  skip_preflight: z.boolean().default(false).describe("skip the target checks (not recommended)"),
+  wait_healthy: z.boolean().default(true).describe("wait until /healthz and the API answer (MEGARAPTOR_HEALTH_TIMEOUT, default 300 s)"),
+  health_timeout: z.number().int().min(1).max(3600).optional().describe("seconds to wait for health"),
 };
 
 type DeployArgs = { [K in keyof typeof DeployInput]?: unknown } & { deployment_id: string; profile?: string };
@@ -81,19 +86,44 @@ function deployText(r: DeploymentRecord): string {
   return `Deployment ${s.id}: ${s.status} (${s.target}, ${s.profile})\n${Object.entries(s.outputs).map(([k, v]) => `${k}: ${String(v)}`).join("\n")}`;
 }
 
+class PreflightFailedError extends MegaraptorError {
+  constructor(checks: CheckResult[]) {
+    const failed = checks.filter((c) => c.status === "fail");
+    super("PREFLIGHT_FAILED", `Preflight failed: ${failed.map((c) => `${c.name}: ${c.detail}`).join("; ")}`, {
+      hint: failed.map((c) => c.fix).filter(Boolean).join(" ") || "Fix the failing checks, then retry.",
+      details: { checks },
+    });
+  }
+}
+
+function outputValue(r: { outputs?: Record<string, { value: unknown }> }, k: string): string | undefined {
+  const v = r.outputs?.[k]?.value;
+  return typeof v === "string" ? v : undefined;
+}
+
 async function deploy(args: DeployArgs, ctx: ToolContext, previewOnly: boolean) {
   const settings = settingsFromArgs(args);
   const secrets = secretsFor({ sshCredential: args.ssh_credential as string | undefined });
+  // Checks first: nothing is created when the target is not ready.
+  const checks = args.skip_preflight ? [] : (await preflight(settings, secrets)).checks;
+  if (checks.some((c) => c.status === "fail") && !previewOnly) throw new PreflightFailedError(checks);
   const engine = await automationEngine();
   if (previewOnly) {
     const p = await engine.preview(settings, secrets, { onProgress: progressOf(ctx), signal: ctx.signal });
-    return { structured: { deployment: { id: settings.deploymentId, status: "previewed", target: settings.target, profile: settings.profile }, changes: p.changes }, text: `Preview of ${settings.deploymentId}: ${JSON.stringify(p.changes)}`, auditSummary: "preview" };
+    return { structured: { deployment: { id: settings.deploymentId, status: "previewed", target: settings.target, profile: settings.profile }, changes: p.changes, checks }, text: `Preview of ${settings.deploymentId}: ${JSON.stringify(p.changes)}\n${checks.map((c) => `${c.status.toUpperCase()} ${c.name}: ${c.detail}${c.fix ? ` — ${c.fix}` : ""}`).join("\n")}`, auditSummary: "preview" };
   }
   const r = await engine.up(settings, secrets, { onProgress: progressOf(ctx), signal: ctx.signal });
-  return { structured: { deployment: summarize(r), changes: {} }, text: deployText(r), auditSummary: `${r.status} ${settings.target}/${settings.profile}` };
+  if (args.wait_healthy !== false) {
+    await waitHealthy(
+      { deploymentId: r.id, serverUrl: outputValue(r, "serverUrl"), guiUrl: undefined, apiClientYaml: outputValue(r, "apiClientYaml") },
+      { timeoutSeconds: healthTimeoutSeconds(args.health_timeout as number | undefined), signal: ctx.signal, onProgress: (n, rep) => void ctx.progress(n, undefined, `health: ${rep.checks.map((c) => `${c.name} ${c.ok ? "ok" : c.detail}`).join(", ")}`) },
+    );
+  }
+  return { structured: { deployment: summarize(r), changes: {}, checks }, text: deployText(r), auditSummary: `${r.status} ${settings.target}/${settings.profile}` };
 }
 
-const DeployOutput = z.object({ deployment: Summary, changes: z.record(z.string(), z.number()) });
+const Check = z.object({ name: z.string(), status: z.enum(["pass", "fail", "skip"]), detail: z.string(), fix: z.string().optional() });
+const DeployOutput = z.object({ deployment: Summary, changes: z.record(z.string(), z.number()), checks: z.array(Check).optional() });
 
 export const deployServer = defineTool({
   name: "deploy_server",
@@ -429,7 +459,27 @@ export const createOfflineCollector = defineTool({
   },
 });
 
+export const validateDeployment = defineTool({
+  name: "validate_deployment",
+  title: "Validate a deployment",
+  description: "Run the target preflight checks and the health checks (frontend /healthz, GUI, gRPC API with the generated API client) on an existing deployment.",
+  input: z.object({ deployment_id: z.string(), ssh_credential: z.string().optional() }),
+  output: z.object({ healthy: z.boolean(), preflight: z.array(Check), health: z.array(z.object({ name: z.string(), ok: z.boolean(), detail: z.string() })) }),
+  ...LOCAL_READ,
+  annotations: { readOnly: true, destructive: false, idempotent: true, openWorld: true },
+  async handler(a) {
+    const r = await requireDeployment(a.deployment_id);
+    const pf = r.status === "destroyed" ? [] : (await preflight(r.settings, secretsFor({ sshCredential: a.ssh_credential }))).checks.filter((c) => !c.name.startsWith("port "));
+    const h = await checkHealth({ deploymentId: r.id, serverUrl: outputValue(r, "serverUrl"), guiUrl: outputValue(r, "guiUrl"), apiClientYaml: outputValue(r, "apiClientYaml") });
+    return {
+      structured: { healthy: h.healthy, preflight: pf, health: h.checks },
+      text: [...pf.map((c) => `${c.status.toUpperCase()} ${c.name}: ${c.detail}`), ...h.checks.map((c) => `${c.ok ? "OK" : "FAIL"} ${c.name}: ${c.detail}`)].join("\n"),
+    };
+  },
+});
+
 export const deploymentTools = [
+  validateDeployment,
   deployServer, previewDeployment, deployServerDocker, deployServerCloud, getDeploymentStatus, listDeployments, destroyDeployment,
   refreshDeployment, rollbackDeployment, saveDeploymentTemplate, listDeploymentTemplates, storeCredential, listCredentials,
   deleteCredential, generateGpo, generateAnsible, generateAgentInstaller, createOfflineCollector,

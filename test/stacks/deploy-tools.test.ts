@@ -14,11 +14,14 @@ let client: Client;
 let engine: MemoryEngine;
 let home: string;
 const SHA = "e".repeat(64);
+/** The in-memory engine creates nothing real: no target to check, nothing to wait for. */
+const FAKE = { skip_preflight: true, wait_healthy: false };
 
 beforeAll(async () => {
   home = mkdtempSync(join(tmpdir(), "mr-deploy-"));
   process.env.MEGARAPTOR_HOME = home;
   process.env.MEGARAPTOR_CREDENTIAL_PASSPHRASE = "test passphrase";
+  process.env.MEGARAPTOR_HEALTH_TIMEOUT = "1";
   engine = new MemoryEngine();
   setAutomationEngine(engine);
   const server = buildMcpServer(new Runtime({ mode: "respond", auditPath: join(home, "audit.jsonl") }));
@@ -36,7 +39,7 @@ afterAll(async () => {
 describe("deploy, list, status", () => {
   it("deploys, reports progress, lists and shows status with secrets masked", async () => {
     const progress: string[] = [];
-    const r = await client.callTool({ name: "deploy_server", arguments: { deployment_id: "lab-docker", target: "docker", profile: "minimal", case: "CASE-1", tags: { team: "ir" } } }, undefined, { onprogress: (p) => void progress.push(String(p.message)) });
+    const r = await client.callTool({ name: "deploy_server", arguments: { ...FAKE, deployment_id: "lab-docker", target: "docker", profile: "minimal", case: "CASE-1", tags: { team: "ir" } } }, undefined, { onprogress: (p) => void progress.push(String(p.message)) });
     expect(r.isError).toBeFalsy();
     expect(progress).toContain("finished");
     const list = await call(client, "list_deployments", { case: "CASE-1" });
@@ -49,27 +52,45 @@ describe("deploy, list, status", () => {
   });
 
   it("parity shortcuts: deploy_server_docker maps memory/cpu limits onto the profile", async () => {
-    await call(client, "deploy_server_docker", { deployment_id: "quick-ir", memory_limit: "4g", cpu_limit: "2" });
+    await call(client, "deploy_server_docker", { deployment_id: "quick-ir", memory_limit: "4g", cpu_limit: "2", ...FAKE });
     expect(engine.records.get("quick-ir")!.settings).toMatchObject({ target: "docker", profile: "rapid", overrides: { resources: { memoryMb: 4096, cpus: 2 } } });
   });
 
   it("preview_only changes nothing", async () => {
-    const r = await call(client, "deploy_server", { deployment_id: "not-yet", target: "docker", preview_only: true });
+    const r = await call(client, "deploy_server", { ...FAKE, deployment_id: "not-yet", target: "docker", preview_only: true });
     expect(r.structured!.changes.create).toBe(7);
     expect(engine.records.has("not-yet")).toBe(false);
   });
 
   it("rejects bad input naming the field", async () => {
-    expect((await call(client, "deploy_server", { deployment_id: "x-y-z" })).error?.message).toMatch(/^target: is required/);
-    expect((await call(client, "deploy_server", { deployment_id: "Bad_Id", target: "docker" })).error?.message).toMatch(/^deploymentId:/);
-    expect((await call(client, "deploy_server", { deployment_id: "ssh-one", target: "ssh", target_host: "h", server_hostname: "h" })).error?.message).toMatch(/^ssh\.binarySha256/);
+    expect((await call(client, "deploy_server", { ...FAKE, deployment_id: "x-y-z" })).error?.message).toMatch(/^target: is required/);
+    expect((await call(client, "deploy_server", { ...FAKE, deployment_id: "Bad_Id", target: "docker" })).error?.message).toMatch(/^deploymentId:/);
+    expect((await call(client, "deploy_server", { ...FAKE, deployment_id: "ssh-one", target: "ssh", target_host: "h", server_hostname: "h" })).error?.message).toMatch(/^ssh\.binarySha256/);
+  });
+});
+
+describe("checks around a deployment", () => {
+  it("refuses to create anything when preflight fails, naming the fix", async () => {
+    const r = await call(client, "deploy_server", { deployment_id: "pf-fail", target: "ssh", target_host: "127.0.0.1", ssh_user: "nobody", server_hostname: "vr", binary_sha256: SHA, wait_healthy: false });
+    expect(r.error?.code).toBe("PREFLIGHT_FAILED");
+    expect(r.error?.message).toContain("ssh reachable");
+    expect(engine.records.has("pf-fail")).toBe(false);
+  });
+
+  it("leaves a deployment that never becomes healthy in place and says how to inspect and destroy it", async () => {
+    const r = await call(client, "deploy_server", { deployment_id: "unhealthy", target: "docker", server_hostname: "127.0.0.1", skip_preflight: true });
+    expect(r.error?.code).toBe("HEALTH_TIMEOUT");
+    expect(r.error?.hint).toContain("destroy_deployment unhealthy");
+    expect(engine.records.get("unhealthy")!.status).toBe("active");
+    const v = await call(client, "validate_deployment", { deployment_id: "unhealthy" });
+    expect(v.structured!.healthy).toBe(false);
   });
 });
 
 describe("failure, busy, rollback, destroy", () => {
   it("a failed deployment says what to do next and stays visible", async () => {
     engine.failNext = "docker: cannot connect to the Docker daemon";
-    const r = await call(client, "deploy_server", { deployment_id: "broken", target: "docker" });
+    const r = await call(client, "deploy_server", { ...FAKE, deployment_id: "broken", target: "docker" });
     expect(r.error?.code).toBe("DEPLOYMENT_FAILED");
     expect(r.error?.hint).toMatch(/destroy_deployment broken/);
     expect((await call(client, "get_deployment_status", { deployment_id: "broken" })).structured!.deployment.status).toBe("failed");
@@ -77,14 +98,14 @@ describe("failure, busy, rollback, destroy", () => {
 
   it("refuses a second concurrent operation on the same deployment", async () => {
     engine.delayMs = 300;
-    const [a, b] = await Promise.all([call(client, "deploy_server", { deployment_id: "busy-one", target: "docker" }), call(client, "deploy_server", { deployment_id: "busy-one", target: "docker" })]);
+    const [a, b] = await Promise.all([call(client, "deploy_server", { ...FAKE, deployment_id: "busy-one", target: "docker" }), call(client, "deploy_server", { ...FAKE, deployment_id: "busy-one", target: "docker" })]);
     engine.delayMs = 0;
     expect([a.error?.code, b.error?.code].filter(Boolean)).toEqual(["DEPLOYMENT_BUSY"]);
   });
 
   it("rolls back to the previous successful settings after confirmation", async () => {
-    await call(client, "deploy_server", { deployment_id: "roll", target: "docker", profile: "minimal" });
-    await call(client, "deploy_server", { deployment_id: "roll", target: "docker", profile: "standard" });
+    await call(client, "deploy_server", { ...FAKE, deployment_id: "roll", target: "docker", profile: "minimal" });
+    await call(client, "deploy_server", { ...FAKE, deployment_id: "roll", target: "docker", profile: "standard" });
     const plan = await call(client, "rollback_deployment", { deployment_id: "roll" });
     expect(plan.error?.code).toBe("CONFIRMATION_REQUIRED");
     const done = await call(client, "rollback_deployment", { deployment_id: "roll", confirm_token: plan.error!.confirm_token });
@@ -105,11 +126,11 @@ describe("failure, busy, rollback, destroy", () => {
 
 describe("templates and credentials", () => {
   it("saves a deployment as a template and deploys from it", async () => {
-    await call(client, "deploy_server", { deployment_id: "tmpl-src", target: "docker", profile: "rapid", overrides: { resources: { memoryMb: 3072 } } });
+    await call(client, "deploy_server", { ...FAKE, deployment_id: "tmpl-src", target: "docker", profile: "rapid", overrides: { resources: { memoryMb: 3072 } } });
     const saved = await call(client, "save_deployment_template", { deployment_id: "tmpl-src", template_name: "ir-docker", description: "IR lab" });
     expect(readFileSync(saved.structured!.path, "utf8")).not.toContain("tmpl-src");
     expect((await call(client, "list_deployment_templates")).structured!.templates.map((t: any) => t.name)).toEqual(["ir-docker"]);
-    await call(client, "deploy_server", { deployment_id: "from-tmpl", template: "ir-docker" });
+    await call(client, "deploy_server", { ...FAKE, deployment_id: "from-tmpl", template: "ir-docker" });
     expect(engine.records.get("from-tmpl")!.settings).toMatchObject({ profile: "rapid", overrides: { resources: { memoryMb: 3072 } } });
   });
 
@@ -120,7 +141,7 @@ describe("templates and credentials", () => {
     expect(statSync(join(home, "credentials.json")).mode & 0o777).toBe(0o600);
     const list = await call(client, "list_credentials");
     expect(JSON.stringify(list)).not.toContain("BEGIN");
-    await call(client, "deploy_server", { deployment_id: "ssh-lab", target: "ssh", target_host: "192.0.2.5", server_hostname: "vr.lab", ssh_credential: "lab-key", binary_sha256: SHA });
+    await call(client, "deploy_server", { ...FAKE, deployment_id: "ssh-lab", target: "ssh", target_host: "192.0.2.5", server_hostname: "vr.lab", ssh_credential: "lab-key", binary_sha256: SHA });
     expect(String(engine.lastSecrets?.sshPrivateKey)).toContain("abc");
     expect((await call(client, "delete_credential", { alias: "lab-key" })).structured!.deleted).toBe(true);
     expect((await call(client, "delete_credential", { alias: "lab-key" })).error?.code).toBe("INVALID_INPUT");
@@ -129,7 +150,7 @@ describe("templates and credentials", () => {
 
 describe("generators", () => {
   it("write GPO, Ansible, installer and collector files with the deployment's client config (0600)", async () => {
-    await call(client, "deploy_server", { deployment_id: "gen", target: "docker", server_hostname: "vr.corp" });
+    await call(client, "deploy_server", { ...FAKE, deployment_id: "gen", target: "docker", server_hostname: "vr.corp" });
     const gpo = await call(client, "generate_gpo_package", { deployment_id: "gen", domain_controller: "dc1" });
     const cfg = gpo.structured!.files.find((f: string) => f.endsWith("client.config.yaml"));
     expect(readFileSync(cfg, "utf8")).toContain("https://vr.corp:8000/");
