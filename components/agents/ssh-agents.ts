@@ -58,24 +58,37 @@ export function launchdPlist(): string {
 `;
 }
 
-/** Install script per OS: binary (checksum-verified), config from stdin (0600), service. */
-export function installAgentScript(os: AgentHost["os"], binary: { url: string; sha256: string }): string {
+export interface InstallOptions {
+  /** Read the config from this remote file instead of stdin (the file is removed afterwards). */
+  configFile?: string;
+  /** Install under this directory instead of / (staging, tests). */
+  prefix?: string;
+  /** Start the service (default true). */
+  startService?: boolean;
+}
+
+/** Install script per OS: binary (checksum-verified), config from stdin or a file (0600), service. */
+export function installAgentScript(os: AgentHost["os"], binary: { url: string; sha256: string }, o: InstallOptions = {}): string {
   if (!/^[0-9a-f]{64}$/i.test(binary.sha256)) throw new Error(`binaries.${os}.sha256: expected 64 hex characters`);
   const sum = os === "darwin" ? "shasum -a 256 -c -" : "sha256sum -c -";
   const service =
     os === "linux"
       ? [`sudo tee /etc/systemd/system/velociraptor_client.service >/dev/null <<'MEGARAPTOR_EOF'\n${clientUnit()}MEGARAPTOR_EOF`, "sudo systemctl daemon-reload", "sudo systemctl enable --now velociraptor_client", "sudo systemctl restart velociraptor_client"]
       : [`sudo tee /Library/LaunchDaemons/com.velocidex.velociraptor.plist >/dev/null <<'MEGARAPTOR_EOF'\n${launchdPlist()}MEGARAPTOR_EOF`, "sudo launchctl unload /Library/LaunchDaemons/com.velocidex.velociraptor.plist 2>/dev/null || true", "sudo launchctl load -w /Library/LaunchDaemons/com.velocidex.velociraptor.plist"];
-  const dir = CLIENT_CONFIG[os].replace(/\/[^/]+$/, "");
+  const prefix = (o.prefix ?? "").replace(/\/$/, "");
+  const cfg = `${prefix}${CLIENT_CONFIG[os]}`;
+  const bin = `${prefix}${CLIENT_BIN[os]}`;
+  const dir = cfg.replace(/\/[^/]+$/, "");
+  const writeConfig = o.configFile ? `sudo sh -c 'umask 077; cat > ${cfg}' < '${o.configFile}' && rm -f '${o.configFile}'` : `sudo sh -c 'umask 077; cat > ${cfg}'`;
   return [
     "set -eu",
     SUDO_SHIM,
     "tmp=$(mktemp)",
     `curl -fsSL --retry 3 -o "$tmp" '${binary.url.replace(/'/g, "")}'`,
     `echo '${binary.sha256.toLowerCase()}  '"$tmp" | ${sum}`,
-    `sudo install -m 0755 "$tmp" ${CLIENT_BIN[os]} && rm -f "$tmp"`,
-    `sudo mkdir -p ${dir} && sudo sh -c 'umask 077; cat > ${CLIENT_CONFIG[os]}'`,
-    ...service,
+    `sudo mkdir -p ${bin.replace(/\/[^/]+$/, "")} && sudo install -m 0755 "$tmp" ${bin} && rm -f "$tmp"`,
+    `sudo mkdir -p ${dir} && ${writeConfig}`,
+    ...(o.startService === false ? [] : service),
   ].join("\n");
 }
 

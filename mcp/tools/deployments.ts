@@ -478,7 +478,162 @@ export const validateDeployment = defineTool({
   },
 });
 
+export const deployAgentsSsh = defineTool({
+  name: "deploy_agents_ssh",
+  title: "Install agents over SSH",
+  description: "Install the Velociraptor client with this deployment's config on Linux/macOS hosts over SSH (checksum-verified binary, config 0600, systemd/launchd). Results per host. Use a stored credential alias for the key or password.",
+  input: z.object({
+    deployment_id: z.string(),
+    targets: z.array(z.string()).min(1).max(500).describe("host or host:port"),
+    username: z.string(),
+    ssh_credential: z.string().optional(),
+    key_path: z.string().optional().describe("path of a private key file on this machine"),
+    target_os: z.enum(["linux", "macos"]).default("linux"),
+    port: z.number().int().default(22),
+    binary_sha256: z.string().describe("SHA-256 of the client binary"),
+    binary_url: z.string().url().optional(),
+    install_prefix: z.string().optional().describe("install under this directory (staging); default /"),
+    start_service: z.boolean().default(true),
+    labels: z.array(z.string()).optional(),
+  }),
+  output: z.object({ results: z.array(z.object({ host: z.string(), ok: z.boolean(), exitCode: z.number().nullable(), output: z.string() })) }),
+  annotations: { readOnly: false, destructive: false, idempotent: true, openWorld: true },
+  tier: "investigate",
+  audit: true,
+  needsVelociraptor: false,
+  async handler(a, ctx) {
+    const { readFileSync } = await import("node:fs");
+    const { installOverSsh } = await import("../../stacks/agents/ssh.js");
+    const r = await requireDeployment(a.deployment_id);
+    const config = await secretOutput(a.deployment_id, "clientConfigYaml");
+    const secrets = secretsFor({ sshCredential: a.ssh_credential });
+    const privateKey = (secrets.sshPrivateKey as string | undefined) ?? (a.key_path ? readFileSync(a.key_path, "utf8") : undefined);
+    const os = a.target_os === "macos" ? "darwin" : "linux";
+    const version = r.settings.version ?? DEFAULT_VELOCIRAPTOR_VERSION;
+    const binary = { url: a.binary_url ?? releaseBinaryUrl(version, os === "linux" ? "linux-amd64" : "darwin-amd64"), sha256: a.binary_sha256 };
+    const results = [];
+    for (const [i, t] of a.targets.entries()) {
+      const [host, port] = t.includes(":") ? [t.slice(0, t.lastIndexOf(":")), Number(t.slice(t.lastIndexOf(":") + 1))] : [t, a.port];
+      await ctx.progress(i, a.targets.length, `installing on ${host}`);
+      results.push(await installOverSsh({ host, port, user: a.username, privateKey, password: secrets.sshPassword as string | undefined, os }, config, binary, { prefix: a.install_prefix, startService: a.start_service }));
+    }
+    const ok = results.filter((x) => x.ok).length;
+    return { structured: { results }, text: `${ok}/${results.length} hosts installed\n${results.map((x) => `${x.ok ? "OK  " : "FAIL"} ${x.host}${x.ok ? "" : `: ${x.output.split("\n").slice(-2).join(" ")}`}`).join("\n")}`, auditSummary: `${ok}/${results.length} hosts` };
+  },
+});
+
+export const deployAgentsWinrm = defineTool({
+  name: "deploy_agents_winrm",
+  title: "Install agents over WinRM (not supported)",
+  description: "Parity name. There is no maintained WinRM/WS-Man client library for Node.js to build on, so this tool does not run anything: use generate_gpo_package (GPO startup script) or generate_ansible_playbook (ansible.windows) for Windows rollouts.",
+  input: z.object({ deployment_id: z.string(), targets: z.array(z.string()), username: z.string(), password: z.string().optional(), use_ssl: z.boolean().default(true), port: z.number().int().default(5986) }),
+  output: z.object({ supported: z.boolean() }),
+  ...LOCAL_READ,
+  async handler() {
+    throw new MegaraptorError("NOT_SUPPORTED", "WinRM deployment is not available: no maintained WinRM/WS-Man client library exists for Node.js.", {
+      hint: "For Windows use generate_gpo_package (domain GPO) or generate_ansible_playbook (ansible.windows.win_package over WinRM).",
+    });
+  },
+});
+
+export const checkAgentDeployment = defineTool({
+  name: "check_agent_deployment",
+  title: "Check agent enrolment",
+  description: "Which endpoints have enrolled with a deployment's server: searches its clients (label or search verbs) through the deployment's own API client.",
+  input: z.object({ deployment_id: z.string(), client_search: z.string().optional(), labels: z.array(z.string()).optional() }),
+  output: z.object({ clients: z.array(Summary), total: z.number() }),
+  ...LOCAL_READ,
+  annotations: { readOnly: true, destructive: false, idempotent: true, openWorld: true },
+  async handler(a) {
+    const { parseApiClientYaml } = await import("../velociraptor/config.js");
+    const { VelociraptorClient } = await import("../velociraptor/client.js");
+    const { vqlQuery } = await import("../velociraptor/vql.js");
+    const client = VelociraptorClient.fromConfig(parseApiClientYaml(await secretOutput(a.deployment_id, "apiClientYaml"), `deployment ${a.deployment_id}`));
+    try {
+      const search = a.client_search ?? (a.labels?.length ? `label:${a.labels[0]}` : "all");
+      const { rows } = await client.queryAll(vqlQuery("SELECT client_id, os_info.hostname AS hostname, os_info.system AS os, labels, last_seen_at FROM clients(search=Search)", { Search: search }), { maxRows: 10_000 });
+      const clients = a.labels?.length ? rows.filter((r) => a.labels!.every((l) => (r.labels as string[]).includes(l))) : rows;
+      return { structured: { clients, total: clients.length }, text: `${clients.length} enrolled client(s)\n${clients.map((c) => `${String(c.client_id)} ${String(c.hostname)}`).join("\n")}` };
+    } finally {
+      client.close();
+    }
+  },
+});
+
+export const rotateCertificates = defineTool({
+  name: "rotate_certificates",
+  title: "Rotate a deployment's certificates",
+  description: "Re-issue the deployment's CA, server, gateway and API certificates (certificateRotation + 1) and re-apply. Enrolled clients trust the old CA: plan the client config rollout. Returns a plan and confirm_token first.",
+  input: z.object({ deployment_id: z.string(), rotate_ca: z.boolean().default(true), validity_days: z.number().int().min(1).max(3650).optional(), ssh_credential: z.string().optional(), confirm_token: z.string().optional() }),
+  output: DeployOutput,
+  annotations: { readOnly: false, destructive: true, idempotent: false, openWorld: true },
+  tier: "respond",
+  audit: true,
+  needsVelociraptor: false,
+  async plan(a) {
+    const r = await requireDeployment(a.deployment_id);
+    return { summary: `Re-issue every certificate of ${a.deployment_id}; clients must receive the new client config`, details: { rotation: r.settings.certificateRotation + 1, validity_days: a.validity_days ?? "profile default" } };
+  },
+  async handler(a, ctx) {
+    const r = await requireDeployment(a.deployment_id);
+    const overrides = a.validity_days ? { ...r.settings.overrides, tls: { ...((r.settings.overrides.tls as object) ?? {}), certificateValidityDays: a.validity_days } } : r.settings.overrides;
+    const next = { ...r.settings, overrides, certificateRotation: r.settings.certificateRotation + 1 };
+    const up = await (await automationEngine()).up(next, secretsFor({ sshCredential: a.ssh_credential }), { onProgress: progressOf(ctx), signal: ctx.signal });
+    return { structured: { deployment: summarize(up), changes: {} }, text: `${deployText(up)}\nRoll out the new client config (generate_agent_installer / generate_gpo_package).`, auditSummary: `rotation ${next.certificateRotation}` };
+  },
+});
+
+export const exportDeploymentDocs = defineTool({
+  name: "export_deployment_docs",
+  title: "Deployment runbook",
+  description: "Write a Markdown runbook of a deployment: what it is, where it runs, how to reach it, how to enrol agents, check health, rotate certificates and destroy it.",
+  input: z.object({ deployment_id: z.string(), output_path: z.string().optional() }),
+  output: z.object({ path: z.string() }),
+  annotations: { readOnly: false, destructive: false, idempotent: true, openWorld: false },
+  tier: "read",
+  audit: false,
+  needsVelociraptor: false,
+  async handler(a) {
+    const r = await requireDeployment(a.deployment_id);
+    const s = summarize(r);
+    const md = `# Velociraptor deployment \`${s.id}\`
+
+| | |
+|---|---|
+| status | ${s.status} (updated ${s.updated_at}) |
+| target / profile | ${s.target} / ${s.profile} |
+| host name | ${s.hostname} |
+| case / owner | ${s.case ?? "—"} / ${s.owner ?? "—"} |
+| resources | ${s.resource_count ?? "?"} |
+
+## Endpoints
+${Object.entries(s.outputs).filter(([, v]) => v !== "[secret]").map(([k, v]) => `- ${k}: \`${String(v)}\``).join("\n")}
+
+## Operate
+- Health: \`validate_deployment deployment_id=${s.id}\` (frontend /healthz, GUI, gRPC API).
+- API access: \`pulumi stack output apiClientYaml --show-secrets\` in stack \`${s.id}\`, then \`VELOCIRAPTOR_CONFIG_PATH=api_client.yaml megaraptor mcp\`.
+- Agents: \`generate_agent_installer\`, \`generate_gpo_package\`, \`generate_ansible_playbook\` or \`deploy_agents_ssh\`; check with \`check_agent_deployment\`.
+- Certificates: \`rotate_certificates\` (then roll out the new client config).
+- Changes: \`preview_deployment\` then \`deploy_server\`; undo with \`rollback_deployment\`.
+- Remove: \`destroy_deployment deployment_id=${s.id}\` (plan + confirmation; the stack stays listed as destroyed).
+
+## Settings
+\`\`\`json
+${JSON.stringify(r.settings, null, 2)}
+\`\`\`
+`;
+    const path = a.output_path ?? join(deploymentDir(a.deployment_id), "RUNBOOK.md");
+    writePrivate(path.replace(/\/[^/]+$/, ""), path.split("/").pop()!, md);
+    return { structured: { path }, text: `Runbook written to ${path}` };
+  },
+});
+
 export const deploymentTools = [
+  deployAgentsSsh,
+  deployAgentsWinrm,
+  checkAgentDeployment,
+  rotateCertificates,
+  exportDeploymentDocs,
   validateDeployment,
   deployServer, previewDeployment, deployServerDocker, deployServerCloud, getDeploymentStatus, listDeployments, destroyDeployment,
   refreshDeployment, rollbackDeployment, saveDeploymentTemplate, listDeploymentTemplates, storeCredential, listCredentials,

@@ -12,6 +12,8 @@ export class MemoryEngine implements AutomationEngine {
   failNext?: string;
   delayMs = 0;
   lastSecrets?: DeploymentSecrets;
+  /** api_client.yaml the fake deployment hands out (e.g. pointing at the API test server). */
+  apiClientYaml = "ca_certificate: x";
 
   private async outputs(s: DeploymentSettings) {
     const pki = await generatePki({ dnsNames: [s.hostname], ipAddresses: [], validityDays: 30, apiUsers: [], rotation: 0 });
@@ -20,7 +22,7 @@ export class MemoryEngine implements AutomationEngine {
       serverUrl: { value: `https://${s.hostname}:8000/`, secret: false },
       apiAddress: { value: `${s.hostname}:8001`, secret: false },
       clientConfigYaml: { value: client, secret: true },
-      apiClientYaml: { value: "ca_certificate: x", secret: true },
+      apiClientYaml: { value: this.apiClientYaml, secret: true },
     };
   }
 

@@ -163,3 +163,59 @@ describe("generators", () => {
     expect(readFileSync(col.structured!.path, "utf8")).toContain("Windows.KapeFiles.Targets");
   });
 });
+
+describe("agents and operations", () => {
+  it("deploy_agents_ssh installs on a real sshd host (staging prefix) and reports per-host results", async () => {
+    const { sshdUnavailable, startSshd } = await import("../helpers/sshd.js");
+    const reason = sshdUnavailable();
+    if (reason) return console.warn(`skipping deploy_agents_ssh: ${reason}`);
+    const { createHash } = await import("node:crypto");
+    const { writeFileSync, existsSync } = await import("node:fs");
+    const sshd = await startSshd();
+    try {
+      const bin = join(home, "fake-velociraptor");
+      writeFileSync(bin, "#!/bin/sh\necho velociraptor\n");
+      const sha = createHash("sha256").update(readFileSync(bin)).digest("hex");
+      await call(client, "store_credential", { alias: "agents-key", kind: "ssh_private_key", secret: sshd.privateKey });
+      await call(client, "deploy_server", { ...FAKE, deployment_id: "agents", target: "docker", server_hostname: "vr.agents" });
+      const prefix = join(home, "agent-root");
+      const r = await call(client, "deploy_agents_ssh", { deployment_id: "agents", targets: [`127.0.0.1:${sshd.port}`, "127.0.0.1:1"], username: "root", ssh_credential: "agents-key", binary_sha256: sha, binary_url: `file://${bin}`, install_prefix: prefix, start_service: false });
+      expect(r.structured!.results.map((x: any) => x.ok)).toEqual([true, false]);
+      expect(existsSync(join(prefix, "usr/local/bin/velociraptor"))).toBe(true);
+      const cfg = join(prefix, "etc/velociraptor/client.config.yaml");
+      expect(readFileSync(cfg, "utf8")).toContain("https://vr.agents:8000/");
+      expect(statSync(cfg).mode & 0o777).toBe(0o600);
+      const bad = await call(client, "deploy_agents_ssh", { deployment_id: "agents", targets: [`127.0.0.1:${sshd.port}`], username: "root", ssh_credential: "agents-key", binary_sha256: "0".repeat(64), binary_url: `file://${bin}`, install_prefix: join(home, "agent-bad"), start_service: false });
+      expect(bad.structured!.results[0].ok).toBe(false);
+      expect(bad.structured!.results[0].output).toMatch(/FAILED|did NOT match/i);
+    } finally {
+      sshd.stop();
+    }
+  });
+
+  it("check_agent_deployment asks the deployment's own API which clients enrolled", async () => {
+    const { startTestServer } = await import("../server/index.js");
+    const { stringify } = await import("yaml");
+    const vr = await startTestServer();
+    try {
+      engine.apiClientYaml = stringify(vr.apiClientConfig());
+      await call(client, "deploy_server", { ...FAKE, deployment_id: "enrol", target: "docker" });
+      const r = await call(client, "check_agent_deployment", { deployment_id: "enrol", labels: ["server"] });
+      expect(r.structured!.total).toBe(3);
+    } finally {
+      engine.apiClientYaml = "ca_certificate: x";
+      await vr.stop();
+    }
+  });
+
+  it("rotate_certificates re-applies with the next rotation after confirmation; runbook and WinRM answers", async () => {
+    await call(client, "deploy_server", { ...FAKE, deployment_id: "rot", target: "docker" });
+    const plan = await call(client, "rotate_certificates", { deployment_id: "rot" });
+    await call(client, "rotate_certificates", { deployment_id: "rot", confirm_token: plan.error!.confirm_token });
+    expect(engine.records.get("rot")!.settings.certificateRotation).toBe(1);
+    const doc = await call(client, "export_deployment_docs", { deployment_id: "rot" });
+    expect(readFileSync(doc.structured!.path, "utf8")).toContain("destroy_deployment deployment_id=rot");
+    const winrm = await call(client, "deploy_agents_winrm", { deployment_id: "rot", targets: ["10.0.0.1"], username: "admin" });
+    expect(winrm.error?.code).toBe("NOT_SUPPORTED");
+  });
+});
