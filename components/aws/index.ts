@@ -129,7 +129,7 @@ export class AwsServer extends VelociraptorServerComponent {
         apiClientYaml,
         clientConfigYaml: configs.clientConfigYaml,
       },
-      { instanceId: this.instanceId, publicIp: this.publicIp },
+      { serverConfigYaml: configs.serverConfigYaml, apiClientYamls: configs.apiClientYamls, instanceId: this.instanceId, publicIp: this.publicIp },
     );
   }
 }

@@ -126,7 +126,7 @@ export class AzureServer extends VelociraptorServerComponent {
         apiClientYaml,
         clientConfigYaml: configs.clientConfigYaml,
       },
-      { vmId: this.vmId },
+      { serverConfigYaml: configs.serverConfigYaml, apiClientYamls: configs.apiClientYamls, vmId: this.vmId },
     );
   }
 }

@@ -18,9 +18,17 @@ export abstract class VelociraptorServerComponent extends pulumi.ComponentResour
   declare readonly apiClientYaml: pulumi.Output<string>;
   declare readonly clientConfigYaml: pulumi.Output<string>;
 
-  /** Sets the common outputs (plus target-specific ones) and registers them. */
-  protected publish(outputs: ServerOutputs, extra: Record<string, pulumi.Output<unknown> | undefined> = {}): void {
-    Object.assign(this, outputs);
+  /** The full server.config.yaml (secret: it holds the CA and server keys). */
+  declare readonly serverConfigYaml: pulumi.Output<string>;
+  /** api_client.yaml per API user (secret). */
+  declare readonly apiClientYamls: pulumi.Output<Record<string, string>>;
+
+  /** Sets the common outputs (plus the configs and target-specific ones) and registers them. */
+  protected publish(
+    outputs: ServerOutputs,
+    extra: { serverConfigYaml: pulumi.Output<string>; apiClientYamls: pulumi.Output<Record<string, string>> } & Record<string, pulumi.Output<unknown> | undefined>,
+  ): void {
+    Object.assign(this, outputs, { serverConfigYaml: extra.serverConfigYaml, apiClientYamls: extra.apiClientYamls });
     this.registerOutputs({ ...outputs, ...extra });
   }
 }

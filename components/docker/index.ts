@@ -94,7 +94,7 @@ export class DockerServer extends VelociraptorServerComponent {
         apiClientYaml,
         clientConfigYaml: configs.clientConfigYaml,
       },
-      { containerId: this.containerId },
+      { serverConfigYaml: configs.serverConfigYaml, apiClientYamls: configs.apiClientYamls, containerId: this.containerId },
     );
   }
 }

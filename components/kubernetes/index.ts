@@ -172,7 +172,7 @@ export class KubernetesServer extends VelociraptorServerComponent {
         apiClientYaml,
         clientConfigYaml: configs.clientConfigYaml,
       },
-      { namespace: this.namespace },
+      { serverConfigYaml: configs.serverConfigYaml, apiClientYamls: configs.apiClientYamls, namespace: this.namespace },
     );
   }
 }

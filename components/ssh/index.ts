@@ -94,6 +94,7 @@ export class SshBinaryServer extends VelociraptorServerComponent {
         apiClientYaml,
         clientConfigYaml: configs.clientConfigYaml,
       },
+      { serverConfigYaml: configs.serverConfigYaml, apiClientYamls: configs.apiClientYamls },
     );
   }
 }

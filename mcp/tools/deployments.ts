@@ -628,7 +628,53 @@ ${JSON.stringify(r.settings, null, 2)}
   },
 });
 
+export const generateServerConfig = defineTool({
+  name: "generate_server_config",
+  title: "Write the server config to a file",
+  description: "Write a deployment's server.config.yaml (YAML or JSON) to its private folder (0600). It holds the CA and server keys: the content is never returned, only the path.",
+  input: z.object({ deployment_id: z.string(), output_format: z.enum(["yaml", "json"]).default("yaml") }),
+  output: z.object({ path: z.string() }),
+  annotations: { readOnly: false, destructive: false, idempotent: true, openWorld: false },
+  tier: "investigate",
+  audit: true,
+  needsVelociraptor: false,
+  async handler(a) {
+    const r = await requireDeployment(a.deployment_id);
+    const yaml = outputValue(r, "serverConfigYaml");
+    if (!yaml) throw new InputError("deployment_id", `${a.deployment_id} has no server config output`, "Deploy it first (deploy_server).");
+    const { parse } = await import("yaml");
+    const content = a.output_format === "json" ? JSON.stringify(parse(yaml), null, 2) : yaml;
+    const path = writePrivate(deploymentDir(a.deployment_id), `server.config.${a.output_format}`, content);
+    return { structured: { path }, text: `Server config written to ${path} (0600; it contains private keys).` };
+  },
+});
+
+export const generateApiCredentials = defineTool({
+  name: "generate_api_credentials",
+  title: "Issue API credentials",
+  description: "Add an API user (certificate signed by the deployment's CA) by re-applying the deployment, then write its api_client.yaml (0600) to the deployment folder. Grant the user its roles on the server (velociraptor acl grant) — the tool prints the command.",
+  input: z.object({ deployment_id: z.string(), client_name: z.string().regex(/^[A-Za-z0-9_.@-]{1,64}$/).default("megaraptor_api"), roles: z.array(z.string()).default(["api", "investigator"]), ssh_credential: z.string().optional() }),
+  output: z.object({ path: z.string(), grant_command: z.string() }),
+  annotations: { readOnly: false, destructive: false, idempotent: true, openWorld: true },
+  tier: "investigate",
+  audit: true,
+  needsVelociraptor: false,
+  async handler(a, ctx) {
+    const r = await requireDeployment(a.deployment_id);
+    const users = [...(r.settings.apiUsers ?? [{ name: "megaraptor", roles: ["api", "investigator"] }]).filter((u) => u.name !== a.client_name), { name: a.client_name, roles: a.roles }];
+    const up = await (await automationEngine()).up({ ...r.settings, apiUsers: users }, secretsFor({ sshCredential: a.ssh_credential }), { onProgress: progressOf(ctx), signal: ctx.signal });
+    const all = up.outputs?.apiClientYamls?.value as Record<string, string> | undefined;
+    const yaml = all?.[a.client_name];
+    if (!yaml) throw new InputError("client_name", `the deployment did not produce credentials for ${a.client_name}`, "Check get_deployment_status and retry.");
+    const path = writePrivate(deploymentDir(a.deployment_id), `api_client.${a.client_name}.yaml`, yaml);
+    const grant = `velociraptor --config server.config.yaml acl grant ${a.client_name} --role ${a.roles.join(",")}`;
+    return { structured: { path, grant_command: grant }, text: `api_client.yaml for ${a.client_name}: ${path}\nGrant its roles on the server: ${grant}` };
+  },
+});
+
 export const deploymentTools = [
+  generateServerConfig,
+  generateApiCredentials,
   deployAgentsSsh,
   deployAgentsWinrm,
   checkAgentDeployment,

@@ -8,7 +8,7 @@ import * as pulumi from "@pulumi/pulumi";
 import { AwsServer } from "../../components/aws/index.js";
 import { AzureServer } from "../../components/azure/index.js";
 import type { DeploymentBaseArgs } from "../../components/common/index.js";
-import type { ServerOutputs } from "../../components/common/server.js";
+import type { ServerOutputs, VelociraptorServerComponent } from "../../components/common/server.js";
 import { DockerServer } from "../../components/docker/index.js";
 import { KubernetesServer } from "../../components/kubernetes/index.js";
 import { SshBinaryServer } from "../../components/ssh/index.js";
@@ -21,6 +21,8 @@ export interface DeploymentSecrets {
 }
 
 export interface DeploymentOutputs extends ServerOutputs {
+  serverConfigYaml: pulumi.Output<string>;
+  apiClientYamls: pulumi.Output<Record<string, string>>;
   target: string;
   profile: string;
   deploymentId: string;
@@ -41,7 +43,7 @@ export function buildDeployment(s: DeploymentSettings, secrets: DeploymentSecret
     certificateRotation: s.certificateRotation,
   };
   const name = s.deploymentId;
-  let server: ServerOutputs;
+  let server: VelociraptorServerComponent;
   switch (s.target) {
     case "docker":
       server = new DockerServer(name, { ...base, ...s.docker }, opts);
@@ -65,5 +67,16 @@ export function buildDeployment(s: DeploymentSettings, secrets: DeploymentSecret
       break;
     }
   }
-  return { serverUrl: server.serverUrl, guiUrl: server.guiUrl, apiAddress: server.apiAddress, apiClientYaml: server.apiClientYaml, clientConfigYaml: server.clientConfigYaml, target: s.target, profile: s.profile, deploymentId: s.deploymentId };
+  return {
+    serverUrl: server.serverUrl,
+    guiUrl: server.guiUrl,
+    apiAddress: server.apiAddress,
+    apiClientYaml: server.apiClientYaml,
+    clientConfigYaml: server.clientConfigYaml,
+    serverConfigYaml: server.serverConfigYaml,
+    apiClientYamls: server.apiClientYamls,
+    target: s.target,
+    profile: s.profile,
+    deploymentId: s.deploymentId,
+  };
 }

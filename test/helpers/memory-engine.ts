@@ -23,6 +23,8 @@ export class MemoryEngine implements AutomationEngine {
       apiAddress: { value: `${s.hostname}:8001`, secret: false },
       clientConfigYaml: { value: client, secret: true },
       apiClientYaml: { value: this.apiClientYaml, secret: true },
+      serverConfigYaml: { value: `Frontend:\n  hostname: ${s.hostname}\nCA:\n  private_key: "-----BEGIN RSA PRIVATE KEY-----"\n`, secret: true },
+      apiClientYamls: { value: Object.fromEntries((s.apiUsers ?? [{ name: "megaraptor" }]).map((u) => [u.name, `name: ${u.name}\n`])), secret: true },
     };
   }
 

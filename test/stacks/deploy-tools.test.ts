@@ -219,3 +219,17 @@ describe("agents and operations", () => {
     expect(winrm.error?.code).toBe("NOT_SUPPORTED");
   });
 });
+
+describe("config and credentials files", () => {
+  it("generate_server_config writes the config 0600 and never returns it; generate_api_credentials adds a user", async () => {
+    await call(client, "deploy_server", { ...FAKE, deployment_id: "cfg", target: "docker" });
+    const r = await call(client, "generate_server_config", { deployment_id: "cfg", output_format: "json" });
+    expect(JSON.parse(readFileSync(r.structured!.path, "utf8")).Frontend.hostname).toBe("localhost");
+    expect(statSync(r.structured!.path).mode & 0o777).toBe(0o600);
+    expect(r.text).not.toContain("PRIVATE KEY");
+    const c = await call(client, "generate_api_credentials", { deployment_id: "cfg", client_name: "analyst1", roles: ["reader", "api"] });
+    expect(readFileSync(c.structured!.path, "utf8")).toContain("name: analyst1");
+    expect(c.structured!.grant_command).toBe("velociraptor --config server.config.yaml acl grant analyst1 --role reader,api");
+    expect(engine.records.get("cfg")!.settings.apiUsers!.map((u) => u.name)).toEqual(["megaraptor", "analyst1"]);
+  });
+});

@@ -14,7 +14,7 @@ beforeAll(async () => {
     "megaraptor:case": "CASE-9",
     "megaraptor:docker": JSON.stringify({ networkIsolation: false }),
   });
-  program = (await import("../../stacks/program/index.js")) as typeof program;
+  program = (await import("../../stacks/program/index.js")) as unknown as typeof program;
 });
 
 describe("stack program", () => {
