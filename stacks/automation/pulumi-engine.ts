@@ -28,7 +28,8 @@ export async function pulumiCli(): Promise<PulumiCommand> {
   try {
     return await PulumiCommand.get({ skipVersionCheck: true });
   } catch (err) {
-    throw new PulumiCliMissingError((err as Error).message.split("\n")[0] ?? "not on PATH");
+    const msg = (err as Error).message ?? "";
+    throw new PulumiCliMissingError(/code: -2|ENOENT|not found/i.test(msg) ? "`pulumi` is not on PATH" : msg.split("\n")[0]!);
   }
 }
 
