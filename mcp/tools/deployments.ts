@@ -444,7 +444,7 @@ export const createOfflineCollector = defineTool({
     password_credential: z.string().optional().describe("credential alias holding the ZIP password when encrypt_output is set"),
     deployment_id: z.string().optional(),
   }),
-  output: z.object({ path: z.string() }),
+  output: z.object({ path: z.string(), collector: z.string().optional(), note: z.string() }),
   annotations: { readOnly: false, destructive: false, idempotent: true, openWorld: false },
   tier: "read",
   audit: true,
@@ -455,7 +455,15 @@ export const createOfflineCollector = defineTool({
     const spec = offlineCollectorSpec({ os: a.target_os === "windows" ? "Windows" : a.target_os === "linux" ? "Linux" : "MacOS", artifacts: Object.fromEntries(a.artifacts.map((n) => [n, a.parameters?.[n] ?? {}])), encryptPassword: password });
     const dir = a.deployment_id ? deploymentDir(a.deployment_id) : join(deploymentDir("offline-collectors"));
     const path = writePrivate(dir, `collector-${a.target_os}-${Date.now()}.yaml`, spec);
-    return { structured: { path }, text: `Wrote ${path}. Build the collector with: velociraptor collector ${path}` };
+    // With a Velociraptor binary at hand (VELOCIRAPTOR_BINARY or on PATH) build the collector too; otherwise say how.
+    const { execFile } = await import("node:child_process");
+    const binary = process.env.VELOCIRAPTOR_BINARY ?? "velociraptor";
+    const out = join(dir, `collector-${a.target_os}`);
+    const built = await new Promise<string | undefined>((resolve) =>
+      execFile(binary, ["collector", "--datastore", out, path], { timeout: 600_000 }, (err) => resolve(err ? undefined : out)),
+    );
+    const note = built ? `Collector built in ${built}.` : `No Velociraptor binary found (set VELOCIRAPTOR_BINARY); build it with: velociraptor collector --datastore ${out} ${path}`;
+    return { structured: { path, collector: built, note }, text: `Wrote ${path}. ${note}` };
   },
 });
 

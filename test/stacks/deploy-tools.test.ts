@@ -233,3 +233,23 @@ describe("config and credentials files", () => {
     expect(engine.records.get("cfg")!.settings.apiUsers!.map((u) => u.name)).toEqual(["megaraptor", "analyst1"]);
   });
 });
+
+describe("offline collector", () => {
+  it("builds the collector with a Velociraptor binary when one is configured, and says how otherwise", async () => {
+    const { writeFileSync, chmodSync, existsSync } = await import("node:fs");
+    const fake = join(home, "velociraptor-fake");
+    // Stands in for the real binary: records its arguments where the real one would write the collector.
+    writeFileSync(fake, '#!/bin/sh\nmkdir -p "$3" && echo "$@" > "$3/args"\n');
+    chmodSync(fake, 0o755);
+    const without = await call(client, "create_offline_collector", { artifacts: ["Generic.Client.Info"], target_os: "linux" });
+    expect(without.structured!.note).toMatch(/set VELOCIRAPTOR_BINARY/);
+    process.env.VELOCIRAPTOR_BINARY = fake;
+    try {
+      const r = await call(client, "create_offline_collector", { artifacts: ["Generic.Client.Info"], target_os: "linux" });
+      expect(readFileSync(join(r.structured!.collector, "args"), "utf8")).toContain(`collector --datastore ${r.structured!.collector} ${r.structured!.path}`);
+      expect(existsSync(r.structured!.path)).toBe(true);
+    } finally {
+      delete process.env.VELOCIRAPTOR_BINARY;
+    }
+  });
+});
