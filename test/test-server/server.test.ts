@@ -4,7 +4,7 @@
  */
 import * as grpc from "@grpc/grpc-js";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { apiClientConstructor, type WireVQLResponse } from "../../proto/wire.js";
+import { apiClientConstructor, type WireVFSFileBuffer, type WireVQLResponse } from "../../proto/wire.js";
 import { VelociraptorClient, vqlQuery } from "../../mcp/velociraptor/index.js";
 import { startTestServer, type ClientName, type TestServer } from "../server/index.js";
 
@@ -19,11 +19,11 @@ function raw(who: ClientName = "admin") {
   }) as unknown as grpc.Client & { Query: (args: object) => grpc.ClientReadableStream<WireVQLResponse> };
 }
 
-async function messages(vql: string, opts: { max_row?: number; max_wait?: number; env?: { key: string; value: string }[]; who?: ClientName; org_id?: string } = {}) {
+async function messages(vql: string, opts: { max_row?: number; max_wait?: number; env?: { key: string; value: string }[]; who?: ClientName; org_id?: string; timeout?: number } = {}) {
   const c = raw(opts.who);
   const out: WireVQLResponse[] = [];
   try {
-    for await (const m of c.Query({ Query: [{ VQL: vql, Name: "t" }], max_row: opts.max_row ?? 1000, max_wait: opts.max_wait ?? 1, env: opts.env ?? [], org_id: opts.org_id ?? "" }))
+    for await (const m of c.Query({ Query: [{ VQL: vql, Name: "t" }], max_row: opts.max_row ?? 1000, max_wait: opts.max_wait ?? 1, env: opts.env ?? [], org_id: opts.org_id ?? "", timeout: opts.timeout ?? 0 }))
       out.push(m as WireVQLResponse);
   } finally {
     c.close();
@@ -149,5 +149,70 @@ describe("model state changes", () => {
   it("pages a generated 1M-row flow server-side with start_row and count", async () => {
     const rows = (await client.queryAll("SELECT Pid FROM source(client_id='C.2b3c4d5e6f7a8b01', flow_id='F.BIGSTREAM01', start_row=999990, count=5)")).rows;
     expect(rows.map((r) => r.Pid)).toEqual([1000 + 999990, 1000 + 999991, 1000 + 999992, 1000 + 999993, 1000 + 999994]);
+  });
+});
+
+type Unary<Req, Res> = (req: Req, cb: (err: grpc.ServiceError | null, res: Res) => void) => void;
+function unary<Req, Res>(method: "VFSGetBuffer" | "Check", req: Req): Promise<Res> {
+  const c = raw() as unknown as grpc.Client & Record<string, Unary<Req, Res>>;
+  return new Promise<Res>((resolve, reject) =>
+    c[method]!.call(c, req, (err, res) => (c.close(), err ? reject(err) : resolve(res))),
+  );
+}
+
+describe("timeouts, orgs, files and health", () => {
+  it("cancels a query at its timeout, logs the timeout line and still ends the stream normally", async () => {
+    const msgs = await messages("SELECT * FROM source(client_id='C.2b3c4d5e6f7a8b01', flow_id='F.BIGSTREAM01')", { timeout: 1, max_row: 1000 });
+    const rows = msgs.filter((m) => m.Response).reduce((n, m) => n + JSON.parse(m.Response).length, 0);
+    expect(rows).toBeLessThan(1_000_000);
+    expect(msgs.some((m) => /Query timed out after 1 seconds/.test(m.log))).toBe(true);
+  });
+
+  it("routes a query to the org named in org_id, and the root org is the default", async () => {
+    const ids = (msgs: WireVQLResponse[]) => msgs.filter((m) => m.Response).flatMap((m) => JSON.parse(m.Response).map((r: { client_id: string }) => r.client_id));
+    expect(ids(await messages("SELECT client_id FROM clients()", { org_id: "O123" }))).toEqual(["C.4d5e6f7a8b9c0d01"]);
+    expect(ids(await messages("SELECT client_id FROM clients()"))).not.toContain("C.4d5e6f7a8b9c0d01");
+  });
+
+  it("refuses an org the user has no role in with PERMISSION_DENIED", async () => {
+    const err = await messages("SELECT * FROM info()", { who: "reader", org_id: "O123" }).catch((e) => e);
+    expect(err.code).toBe(grpc.status.PERMISSION_DENIED);
+  });
+
+  it("serves a generated 50 MB upload through VFSGetBuffer in chunks, clipped at the end of the file", async () => {
+    const components = ["clients", "C.1a2b3c4d5e6f7a01", "collections", "F.CT1NETSTAT1", "uploads", "auto", "C%3A", "Users", "jdoe", "AppData", "Local", "Temp", "svch0st.exe"];
+    const read = (offset: number, length: number) =>
+      unary<object, WireVFSFileBuffer>("VFSGetBuffer", { client_id: "C.1a2b3c4d5e6f7a01", components, offset, length, org_id: "" });
+    const first = await read(0, 1 << 20);
+    const again = await read(0, 1 << 20);
+    const tail = await read(52428800 - 100, 1 << 20);
+    expect(first.data.length).toBe(1 << 20);
+    expect(Buffer.compare(first.data, again.data)).toBe(0);
+    expect(tail.data.length).toBe(100);
+  });
+
+  it("answers NOT_FOUND for a file that is not in the filestore", async () => {
+    const err = await unary<object, WireVFSFileBuffer>("VFSGetBuffer", { client_id: "C.1", components: ["no", "such", "file"], offset: 0, length: 10, org_id: "" }).catch((e) => e);
+    expect(err.code).toBe(grpc.status.NOT_FOUND);
+  });
+
+  it("answers Check with SERVING", async () => {
+    expect(await unary<object, { status: string }>("Check", { service: "" })).toEqual({ status: "SERVING" });
+  });
+
+  it("stops producing rows when the client cancels a generated stream", async () => {
+    const c = raw();
+    const stream = c.Query({ Query: [{ VQL: "SELECT * FROM source(client_id='C.2b3c4d5e6f7a8b01', flow_id='F.BIGSTREAM01')", Name: "t" }], max_row: 1000, max_wait: 1, env: [], org_id: "" });
+    const before = server.stats.cancelled;
+    let seen = 0;
+    await new Promise<void>((resolve) => {
+      stream.on("data", (m: WireVQLResponse) => {
+        if (m.Response && (seen += JSON.parse(m.Response).length) >= 5000) stream.cancel();
+      });
+      stream.on("error", () => resolve());
+      stream.on("end", () => resolve());
+    });
+    c.close();
+    await expect.poll(() => server.stats.cancelled, { timeout: 5000 }).toBeGreaterThan(before);
   });
 });
