@@ -15,6 +15,10 @@ const VALID = [
   "SELECT * FROM flows(client_id=C) WHERE NOT state IN ['FINISHED', 'ERROR'] AND -total_collected_rows < 0",
   "SELECT * FROM foreach(row={ SELECT * FROM clients() }, query={ SELECT * FROM info() })",
   "SELECT x[0], x.y.z, x =~ 'a.*' FROM scope()",
+  "SELECT filter(list=L, condition=x=>x.y > 1) FROM scope()",
+  "SELECT a != b, a <= 1, a >= 2, 1 * 2 / 3 - 4 FROM scope() WHERE a AND b OR c",
+  "SELECT * FROM (SELECT * FROM info())",
+  "SELECT NULL, FALSE, 1.5e3 FROM scope()",
 ];
 
 const INVALID: [string, number, number][] = [
@@ -24,6 +28,7 @@ const INVALID: [string, number, number][] = [
   ["SELECT * FROM info() WHERE", 1, 27],
   ["SELECT 'unterminated FROM info()", 1, 8],
   ["SELECT *\nFROM info(a=)", 2, 13],
+  ["SELECT * FROM info() LIMIT", 1, 27],
 ];
 
 describe("parseVql", () => {
