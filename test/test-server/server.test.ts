@@ -216,3 +216,21 @@ describe("timeouts, orgs, files and health", () => {
     await expect.poll(() => server.stats.cancelled, { timeout: 5000 }).toBeGreaterThan(before);
   });
 });
+
+describe("request validation", () => {
+  it("fails a request without any Query with 'Query should be specified.'", async () => {
+    const c = raw();
+    const err = await (async () => {
+      for await (const _ of c.Query({ Query: [], max_row: 10, max_wait: 1, env: [], org_id: "" })) void _;
+    })().catch((e) => e);
+    c.close();
+    expect(err.details).toBe("Query should be specified.");
+  });
+
+  it("rejects hunt_update(state=...) with 'Unexpected arg state' and leaves the hunt as it was", async () => {
+    const msgs = await messages("SELECT hunt_update(hunt_id='H.CT1HUNT0001', state='RUNNING') AS R FROM scope()");
+    expect(msgs.some((m) => /hunt_update: Unexpected arg state/.test(m.log))).toBe(true);
+    const rows = (await client.queryAll("SELECT state FROM hunts(hunt_id='H.CT1HUNT0001')")).rows;
+    expect(rows).toEqual([{ state: "STOPPED" }]);
+  });
+});
