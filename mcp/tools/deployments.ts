@@ -20,6 +20,8 @@ import { defineTool, type ToolContext } from "./define.js";
 
 const DEPLOY_ANNOTATIONS = { readOnly: false, destructive: false, idempotent: true, openWorld: true } as const;
 const LOCAL_READ = { annotations: { readOnly: true, destructive: false, idempotent: true, openWorld: false }, tier: "read", audit: false, needsVelociraptor: false } as const;
+/** Tools that write files or local state on this machine (audited, nothing remote). */
+const LOCAL_WRITE = { annotations: { readOnly: false, destructive: false, idempotent: true, openWorld: false }, audit: true, needsVelociraptor: false } as const;
 const Summary = z.record(z.string(), z.unknown());
 
 const DeployInput = {
@@ -301,10 +303,8 @@ export const saveDeploymentTemplate = defineTool({
   description: "Save a deployment's settings (no secrets, no id) as a named YAML template that others can reuse with deploy_server template=….",
   input: z.object({ deployment_id: z.string(), template_name: z.string(), description: z.string().default("") }),
   output: z.object({ path: z.string() }),
-  annotations: { readOnly: false, destructive: false, idempotent: true, openWorld: false },
+  ...LOCAL_WRITE,
   tier: "read",
-  audit: true,
-  needsVelociraptor: false,
   async handler(a) {
     const r = await requireDeployment(a.deployment_id);
     const path = saveTemplate(a.template_name, r.settings, a.description);
@@ -331,10 +331,8 @@ export const storeCredential = defineTool({
   description: "Keep an SSH key, password or token encrypted at rest (AES-256-GCM, scrypt-derived key, file 0600) under an alias; deploy tools take the alias. The secret is never shown again.",
   input: z.object({ alias: z.string(), kind: CredentialKind, secret: z.string().min(1), description: z.string().default("") }),
   output: z.object({ alias: z.string(), kind: z.string() }),
-  annotations: { readOnly: false, destructive: false, idempotent: true, openWorld: false },
+  ...LOCAL_WRITE,
   tier: "investigate",
-  audit: true,
-  needsVelociraptor: false,
   async handler(a) {
     new CredentialStore().store(a.alias, a.kind, a.secret, a.description);
     return { structured: { alias: a.alias, kind: a.kind }, text: `Stored ${a.kind} as "${a.alias}".` };
@@ -377,10 +375,8 @@ export const generateGpo = defineTool({
   description: "Write a GPO rollout folder for a deployment: the client config (0600), a startup script and instructions. Files stay on this machine.",
   input: z.object({ deployment_id: z.string(), domain_controller: z.string().optional(), labels: z.array(z.string()).optional() }),
   output: z.object({ files: z.array(z.string()) }),
-  annotations: { readOnly: false, destructive: false, idempotent: true, openWorld: false },
+  ...LOCAL_WRITE,
   tier: "read",
-  audit: true,
-  needsVelociraptor: false,
   async handler(a) {
     const r = await requireDeployment(a.deployment_id);
     const files = generateGpoPackage({ outDir: join(deploymentDir(a.deployment_id), "gpo"), clientConfigYaml: await secretOutput(a.deployment_id, "clientConfigYaml"), version: r.settings.version ?? DEFAULT_VELOCIRAPTOR_VERSION, domainController: a.domain_controller, labels: a.labels });
@@ -394,10 +390,8 @@ export const generateAnsible = defineTool({
   description: "Write an Ansible role and playbook installing the client (Linux, Windows, macOS) with the deployment's client config.",
   input: z.object({ deployment_id: z.string(), include_windows: z.boolean().default(true), include_linux: z.boolean().default(true), include_macos: z.boolean().default(false), labels: z.array(z.string()).optional() }),
   output: z.object({ files: z.array(z.string()) }),
-  annotations: { readOnly: false, destructive: false, idempotent: true, openWorld: false },
+  ...LOCAL_WRITE,
   tier: "read",
-  audit: true,
-  needsVelociraptor: false,
   async handler(a) {
     const r = await requireDeployment(a.deployment_id);
     const files = generateAnsiblePlaybook({ outDir: join(deploymentDir(a.deployment_id), "ansible"), clientConfigYaml: await secretOutput(a.deployment_id, "clientConfigYaml"), version: r.settings.version ?? DEFAULT_VELOCIRAPTOR_VERSION, include: { linux: a.include_linux, windows: a.include_windows, macos: a.include_macos } });
@@ -411,10 +405,8 @@ export const generateAgentInstaller = defineTool({
   description: "Write the client config (0600) and an install script (Linux/macOS) or instructions (Windows MSI) for a deployment.",
   input: z.object({ deployment_id: z.string(), os_type: z.enum(["windows", "linux", "macos"]), binary_sha256: z.string().optional().describe("SHA-256 of the client binary (Linux/macOS), to verify the download") }),
   output: z.object({ files: z.array(z.string()) }),
-  annotations: { readOnly: false, destructive: false, idempotent: true, openWorld: false },
+  ...LOCAL_WRITE,
   tier: "read",
-  audit: true,
-  needsVelociraptor: false,
   async handler(a) {
     const r = await requireDeployment(a.deployment_id);
     const version = r.settings.version ?? DEFAULT_VELOCIRAPTOR_VERSION;
@@ -445,10 +437,8 @@ export const createOfflineCollector = defineTool({
     deployment_id: z.string().optional(),
   }),
   output: z.object({ path: z.string(), collector: z.string().optional(), note: z.string() }),
-  annotations: { readOnly: false, destructive: false, idempotent: true, openWorld: false },
+  ...LOCAL_WRITE,
   tier: "read",
-  audit: true,
-  needsVelociraptor: false,
   async handler(a) {
     const password = a.encrypt_output ? (a.password_credential ? new CredentialStore().reveal(a.password_credential).secret : undefined) : undefined;
     if (a.encrypt_output && !password) throw new InputError("password_credential", "is required with encrypt_output", "Store the password with store_credential kind=password, then pass its alias.");
@@ -642,10 +632,8 @@ export const generateServerConfig = defineTool({
   description: "Write a deployment's server.config.yaml (YAML or JSON) to its private folder (0600). It holds the CA and server keys: the content is never returned, only the path.",
   input: z.object({ deployment_id: z.string(), output_format: z.enum(["yaml", "json"]).default("yaml") }),
   output: z.object({ path: z.string() }),
-  annotations: { readOnly: false, destructive: false, idempotent: true, openWorld: false },
+  ...LOCAL_WRITE,
   tier: "investigate",
-  audit: true,
-  needsVelociraptor: false,
   async handler(a) {
     const r = await requireDeployment(a.deployment_id);
     const yaml = outputValue(r, "serverConfigYaml");
