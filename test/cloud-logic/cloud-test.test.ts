@@ -50,7 +50,7 @@ describe("budget guard", () => {
     expect(estimateRunUsd("aws", "t3.small", 2, true)).toBeLessThan(estimateRunUsd("aws", "t3.small", 2, false));
     expect(checkBudget({ provider: "azure", instanceType: "Standard_B1ms", hours: 2, spot: true, monthlyBudgetUsd: 10, spentThisMonthUsd: 1, maxVcpu: 2 }).remainingUsd).toBe(9);
     expect(() => checkBudget({ provider: "aws", instanceType: "m6i.2xlarge", hours: 2, spot: false, monthlyBudgetUsd: 100, spentThisMonthUsd: 0, maxVcpu: 4 })).toThrow(/8 vCPUs, above the limit of 4/);
-    expect(() => checkBudget({ provider: "aws", instanceType: "t3.large", hours: 2, spot: false, monthlyBudgetUsd: 10, spentThisMonthUsd: 9.9 })).toThrow(/exceeds the remaining monthly budget/);
+    expect(() => checkBudget({ provider: "aws", instanceType: "t3.large", hours: 2, spot: false, monthlyBudgetUsd: 10, spentThisMonthUsd: 9.9, maxVcpu: 8 })).toThrow(/exceeds the remaining monthly budget/);
     expect(() => estimateRunUsd("aws", "p5.48xlarge", 1, false)).toThrow(/not in the allowed aws instance list/);
   });
 });
@@ -66,7 +66,7 @@ describe("reaper", () => {
   });
 
   it("selects only expired test runs, never untagged resources", () => {
-    const items = [{ tags: { [TAG_RUN]: "a", [TAG_EXPIRES]: "2026-11-24T09:59:59Z" } }, { tags: { [TAG_RUN]: "b", [TAG_EXPIRES]: "bad" } }, { tags: { [TAG_EXPIRES]: "2000-01-01T00:00:00Z" } }];
+    const items: { tags: Record<string, string> }[] = [{ tags: { [TAG_RUN]: "a", [TAG_EXPIRES]: "2026-11-24T09:59:59Z" } }, { tags: { [TAG_RUN]: "b", [TAG_EXPIRES]: "bad" } }, { tags: { [TAG_EXPIRES]: "2000-01-01T00:00:00Z" } }];
     expect(selectExpired(items, now)).toEqual([items[0]]);
   });
 

@@ -1,5 +1,6 @@
 import type { Command } from "commander";
 import { register as audit } from "./audit.js";
+import { register as cloud } from "./cloud.js";
 import { register as deploy } from "./deploy.js";
 import { register as mcp } from "./mcp.js";
 import { register as query } from "./query.js";
@@ -8,4 +9,4 @@ import { register as render } from "./render.js";
 /** Every subcommand module exports a `register(program)`; add new ones here. */
 export type RegisterCommand = (program: Command) => void;
 
-export const commandModules: RegisterCommand[] = [mcp, query, audit, render, deploy];
+export const commandModules: RegisterCommand[] = [mcp, query, audit, render, deploy, cloud];

@@ -1,0 +1,40 @@
+/** `megaraptor cloud reap|budget`: housekeeping for cloud test runs. */
+import type { Command } from "commander";
+import { InputError } from "../../common/errors.js";
+import { checkBudget, PRICE_SOURCE } from "../../../stacks/cloud-test/budget.js";
+import { reap } from "../../../stacks/cloud-test/reaper.js";
+import { ttlHours } from "../../../stacks/cloud-test/run.js";
+import { automationEngine } from "../../../stacks/operations/index.js";
+
+export function register(program: Command): void {
+  const cloud = program.command("cloud").description("Cloud test runs: reaper and budget guard");
+  cloud
+    .command("reap")
+    .description("Destroy expired test stacks (tag megaraptor:test-run + megaraptor:expires-at); --dry-run lists them")
+    .option("--dry-run", "list only")
+    .option("--provider <p>", "aws | azure | all", "all")
+    .action(async (o: { dryRun?: boolean; provider: "aws" | "azure" | "all" }) => {
+      const r = await reap(await automationEngine(), { dryRun: !!o.dryRun, provider: o.provider });
+      process.stdout.write(JSON.stringify(r, null, 2) + "\n");
+      if (r.errors.length) process.exitCode = 1;
+    });
+  cloud
+    .command("budget")
+    .description("Refuse (exit 1) when a test run would exceed MEGARAPTOR_CLOUD_MONTHLY_BUDGET_USD or MEGARAPTOR_CLOUD_MAX_VCPU")
+    .requiredOption("--provider <p>", "aws | azure")
+    .option("--instance-type <t>", "instance type / VM size")
+    .option("--on-demand", "price without spot")
+    .action((o: { provider: string; instanceType?: string; onDemand?: boolean }) => {
+      if (o.provider !== "aws" && o.provider !== "azure") throw new InputError("--provider", `unknown provider "${o.provider}"`, "Use aws or azure.");
+      const r = checkBudget({
+        provider: o.provider,
+        instanceType: o.instanceType ?? (o.provider === "aws" ? "t3.small" : "Standard_B1ms"),
+        hours: ttlHours(),
+        spot: !o.onDemand,
+        monthlyBudgetUsd: Number(process.env.MEGARAPTOR_CLOUD_MONTHLY_BUDGET_USD ?? 50),
+        spentThisMonthUsd: Number(process.env.MEGARAPTOR_CLOUD_SPENT_USD ?? 0),
+        maxVcpu: Number(process.env.MEGARAPTOR_CLOUD_MAX_VCPU ?? 2),
+      });
+      process.stdout.write(`OK: estimated $${r.estimateUsd.toFixed(2)} for this run, $${r.remainingUsd.toFixed(2)} left this month (${PRICE_SOURCE})\n`);
+    });
+}

@@ -1,0 +1,22 @@
+/** Cross-cloud parity: the same checks on both providers, compared. */
+import { describe, expect, it } from "vitest";
+import { PulumiEngine } from "../../stacks/automation/pulumi-engine.js";
+import { runLifecycle } from "../../stacks/cloud-test/lifecycle.js";
+import { compareParity, type Observation } from "../../stacks/cloud-test/parity.js";
+import { newTestRun } from "../../stacks/cloud-test/run.js";
+import { realSteps, reasonToSkip, testSettings } from "./setup.js";
+
+const reasons = (["aws", "azure"] as const).map(reasonToSkip).filter(Boolean);
+
+describe("cross-cloud parity", () => {
+  it.skipIf(reasons.length > 0)("both clouds run the same Velociraptor with the same API shapes and artifacts", async () => {
+    const run = newTestRun({ owner: "megaraptor-ci" });
+    const obs: Observation[] = [];
+    for (const p of ["aws", "azure"] as const) {
+      const r = await runLifecycle(new PulumiEngine(), testSettings(p, `${run.runId}-${p}`, "minimal"), run, realSteps);
+      expect(r.error, p).toBeUndefined();
+      obs.push(r.observation!);
+    }
+    expect(compareParity(obs).differences).toEqual([]);
+  }, 7_200_000);
+});
