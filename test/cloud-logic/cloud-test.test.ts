@@ -126,3 +126,20 @@ describe("parity", () => {
     ]);
   });
 });
+
+describe("AWS inventory", () => {
+  it("pages through GetResources filtered by the test-run tag and maps ARNs and tags", async () => {
+    const { awsInventory } = await import("../../stacks/cloud-test/inventory-aws.js");
+    const sent: any[] = [];
+    const pages = [
+      { ResourceTagMappingList: [{ ResourceARN: "arn:aws:ec2:eu-west-1:123:instance/i-1", Tags: [{ Key: TAG_RUN, Value: "t1" }, { Key: TAG_EXPIRES, Value: "2026-11-24T09:00:00Z" }] }], PaginationToken: "p2" },
+      { ResourceTagMappingList: [{ ResourceARN: "arn:aws:ec2:eu-west-1:123:volume/vol-2", Tags: [{ Key: TAG_RUN, Value: "t2" }, { Key: TAG_EXPIRES, Value: "2026-11-24T12:00:00Z" }] }], PaginationToken: "" },
+    ];
+    const inv = awsInventory({ send: async (cmd: any) => (sent.push(cmd.input), pages[sent.length - 1]) } as any);
+    const all = await inv.listTestResources();
+    expect(sent.map((s) => s.PaginationToken)).toEqual([undefined, "p2"]);
+    expect(sent[0].TagFilters).toEqual([{ Key: TAG_RUN }]);
+    expect(all.map((r) => [r.id, r.type])).toEqual([["arn:aws:ec2:eu-west-1:123:instance/i-1", "ec2:instance"], ["arn:aws:ec2:eu-west-1:123:volume/vol-2", "ec2:volume"]]);
+    expect(selectExpired(all, now).map((r) => r.id)).toEqual(["arn:aws:ec2:eu-west-1:123:instance/i-1"]);
+  });
+});

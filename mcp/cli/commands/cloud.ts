@@ -4,6 +4,7 @@ import { InputError } from "../../common/errors.js";
 import { checkBudget, PRICE_SOURCE } from "../../../stacks/cloud-test/budget.js";
 import { reap } from "../../../stacks/cloud-test/reaper.js";
 import { ttlHours } from "../../../stacks/cloud-test/run.js";
+import { credentialsMissing } from "../../../stacks/cloud-test/guards.js";
 import { automationEngine } from "../../../stacks/operations/index.js";
 
 export function register(program: Command): void {
@@ -14,7 +15,10 @@ export function register(program: Command): void {
     .option("--dry-run", "list only")
     .option("--provider <p>", "aws | azure | all", "all")
     .action(async (o: { dryRun?: boolean; provider: "aws" | "azure" | "all" }) => {
-      const r = await reap(await automationEngine(), { dryRun: !!o.dryRun, provider: o.provider });
+      // Leftovers outside any stack are looked up where credentials exist (AWS: Resource Groups Tagging API).
+      const inventories = [];
+      if ((o.provider === "aws" || o.provider === "all") && !credentialsMissing("aws")) inventories.push((await import("../../../stacks/cloud-test/inventory-aws.js")).awsInventory());
+      const r = await reap(await automationEngine(), { dryRun: !!o.dryRun, provider: o.provider, inventories });
       process.stdout.write(JSON.stringify(r, null, 2) + "\n");
       if (r.errors.length) process.exitCode = 1;
     });
