@@ -8,7 +8,7 @@ import { reap, selectExpired } from "../../stacks/cloud-test/reaper.js";
 import { newTestRun, TAG_EXPIRES, TAG_RUN, ttlHours } from "../../stacks/cloud-test/run.js";
 import { parseDeploymentSettings } from "../../stacks/program/settings.js";
 import { MemoryEngine } from "../helpers/memory-engine.js";
-import { installMocks, ofType, resetRegistrations, unwrapSecret, value } from "../helpers/pulumi-mocks.js";
+import { installMocks, ofType, resetRegistrations, unwrapSecret, value, waitUntil } from "../helpers/pulumi-mocks.js";
 
 const SHA = "a".repeat(64);
 const now = new Date("2026-11-24T10:00:00Z");
@@ -28,7 +28,7 @@ describe("test runs", () => {
     const run = newTestRun({ owner: "ci", now });
     const out = buildDeployment(parseDeploymentSettings({ target: "aws", profile: "minimal", deploymentId: "t-aws", hostname: "t.example.com", tags: run.tags, aws: { region: "eu-west-1", spot: true, binarySha256: SHA } }));
     await value(out.apiClientYaml);
-    await new Promise((r) => setTimeout(r, 1000));
+    await waitUntil(() => ofType("aws:ec2/volumeAttachment:VolumeAttachment").length > 0, "the AWS server's children");
     for (const t of ["aws:ec2/instance:Instance", "aws:ec2/securityGroup:SecurityGroup", "aws:ebs/volume:Volume", "aws:ec2/vpc:Vpc"]) expect(unwrapSecret(ofType(t)[0]!.inputs.tags).value[TAG_RUN], t).toBe(run.runId);
     expect(ofType("aws:ec2/instance:Instance")[0]!.inputs.instanceMarketOptions.marketType).toBe("spot");
   });

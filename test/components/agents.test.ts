@@ -5,7 +5,7 @@ import { join } from "node:path";
 import { parse } from "yaml";
 import { beforeAll, beforeEach, describe, expect, it } from "vitest";
 import { generateAnsiblePlaybook, generateGpoPackage, installAgentScript, offlineCollectorSpec, uninstallAgentScript } from "../../components/agents/index.js";
-import { installMocks, ofType, resetRegistrations, unwrapSecret, waitForType } from "../helpers/pulumi-mocks.js";
+import { installMocks, ofType, resetRegistrations, unwrapSecret, waitUntil } from "../helpers/pulumi-mocks.js";
 
 const SHA = "d".repeat(64);
 const bins = { linux: { url: "https://x/linux", sha256: SHA }, darwin: { url: "https://x/darwin", sha256: SHA } };
@@ -34,8 +34,7 @@ describe("agent install scripts", () => {
 describe("SshAgents", () => {
   it("runs one install per host with the client config as secret stdin", async () => {
     new SshAgents("agents", { hosts: [{ host: "10.0.0.1", user: "root", os: "linux" }, { host: "mac.lab", user: "admin", os: "darwin" }], clientConfigYaml: "Client: {}", binaries: bins, privateKey: "KEY" });
-    await waitForType("command:remote:Command");
-    await new Promise((r) => setTimeout(r, 200));
+    await waitUntil(() => ofType("command:remote:Command").length >= 2, "one command per host");
     const cmds = ofType("command:remote:Command");
     expect(cmds.map((c) => c.name).sort()).toEqual(["agents-10-0-0-1", "agents-mac-lab"]);
     for (const c of cmds) expect(unwrapSecret(c.inputs.stdin)).toEqual({ secret: true, value: "Client: {}" });

@@ -1,7 +1,7 @@
 import { beforeAll, beforeEach, describe, expect, it } from "vitest";
 import { renderCloudInit } from "../../components/cloudinit/index.js";
 import { execFileSync } from "node:child_process";
-import { installMocks, isSecret, ofType, registrations, resetRegistrations, unwrapSecret, value } from "../helpers/pulumi-mocks.js";
+import { installMocks, isSecret, ofType, registrations, resetRegistrations, unwrapSecret, value, waitUntil } from "../helpers/pulumi-mocks.js";
 
 let AwsServer: typeof import("../../components/aws/index.js").AwsServer;
 let AzureServer: typeof import("../../components/azure/index.js").AzureServer;
@@ -14,7 +14,8 @@ beforeAll(async () => {
 });
 beforeEach(resetRegistrations);
 
-const settle = () => new Promise((r) => setTimeout(r, 1500));
+// Wait for the last children each component registers (the VM and what follows it).
+const settle = (type: string) => waitUntil(() => ofType(type).length > 0, type);
 const TAGGABLE_AWS = ["aws:ec2/vpc:Vpc", "aws:ec2/subnet:Subnet", "aws:ec2/internetGateway:InternetGateway", "aws:ec2/routeTable:RouteTable", "aws:ec2/securityGroup:SecurityGroup", "aws:ec2/instance:Instance", "aws:ebs/volume:Volume", "aws:iam/role:Role", "aws:iam/instanceProfile:InstanceProfile", "aws:ssm/parameter:Parameter"];
 
 describe("cloud-init", () => {
@@ -31,7 +32,7 @@ describe("AwsServer", () => {
   it("creates a tagged VPC, a least-exposure security group, encrypted EBS, and an instance reading its config from SSM", async () => {
     const s = new AwsServer("aws", { deploymentId: "ir-aws", profile: "rapid", hostname: "vr.example.com", adminCidrs: ["198.51.100.0/24"], caseId: "CASE-7", owner: "bob", binarySha256: SHA, spot: true });
     await value(s.apiClientYaml);
-    await settle();
+    await settle("aws:ec2/volumeAttachment:VolumeAttachment");
     for (const t of TAGGABLE_AWS) {
       const r = ofType(t);
       expect(r.length, t).toBeGreaterThan(0);
@@ -64,7 +65,7 @@ describe("AwsServer", () => {
   it("opens only the frontend when no admin CIDRs are given, and reuses an existing subnet", async () => {
     const s = new AwsServer("aws2", { deploymentId: "ir-aws2", profile: "standard", hostname: "vr2.example.com", subnetId: "subnet-123", binarySha256: SHA });
     await value(s.apiAddress);
-    await settle();
+    await settle("aws:ec2/volumeAttachment:VolumeAttachment");
     expect(ofType("aws:ec2/vpc:Vpc")).toHaveLength(0);
     expect(ofType("aws:ec2/securityGroup:SecurityGroup")[0]!.inputs.ingress.map((r: any) => r.fromPort)).toEqual([8000]);
     expect(ofType("aws:ec2/instance:Instance")[0]!.inputs.subnetId).toBe("subnet-123");
@@ -76,7 +77,7 @@ describe("AzureServer", () => {
   it("creates RG, VNet, NSG with the same rules, a Spot VM with a data disk and secret customData, all tagged", async () => {
     const s = new AzureServer("az", { deploymentId: "ir-az", profile: "standard", location: "westeurope", hostname: "vr.example.net", adminCidrs: ["203.0.113.0/24"], sshPublicKey: "ssh-ed25519 AAAA test", binarySha256: SHA, spot: true });
     await value(s.apiClientYaml);
-    await settle();
+    await settle("azure-native:compute:VirtualMachine");
     const nsg = ofType("azure-native:network:NetworkSecurityGroup")[0]!.inputs;
     expect(nsg.securityRules.map((r: any) => [r.destinationPortRange, r.sourceAddressPrefixes])).toEqual([
       ["8000", ["0.0.0.0/0"]],

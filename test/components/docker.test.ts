@@ -55,8 +55,8 @@ describe("DockerServer", () => {
   });
 
   it("can run without network isolation and rejects a bad deployment id", async () => {
-    new DockerServer("vr4", { deploymentId: "lab-three", profile: "minimal", hostname: "localhost", networkIsolation: false });
-    await new Promise((r) => setTimeout(r, 50));
+    const s = new DockerServer("vr4", { deploymentId: "lab-three", profile: "minimal", hostname: "localhost", networkIsolation: false });
+    await value(s.containerId); // the container is registered after the network would have been
     expect(ofType("docker:index/network:Network")).toHaveLength(0);
     expect(() => new DockerServer("vr5", { deploymentId: "Bad_Id", profile: "minimal", hostname: "x" })).toThrow(/deploymentId/);
   });

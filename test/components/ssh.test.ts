@@ -1,7 +1,7 @@
 import { execFileSync } from "node:child_process";
 import { beforeAll, beforeEach, describe, expect, it } from "vitest";
 import * as scripts from "../../components/ssh/scripts.js";
-import { installMocks, ofType, registrations, resetRegistrations, unwrapSecret, value } from "../helpers/pulumi-mocks.js";
+import { installMocks, ofType, registrations, resetRegistrations, unwrapSecret, value, waitUntil } from "../helpers/pulumi-mocks.js";
 
 let SshBinaryServer: typeof import("../../components/ssh/index.js").SshBinaryServer;
 const SHA = "a".repeat(64);
@@ -41,7 +41,7 @@ describe("SshBinaryServer", () => {
   it("copies, installs, writes the config through stdin (secret) and starts the unit; re-applies on config change", async () => {
     const s = new SshBinaryServer("ssh", { deploymentId: "lab-ssh", profile: "standard", hostname: "vr.lab", connection: { host: "10.0.0.9", user: "admin", privateKey: "KEY" }, binaryUrl: "https://example.com/velociraptor", binarySha256: SHA });
     await value(s.apiClientYaml);
-    await new Promise((r) => setTimeout(r, 100));
+    await waitUntil(() => ofType("command:remote:Command").length >= 4, "the four remote commands");
     const cmds = ofType("command:remote:Command");
     expect(cmds.map((c) => c.name).sort()).toEqual(["ssh-binary", "ssh-config", "ssh-service", "ssh-user"]);
     const config = cmds.find((c) => c.name === "ssh-config")!;
@@ -58,7 +58,7 @@ describe("SshBinaryServer", () => {
 
   it("copies a local binary with CopyToRemote when binaryPath is given, and opens ufw only when asked", async () => {
     new SshBinaryServer("ssh2", { deploymentId: "lab-ssh2", profile: "rapid", hostname: "vr.lab", connection: { host: "10.0.0.9", user: "admin" }, binaryPath: "/bin/true", openFirewall: true });
-    await new Promise((r) => setTimeout(r, 1500));
+    await waitUntil(() => ofType("command:remote:Command").some((c) => c.name === "ssh2-firewall"), "the firewall command");
     expect(ofType("command:remote:CopyToRemote")).toHaveLength(1);
     const fw = ofType("command:remote:Command").find((c) => c.name === "ssh2-firewall")!;
     expect(fw.inputs.create).toBe("sudo ufw allow 8000/tcp && sudo ufw allow 8889/tcp && sudo ufw allow 8001/tcp");

@@ -78,3 +78,12 @@ export async function waitForType(type: string, timeoutMs = 10_000): Promise<Reg
   }
   throw new Error(`no ${type} was registered within ${timeoutMs} ms`);
 }
+
+/** Waits until `ready()` holds (component children register asynchronously, more slowly on a loaded machine). */
+export async function waitUntil(ready: () => boolean, what: string, timeoutMs = 20_000): Promise<void> {
+  const end = Date.now() + timeoutMs;
+  while (!ready()) {
+    if (Date.now() > end) throw new Error(`timed out waiting for ${what}`);
+    await new Promise((r) => setTimeout(r, 25));
+  }
+}
