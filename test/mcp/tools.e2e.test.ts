@@ -18,7 +18,8 @@ const WIN = "C.1a2b3c4d5e6f7a01";
 const LINUX = "C.2b3c4d5e6f7a8b01";
 
 beforeAll(async () => {
-  vr = await startTestServer({ flowCompletionMs: 200 });
+  // Collections stay RUNNING for 1.5 s: long enough to cancel one reliably, short enough for wait=true tests.
+  vr = await startTestServer({ flowCompletionMs: 1500 });
   configPath = vr.writeApiClientYaml(mkdtempSync(join(tmpdir(), "mr-e2e-")));
   mcp = await startMcp({ args: ["--mode", "respond", "--config", configPath] });
 });
