@@ -33,21 +33,32 @@ function safeName(label: string, ext: string): string {
 
 /** Streams rows to a .jsonl file, hashing as it writes; memory does not grow with the row count. */
 export async function spillRows(rows: AsyncIterable<Row>, label: string, dir = evidenceDir()): Promise<EvidenceFile> {
-  const name = safeName(label, "jsonl");
+  return spillLines(jsonLines(rows), label, "jsonl", dir);
+}
+
+async function* jsonLines(rows: AsyncIterable<Row>): AsyncGenerator<string> {
+  for await (const row of rows) yield JSON.stringify(row) + "\n";
+}
+
+/** Streams text records (each ending in its own newline) to an evidence file with the given extension. */
+export async function spillLines(lines: AsyncIterable<string>, label: string, ext: string, dir = evidenceDir()): Promise<EvidenceFile> {
+  const name = safeName(label, ext);
   const path = join(dir, name);
   const out = createWriteStream(path, { mode: 0o600 });
   const hash = createHash("sha256");
   let bytes = 0;
   let n = 0;
-  for await (const row of rows) {
-    const line = JSON.stringify(row) + "\n";
-    hash.update(line);
-    bytes += Buffer.byteLength(line);
-    n++;
-    if (!out.write(line)) await once(out, "drain");
+  try {
+    for await (const line of lines) {
+      hash.update(line);
+      bytes += Buffer.byteLength(line);
+      n++;
+      if (!out.write(line)) await once(out, "drain");
+    }
+  } finally {
+    out.end();
+    await once(out, "finish");
   }
-  out.end();
-  await once(out, "finish");
   return { path, name, uri: `megaraptor://evidence/${name}`, bytes, sha256: hash.digest("hex"), rows: n };
 }
 

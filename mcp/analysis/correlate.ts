@@ -1,0 +1,123 @@
+/**
+ * Cross-endpoint correlation. Given indicators, which clients' results contain them (a client × indicator matrix
+ * with first-seen times); or, given a pivot, which clients share a process hash, a parent → child pair or a remote
+ * address, rarest first — the values on one or two hosts are the ones worth a look.
+ */
+import { detectTimestamp } from "./timeline/timestamps.js";
+
+export interface CorrelationCell {
+  client_id: string;
+  indicator: string;
+  count: number;
+  first_seen?: string;
+  artifacts: string[];
+}
+
+export interface RowSource {
+  artifact: string;
+  client_id?: string;
+  rows: AsyncIterable<Record<string, unknown>> | Iterable<Record<string, unknown>>;
+}
+
+function clientOf(src: RowSource, row: Record<string, unknown>): string {
+  return src.client_id ?? (typeof row.ClientId === "string" ? row.ClientId : "unknown");
+}
+
+function flatText(v: unknown, out: string[], depth = 0): void {
+  if (depth > 6) return;
+  if (typeof v === "string") out.push(v);
+  else if (typeof v === "number") out.push(String(v));
+  else if (Array.isArray(v)) for (const x of v) flatText(x, out, depth + 1);
+  else if (v && typeof v === "object") for (const x of Object.values(v)) flatText(x, out, depth + 1);
+}
+
+/** Case-insensitive containment of each indicator in each row; refanged values should be passed in. */
+export async function correlateIndicators(sources: RowSource[], indicators: string[]) {
+  const wanted = [...new Set(indicators.map((i) => i.trim()).filter(Boolean))];
+  const lower = wanted.map((w) => w.toLowerCase());
+  const cells = new Map<string, { count: number; first?: number; artifacts: Set<string> }>();
+  let rows = 0;
+  for (const src of sources)
+    for await (const row of src.rows as AsyncIterable<Record<string, unknown>>) {
+      rows++;
+      const parts: string[] = [];
+      flatText(row, parts);
+      const text = parts.join("\n").toLowerCase();
+      let ts: number | undefined | null = null;
+      for (let i = 0; i < lower.length; i++) {
+        if (!text.includes(lower[i]!)) continue;
+        if (ts === null) ts = detectTimestamp(row)?.us;
+        const key = `${clientOf(src, row)}\u0000${wanted[i]}`;
+        const c = cells.get(key) ?? { count: 0, artifacts: new Set<string>() };
+        c.count++;
+        if (ts !== undefined && (c.first === undefined || ts < c.first)) c.first = ts;
+        c.artifacts.add(src.artifact);
+        cells.set(key, c);
+      }
+    }
+  const out: CorrelationCell[] = [...cells.entries()].map(([k, c]) => {
+    const [client_id, indicator] = k.split("\u0000") as [string, string];
+    return { client_id, indicator, count: c.count, first_seen: c.first === undefined ? undefined : new Date(c.first / 1000).toISOString(), artifacts: [...c.artifacts].sort() };
+  });
+  const clients = [...new Set(out.map((c) => c.client_id))].sort();
+  const byIndicator = wanted.map((indicator) => ({ indicator, clients: out.filter((c) => c.indicator === indicator).length }));
+  return { clients, indicators: wanted, cells: out.sort((a, b) => a.indicator.localeCompare(b.indicator) || a.client_id.localeCompare(b.client_id)), by_indicator: byIndicator, rows_scanned: rows };
+}
+
+export const PIVOTS = ["process_hash", "parent_child", "remote_ip", "column"] as const;
+export type Pivot = (typeof PIVOTS)[number];
+
+const get = (row: Record<string, unknown>, path: string): unknown => path.split(".").reduce<unknown>((v, p) => (v && typeof v === "object" ? (v as Record<string, unknown>)[p] : undefined), row);
+const first = (row: Record<string, unknown>, paths: string[]) => {
+  for (const p of paths) {
+    const v = get(row, p);
+    if (v !== undefined && v !== null && v !== "") return String(v);
+  }
+  return undefined;
+};
+
+const HASH_PATHS = ["Hash.SHA256", "Hashes.SHA256", "SHA256", "Sha256", "sha256", "Hash.MD5", "MD5", "SHA1", "Hash"];
+const REMOTE_PATHS = ["Raddr.IP", "RemoteAddr", "Raddr", "RemoteAddress", "DestinationIp", "remote_ip"];
+
+/** Groups values of the pivot across clients; parent → child pairs use each client's own PID table. */
+export async function sharedValues(sources: RowSource[], pivot: Pivot, column?: string) {
+  const groups = new Map<string, { clients: Set<string>; count: number }>();
+  const add = (value: string | undefined, client: string) => {
+    if (!value) return;
+    const g = groups.get(value) ?? { clients: new Set<string>(), count: 0 };
+    g.clients.add(client);
+    g.count++;
+    groups.set(value, g);
+  };
+  for (const src of sources) {
+    if (pivot === "parent_child") {
+      // PIDs are only meaningful per client (and per collection), so build each source's table first.
+      const perClient = new Map<string, { pid: string; ppid: string; name: string }[]>();
+      for await (const row of src.rows as AsyncIterable<Record<string, unknown>>) {
+        const c = clientOf(src, row);
+        const list = perClient.get(c) ?? [];
+        list.push({ pid: String(row.Pid ?? ""), ppid: String(row.Ppid ?? ""), name: String(row.Name ?? row.Exe ?? "") });
+        perClient.set(c, list);
+      }
+      for (const [c, procs] of perClient) {
+        const byPid = new Map(procs.map((p) => [p.pid, p.name]));
+        for (const p of procs) {
+          const parent = byPid.get(p.ppid);
+          if (parent && p.name) add(`${parent} → ${p.name}`, c);
+        }
+      }
+      continue;
+    }
+    for await (const row of src.rows as AsyncIterable<Record<string, unknown>>) {
+      const c = clientOf(src, row);
+      if (pivot === "process_hash") add(first(row, HASH_PATHS)?.toLowerCase(), c);
+      else if (pivot === "remote_ip") {
+        const ip = first(row, REMOTE_PATHS);
+        if (ip && ip !== "0.0.0.0" && ip !== "::" && ip !== "") add(ip, c);
+      } else if (column) add(first(row, [column]), c);
+    }
+  }
+  return [...groups.entries()]
+    .map(([value, g]) => ({ value, clients: [...g.clients].sort(), client_count: g.clients.size, count: g.count }))
+    .sort((a, b) => a.client_count - b.client_count || a.count - b.count || a.value.localeCompare(b.value));
+}
