@@ -1,11 +1,10 @@
 /** Artifact tools: browse the catalog, read a definition, and collect artifacts from a client. */
-import { setTimeout as sleep } from "node:timers/promises";
 import { z } from "zod";
 import { NotFoundError } from "../velociraptor/errors.js";
 import { checkArtifacts, perArtifactParameters } from "./catalog.js";
 import { READ_TOOL, didYouMean, escapeRegex, listPage, listParam, rowsOf } from "./common.js";
 import { defineTool } from "./define.js";
-import { flowErrors, flowResultsPage, flowRow } from "./flows.js";
+import { flowErrors, flowResultsPage, waitForFlow } from "./flows.js";
 import { ArtifactName, ClientOrServerId, OrgId } from "./ids.js";
 import { PageInput, PageSchema, CoverageSchema, renderRowsText, RowsOutput } from "./shape.js";
 
@@ -65,8 +64,6 @@ export const getArtifact = defineTool({
   },
 });
 
-const TERMINAL = new Set(["FINISHED", "ERROR"]);
-
 export const collectArtifact = defineTool({
   name: "collect_artifact",
   title: "Collect artifacts from an endpoint",
@@ -113,14 +110,7 @@ export const collectArtifact = defineTool({
         auditSummary: `flow ${flow.flow_id}`,
       };
 
-    const deadline = Date.now() + args.wait_timeout * 1000;
-    let state = "RUNNING";
-    for (let tick = 0; ; tick++) {
-      state = String((await flowRow(ctx, args.client_id, flow.flow_id)).state);
-      if (TERMINAL.has(state) || Date.now() > deadline || ctx.signal.aborted) break;
-      await ctx.progress(tick, undefined, `${flow.flow_id}: ${state}`);
-      await sleep(Math.min(2000, 250 * (tick + 1)), undefined, { signal: ctx.signal }).catch(() => undefined);
-    }
+    const state = await waitForFlow(ctx, args.client_id, flow.flow_id, args.wait_timeout);
     const errors = state === "ERROR" ? await flowErrors(ctx, args.client_id, flow.flow_id) : [];
     const results = state === "ERROR" ? undefined : await flowResultsPage(ctx, { client_id: args.client_id, flow_id: flow.flow_id, limit: args.limit, artifact: args.artifacts[0] });
     const text =

@@ -1,4 +1,5 @@
 /** Flow tools: list collections on a client, their status, their results (paged server-side), and cancel them. */
+import { setTimeout as sleep } from "node:timers/promises";
 import { z } from "zod";
 import { InputError } from "../common/errors.js";
 import type { Row } from "../velociraptor/client.js";
@@ -12,6 +13,20 @@ export async function flowRow(ctx: ToolContext, clientId: string, flowId: string
   const rows = await rowsOf(ctx, "SELECT * FROM flows(client_id=ClientId, flow_id=FlowId)", { ClientId: clientId, FlowId: flowId });
   if (!rows[0]) throw new NotFoundError(`Flow ${flowId} on ${clientId}`, "List the client's flows with list_flows.");
   return rows[0];
+}
+
+const TERMINAL = new Set(["FINISHED", "ERROR"]);
+
+/** Waits for a flow to finish (progress notifications while it runs); returns the last state seen. */
+export async function waitForFlow(ctx: ToolContext, clientId: string, flowId: string, timeoutSeconds: number, label = flowId): Promise<string> {
+  const deadline = Date.now() + timeoutSeconds * 1000;
+  let state = "RUNNING";
+  for (let tick = 0; ; tick++) {
+    state = String((await flowRow(ctx, clientId, flowId)).state);
+    if (TERMINAL.has(state) || Date.now() > deadline || ctx.signal.aborted) return state;
+    await ctx.progress(tick, undefined, `${label}: ${state}`);
+    await sleep(Math.min(2000, 250 * (tick + 1)), undefined, { signal: ctx.signal }).catch(() => undefined);
+  }
 }
 
 export async function flowErrors(ctx: ToolContext, clientId: string, flowId: string): Promise<string[]> {

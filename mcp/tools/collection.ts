@@ -1,0 +1,286 @@
+/**
+ * Collection tools: templates (named scenario bundles) on one client or as a hunt, bulk collection across many
+ * clients, and quick_triage — one flow with the OS's triage bundle, summarised with the notable rows first.
+ */
+import { z } from "zod";
+import { InputError } from "../common/errors.js";
+import { expandTemplate, loadTemplates, OSES, type Os, type Template } from "../collection/templates.js";
+import { notableReasons, sectionOf } from "../collection/triage.js";
+import { NotFoundError } from "../velociraptor/errors.js";
+import { collectArtifact } from "./artifacts.js";
+import { checkArtifacts, loadCatalog, perArtifactParameters } from "./catalog.js";
+import { READ_TOOL, listParam, rowsOf } from "./common.js";
+import { defineTool, type ToolContext } from "./define.js";
+import { flowErrors, waitForFlow } from "./flows.js";
+import { createHunt } from "./hunts.js";
+import { ArtifactName, CaseId, ClientId, OrgId } from "./ids.js";
+
+async function clientOs(ctx: ToolContext, clientId: string): Promise<{ os: Os; hostname: string }> {
+  const row = (await rowsOf(ctx, "SELECT os_info.system AS os, os_info.hostname AS hostname FROM clients(client_id=ClientId)", { ClientId: clientId }))[0];
+  if (!row) throw new NotFoundError(`Client ${clientId}`, "Find the client with list_clients.");
+  const os = String(row.os) as Os;
+  if (!OSES.includes(os)) throw new InputError("client_id", `client ${clientId} reports OS "${String(row.os)}"`, "Templates cover windows, linux and darwin clients.");
+  return { os, hostname: String(row.hostname) };
+}
+
+function template(name: string): Template {
+  const all = loadTemplates();
+  const t = all.get(name);
+  if (!t) throw new InputError("template", `no template "${name}"`, `Templates: ${[...all.keys()].join(", ")} (list_collection_templates).`);
+  return t;
+}
+
+/** Splits the template's artifacts into those the server has and those it lacks, checking parameters of the first. */
+async function availableArtifacts(ctx: ToolContext, artifacts: string[], spec: Record<string, Record<string, string>>, skipMissing: boolean) {
+  const catalog = await loadCatalog(ctx);
+  const missing = artifacts.filter((a) => !catalog.has(a.split("/")[0]!));
+  if (missing.length && !skipMissing) throw new InputError("template", `the server lacks ${missing.join(", ")}`, "Import them (Artifact Exchange), pass skip_missing=true to collect the rest, or use another template.");
+  const present = artifacts.filter((a) => !missing.includes(a));
+  if (!present.length) throw new InputError("template", "none of the template's artifacts exist on this server", `Missing: ${missing.join(", ")}.`);
+  const presentSpec = Object.fromEntries(Object.entries(spec).filter(([k]) => present.includes(k) && Object.keys(spec[k]!).length));
+  await checkArtifacts(ctx, present, presentSpec, "template artifacts");
+  return { present, missing, spec: presentSpec };
+}
+
+const TemplateParams = z.record(z.string(), z.union([z.string(), z.number(), z.boolean()]).transform(String)).optional().describe("values for the template's {{Parameters}}");
+
+export const listCollectionTemplates = defineTool({
+  name: "list_collection_templates",
+  title: "List collection templates",
+  description: "Named, versioned artifact bundles for common scenarios (malware, lateral movement, ransomware, persistence, credential theft, web-server compromise, insider/exfiltration, Linux and macOS intrusion, quick triage), with their artifacts per OS and parameters. Built-ins plus the user's own files (MEGARAPTOR_TEMPLATE_DIR). Use with collect_template or hunt_template.",
+  input: z.object({ os: z.enum(OSES).optional().describe("only templates covering this OS") }),
+  output: z.object({ templates: z.array(z.object({ name: z.string(), version: z.string(), title: z.string(), description: z.string(), tags: z.array(z.string()), os: z.array(z.string()), parameters: z.array(z.record(z.string(), z.unknown())), artifacts: z.record(z.string(), z.array(z.object({ artifact: z.string(), why: z.string() }))), source: z.string() })) }),
+  annotations: { readOnly: true, destructive: false, idempotent: true, openWorld: false },
+  tier: "read",
+  audit: false,
+  needsVelociraptor: false,
+  async handler(args) {
+    const list = [...loadTemplates().values()].filter((t) => !args.os || t.artifacts[args.os]?.length);
+    const templates = list.map((t) => ({
+      name: t.name,
+      version: t.version,
+      title: t.title,
+      description: t.description,
+      tags: t.tags,
+      os: Object.keys(t.artifacts).filter((o) => t.artifacts[o as Os]?.length),
+      parameters: t.parameters,
+      artifacts: Object.fromEntries(Object.entries(t.artifacts).map(([o, l]) => [o, (l ?? []).map((a) => ({ artifact: a.artifact, why: a.why }))])),
+      source: t.source,
+    }));
+    return { structured: { templates }, text: templates.map((t) => `${t.name} ${t.version} — ${t.title} [${t.os.join(", ")}]`).join("\n") };
+  },
+});
+
+export const collectTemplate = defineTool({
+  name: "collect_template",
+  title: "Collect a template on one client",
+  description: "Collect a collection template's artifacts for the client's OS (detected from the client) in one flow. Artifacts the server lacks are refused (or skipped with skip_missing=true, and listed). wait=true waits with progress and returns the first page.",
+  input: z.object({
+    client_id: ClientId,
+    template: z.string().min(1),
+    template_parameters: TemplateParams,
+    skip_missing: z.boolean().default(false),
+    wait: z.boolean().default(false),
+    wait_timeout: z.number().int().min(1).max(3600).default(600),
+    case_id: CaseId.optional(),
+    org_id: OrgId,
+  }),
+  output: z.object({ template: z.string(), version: z.string(), os: z.string(), artifacts: z.array(z.string()), missing: z.array(z.string()), flow_id: z.string(), state: z.string(), errors: z.array(z.string()) }),
+  annotations: { readOnly: false, destructive: false, idempotent: false, openWorld: true },
+  tier: "investigate",
+  audit: true,
+  needsVelociraptor: true,
+  async handler(args, ctx) {
+    const t = template(args.template);
+    const { os } = await clientOs(ctx, args.client_id);
+    const x = expandTemplate(t, os, args.template_parameters);
+    const av = await availableArtifacts(ctx, x.artifacts, x.spec, args.skip_missing);
+    const r = await collectArtifact.handler(
+      { client_id: args.client_id, artifacts: av.present, parameters: av.spec, timeout: t.timeout, urgent: false, wait: args.wait, wait_timeout: args.wait_timeout, limit: 20, org_id: args.org_id },
+      ctx,
+    );
+    const s = r.structured;
+    return {
+      structured: { template: t.name, version: t.version, os, artifacts: av.present, missing: av.missing, flow_id: s.flow_id, state: s.state, errors: s.errors },
+      text: `Template ${t.name} ${t.version} (${os}) → flow ${s.flow_id} (${s.state}) with ${av.present.length} artifacts${av.missing.length ? `; skipped (not on server): ${av.missing.join(", ")}` : ""}.`,
+      auditSummary: `template ${t.name}@${t.version} flow ${s.flow_id}`,
+    };
+  },
+});
+
+export const huntTemplate = defineTool({
+  name: "hunt_template",
+  title: "Hunt with a template",
+  description: "Create a hunt (paused by default) with a template's artifacts for one OS; the hunt is limited to clients of that OS. Same safety as create_hunt: unpaused or large hunts return a plan and confirm_token first.",
+  input: z.object({
+    template: z.string().min(1),
+    os: z.enum(OSES),
+    template_parameters: TemplateParams,
+    skip_missing: z.boolean().default(false),
+    description: z.string().max(1000).optional(),
+    include_labels: z.array(z.string()).optional(),
+    exclude_labels: z.array(z.string()).optional(),
+    expires_hours: z.number().positive().max(24 * 365).default(24),
+    paused: z.boolean().default(true),
+    confirm_token: z.string().optional(),
+    case_id: CaseId.optional(),
+    org_id: OrgId,
+  }),
+  output: z.object({ hunt_id: z.string(), state: z.string(), template: z.string(), version: z.string(), artifacts: z.array(z.string()), missing: z.array(z.string()), scope: z.object({ count: z.number(), sample: z.array(z.record(z.string(), z.unknown())) }) }),
+  annotations: { readOnly: false, destructive: false, idempotent: false, openWorld: true },
+  tier: "investigate",
+  audit: true,
+  needsVelociraptor: true,
+  async plan(args, ctx) {
+    const x = expandTemplate(template(args.template), args.os, args.template_parameters);
+    return createHunt.plan!(huntArgs(args, x.artifacts, x.spec), ctx);
+  },
+  async handler(args, ctx) {
+    const t = template(args.template);
+    const x = expandTemplate(t, args.os, args.template_parameters);
+    const av = await availableArtifacts(ctx, x.artifacts, x.spec, args.skip_missing);
+    const r = await createHunt.handler(huntArgs(args, av.present, av.spec, `${t.name}@${t.version}`), ctx);
+    return {
+      structured: { ...r.structured, template: t.name, version: t.version, artifacts: av.present, missing: av.missing },
+      text: `${r.text}${av.missing.length ? `\nSkipped (not on server): ${av.missing.join(", ")}` : ""}`,
+      auditSummary: `template ${t.name}@${t.version} ${r.auditSummary ?? ""}`,
+    };
+  },
+});
+
+function huntArgs(a: { os: Os; description?: string; include_labels?: string[]; exclude_labels?: string[]; expires_hours: number; paused: boolean; template: string; confirm_token?: string; org_id?: string }, artifacts: string[], spec: Record<string, Record<string, string>>, label = a.template) {
+  return {
+    artifacts,
+    description: a.description ?? `Megaraptor template ${label} (${a.os})`,
+    parameters: spec,
+    include_labels: a.include_labels,
+    exclude_labels: a.exclude_labels,
+    os_filter: a.os,
+    timeout: 1800,
+    expires_hours: a.expires_hours,
+    paused: a.paused,
+    confirm_token: a.confirm_token,
+    org_id: a.org_id,
+  };
+}
+
+export const collectBulk = defineTool({
+  name: "collect_bulk",
+  title: "Collect many artifacts on many clients",
+  description: "One call: the same artifacts (each with its own parameters) on up to 200 clients, one flow per client, with per-client results (flow id, state, errors). Names and parameters are checked once against the catalog before anything is scheduled, so a typo schedules nothing. A client that fails to schedule does not stop the others. For fleet-wide collection prefer a hunt.",
+  input: z.object({
+    client_ids: z.array(ClientId).min(1).max(200),
+    artifacts: z.array(ArtifactName).min(1).max(50),
+    parameters: z.record(z.string(), z.record(z.string(), z.unknown())).optional().describe('per artifact: {"Windows.System.Pslist": {"ProcessRegex": "x"}}'),
+    timeout: z.number().int().min(1).max(86_400).default(600),
+    wait: z.boolean().default(false),
+    wait_timeout: z.number().int().min(1).max(3600).default(300),
+    case_id: CaseId.optional(),
+    org_id: OrgId,
+  }),
+  output: z.object({ results: z.array(z.object({ client_id: z.string(), flow_id: z.string().optional(), state: z.string(), errors: z.array(z.string()) })), scheduled: z.number(), failed: z.number() }),
+  annotations: { readOnly: false, destructive: false, idempotent: false, openWorld: true },
+  tier: "investigate",
+  audit: true,
+  needsVelociraptor: true,
+  async handler(args, ctx) {
+    const unknown = Object.keys(args.parameters ?? {}).filter((k) => !args.artifacts.some((a) => a.split("/")[0] === k));
+    if (unknown.length) throw new InputError(`parameters.${unknown[0]}`, "is not one of the artifacts being collected", "Key parameters by artifact name.");
+    const spec = perArtifactParameters(args.artifacts, args.parameters);
+    await checkArtifacts(ctx, args.artifacts, spec);
+    const results: { client_id: string; flow_id?: string; state: string; errors: string[] }[] = [];
+    for (const [i, client] of [...new Set(args.client_ids)].entries()) {
+      await ctx.progress(i, args.client_ids.length, `scheduling on ${client}`);
+      try {
+        const rows = await rowsOf(ctx, "SELECT collect_client(client_id=ClientId, artifacts=parse_json(data=Artifacts).items, spec=parse_json(data=Spec), timeout=int(int=Timeout)) AS Flow FROM scope()", {
+          ClientId: client,
+          Artifacts: listParam(args.artifacts.map((a) => a.split("/")[0]!)),
+          Spec: spec,
+          Timeout: args.timeout,
+        });
+        const flow = rows[0]?.Flow as { flow_id?: string } | null;
+        results.push(flow?.flow_id ? { client_id: client, flow_id: flow.flow_id, state: "RUNNING", errors: [] } : { client_id: client, state: "NOT_SCHEDULED", errors: ["the server did not schedule it (unknown client, or no COLLECT_CLIENT permission)"] });
+      } catch (err) {
+        results.push({ client_id: client, state: "NOT_SCHEDULED", errors: [(err as Error).message] });
+      }
+    }
+    if (args.wait) {
+      const deadline = Date.now() + args.wait_timeout * 1000;
+      for (const r of results.filter((x) => x.flow_id)) {
+        r.state = await waitForFlow(ctx, r.client_id, r.flow_id!, Math.max(1, (deadline - Date.now()) / 1000), `${r.client_id} ${r.flow_id}`);
+        if (r.state === "ERROR") r.errors = await flowErrors(ctx, r.client_id, r.flow_id!);
+      }
+    }
+    const failed = results.filter((r) => !r.flow_id).length;
+    return {
+      structured: { results, scheduled: results.length - failed, failed },
+      text: [`Scheduled on ${results.length - failed} of ${results.length} clients${failed ? ` (${failed} failed)` : ""}:`, ...results.map((r) => `${r.client_id}  ${r.flow_id ?? "-"}  ${r.state}${r.errors.length ? `  ${r.errors[0]}` : ""}`)].join("\n"),
+      auditSummary: `bulk ${args.artifacts.join(",")} on ${results.length - failed}/${results.length} clients`,
+    };
+  },
+});
+
+export const quickTriage = defineTool({
+  name: "quick_triage",
+  title: "Quick triage of one endpoint",
+  description:
+    "One call for a first look at a client: picks the OS from the client's info, collects the quick-triage bundle (processes, network, users/logons, autoruns/persistence, recent files, DNS cache, services, scheduled tasks/cron, shell history) in a single flow, waits with progress, and returns per section the row count and the notable rows first with the reasons (temp-path binaries, unsigned or misplaced system binaries, uncommon listeners, public connections, encoded/downloaded payloads in services/tasks/cron, intrusion-typical shell commands). Artifacts the server lacks are skipped and listed.",
+  input: z.object({
+    client_id: ClientId,
+    wait_timeout: z.number().int().min(10).max(3600).default(900),
+    notable_per_section: z.number().int().min(1).max(100).default(10),
+    case_id: CaseId.optional(),
+    org_id: OrgId,
+  }),
+  output: z.object({
+    client_id: z.string(),
+    hostname: z.string(),
+    os: z.string(),
+    flow_id: z.string(),
+    state: z.string(),
+    errors: z.array(z.string()),
+    skipped: z.array(z.string()),
+    sections: z.array(z.object({ section: z.string(), artifact: z.string(), rows: z.number(), notable_count: z.number(), notable: z.array(z.object({ reasons: z.array(z.string()), row: z.record(z.string(), z.unknown()) })) })),
+  }),
+  annotations: { readOnly: false, destructive: false, idempotent: false, openWorld: true },
+  tier: "investigate",
+  audit: true,
+  needsVelociraptor: true,
+  async handler(args, ctx) {
+    const { os, hostname } = await clientOs(ctx, args.client_id);
+    const x = expandTemplate(template("quick-triage"), os);
+    const av = await availableArtifacts(ctx, x.artifacts, x.spec, true);
+    const rows = await rowsOf(ctx, "SELECT collect_client(client_id=ClientId, artifacts=parse_json(data=Artifacts).items, spec=parse_json(data=Spec), urgent=TRUE, timeout=int(int=Timeout)) AS Flow FROM scope()", {
+      ClientId: args.client_id,
+      Artifacts: listParam(av.present),
+      Spec: av.spec,
+      Timeout: args.wait_timeout,
+    });
+    const flowId = (rows[0]?.Flow as { flow_id?: string } | null)?.flow_id;
+    if (!flowId) throw new NotFoundError(`A triage collection on ${args.client_id}`, "The server did not schedule it: check the client id and that the API user has COLLECT_CLIENT.");
+    const state = await waitForFlow(ctx, args.client_id, flowId, args.wait_timeout, `triage ${hostname}`);
+    const errors = state === "FINISHED" ? [] : await flowErrors(ctx, args.client_id, flowId);
+    const sections = [];
+    const withResults = ((await rowsOf(ctx, "SELECT artifacts_with_results FROM flows(client_id=ClientId, flow_id=FlowId)", { ClientId: args.client_id, FlowId: flowId }))[0]?.artifacts_with_results as string[] | null) ?? [];
+    for (const [i, artifact] of withResults.sort().entries()) {
+      await ctx.progress(i, withResults.length, `summarising ${artifact}`);
+      const section = sectionOf(artifact);
+      const all = await rowsOf(ctx, "SELECT * FROM source(client_id=ClientId, flow_id=FlowId, artifact=ArtifactName)", { ClientId: args.client_id, FlowId: flowId, ArtifactName: artifact }, 20_000);
+      const notable = all.map((row) => ({ reasons: notableReasons(section, row), row })).filter((n) => n.reasons.length);
+      sections.push({ section, artifact, rows: all.length, notable_count: notable.length, notable: notable.slice(0, args.notable_per_section) });
+    }
+    sections.sort((a, b) => b.notable_count - a.notable_count || a.section.localeCompare(b.section));
+    const text = [
+      `Triage of ${hostname} (${args.client_id}, ${os}): flow ${flowId} ${state}${av.missing.length ? `; skipped (not on server): ${av.missing.join(", ")}` : ""}`,
+      ...errors.map((e) => `  error: ${e}`),
+      ...sections.flatMap((s) => [`[${s.section}] ${s.artifact}: ${s.rows} rows, ${s.notable_count} notable`, ...s.notable.map((n) => `   ! ${n.reasons.join("; ")}`)]),
+    ].join("\n");
+    return {
+      structured: { client_id: args.client_id, hostname, os, flow_id: flowId, state, errors, skipped: av.missing, sections },
+      text,
+      auditSummary: `triage flow ${flowId} ${state}`,
+    };
+  },
+});
+
+export const collectionTools = [listCollectionTemplates, collectTemplate, huntTemplate, collectBulk, quickTriage];
