@@ -6,8 +6,8 @@ import { createHash, randomBytes } from "node:crypto";
 import { MegaraptorError } from "../common/errors.js";
 
 export class ConfirmationRequiredError extends MegaraptorError {
-  constructor(message: string, hint: string) {
-    super("CONFIRMATION_REQUIRED", message, { hint });
+  constructor(message: string, hint: string, details?: Record<string, unknown>) {
+    super("CONFIRMATION_REQUIRED", message, { hint, details });
   }
 }
 

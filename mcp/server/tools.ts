@@ -18,7 +18,7 @@ type Extra = {
 };
 
 export function errorResult(e: MegaraptorError, extra: Record<string, unknown> = {}): CallToolResult {
-  const body = { error: { code: e.code, message: e.message, hint: e.hint, retryable: e.retryable, ...extra } };
+  const body = { error: { code: e.code, message: e.message, hint: e.hint, retryable: e.retryable, ...e.details, ...extra } };
   return { isError: true, content: [{ type: "text", text: JSON.stringify(body, null, 2) }] };
 }
 

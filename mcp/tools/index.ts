@@ -1,5 +1,8 @@
 /** The tool registry: every tool the server offers. Add a tool module's list here. */
+import { analysisTools } from "./analysis.js";
 import { artifactTools } from "./artifacts.js";
+import { collectionTools } from "./collection.js";
+import { responseTools } from "./response.js";
 import { clientTools } from "./clients.js";
 import type { AnyTool } from "./define.js";
 import { flowTools } from "./flows.js";
@@ -11,4 +14,4 @@ import { resultTools } from "./results.js";
 import { validateVqlTool } from "./validate.js";
 import { vqlTools } from "./vql.js";
 
-export const TOOLS: AnyTool[] = [...clientTools, ...artifactTools, ...huntTools, ...flowTools, ...vqlTools, validateVqlTool, ...resultTools, ...evidenceTools, ...serverTools, ...deploymentTools] as unknown as AnyTool[];
+export const TOOLS: AnyTool[] = [...clientTools, ...artifactTools, ...huntTools, ...flowTools, ...vqlTools, validateVqlTool, ...resultTools, ...analysisTools, ...collectionTools, ...responseTools, ...evidenceTools, ...serverTools, ...deploymentTools] as unknown as AnyTool[];
