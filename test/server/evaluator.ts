@@ -5,7 +5,9 @@
  */
 import type { Arg, Expr, SelectStatement, Statement } from "../../mcp/vql/ast.js";
 import { generatedRows, type Model, type OrgState, type Row } from "./model.js";
-import type { FixtureRows } from "./fixture-schema.js";
+import { parse as parseYaml } from "yaml";
+import { runRemediation } from "./endpoint.js";
+import { ArtifactSchema, type FixtureRows } from "./fixture-schema.js";
 
 export interface EvalContext {
   model: Model;
@@ -491,7 +493,9 @@ const FUNCTIONS: Record<string, FunctionSpec> = {
         const params = { ...parseDictArg(a.env), ...parseDictArg(spec[name]) };
         for (const p of Object.keys(params))
           if (!art.parameters.some((x) => x.name === p)) ctx.log(`WARN:collect_client: artifact ${name} has no parameter ${p}`);
-        Object.assign(results, ctx.model.sampleResults(art, os));
+        const remediation = isServer ? undefined : runRemediation(ctx.org.clients.get(clientId)!.endpoint, name, params, os);
+        if (remediation) results[name] = remediation;
+        else Object.assign(results, ctx.model.sampleResults(art, os));
         if (art.failure?.os.includes(os)) failure = `${name}: ${art.failure.message}`;
       }
       const flowId = ctx.model.newFlowId();
@@ -510,6 +514,26 @@ const FUNCTIONS: Record<string, FunctionSpec> = {
       });
       completeFlowLater(ctx, key, failure);
       return { flow_id: flowId, request: { client_id: clientId, artifacts, specs: Object.entries(spec).map(([artifact, parameters]) => ({ artifact, parameters })), creator: ctx.user, urgent: bool(a.urgent), timeout: num(a.timeout) } };
+    },
+  },
+  artifact_set: {
+    args: ["definition", "prefix", "tags", "repository"],
+    perm: "ARTIFACT_WRITER",
+    call: (a, ctx) => {
+      let def: Record<string, unknown>;
+      try {
+        def = parseYaml(str(a.definition)) as Record<string, unknown>;
+      } catch (err) {
+        ctx.log(`artifact_set: ${(err as Error).message}`);
+        return null;
+      }
+      const parsed = ArtifactSchema.safeParse({ ...def, type: str(def.type || "client").toLowerCase(), parameters: ((def.parameters as Record<string, unknown>[]) ?? []).map((p) => ({ name: p.name, default: p.default === undefined ? "" : String(p.default), type: String(p.type ?? ""), description: String(p.description ?? "") })) });
+      if (!parsed.success) {
+        ctx.log(`artifact_set: invalid artifact: ${parsed.error.issues[0]?.message}`);
+        return null;
+      }
+      ctx.model.artifacts.set(parsed.data.name, parsed.data);
+      return { name: parsed.data.name, type: parsed.data.type };
     },
   },
   get_flow: {

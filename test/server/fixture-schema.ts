@@ -3,6 +3,7 @@
  * Row arrays may be replaced by `{ generate: { rows, seed } }` so large results cost no memory.
  */
 import { z } from "zod";
+import { EndpointSchema } from "./endpoint.js";
 
 export const GeneratedRowsSchema = z.object({
   generate: z.object({ rows: z.number().int().nonnegative(), seed: z.number().int().default(1), kind: z.enum(["process"]).default("process") }),
@@ -31,6 +32,8 @@ export const ClientSchema = z.object({
   /** µs since epoch; negative numbers mean "this many seconds before the server started". */
   last_seen_at: z.number(),
   last_ip: z.string(),
+  /** State the shipped remediation artifacts act on (files, processes, registry, services, tasks, cron, units). */
+  endpoint: EndpointSchema.optional(),
 });
 
 export const ArtifactSchema = z.object({
