@@ -9,7 +9,7 @@ import { notableReasons, sectionOf } from "../collection/triage.js";
 import { NotFoundError } from "../velociraptor/errors.js";
 import { collectArtifact } from "./artifacts.js";
 import { checkArtifacts, loadCatalog, perArtifactParameters } from "./catalog.js";
-import { READ_TOOL, listParam, rowsOf } from "./common.js";
+import { listParam, rowsOf } from "./common.js";
 import { defineTool, type ToolContext } from "./define.js";
 import { flowErrors, waitForFlow } from "./flows.js";
 import { createHunt } from "./hunts.js";

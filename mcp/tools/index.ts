@@ -2,6 +2,7 @@
 import { analysisTools } from "./analysis.js";
 import { artifactTools } from "./artifacts.js";
 import { collectionTools } from "./collection.js";
+import { generateReport } from "./report.js";
 import { responseTools } from "./response.js";
 import { clientTools } from "./clients.js";
 import type { AnyTool } from "./define.js";
@@ -14,4 +15,4 @@ import { resultTools } from "./results.js";
 import { validateVqlTool } from "./validate.js";
 import { vqlTools } from "./vql.js";
 
-export const TOOLS: AnyTool[] = [...clientTools, ...artifactTools, ...huntTools, ...flowTools, ...vqlTools, validateVqlTool, ...resultTools, ...analysisTools, ...collectionTools, ...responseTools, ...evidenceTools, ...serverTools, ...deploymentTools] as unknown as AnyTool[];
+export const TOOLS: AnyTool[] = [...clientTools, ...artifactTools, ...huntTools, ...flowTools, ...vqlTools, validateVqlTool, ...resultTools, ...analysisTools, ...collectionTools, ...responseTools, generateReport, ...evidenceTools, ...serverTools, ...deploymentTools] as unknown as AnyTool[];
