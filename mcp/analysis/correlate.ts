@@ -67,7 +67,8 @@ export async function correlateIndicators(sources: RowSource[], indicators: stri
 export const PIVOTS = ["process_hash", "parent_child", "remote_ip", "column"] as const;
 export type Pivot = (typeof PIVOTS)[number];
 
-const get = (row: Record<string, unknown>, path: string): unknown => path.split(".").reduce<unknown>((v, p) => (v && typeof v === "object" ? (v as Record<string, unknown>)[p] : undefined), row);
+// Velociraptor columns may themselves contain dots ("Raddr.IP"): try the flat name before walking the path.
+const get = (row: Record<string, unknown>, path: string): unknown => (path in row ? row[path] : path.split(".").reduce<unknown>((v, p) => (v && typeof v === "object" ? (v as Record<string, unknown>)[p] : undefined), row));
 const first = (row: Record<string, unknown>, paths: string[]) => {
   for (const p of paths) {
     const v = get(row, p);

@@ -47,11 +47,11 @@ function validIpv6(s: string): string | undefined {
   return ipaddr.IPv6.parse(addr).toString();
 }
 
-function validDomain(d: string): boolean {
+function validDomain(d: string, fileNamesPossible = true): boolean {
   const labels = d.split(".");
   const tld = labels[labels.length - 1]!.toLowerCase();
   if (!TLDS.has(tld) || labels.length < 2) return false;
-  if (labels.length === 2 && FILE_LIKE_TLDS.has(tld)) return false;
+  if (fileNamesPossible && labels.length === 2 && FILE_LIKE_TLDS.has(tld)) return false;
   // Dotted identifiers from code and Velociraptor itself (System.Net.Http, Generic.Client.Info) are PascalCase.
   if (labels.every((l) => /^[A-Z][a-z0-9]/.test(l))) return false;
   if (labels.some((l) => l.length > 63 || l.startsWith("-") || l.endsWith("-"))) return false;
@@ -105,7 +105,7 @@ export function extractIndicators(input: string, opts: ExtractOptions = {}): Ind
       urlHosts.add(host.toLowerCase());
     }
   if (text.includes("@") && want("email"))
-    for (const m of matches(RE.email, text)) if (validDomain(m[0].split("@")[1]!)) out.push({ type: "email", value: m[0].toLowerCase() });
+    for (const m of matches(RE.email, text)) if (validDomain(m[0].split("@")[1]!, false)) out.push({ type: "email", value: m[0].toLowerCase() });
   if (want("ipv4"))
     for (const m of matches(RE.ipv4, text)) if (validIpv4(m[0], text, m.index)) out.push({ type: "ipv4", value: m[0] });
   if (text.includes(":") && want("ipv6"))

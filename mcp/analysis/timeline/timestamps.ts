@@ -28,7 +28,14 @@ const MACB = (prefix = "") => [
   { field: `${prefix}LastModified0x30`, desc: "File modified ($FN)" },
 ];
 const procMsg = (r: Record<string, unknown>) => join(r.Name ?? r.Exe, `(pid ${s(r.Pid)}${r.Ppid !== undefined ? `, ppid ${s(r.Ppid)}` : ""})`, r.CommandLine ?? r.Exe, r.Username ? `user ${s(r.Username)}` : "");
-const netstat = (r: Record<string, unknown>) => join(r.Name ?? r.Pid, r.Status, `${s((r.Laddr as { IP?: unknown })?.IP ?? r.Laddr)}:${s(r["Laddr.Port"] ?? (r.Laddr as { Port?: unknown })?.Port ?? r.LocalPort)}`, "→", `${s((r.Raddr as { IP?: unknown })?.IP ?? r.Raddr)}:${s(r["Raddr.Port"] ?? (r.Raddr as { Port?: unknown })?.Port ?? r.RemotePort)}`);
+// Velociraptor's netstat columns are flat ("Raddr.IP"); older or custom artifacts nest them (Raddr: {IP, Port}).
+const addr = (r: Record<string, unknown>, side: "Laddr" | "Raddr") => {
+  const nested = r[side] as { IP?: unknown; Port?: unknown } | string | undefined;
+  const ip = r[`${side}.IP`] ?? (typeof nested === "object" ? nested?.IP : nested);
+  const port = r[`${side}.Port`] ?? (typeof nested === "object" ? nested?.Port : undefined) ?? r[side === "Laddr" ? "LocalPort" : "RemotePort"];
+  return `${s(ip)}:${s(port)}`;
+};
+const netstat = (r: Record<string, unknown>) => join(r.Name ?? r.Pid, r.Status, addr(r, "Laddr"), "→", addr(r, "Raddr"));
 
 /** Keyed by artifact name or Artifact/Source. */
 export const KNOWN: Record<string, ArtifactTimes> = {
