@@ -68,7 +68,7 @@ export function userTemplateDir(env: NodeJS.ProcessEnv = process.env): string {
 /** Parses and validates one template file; every problem names the file, line and field. */
 export function parseTemplate(text: string, file: string): Template {
   const lc = new LineCounter();
-  const doc = parseDocument(text, { lineCounter: lc, prettyErrors: false });
+  const doc = parseDocument(text, { lineCounter: lc, prettyErrors: true });
   if (doc.errors.length) {
     const e = doc.errors[0]!;
     throw new TemplateError(file, e.linePos?.[0]?.line, "(yaml)", e.message.split("\n")[0]!);
