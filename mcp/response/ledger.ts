@@ -64,13 +64,16 @@ export class ChangeLedger {
     const lines = readFileSync(this.path, "utf8").split("\n").filter(Boolean);
     let prev = GENESIS;
     return lines.map((line, i) => {
+      let raw: LedgerEntry;
       let e: LedgerEntry;
       try {
-        e = LedgerEntrySchema.parse(JSON.parse(line));
+        raw = JSON.parse(line) as LedgerEntry;
+        e = LedgerEntrySchema.parse(raw);
       } catch {
         throw new LedgerTamperedError(this.path, i + 1, "not a ledger entry");
       }
-      const { hash, ...body } = e;
+      // Hash the entry exactly as written (parsing may reorder keys).
+      const { hash, ...body } = raw;
       if (e.prev !== prev) throw new LedgerTamperedError(this.path, i + 1, "does not chain to the previous entry (an entry was removed or reordered)");
       if (hashOf(body) !== hash) throw new LedgerTamperedError(this.path, i + 1, "its content does not match its hash (edited)");
       if (e.seq !== i + 1) throw new LedgerTamperedError(this.path, i + 1, `sequence ${e.seq} where ${i + 1} was expected`);

