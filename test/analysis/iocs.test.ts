@@ -6,7 +6,7 @@ import { packageRoot } from "../../mcp/common/paths.js";
 import { AllowMatcher, DEFAULT_ALLOW, mergeAllowLists } from "../../mcp/analysis/iocs/allowlist.js";
 import { IocAggregator } from "../../mcp/analysis/iocs/aggregate.js";
 import { stixPattern, toCsv, toMisp, toStix } from "../../mcp/analysis/iocs/export.js";
-import { extractIndicators } from "../../mcp/analysis/iocs/extract.js";
+import { extractIndicators, hexRuns } from "../../mcp/analysis/iocs/extract.js";
 import { refang } from "../../mcp/analysis/iocs/patterns.js";
 
 const corpus = JSON.parse(readFileSync(join(packageRoot(), "test", "fixtures", "iocs", "corpus.json"), "utf8")) as { text: string; expected: [string, string][] }[];
@@ -41,6 +41,18 @@ describe("extraction details", () => {
   it("rejects dotted version numbers but keeps a real address next to one", () => {
     const got = extractIndicators("agent version 10.0.19041.1 talked to 8.8.4.4 (v2.3.4.5)").map((i) => i.value);
     expect(got).toEqual(["8.8.4.4"]);
+  });
+
+  it("finds exactly the hex runs a boundary-checked regex finds (skip-ahead scan, randomised)", () => {
+    let seed = 7;
+    const rnd = () => (seed = (seed * 1103515245 + 12345) & 0x7fffffff);
+    const alphabet = "0123456789abcdefABCDEF   ghxyz-_.:/\n";
+    for (let round = 0; round < 300; round++) {
+      let s = "";
+      for (let k = rnd() % 400; k > 0; k--) s += rnd() % 5 === 0 ? "0123456789abcdef".repeat(1 + (rnd() % 3)).slice(0, 20 + (rnd() % 50)) : alphabet[rnd() % alphabet.length];
+      const expected = [...s.matchAll(/(?<![0-9A-Za-z])[0-9A-Fa-f]{32,}(?![0-9A-Za-z])/g)].map((m) => [m.index, m.index + m[0].length]);
+      expect([...hexRuns(s, 32)]).toEqual(expected);
+    }
   });
 
   it("keeps only the requested types", () => {

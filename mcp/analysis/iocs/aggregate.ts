@@ -46,6 +46,7 @@ export class IocAggregator {
   readonly suppressed = new Map<string, number>();
   overflow = 0;
   rowsScanned = 0;
+  private readonly verdicts = new Map<string, string>();
   bytesScanned = 0;
 
   constructor(
@@ -56,13 +57,14 @@ export class IocAggregator {
   addText(text: string, p: Provenance = {}): void {
     this.bytesScanned += text.length;
     for (const i of extractIndicators(text, this.opts)) {
-      const v = this.allow.check(i);
-      if (v.allowed) {
-        this.suppressed.set(v.rule!, (this.suppressed.get(v.rule!) ?? 0) + 1);
-        continue;
-      }
       const key = `${i.type}\u0000${i.value}`;
       let e = this.entries.get(key);
+      // The allow-list decides once per distinct value (address parsing is costly on big inputs).
+      const rule = e ? undefined : (this.verdicts.get(key) ?? this.decide(key, i));
+      if (rule) {
+        this.suppressed.set(rule, (this.suppressed.get(rule) ?? 0) + 1);
+        continue;
+      }
       if (!e) {
         if (this.entries.size >= (this.opts.maxIndicators ?? 100_000)) {
           this.overflow++;
@@ -79,6 +81,12 @@ export class IocAggregator {
       if (p.client_id) e.clients.add(p.client_id);
       if (p.artifact) e.artifacts.add(p.artifact);
     }
+  }
+
+  private decide(key: string, i: { type: IocType; value: string }): string | undefined {
+    const v = this.allow.check(i);
+    if (v.allowed && this.verdicts.size < 100_000) this.verdicts.set(key, v.rule!);
+    return v.allowed ? v.rule : undefined;
   }
 
   /** Scans every string in a result row (nested values included); the row's own time dates what it contains. */

@@ -58,6 +58,40 @@ function validDomain(d: string, fileNamesPossible = true): boolean {
   return labels.slice(0, -1).some((l) => /[a-z]/i.test(l));
 }
 
+const HEX = new Uint8Array(128);
+for (const c of "0123456789abcdefABCDEF") HEX[c.charCodeAt(0)] = 1;
+const isHex = (c: number) => c < 128 && HEX[c] === 1;
+
+/**
+ * Maximal runs of at least `min` hex characters bounded by non-alphanumerics. Skips ahead `min` characters whenever
+ * the far end of the window is not hex (no run of `min` can cover it), so prose costs about n/min steps.
+ */
+export function* hexRuns(text: string, min: number): Generator<[number, number]> {
+  // Invariant at the top of the loop: text[i - 1] is not hex (or i = 0), so a run found at i starts at i.
+  let i = 0;
+  while (i + min <= text.length) {
+    const far = i + min - 1;
+    if (!isHex(text.charCodeAt(far))) {
+      i = far + 1;
+      continue;
+    }
+    let start = far;
+    while (start > i && isHex(text.charCodeAt(start - 1))) start--;
+    if (start > i) {
+      i = start;
+      continue;
+    }
+    let end = far + 1;
+    while (end < text.length && isHex(text.charCodeAt(end))) end++;
+    if (!isAlnum(text.charCodeAt(i - 1)) && !isAlnum(text.charCodeAt(end))) yield [i, end];
+    i = end + 1;
+  }
+}
+
+function isAlnum(c: number): boolean {
+  return (c >= 48 && c <= 57) || (c >= 65 && c <= 90) || (c >= 97 && c <= 122);
+}
+
 function hashType(h: string): IocType | undefined {
   // A real digest has both letters and digits and is not a run of one character.
   if (!/[a-f]/i.test(h) || !/\d/.test(h) || /^(.)\1+$/.test(h)) return undefined;
@@ -84,6 +118,93 @@ function* matches(re: RegExp, text: string): Generator<RegExpExecArray> {
   for (let m = re.exec(text); m; m = re.exec(text)) yield m;
 }
 
+const LOCAL_CHAR = /[A-Za-z0-9._%+-]/;
+const HOST_CHAR = /[A-Za-z0-9.-]/;
+const V6_CHAR = /[0-9A-Fa-f:.]/;
+
+const WINDOWS_PATH_AT = new RegExp(RE.windowsPath.source, "y");
+const WINDOWS_ROOTS = [":\\", "\\\\", "%\\", "\\Device\\"];
+
+/** Windows paths, matched only where a root can start (drive, UNC, %VAR%, \Device) instead of at every character. */
+function* windowsPaths(text: string): Generator<string> {
+  const starts = new Set<number>();
+  for (const root of WINDOWS_ROOTS)
+    for (let j = text.indexOf(root); j !== -1; j = text.indexOf(root, j + 1)) {
+      if (root === ":\\") starts.add(j >= 5 && text.startsWith("\\\\?\\", j - 5) ? j - 5 : j - 1);
+      else if (root === "%\\") {
+        const p = text.lastIndexOf("%", j - 1);
+        if (p !== -1 && j - p < 40) starts.add(p);
+      } else starts.add(j);
+    }
+  let coveredTo = -1;
+  for (const start of [...starts].sort((a, b) => a - b)) {
+    if (start < 0 || start < coveredTo || (start > 0 && /\w/.test(text[start - 1]!))) continue;
+    WINDOWS_PATH_AT.lastIndex = start;
+    const m = WINDOWS_PATH_AT.exec(text);
+    if (!m) continue;
+    coveredTo = start + m[0].length;
+    const v = m[0].replace(/[.]+$/, "");
+    if (v.length > 3) yield v;
+  }
+}
+
+/** Emails found from each "@": the local part by walking left, the domain with a sticky pattern. */
+function* emails(text: string): Generator<string> {
+  for (let at = text.indexOf("@"); at !== -1; at = text.indexOf("@", at + 1)) {
+    let start = at;
+    while (start > 0 && at - start < 64 && LOCAL_CHAR.test(text[start - 1]!)) start--;
+    while (start < at && !/[A-Za-z0-9]/.test(text[start]!)) start++; // no leading dot or symbol
+    if (start === at) continue;
+    RE.emailDomain.lastIndex = at + 1;
+    const m = RE.emailDomain.exec(text);
+    if (m && validDomain(m[0], false)) yield `${text.slice(start, at)}@${m[0]}`.toLowerCase();
+  }
+}
+
+/** Domains found from their last label: only a real TLD makes it worth walking left for the rest. */
+function* domains(text: string): Generator<string> {
+  for (const m of matches(RE.tldCandidate, text)) {
+    if (!TLDS.has(m[1]!.toLowerCase())) continue;
+    let start = m.index;
+    while (start > 0 && HOST_CHAR.test(text[start - 1]!)) start--;
+    // Preceded by these, it is part of an email, a path or a longer token, not a host name on its own.
+    if (start > 0 && /[\w@/\\]/.test(text[start - 1]!)) continue;
+    const candidate = text.slice(start, m.index + m[0].length).replace(/^[.-]+/, "");
+    if (/\.\./.test(candidate) || !candidate.includes(".")) continue;
+    if (validDomain(candidate)) yield candidate.toLowerCase();
+  }
+}
+
+/** IPv6: every "::"-compressed candidate (expanded around the "::") and every full eight-group form. */
+function* ipv6s(text: string): Generator<string> {
+  let lastEnd = -1;
+  for (let i = text.indexOf("::"); i !== -1; i = text.indexOf("::", Math.max(i + 2, lastEnd))) {
+    let start = i;
+    let end = i + 2;
+    while (start > 0 && V6_CHAR.test(text[start - 1]!)) start--;
+    while (end < text.length && V6_CHAR.test(text[end]!)) end++;
+    lastEnd = end;
+    if ((start > 0 && /\w/.test(text[start - 1]!)) || (end < text.length && /\w/.test(text[end]!) && text[end] !== "%")) continue;
+    const v = validIpv6(text.slice(start, end).replace(/[.:]+$/, (x) => (x.startsWith("::") ? "::" : "")));
+    if (v) yield v;
+  }
+  // Full eight-group form: only where seven colons come close together (timestamps have two).
+  let run = 0;
+  let prev = -10;
+  for (let i = text.indexOf(":"); i !== -1; i = text.indexOf(":", i + 1)) {
+    run = i - prev <= 5 ? run + 1 : 1;
+    prev = i;
+    if (run === 7) {
+      RE.ipv6Full.lastIndex = Math.max(0, i - 40);
+      const m = RE.ipv6Full.exec(text);
+      if (m && m.index <= i) {
+        const v = validIpv6(m[0]);
+        if (v) yield v;
+      }
+    }
+  }
+}
+
 export interface ExtractOptions {
   /** Only these types (default: all). */
   types?: ReadonlySet<IocType>;
@@ -104,33 +225,21 @@ export function extractIndicators(input: string, opts: ExtractOptions = {}): Ind
       out.push({ type: "url", value: url });
       urlHosts.add(host.toLowerCase());
     }
-  if (text.includes("@") && want("email"))
-    for (const m of matches(RE.email, text)) if (validDomain(m[0].split("@")[1]!, false)) out.push({ type: "email", value: m[0].toLowerCase() });
+  if (want("email")) for (const e of emails(text)) out.push({ type: "email", value: e });
   if (want("ipv4"))
     for (const m of matches(RE.ipv4, text)) if (validIpv4(m[0], text, m.index)) out.push({ type: "ipv4", value: m[0] });
-  if (text.includes(":") && want("ipv6"))
-    for (const m of matches(RE.ipv6, text)) {
-      const v = validIpv6(m[0]);
-      if (v) out.push({ type: "ipv6", value: v });
-    }
-  if (want("domain"))
-    for (const m of matches(RE.domain, text)) {
-      if (!validDomain(m[0])) continue;
-      out.push({ type: "domain", value: m[0].toLowerCase() });
-    }
+  if (want("ipv6")) for (const v of ipv6s(text)) out.push({ type: "ipv6", value: v });
+  if (want("domain")) for (const d of domains(text)) out.push({ type: "domain", value: d });
   // Hosts of URLs count as domains too (a URL's domain is the pivot most analysts want).
   if (want("domain")) for (const h of urlHosts) if (!ipaddr.isValid(h) && validDomain(h) && !out.some((i) => i.type === "domain" && i.value === h)) out.push({ type: "domain", value: h });
   if (want("md5") || want("sha1") || want("sha256") || want("sha512"))
-    for (const m of matches(RE.hash, text)) {
-      const t = hashType(m[0]);
-      if (t && want(t)) out.push({ type: t, value: m[0].toLowerCase() });
+    for (const [start, end] of hexRuns(text, 32)) {
+      const h = text.slice(start, end);
+      const t = hashType(h);
+      if (t && want(t)) out.push({ type: t, value: h.toLowerCase() });
     }
   if (want("cve") && /cve-/i.test(text)) for (const m of matches(RE.cve, text)) out.push({ type: "cve", value: m[0].toUpperCase() });
-  if (want("windows_path") && text.includes("\\"))
-    for (const m of matches(RE.windowsPath, text)) {
-      const v = m[0].replace(/[.]+$/, "");
-      if (v.length > 3) out.push({ type: "windows_path", value: v });
-    }
+  if (want("windows_path") && text.includes("\\")) for (const v of windowsPaths(text)) out.push({ type: "windows_path", value: v });
   if (want("posix_path") && text.includes("/"))
     for (const m of matches(RE.posixPath, text)) {
       const before = text.slice(Math.max(0, m.index - 3), m.index);

@@ -6,34 +6,47 @@
 export const IOC_TYPES = ["ipv4", "ipv6", "domain", "url", "email", "md5", "sha1", "sha256", "sha512", "windows_path", "posix_path", "registry_key", "cve", "bitcoin"] as const;
 export type IocType = (typeof IOC_TYPES)[number];
 
-// Defanged forms seen in reports and tickets: hxxp://, [.] (.) {.} [dot] (dot), [@] [at], [:]//.
-const DEFANG_HINT = /hxxp|fxp|\[\.\]|\(\.\)|\{\.\}|\[dot\]|\(dot\)|\{dot\}|\[@\]|\[at\]|\(at\)|\[:\]|\[:\/\/\]| dot /i;
-const REFANG: [RegExp, string][] = [
-  [/\bhxxp(s?)(\[?:\]?\/\/|:\/\/)/gi, "http$1://"],
-  [/\bfxp(\[?:\]?\/\/|:\/\/)/gi, "ftp://"],
-  [/\[:\/\/\]/g, "://"],
-  [/\[:\]/g, ":"],
-  [/\s?(?:\[\.\]|\(\.\)|\{\.\}|\[dot\]|\(dot\)|\{dot\})\s?/gi, "."],
-  [/\s?(?:\[@\]|\[at\]|\(at\))\s?/gi, "@"],
-  [/(?<=[a-z0-9]) dot (?=[a-z0-9]+\b)/gi, "."],
-];
+// Defanged forms seen in reports and tickets: hxxp://, [.] (.) {.} [dot] (dot), [@] [at] (at), [:]//, " dot ".
+const DEFANG_MARKERS = ["hxxp", "HXXP", "Hxxp", "fxp", "[.]", "(.)", "{.}", "[dot]", "(dot)", "{dot}", "[@]", "[at]", "(at)", "[:]", "[://]", " dot "];
+// Every alternative starts with a distinctive character so the engine can skip ahead (a leading optional space or a
+// lookbehind alternative made one pass over a large text the slowest step of extraction).
+const REFANG = /hxxp(s?)(?:\[:\]\/\/|:\/\/|\[:\/\/\])|fxp(?:\[:\]\/\/|:\/\/)|[[({](?:\.|dot|@|at|:|:\/\/)[\])}]/gi;
+const SPACED = /\s([[({](?:\.|dot|@|at)[\])}])\s?|([[({](?:\.|dot|@|at)[\])}])\s/gi;
+
+function refangToken(m: string, s?: string): string {
+  const l = m.toLowerCase();
+  if (l.startsWith("hxxp")) return `http${s ?? ""}://`;
+  if (l.startsWith("fxp")) return "ftp://";
+  if (l === "[://]") return "://";
+  if (l === "[:]") return ":";
+  return l.includes("@") || l.includes("at") ? "@" : ".";
+}
 
 /** Turns defanged indicators back into their real form (a cheap test first: most text has none). */
 export function refang(text: string): string {
-  if (!DEFANG_HINT.test(text)) return text;
+  const found = DEFANG_MARKERS.filter((m) => text.includes(m));
+  if (!found.length) return text;
   let out = text;
-  for (const [re, to] of REFANG) out = out.replace(re, to);
+  // "evil [.] com": drop the spaces around a bracketed marker first (rare, so only when present).
+  if (found.some((m) => /^[[({]/.test(m) && (text.includes(` ${m}`) || text.includes(`${m} `))))
+    out = out.replace(SPACED, (_m, a?: string, b?: string) => a ?? b ?? "");
+  out = out.replace(REFANG, refangToken);
+  if (out.includes(" dot ")) out = out.replace(/([a-z0-9]) dot (?=[a-z0-9]+\b)/gi, "$1.");
   return out;
 }
 
 export const RE = {
   url: /\b(?:https?|ftp):\/\/[^\s"'<>`|\\^{}]+/gi,
-  email: /\b[A-Za-z0-9][A-Za-z0-9._%+-]{0,63}@(?:[A-Za-z0-9](?:[A-Za-z0-9-]{0,61}[A-Za-z0-9])?\.)+[A-Za-z]{2,63}\b/g,
+  /** The domain part after an "@" (sticky: matched at each "@" found by indexOf). */
+  emailDomain: /(?:[A-Za-z0-9](?:[A-Za-z0-9-]{0,61}[A-Za-z0-9])?\.)+[A-Za-z]{2,63}\b/y,
   // Bounded by anything that would make it part of a longer dotted number (versions, OIDs).
   ipv4: /(?<![\d.])(?:\d{1,3}\.){3}\d{1,3}(?![\d]|\.\d)/g,
-  ipv6: /(?<![\w:.])(?:[0-9A-Fa-f]{0,4}:){2,7}(?:[0-9A-Fa-f]{0,4}|(?:\d{1,3}\.){3}\d{1,3})(?![\w:])(?:%[\w]+)?/g,
-  domain: /(?<![\w@.\-/\\])(?:[A-Za-z0-9](?:[A-Za-z0-9-]{0,61}[A-Za-z0-9])?\.)+[A-Za-z][A-Za-z0-9-]{1,62}(?![\w-]|\.\w)/g,
-  hash: /(?<![0-9A-Za-z])[0-9A-Fa-f]{32,128}(?![0-9A-Za-z])/g,
+  /** Uncompressed IPv6 (eight groups); compressed forms are found around each "::" (see extract.ts). */
+  ipv6Full: /(?<![\w:.])(?:[0-9A-Fa-f]{1,4}:){7}[0-9A-Fa-f]{1,4}(?![\w:])/g,
+  /** The last ".label" of a possible domain; the rest is found by walking left (most text has few real TLDs). */
+  tldCandidate: /\.([A-Za-z][A-Za-z0-9-]{1,62})(?![\w-]|\.\w)/g,
+  /** Hex runs; boundaries are checked in code (a lookbehind here made every hex letter in prose expensive). */
+  hash: /[0-9A-Fa-f]{32,}/g,
   cve: /\bCVE-\d{4}-\d{4,7}\b/gi,
   // Directory components may contain single spaces ("Program Files"); the last component may not.
   windowsPath: /(?<![\w])(?:[A-Za-z]:\\|\\\\\?\\[A-Za-z]:\\|\\\\[\w.$-]+\\[\w.$-]+\\|%[A-Za-z_]+%\\|\\Device\\HarddiskVolume\d+\\)(?:[^\\/:*?"<>|\r\n\t ]+(?: [^\\/:*?"<>|\r\n\t ]+)*\\)*[^\\/:*?"<>|\r\n\t ,;')\]]*/g,
