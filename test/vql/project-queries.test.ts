@@ -6,7 +6,7 @@ import { parseVql } from "../../mcp/vql/index.js";
 
 function projectQueries(): { file: string; vql: string }[] {
   const out: { file: string; vql: string }[] = [];
-  for (const dir of ["mcp/tools", "mcp/server", "mcp/resources", "mcp/velociraptor", "mcp/results"]) {
+  for (const dir of ["mcp/tools", "mcp/server", "mcp/resources", "mcp/velociraptor", "mcp/results", "mcp/response"]) {
     for (const f of readdirSync(dir).filter((x) => x.endsWith(".ts"))) {
       let src = readFileSync(join(dir, f), "utf8");
       // Expand the two composition patterns the tools use: a column-list constant and an optional WHERE of fixed fragments.
