@@ -1,16 +1,19 @@
 /**
  * One provider's lifecycle test: deploy (tagged with the run), wait healthy, observe the server through its API
- * (version, call shapes, artifacts, a small collection), then destroy — in `finally` and on SIGINT/SIGTERM — and
+ * (version, call shapes, artifacts), enrol a client and run a small collection, then destroy — in `finally` and on SIGINT/SIGTERM — and
  * count what is left with the run id. Steps that touch the network are injected, so the sequence is testable.
  */
 import type { AutomationEngine, DeploymentRecord } from "../automation/engine.js";
 import type { DeploymentSettings } from "../program/settings.js";
+import type { Enrolment } from "./enrol.js";
 import type { Observation } from "./parity.js";
 import type { TestRun } from "./run.js";
 
 export interface LifecycleSteps {
   waitHealthy(r: DeploymentRecord): Promise<void>;
-  observe(r: DeploymentRecord): Promise<Omit<Observation, "provider" | "leftovers">>;
+  observe(r: DeploymentRecord): Promise<Omit<Observation, "provider" | "leftovers" | "enrolment">>;
+  /** Enrol a client and run a small collection; undefined when not possible here (the reason is logged). */
+  enrol?(r: DeploymentRecord): Promise<Enrolment | undefined>;
   /** Resources still tagged with the run id after destroy. */
   leftovers(runId: string): Promise<number>;
 }
@@ -47,10 +50,15 @@ export async function runLifecycle(engine: AutomationEngine, settings: Deploymen
     await steps.waitHealthy(record);
     step("observe");
     const seen = await steps.observe(record);
+    let enrolment: Enrolment | undefined;
+    if (steps.enrol) {
+      step("enrol client + collect");
+      enrolment = await steps.enrol(record);
+    }
     await destroy();
     step("check leftovers");
     const leftovers = await steps.leftovers(run.runId);
-    return { observation: { provider: settings.target, leftovers, ...seen }, steps: done };
+    return { observation: { provider: settings.target, leftovers, ...seen, ...(enrolment ? { enrolment: { rows: enrolment.rows, columns: enrolment.columns } } : {}) }, steps: done };
   } catch (err) {
     return { steps: done, error: (err as Error).message };
   } finally {

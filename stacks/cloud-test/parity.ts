@@ -7,6 +7,8 @@ export interface Observation {
   artifacts: string[];
   /** Resources left with the run id after destroy. */
   leftovers: number;
+  /** The small collection after enrolling a client (absent when no client could be enrolled). */
+  enrolment?: { rows: number; columns: string[] };
 }
 
 export function compareParity(obs: Observation[]): { equal: boolean; differences: string[] } {
@@ -20,6 +22,9 @@ export function compareParity(obs: Observation[]): { equal: boolean; differences
       const b = (o.shapes[call] ?? []).join(",");
       if (a !== b) diffs.push(`shape of ${call}: ${base!.provider}=[${a}], ${o.provider}=[${b}]`);
     }
+    if (base!.enrolment && o.enrolment && base!.enrolment.columns.join(",") !== o.enrolment.columns.join(","))
+      diffs.push(`shape of Generic.Client.Info: ${base!.provider}=[${base!.enrolment.columns.join(",")}], ${o.provider}=[${o.enrolment.columns.join(",")}]`);
+    if (!!base!.enrolment !== !!o.enrolment) diffs.push(`client enrolment: ${base!.provider}=${base!.enrolment ? "yes" : "no"}, ${o.provider}=${o.enrolment ? "yes" : "no"}`);
     const missing = base!.artifacts.filter((x) => !o.artifacts.includes(x));
     const extra = o.artifacts.filter((x) => !base!.artifacts.includes(x));
     if (missing.length) diffs.push(`artifacts missing on ${o.provider}: ${missing.join(", ")}`);

@@ -143,3 +143,22 @@ describe("AWS inventory", () => {
     expect(selectExpired(all, now).map((r) => r.id)).toEqual(["arn:aws:ec2:eu-west-1:123:instance/i-1"]);
   });
 });
+
+describe("Azure inventory", () => {
+  it("pages a Resource Graph query over resources and resource groups tagged with the test run", async () => {
+    const { azureInventory, AZURE_TEST_QUERY } = await import("../../stacks/cloud-test/inventory-azure.js");
+    const sent: any[] = [];
+    const pages = [
+      { data: [{ id: "/subscriptions/s1/resourceGroups/mr-test-1", type: "microsoft.resources/subscriptions/resourcegroups", tags: { [TAG_RUN]: "t1", [TAG_EXPIRES]: "2026-11-24T09:00:00Z" } }], skipToken: "next" },
+      { data: [{ id: "/subscriptions/s1/resourceGroups/mr-test-2/providers/Microsoft.Compute/virtualMachines/vm", type: "microsoft.compute/virtualmachines", tags: { [TAG_RUN]: "t2", [TAG_EXPIRES]: "2026-11-24T12:00:00Z" } }, { id: "/x", type: "t", tags: null }] },
+    ];
+    const inv = azureInventory("s1", { resources: async (q: any) => (sent.push(q), pages[sent.length - 1]) } as any);
+    const all = await inv.listTestResources();
+    expect(sent.map((q) => [q.subscriptions, q.options.skipToken])).toEqual([[["s1"], undefined], [["s1"], "next"]]);
+    expect(sent[0].query).toBe(AZURE_TEST_QUERY);
+    expect(AZURE_TEST_QUERY).toContain("union ResourceContainers");
+    expect(AZURE_TEST_QUERY).toContain(`tags['${TAG_RUN}']`);
+    expect(all.map((r) => r.type)).toEqual(["microsoft.resources/subscriptions/resourcegroups", "microsoft.compute/virtualmachines", "t"]);
+    expect(selectExpired(all, now).map((r) => r.id)).toEqual(["/subscriptions/s1/resourceGroups/mr-test-1"]);
+  });
+});

@@ -1,19 +1,20 @@
-/** AWS and Azure lifecycle (parameterised): deploy → healthy → observe → destroy → nothing left. */
+/** AWS and Azure lifecycle (parameterised): deploy → healthy → observe → enrol a client + collect → destroy → nothing left. */
 import { describe, expect, it } from "vitest";
 import { PulumiEngine } from "../../stacks/automation/pulumi-engine.js";
 import { checkBudget } from "../../stacks/cloud-test/budget.js";
 import { runLifecycle } from "../../stacks/cloud-test/lifecycle.js";
 import { newTestRun, ttlHours } from "../../stacks/cloud-test/run.js";
-import { PROVIDERS, realSteps, reasonToSkip, testSettings } from "./setup.js";
+import { PROVIDERS, realStepsFor, reasonToSkip, testSettings } from "./setup.js";
 
 describe.each(PROVIDERS)("%s lifecycle", (provider) => {
   const reason = reasonToSkip(provider);
   it.skipIf(!!reason)("deploys, answers, and cleans up", async () => {
     checkBudget({ provider, instanceType: provider === "aws" ? "t3.small" : "Standard_B1ms", hours: ttlHours(), spot: true, monthlyBudgetUsd: Number(process.env.MEGARAPTOR_CLOUD_MONTHLY_BUDGET_USD ?? 50), spentThisMonthUsd: Number(process.env.MEGARAPTOR_CLOUD_SPENT_USD ?? 0), maxVcpu: Number(process.env.MEGARAPTOR_CLOUD_MAX_VCPU ?? 2) });
     const run = newTestRun({ owner: process.env.GITHUB_ACTOR ?? "megaraptor-ci", ttlHours: ttlHours() });
-    const r = await runLifecycle(new PulumiEngine(), testSettings(provider, `${run.runId}-${provider}`), run, realSteps, (s) => console.warn(`[${provider}] ${s}`));
+    const r = await runLifecycle(new PulumiEngine(), testSettings(provider, `${run.runId}-${provider}`), run, realStepsFor(provider), (s) => console.warn(`[${provider}] ${s}`));
     expect(r.error).toBeUndefined();
     expect(r.observation!.serverVersion).toMatch(/^\d+\.\d+\.\d+/);
     expect(r.observation!.leftovers).toBe(0);
+    if (process.env.MEGARAPTOR_TEST_CLIENT_BINARY) expect(r.observation!.enrolment!.rows).toBeGreaterThan(0);
   }, 3_600_000);
 });

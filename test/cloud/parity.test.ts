@@ -4,7 +4,7 @@ import { PulumiEngine } from "../../stacks/automation/pulumi-engine.js";
 import { runLifecycle } from "../../stacks/cloud-test/lifecycle.js";
 import { compareParity, type Observation } from "../../stacks/cloud-test/parity.js";
 import { newTestRun } from "../../stacks/cloud-test/run.js";
-import { realSteps, reasonToSkip, testSettings } from "./setup.js";
+import { realStepsFor, reasonToSkip, testSettings } from "./setup.js";
 
 const reasons = (["aws", "azure"] as const).map(reasonToSkip).filter(Boolean);
 
@@ -13,7 +13,7 @@ describe("cross-cloud parity", () => {
     const run = newTestRun({ owner: "megaraptor-ci" });
     const obs: Observation[] = [];
     for (const p of ["aws", "azure"] as const) {
-      const r = await runLifecycle(new PulumiEngine(), testSettings(p, `${run.runId}-${p}`, "minimal"), run, realSteps);
+      const r = await runLifecycle(new PulumiEngine(), testSettings(p, `${run.runId}-${p}`, "minimal"), run, realStepsFor(p));
       expect(r.error, p).toBeUndefined();
       obs.push(r.observation!);
     }

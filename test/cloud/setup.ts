@@ -6,7 +6,9 @@ import { parseApiClientYaml } from "../../mcp/velociraptor/config.js";
 import { vqlQuery } from "../../mcp/velociraptor/vql.js";
 import type { DeploymentRecord } from "../../stacks/automation/engine.js";
 import { skipReason, type Provider } from "../../stacks/cloud-test/guards.js";
+import { binaryClient, enrolAndCollect } from "../../stacks/cloud-test/enrol.js";
 import type { LifecycleSteps } from "../../stacks/cloud-test/lifecycle.js";
+import { TAG_RUN } from "../../stacks/cloud-test/run.js";
 import { waitHealthy } from "../../stacks/health/index.js";
 import { parseDeploymentSettings, type DeploymentSettings } from "../../stacks/program/settings.js";
 
@@ -45,6 +47,52 @@ function out(r: DeploymentRecord, k: string): string | undefined {
   return typeof v === "string" ? v : undefined;
 }
 
+/** Resources still tagged with `runId`, polled because tag inventories lag behind deletions by minutes. */
+async function taggedLeft(p: Provider, runId: string): Promise<number> {
+  const inventory =
+    p === "aws"
+      ? (await import("../../stacks/cloud-test/inventory-aws.js")).awsInventory()
+      : process.env.AZURE_SUBSCRIPTION_ID
+        ? (await import("../../stacks/cloud-test/inventory-azure.js")).azureInventory(process.env.AZURE_SUBSCRIPTION_ID)
+        : undefined;
+  if (!inventory) {
+    console.warn(`[${p}] no inventory (set AZURE_SUBSCRIPTION_ID): leftovers not counted`);
+    return 0;
+  }
+  const deadline = Date.now() + 15 * 60_000;
+  for (;;) {
+    const left = (await inventory.listTestResources()).filter((r) => r.tags[TAG_RUN] === runId);
+    if (!left.length || Date.now() > deadline) {
+      for (const r of left) console.warn(`[${p}] left behind: ${r.type} ${r.id}`);
+      return left.length;
+    }
+    await new Promise((r) => setTimeout(r, 30_000));
+  }
+}
+
+/** The real steps for one provider: health, API observation, client enrolment (when a client binary is given), leftovers. */
+export function realStepsFor(p: Provider): LifecycleSteps {
+  const binary = process.env.MEGARAPTOR_TEST_CLIENT_BINARY;
+  return {
+    ...realSteps,
+    async enrol(r) {
+      if (!binary) {
+        console.warn(`[${p}] client enrolment skipped: set MEGARAPTOR_TEST_CLIENT_BINARY to a velociraptor binary of the server's version`);
+        return undefined;
+      }
+      const yaml = out(r, "clientConfigYaml");
+      if (!yaml) throw new Error("the deployment has no clientConfigYaml output");
+      const api = VelociraptorClient.fromConfig(parseApiClientYaml(out(r, "apiClientYaml")!, r.id));
+      try {
+        return await enrolAndCollect(api, yaml, binaryClient(binary, (l) => console.warn(`[${p} client] ${l}`)), { timeoutMs: 600_000 });
+      } finally {
+        api.close();
+      }
+    },
+    leftovers: (runId) => taggedLeft(p, runId),
+  };
+}
+
 export const realSteps: LifecycleSteps = {
   async waitHealthy(r) {
     await waitHealthy({ deploymentId: r.id, serverUrl: out(r, "serverUrl"), guiUrl: out(r, "guiUrl"), apiClientYaml: out(r, "apiClientYaml") }, { timeoutSeconds: 900 });
@@ -62,7 +110,7 @@ export const realSteps: LifecycleSteps = {
     }
   },
   async leftovers() {
-    // Provider inventories (tag queries) are wired by the operator; the reaper reports them after each run.
+    // Provider-independent default; realStepsFor() counts through the provider's tag inventory.
     return 0;
   },
 };

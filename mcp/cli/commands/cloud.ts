@@ -18,6 +18,9 @@ export function register(program: Command): void {
       // Leftovers outside any stack are looked up where credentials exist (AWS: Resource Groups Tagging API).
       const inventories = [];
       if ((o.provider === "aws" || o.provider === "all") && !credentialsMissing("aws")) inventories.push((await import("../../../stacks/cloud-test/inventory-aws.js")).awsInventory());
+      // Azure: Resource Graph over the subscription (credentials from the environment / OIDC via DefaultAzureCredential).
+      if ((o.provider === "azure" || o.provider === "all") && !credentialsMissing("azure") && process.env.AZURE_SUBSCRIPTION_ID)
+        inventories.push((await import("../../../stacks/cloud-test/inventory-azure.js")).azureInventory(process.env.AZURE_SUBSCRIPTION_ID));
       const r = await reap(await automationEngine(), { dryRun: !!o.dryRun, provider: o.provider, inventories });
       process.stdout.write(JSON.stringify(r, null, 2) + "\n");
       if (r.errors.length) process.exitCode = 1;
