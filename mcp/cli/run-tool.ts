@@ -9,8 +9,9 @@ import { allows, ModeForbiddenError, resolveMode } from "../safety/mode.js";
 import { ConfirmationRequiredError } from "../safety/confirm.js";
 import type { AnyTool, ToolContext } from "../tools/define.js";
 import { userInfo } from "node:os";
+import type { VelociraptorClient } from "../velociraptor/client.js";
 
-export async function runToolCli(def: AnyTool, raw: Record<string, unknown>, o: { yes?: boolean; json?: boolean } = {}): Promise<void> {
+export async function runToolCli(def: AnyTool, raw: Record<string, unknown>, o: { yes?: boolean; json?: boolean; client?: () => VelociraptorClient; orgId?: string } = {}): Promise<void> {
   const parsed = def.input.safeParse(raw);
   if (!parsed.success) {
     const i = parsed.error.issues[0]!;
@@ -24,9 +25,12 @@ export async function runToolCli(def: AnyTool, raw: Record<string, unknown>, o: 
   const bar = process.stderr.isTTY ? new SingleBar({ format: "{bar} {value}/{total} {step}", hideCursor: true }) : undefined;
   let started = false;
   const ctx: ToolContext = {
-    client: () => {
-      throw new InputError("velociraptor", "this command does not talk to Velociraptor", "");
-    },
+    client:
+      o.client ??
+      (() => {
+        throw new InputError("velociraptor", "this command does not talk to Velociraptor", "");
+      }),
+    orgId: o.orgId,
     signal: new AbortController().signal,
     mode,
     principal: `${userInfo().username} (cli)`,

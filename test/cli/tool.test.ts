@@ -1,0 +1,62 @@
+/** Analysis and response from a shell: `megaraptor tool`, `megaraptor iocs`, against the test server's incident data. */
+import { execFile } from "node:child_process";
+import { mkdtempSync, readFileSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
+import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { packageRoot } from "../../mcp/common/paths.js";
+import { startTestServer, type TestServer } from "../server/index.js";
+
+const home = mkdtempSync(join(tmpdir(), "mr-cli-tool-"));
+let vr: TestServer;
+let config: string;
+
+function cli(args: string[], input?: string) {
+  return new Promise<{ code: number; stdout: string; stderr: string }>((resolve) => {
+    const child = execFile(process.execPath, ["--import", "tsx", "mcp/cli/main.ts", ...args], { env: { PATH: "/usr/bin:/bin", HOME: home, MEGARAPTOR_HOME: home } }, (err, stdout, stderr) =>
+      resolve({ code: (err as { code?: number } | null)?.code ?? 0, stdout, stderr }),
+    );
+    child.stdin?.end(input ?? "");
+  });
+}
+
+beforeAll(async () => {
+  vr = await startTestServer({ fixture: join(packageRoot(), "test", "fixtures", "incident.json"), flowCompletionMs: 100 });
+  config = vr.writeApiClientYaml(mkdtempSync(join(tmpdir(), "mr-cli-tool-cfg-")));
+});
+afterAll(() => vr.stop());
+
+describe("megaraptor tool / iocs", () => {
+  it("runs generate_timeline with JSON arguments and prints the structured result", async () => {
+    const r = await cli(["tool", "generate_timeline", "--config", config, "--args", JSON.stringify({ client_id: "C.2b3c4d5e6f7a8b01", limit: 3 })]);
+    expect(r.code).toBe(0);
+    const out = JSON.parse(r.stdout);
+    expect(out.events).toHaveLength(3);
+    expect(out.page.has_more).toBe(true);
+  });
+
+  it("extracts indicators from stdin", async () => {
+    const r = await cli(["iocs"], "beacon hxxps://update-check[.]biz/api from 185.220.101[.]4\n");
+    expect(r.code).toBe(0);
+    expect(JSON.parse(r.stdout).indicators.map((i: { value: string }) => i.value).sort()).toEqual(["185.220.101.4", "https://update-check.biz/api", "update-check.biz"]);
+  });
+
+  it("refuses a remediation without confirm and reason, then records a confirmed one in the case ledger", async () => {
+    const args = { client_id: "C.2b3c4d5e6f7a8b01", pid: 23044, case_id: "CLI-1" };
+    const refused = await cli(["tool", "kill_process", "--config", config, "--args", JSON.stringify(args)]);
+    expect(refused.code).not.toBe(0);
+    expect(refused.stderr).toMatch(/Refused: kill pid 23044 on web-prod-01/);
+    const ok = await cli(["tool", "kill_process", "--config", config, "--args", JSON.stringify({ ...args, confirm: true, reason: "miner" })]);
+    expect(ok.code).toBe(0);
+    expect(JSON.parse(ok.stdout).ledger[0]).toMatchObject({ seq: 1, action: "kill_process", result: "ok" });
+    const ledger = readFileSync(join(home, "cases", "CLI-1", "ledger.jsonl"), "utf8").trim().split("\n");
+    expect(ledger).toHaveLength(1);
+    const changes = await cli(["tool", "list_changes", "--args", '{"case_id":"CLI-1"}', "--text"]);
+    expect(changes.stdout).toMatch(/#1 .* kill_process C.2b3c4d5e6f7a8b01 kworker pid 23044 → ok/);
+  });
+
+  it("names an unknown tool with a suggestion and bad JSON with an example", async () => {
+    expect((await cli(["tool", "extract_ioc"])).stderr).toMatch(/Did you mean extract_iocs/);
+    expect((await cli(["tool", "extract_iocs", "--args", "{nope"])).stderr).toMatch(/--args: is not a JSON object/);
+  });
+});
