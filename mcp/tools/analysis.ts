@@ -49,6 +49,8 @@ export const generateTimeline = defineTool({
     stats: z.object({ rows: z.number(), events: z.number(), untimed: z.number(), filtered: z.number(), capped: z.record(z.string(), z.number()), fields: z.record(z.string(), z.array(z.string())) }),
   }),
   ...ANALYSIS,
+  // Writing an evidence file is recorded (path and SHA-256), like export_results.
+  audit: (a: { format: string }) => a.format !== "rows",
   async handler(args, ctx) {
     const startUs = parseBound("start", args.start);
     const endUs = parseBound("end", args.end);
@@ -129,6 +131,7 @@ export const extractIocs = defineTool({
     file: FileOutput.optional(),
   }),
   ...ANALYSIS,
+  audit: (a: { format: string }) => a.format !== "json",
   async handler(args, ctx) {
     if (!args.text && !args.client_id && !args.hunt_ids?.length) throw new InputError("text", "give text, or a scope (client_id / flow_ids / hunt_ids)", "Paste the text to scan, or name the client or hunt whose results to scan.");
     const allow = mergeAllowLists(args.use_default_allowlist ? DEFAULT_ALLOW : undefined, loadAllowListFile(), args.allow);
