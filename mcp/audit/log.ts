@@ -3,9 +3,9 @@
  * editing a line breaks the chain. Appends are serialised within the process and fsync'd.
  */
 import { createHash } from "node:crypto";
-import { existsSync, mkdirSync, readFileSync } from "node:fs";
-import { open } from "node:fs/promises";
-import { dirname, join } from "node:path";
+import { existsSync, readFileSync } from "node:fs";
+import { join } from "node:path";
+import { SerialAppender } from "../common/append.js";
 import { redact } from "../common/logger.js";
 import { megaraptorHome } from "../common/paths.js";
 
@@ -35,9 +35,11 @@ function entryHash(entry: Omit<AuditEntry, "hash">): string {
 
 export class AuditLog {
   private last?: string;
-  private queue: Promise<unknown> = Promise.resolve();
+  private readonly appender: SerialAppender;
 
-  constructor(readonly path: string = defaultAuditPath()) {}
+  constructor(readonly path: string = defaultAuditPath()) {
+    this.appender = new SerialAppender(path);
+  }
 
   private lastHash(): string {
     if (this.last) return this.last;
@@ -49,23 +51,12 @@ export class AuditLog {
 
   /** Appends an entry; arguments are redacted before they are written. */
   append(e: Omit<AuditEntry, "time" | "prev" | "hash" | "arguments"> & { arguments: unknown }): Promise<AuditEntry> {
-    const run = async () => {
-      mkdirSync(dirname(this.path), { recursive: true, mode: 0o700 });
+    return this.appender.append(() => {
       const body = { time: new Date().toISOString(), ...e, arguments: redact(e.arguments), prev: this.lastHash() };
       const entry: AuditEntry = { ...body, hash: entryHash(body) };
-      const fh = await open(this.path, "a", 0o600);
-      try {
-        await fh.appendFile(JSON.stringify(entry) + "\n");
-        await fh.sync();
-      } finally {
-        await fh.close();
-      }
       this.last = entry.hash;
-      return entry;
-    };
-    const p = this.queue.then(run, run);
-    this.queue = p.catch(() => undefined);
-    return p;
+      return { line: JSON.stringify(entry), value: entry };
+    });
   }
 }
 

@@ -4,10 +4,10 @@
  * it back; a rollback is a new entry pointing at the one it undoes (nothing is ever rewritten).
  */
 import { createHash } from "node:crypto";
-import { existsSync, mkdirSync, readFileSync } from "node:fs";
-import { open } from "node:fs/promises";
+import { existsSync, readFileSync } from "node:fs";
 import { join } from "node:path";
 import { z } from "zod";
+import { SerialAppender } from "../common/append.js";
 import { MegaraptorError } from "../common/errors.js";
 import { megaraptorHome } from "../common/paths.js";
 
@@ -52,10 +52,11 @@ function hashOf(body: Omit<LedgerEntry, "hash">): string {
 
 export class ChangeLedger {
   readonly path: string;
-  private queue: Promise<unknown> = Promise.resolve();
+  private readonly appender: SerialAppender;
 
   constructor(readonly caseId: string, dir = casesDir()) {
     this.path = join(dir, caseId, "ledger.jsonl");
+    this.appender = new SerialAppender(this.path);
   }
 
   /** Every entry, verified: a broken chain, an edited entry or a bad sequence throws LedgerTamperedError. */
@@ -84,23 +85,12 @@ export class ChangeLedger {
 
   /** Appends after verifying the chain so far; serialised within the process and fsync'd. */
   append(entry: NewEntry): Promise<LedgerEntry> {
-    const run = async () => {
+    return this.appender.append(() => {
       const existing = this.read();
-      mkdirSync(join(this.path, ".."), { recursive: true, mode: 0o700 });
       const body = { seq: existing.length + 1, time: new Date().toISOString(), case_id: this.caseId, ...entry, prev: existing.at(-1)?.hash ?? GENESIS };
       const full: LedgerEntry = { ...body, hash: hashOf(body) };
-      const fh = await open(this.path, "a", 0o600);
-      try {
-        await fh.appendFile(JSON.stringify(full) + "\n");
-        await fh.sync();
-      } finally {
-        await fh.close();
-      }
-      return full;
-    };
-    const p = this.queue.then(run, run);
-    this.queue = p.catch(() => undefined);
-    return p;
+      return { line: JSON.stringify(full), value: full };
+    });
   }
 
   /** Entries with whether a later rollback undid them. */
