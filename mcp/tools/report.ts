@@ -3,6 +3,9 @@
  * timeline excerpt computed from the scope's results, the actions in the audit log and the changes in the case's
  * ledger, and an appendix with the exact queries and artifact parameters (so every number can be reproduced).
  */
+import { createHash } from "node:crypto";
+import { readFileSync, statSync } from "node:fs";
+import { basename } from "node:path";
 import { z } from "zod";
 import { readAudit } from "../audit/log.js";
 import { AllowMatcher, DEFAULT_ALLOW, loadAllowListFile, mergeAllowLists } from "../analysis/iocs/allowlist.js";
@@ -10,12 +13,17 @@ import { IocAggregator } from "../analysis/iocs/aggregate.js";
 import { buildTimeline, newStats } from "../analysis/timeline/build.js";
 import { ChangeLedger } from "../response/ledger.js";
 import { FindingSchema, type ReportData } from "../reports/model.js";
+import { htmlToPdf } from "../reports/pdf.js";
 import { renderReport } from "../reports/render.js";
 import { spillLines } from "../results/evidence.js";
 import { rowsOf } from "./common.js";
 import { defineTool } from "./define.js";
 import { CaseId, OrgId } from "./ids.js";
 import { resolveScope, ScopeInput } from "./scope.js";
+
+async function* one(text: string): AsyncGenerator<string> {
+  yield text;
+}
 
 export const generateReport = defineTool({
   name: "generate_report",
@@ -30,7 +38,7 @@ export const generateReport = defineTool({
     ...ScopeInput,
     timeline_events: z.number().int().min(0).max(5000).default(200).describe("events in the timeline excerpt"),
     indicators: z.number().int().min(0).max(5000).default(100).describe("indicators in the table"),
-    formats: z.array(z.enum(["markdown", "html"])).min(1).default(["markdown", "html"]),
+    formats: z.array(z.enum(["markdown", "html", "pdf"])).min(1).default(["markdown", "html"]).describe("pdf needs Chromium on the machine running Megaraptor"),
     org_id: OrgId,
   }),
   output: z.object({ files: z.array(z.object({ format: z.string(), path: z.string(), uri: z.string(), sha256: z.string(), bytes: z.number() })), counts: z.record(z.string(), z.number()) }),
@@ -109,9 +117,18 @@ export const generateReport = defineTool({
       caveats,
     };
     const files = [];
-    for (const format of args.formats) {
-      const body = renderReport(data, format);
-      const f = await spillLines((async function* () { yield body; })(), `report-${args.case_id}`, format === "html" ? "html" : "md");
+    let html: { path: string } | undefined;
+    for (const format of [...new Set(args.formats)].sort((a, b) => (a === "pdf" ? 1 : b === "pdf" ? -1 : 0))) {
+      if (format === "pdf") {
+        // The PDF is the HTML printed by Chromium; write the HTML first if it was not asked for.
+        html ??= await spillLines(one(renderReport(data, "html")), `report-${args.case_id}`, "html");
+        const pdfPath = html.path.replace(/\.html$/, ".pdf");
+        await htmlToPdf(html.path, pdfPath);
+        files.push({ format, path: pdfPath, uri: `megaraptor://evidence/${basename(pdfPath)}`, sha256: createHash("sha256").update(readFileSync(pdfPath)).digest("hex"), bytes: statSync(pdfPath).size });
+        continue;
+      }
+      const f = await spillLines(one(renderReport(data, format)), `report-${args.case_id}`, format === "html" ? "html" : "md");
+      if (format === "html") html = f;
       files.push({ format, path: f.path, uri: f.uri, sha256: f.sha256, bytes: f.bytes });
     }
     const counts = { clients: clients.length, hunts: hunts.length, flows: flows.length, findings: args.findings.length, indicators: indicators.length, timeline_events: timeline.length, actions: actions.length, changes: changes.length };

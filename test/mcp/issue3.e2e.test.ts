@@ -7,6 +7,7 @@ import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { packageRoot } from "../../mcp/common/paths.js";
+import { findChromium } from "../../mcp/reports/pdf.js";
 import { startTestServer, type TestServer } from "../server/index.js";
 import { call, startMcp, type StartedMcp } from "../helpers/mcp.js";
 
@@ -268,8 +269,12 @@ describe("response: dry run, change, ledger, rollback", () => {
       findings: [{ title: "Beacon upd.exe", severity: "critical", detail: "Connects to 185.220.101.4", clients: [FIN] }],
       client_id: FIN,
       hunt_ids: ["H.NETWIN0001"],
+      formats: findChromium() ? ["markdown", "html", "pdf"] : ["markdown", "html"],
     });
     expect(r.ok).toBe(true);
+    const pdf = r.structured!.files.find((f: { format: string }) => f.format === "pdf");
+    if (findChromium()) expect(readFileSync(pdf.path).subarray(0, 5).toString()).toBe("%PDF-");
+    else console.warn("PDF report not checked: no Chromium on PATH");
     const md = readFileSync(r.structured!.files.find((f: { format: string }) => f.format === "markdown").path, "utf8");
     expect(md).toContain("Beacon upd.exe");
     expect(md).toContain("185.220.101.4");

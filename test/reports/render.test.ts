@@ -1,11 +1,12 @@
 import { execFile } from "node:child_process";
-import { existsSync, mkdtempSync, readFileSync, statSync, writeFileSync } from "node:fs";
+import { mkdtempSync, readFileSync, statSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
-import { delimiter, join } from "node:path";
+import { join } from "node:path";
 import { pathToFileURL } from "node:url";
 import { promisify } from "node:util";
 import { describe, expect, it } from "vitest";
 import type { ReportData } from "../../mcp/reports/model.js";
+import { findChromium, htmlToPdf } from "../../mcp/reports/pdf.js";
 import { binTimeline, renderHtml, renderMarkdown, REPORT_FORMATS } from "../../mcp/reports/render.js";
 
 const run = promisify(execFile);
@@ -244,15 +245,6 @@ it("offers exactly the markdown and html formats", () => {
 // ---------------------------------------------------------------------------------------------------------------
 // A real browser renders the page: catches markup that string checks accept but a parser rejects or rearranges.
 
-function findChromium(): string | undefined {
-  const dirs = (process.env.PATH ?? "").split(delimiter).filter(Boolean);
-  for (const name of ["chromium", "chromium-browser", "google-chrome"]) {
-    const hit = dirs.map((d) => join(d, name)).find((p) => existsSync(p));
-    if (hit) return hit;
-  }
-  return undefined;
-}
-
 const chromium = findChromium();
 if (!chromium) console.warn("Skipping headless Chromium report checks: no chromium, chromium-browser or google-chrome on PATH.");
 
@@ -281,5 +273,22 @@ describe.skipIf(!chromium)("HTML report in headless Chromium", () => {
     expect(barRects(svg)).toBe(expectedBars(fixture()));
     for (const f of fixture().findings) expect(dom).toContain(f.title.replace(/</g, "&lt;").replace(/>/g, "&gt;"));
     expect(dom).not.toContain(XSS);
+  });
+});
+
+describe.skipIf(!chromium)("PDF through Chromium", () => {
+  it("prints the HTML report to a PDF", { timeout: 120_000 }, async () => {
+    const dir = mkdtempSync(join(tmpdir(), "mr-report-pdf-"));
+    const htmlPath = join(dir, "report.html");
+    writeFileSync(htmlPath, renderHtml(fixture()));
+    await htmlToPdf(htmlPath, join(dir, "report.pdf"));
+    const pdf = readFileSync(join(dir, "report.pdf"));
+    expect(pdf.subarray(0, 5).toString()).toBe("%PDF-");
+    expect(pdf.length).toBeGreaterThan(10_000);
+  });
+
+  it("says how to get a PDF when no browser is there", async () => {
+    await expect(htmlToPdf("/nonexistent.html", "/tmp/x.pdf", null)).rejects.toThrow(/PDF report: no Chromium found/);
+    expect(findChromium({ PATH: "/nonexistent" })).toBeUndefined();
   });
 });
