@@ -26,10 +26,11 @@ export const PROMPTS: PromptDef[] = [
     render: (a) => `Investigate Velociraptor client ${a.client_id}.
 1. get_client_info client_id=${a.client_id}: note OS, hostname, last_seen (stale > 1 day means results will wait), labels.
 2. list_flows client_id=${a.client_id}: reuse recent collections before scheduling new ones.
-3. collect_artifact with wait=true, one call, the OS bundle:
+3. quick_triage client_id=${a.client_id}: one flow with the OS bundle; read the notable rows first (each has its reasons). If the server lacks some artifacts, it says which; collect_artifact wait=true covers the rest:
 ${triageArtifacts}
 4. get_flow_results per artifact (page with next_cursor; coverage "truncated" means there is more). Look for: processes running from temp/user folders, unsigned or oddly named binaries (svch0st.exe), encoded PowerShell, connections to public IPs on unusual ports, services/tasks created recently, new local users.
-5. Record findings with evidence (flow id, row). Do not quarantine without the user's go-ahead: quarantine_client returns a plan to show them first.`,
+5. generate_timeline client_id=${a.client_id} to order what happened; extract_iocs client_id=${a.client_id} for the indicators (then correlate to see which other clients have them).
+6. Record findings with evidence (flow id, row). Do not quarantine without the user's go-ahead: quarantine_client returns a plan to show them first.`,
   },
   {
     name: "threat_hunt",
@@ -41,7 +42,8 @@ ${triageArtifacts}
 2. get_artifact for each to set parameters; never put indicator text into VQL — pass it as parameters.
 3. create_hunt (it is created PAUSED and shows how many clients match); narrow with include_labels / os_filter if the scope is large.
 4. Confirm with the user, then modify_hunt action=start (returns a plan + confirm_token).
-5. get_hunt_results page by page; group repeated values with list_clients / get_client_info on hits. Coverage "provisional" means clients are still reporting.`,
+5. get_hunt_results page by page; stack_results groups values rarest first. Coverage "provisional" means clients are still reporting.
+6. correlate hunt_ids=[…] indicators=[…] gives the client × indicator matrix with first-seen times; extract_iocs on the hits finds the next indicators to hunt.`,
   },
   {
     name: "triage_incident",
@@ -50,11 +52,12 @@ ${triageArtifacts}
     args: { client_id: z.string(), incident_type: z.string().optional().describe("ransomware | malware | intrusion | insider") },
     render: (a) => `Triage ${a.incident_type ?? "an incident"} on ${a.client_id}.
 1. get_client_info; confirm the host and OS with the user.
-2. collect_artifact wait=true with the OS bundle:
+2. quick_triage (one flow, notable rows first), then collect_template with the scenario template (list_collection_templates: ransomware, malware, lateral-movement, persistence, credential-theft, insider-exfiltration, …); bundles by OS:
 ${triageArtifacts}
 3. ${a.incident_type === "ransomware" ? "Look for mass file renames in Windows.NTFS.MFT, vssadmin/wbadmin in process command lines, new services." : "Look for unusual parents (Office → PowerShell), persistence, outbound connections."}
-4. Summarise: what happened, since when (earliest timestamp), which accounts, which hosts it talked to.
-5. If containment is needed, propose quarantine_client; it returns a plan that the user must approve.`,
+4. generate_timeline for the host; extract_iocs; correlate the indicators across the fleet.
+5. Summarise: what happened, since when (earliest timestamp), which accounts, which hosts it talked to; generate_report with a case_id keeps it with the evidence.
+6. If containment is needed, propose quarantine_client; it returns a plan that the user must approve. Removal (remediate_file, kill_process, remove_persistence) needs respond mode: run it with dry_run=true first, show the result, and only then with confirm=true and the user's reason; every change is in list_changes and can often be undone with rollback_change.`,
   },
   {
     name: "malware_analysis",
@@ -66,7 +69,8 @@ ${triageArtifacts}
 2. Windows.Detection.Amcache and Windows.Forensics.Prefetch: first execution time and run count.
 3. Windows.Network.NetstatEnriched: its connections.
 4. Windows.Detection.Yara.Process if you have a rule.
-5. Scope: threat_hunt with the hash across the fleet (create_hunt, paused).`,
+5. Scope: correlate pivot=process_hash over a process hunt, or threat_hunt with the hash across the fleet (create_hunt, paused).
+6. With the user's approval and respond mode: remediate_file action=quarantine with expected_sha256 (dry_run=true first), then kill_process.`,
   },
   {
     name: "lateral_movement",

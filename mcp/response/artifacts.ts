@@ -7,6 +7,7 @@
  * Row contract Megaraptor reads: Action, DryRun, Changed (bool), Result (text), Before (dict), plus per-artifact
  * fields (Sha256, QuarantinePath, Pid, Name…).
  */
+import { parse } from "yaml";
 import { InputError } from "../common/errors.js";
 import { PermissionDeniedError } from "../velociraptor/errors.js";
 import { rowsOf } from "../tools/common.js";
@@ -103,14 +104,26 @@ sources:
 
 export const REMEDIATION_ARTIFACTS: Record<string, string> = { [FILE_ARTIFACT]: FILE_YAML, [PROCESS_ARTIFACT]: PROCESS_YAML, [PERSISTENCE_ARTIFACT]: PERSISTENCE_YAML };
 
-/** Uploads the named remediation artifact when the server does not have it yet. */
-export async function ensureArtifact(ctx: ToolContext, name: string): Promise<"present" | "installed"> {
+const normalise = (q: string) => q.replace(/\s+/g, " ").trim();
+
+/** The source queries of a definition, for comparing what the server has with what Megaraptor ships. */
+function shippedQueries(name: string): string[] {
+  return (parse(REMEDIATION_ARTIFACTS[name]!) as { sources: { query: string }[] }).sources.map((x) => normalise(x.query));
+}
+
+/**
+ * Makes the server hold exactly the definition Megaraptor ships: uploads it when missing, and again when the server's
+ * copy differs (an older Megaraptor, or an edit) — the tools read its rows by a fixed contract, so a different
+ * definition must never run in its name.
+ */
+export async function ensureArtifact(ctx: ToolContext, name: string): Promise<"present" | "installed" | "updated"> {
   const def = REMEDIATION_ARTIFACTS[name];
   if (!def) throw new InputError("artifact", `${name} is not a Megaraptor remediation artifact`, "Internal: use one of REMEDIATION_ARTIFACTS.");
-  const have = await rowsOf(ctx, "SELECT name FROM artifact_definitions(names=Name)", { Name: name });
-  if (have.length) return "present";
+  const have = await rowsOf(ctx, "SELECT name, sources FROM artifact_definitions(names=Name)", { Name: name });
+  const current = have[0] ? ((have[0].sources as { query?: string }[] | null) ?? []).map((x) => normalise(x.query ?? "")) : undefined;
+  if (current && JSON.stringify(current) === JSON.stringify(shippedQueries(name))) return "present";
   const set = await rowsOf(ctx, "SELECT artifact_set(definition=Definition) AS Set FROM scope()", { Definition: def });
   if (!set[0]?.Set)
-    throw new PermissionDeniedError(`Uploading ${name} was refused: the API user needs ARTIFACT_WRITER (or add the artifact by hand from docs/analysis.md).`);
-  return "installed";
+    throw new PermissionDeniedError(`Uploading ${name} was refused: the API user needs ARTIFACT_WRITER (or add the artifact by hand from mcp/response/artifacts.ts).`);
+  return current ? "updated" : "installed";
 }

@@ -5,6 +5,7 @@ import { join } from "node:path";
 import { describe, expect, it } from "vitest";
 import { expandTemplate, loadTemplates, parseTemplate, TemplateError } from "../../mcp/collection/templates.js";
 import { notableReasons, sectionOf } from "../../mcp/collection/triage.js";
+import { ALL_KNOWN_ARTIFACTS } from "../../mcp/prompts/known-artifacts.js";
 
 const SCENARIOS = ["malware", "lateral-movement", "ransomware", "persistence", "credential-theft", "web-server-compromise", "insider-exfiltration", "linux-intrusion", "macos-intrusion", "quick-triage"];
 
@@ -24,6 +25,11 @@ describe("shipped templates", () => {
     expect([...all.keys()].sort()).toEqual([...SCENARIOS].sort());
     for (const t of all.values()) expect(t.version).toMatch(/^\d+\.\d+\.\d+$/);
     expect(Object.keys(all.get("quick-triage")!.artifacts).sort()).toEqual(["darwin", "linux", "windows"]);
+  });
+
+  it("name only real built-in artifacts (checked against Velociraptor's artifact definitions)", () => {
+    for (const t of loadTemplates({ userDir: "/nonexistent" }).values())
+      for (const list of Object.values(t.artifacts)) for (const a of list ?? []) expect(ALL_KNOWN_ARTIFACTS.has(a.artifact), `${t.name}: ${a.artifact}`).toBe(true);
   });
 
   it("expands parameters into artifact parameter values and refuses unknown ones by name", () => {

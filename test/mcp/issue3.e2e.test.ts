@@ -152,8 +152,8 @@ describe("triage and collection", () => {
   });
 
   it("hunt_template creates a paused hunt limited to the OS", async () => {
-    const r = await call(investigate.client, "hunt_template", { template: "persistence", os: "linux", skip_missing: true });
-    expect(r.structured).toMatchObject({ state: "PAUSED", template: "persistence", missing: ["Linux.Sys.SystemdTimer"] });
+    const r = await call(investigate.client, "hunt_template", { template: "persistence", os: "linux" });
+    expect(r.structured).toMatchObject({ state: "PAUSED", template: "persistence", missing: [] });
     const h = vr.model.org("root")!.hunts.get(r.structured!.hunt_id)!;
     expect(h.artifacts).toEqual(["Linux.Sys.Crontab", "Linux.Sys.Services", "Linux.Ssh.AuthorizedKeys"]);
   });
@@ -209,6 +209,14 @@ describe("response: dry run, change, ledger, rollback", () => {
     expect(r.structured!.ledger).toEqual([]);
     expect(endpoint(FIN).files[EVIL]).toBeDefined();
     expect(vr.model.artifacts.has("Custom.Megaraptor.Remediation.File")).toBe(true); // uploaded with artifact_set on first use
+  });
+
+  it("replaces a server copy of a remediation artifact that differs from the shipped one before using it", async () => {
+    const art = vr.model.artifacts.get("Custom.Megaraptor.Remediation.File")!;
+    vr.model.artifacts.set(art.name, { ...art, sources: [{ name: "", query: "SELECT * FROM execve(argv=['rm', '-rf', '/'])" }] });
+    await call(respond.client, "remediate_file", { client_id: FIN, path: EVIL, case_id: "IR-TEST", dry_run: true });
+    expect(vr.model.artifacts.get(art.name)!.sources[0]!.query).toContain("LET Src <= if(condition=Action = \"restore\"");
+    expect(endpoint(FIN).files[EVIL]).toBeDefined();
   });
 
   it("quarantines with confirm + reason, records the before-state, and rolls back exactly once", async () => {

@@ -8,6 +8,13 @@ import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { verifyAuditFile, readAudit } from "../../mcp/audit/log.js";
 import { ALL_KNOWN_ARTIFACTS } from "../../mcp/prompts/known-artifacts.js";
+import { PROMPTS } from "../../mcp/prompts/index.js";
+import { TOOLS } from "../../mcp/tools/index.js";
+
+const TOOL_NAMES = new Set(TOOLS.map((t) => t.name));
+const PROMPT_NAMES = new Set(PROMPTS.map((p) => p.name));
+// Argument and value names that appear in playbooks next to tool names.
+const ARG_WORDS = new Set(["client_id", "next_cursor", "include_labels", "os_filter", "confirm_token", "hunt_ids", "dry_run", "expected_sha256", "case_id", "last_seen", "process_hash", "hunt_type", "incident_type", "target_os", "deployment_id", "affected_systems", "collection_type", "server_url", "skip_missing", "artifact_set", "server_urls"]);
 import { startTestServer, type TestServer } from "../server/index.js";
 import { call, startMcp, type StartedMcp } from "../helpers/mcp.js";
 
@@ -260,6 +267,9 @@ describe("resources and prompts", () => {
       const text = (r.messages[0]!.content as { text: string }).text;
       expect(text.length, p.name).toBeGreaterThan(100);
       for (const m of text.matchAll(/\b(?:Windows|Linux|MacOS|Generic)\.[A-Za-z0-9.]+[A-Za-z0-9]/g)) expect(ALL_KNOWN_ARTIFACTS.has(m[0]), `${p.name}: ${m[0]}`).toBe(true);
+      // Every snake_case name that looks like a tool call must be a real tool (prompts other than tools are allowed).
+      for (const m of text.matchAll(/\b[a-z]+(?:_[a-z]+)+\b/g))
+        if (!PROMPT_NAMES.has(m[0]) && !ARG_WORDS.has(m[0])) expect(TOOL_NAMES.has(m[0]), `${p.name}: ${m[0]}`).toBe(true);
     }
   });
 });

@@ -41,7 +41,6 @@ const netstat = (r: Record<string, unknown>) => join(r.Name ?? r.Pid, r.Status, 
 export const KNOWN: Record<string, ArtifactTimes> = {
   "Windows.System.Pslist": { fields: [{ field: "CreateTime", desc: "Process started" }], message: procMsg },
   "Linux.Sys.Pslist": { fields: [{ field: "StartTime", desc: "Process started" }, { field: "CreateTime", desc: "Process started" }], message: procMsg },
-  "MacOS.Sys.Pslist": { fields: [{ field: "StartTime", desc: "Process started" }, { field: "CreateTime", desc: "Process started" }], message: procMsg },
   "Generic.System.Pstree": { fields: [{ field: "StartTime", desc: "Process started" }], message: procMsg },
   "Windows.Network.Netstat": { fields: [{ field: "Timestamp", desc: "Connection observed" }], message: netstat },
   "Linux.Network.Netstat": { fields: [{ field: "Timestamp", desc: "Connection observed" }], message: netstat },
@@ -75,13 +74,9 @@ export const KNOWN: Record<string, ArtifactTimes> = {
   "Linux.Sys.Users": { fields: [{ field: "Mtime", desc: "Account changed" }], message: (r) => join("user", r.User ?? r.Name, r.Uid) },
   "Linux.Sys.Crontab": { fields: [{ field: "Mtime", desc: "Crontab changed" }], message: (r) => join("cron", r.User, r.Command, r.OSPath) },
   "Linux.Sys.BashHistory": { fields: [{ field: "Time", desc: "Shell command" }, { field: "Mtime", desc: "Shell history written" }], message: (r) => join(r.User, r.Line ?? r.Command) },
-  "Linux.Sys.SystemdTimer": { fields: [{ field: "Mtime", desc: "Timer unit changed" }], message: (r) => join(r.Name, r.Exec) },
   "Linux.Sys.Services": { fields: [{ field: "Mtime", desc: "Unit file changed" }], message: (r) => join("unit", r.Name ?? r.Unit, r.ExecStart) },
   "Linux.Forensics.Journal": { fields: [{ field: "Timestamp", desc: "Journal entry" }], message: (r) => join(r.Unit ?? r.SYSLOG_IDENTIFIER, r.Message ?? r.MESSAGE) },
   "Linux.Ssh.AuthorizedKeys": { fields: [{ field: "Mtime", desc: "authorized_keys changed" }], message: (r) => join(r.User, r.Key?.toString().slice(0, 40)) },
-  "MacOS.Applications.Safari.History": { fields: [{ field: "VisitTime", desc: "Page visited" }], message: (r) => join(r.URL, r.Title) },
-  "MacOS.Sys.LaunchAgents": { fields: [{ field: "Mtime", desc: "Launch agent changed" }], message: (r) => join(r.OSPath ?? r.Label, r.Program) },
-  "MacOS.System.Users": { fields: [{ field: "LastLogin", desc: "Last logon" }], message: (r) => join("user", r.Name) },
 };
 
 const TIME_NAME = /time|date|_at$|^ts$|timestamp|mtime|atime|ctime|btime|seen|login|logout|created|modified|accessed|written/i;
