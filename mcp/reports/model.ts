@@ -29,6 +29,8 @@ export interface ReportData {
   timeline: { datetime: string; source: string; timestamp_desc: string; message: string; client_id?: string }[];
   actions: { time: string; tool: string; principal: string; outcome: string; summary?: string }[];
   changes: { seq: number; time: string; action: string; client_id: string; target: string; result: string; rollback?: string; reason: string }[];
+  /** Velociraptor deployments made for this case (deploy tools with the same case id). */
+  deployments?: { id: string; target: string; profile: string; status: string; updated: string; server_url?: string }[];
   /** Reproducibility: the exact VQL and artifact parameters behind the evidence. */
   appendix: { flows: { flow_id: string; client_id: string; artifacts: string[]; parameters?: unknown }[]; queries: { description: string; vql: string; env?: Record<string, unknown> }[] };
   /** Caveats: truncated sources, failed flows, coverage labels. */

@@ -109,6 +109,9 @@ function mdAppendix(r: ReportData): string {
   return ["### Flows", flows.length ? flows.join("\n\n") : NONE, "### Queries", queries.length ? queries.join("\n\n") : NONE].join("\n\n");
 }
 
+const DEPLOYMENT_COLUMNS = ["Deployment", "Target", "Profile", "Status", "Updated", "Server URL"];
+const deploymentRows = (r: ReportData) => (r.deployments ?? []).map((d) => [d.id, d.target, d.profile, d.status, d.updated, d.server_url]);
+
 export function renderMarkdown(r: ReportData): string {
   const header = [`# ${mdInline(r.title)}`, `**Case:** ${mdInline(r.case_id)}  \n**Generated:** ${mdInline(r.generated_at)} by ${mdInline(r.author)}`];
   const sections: [string, string][] = [
@@ -119,6 +122,7 @@ export function renderMarkdown(r: ReportData): string {
     ["Timeline excerpt", mdTable(["Datetime", "Client", "Source", "What", "Message"], r.timeline.map((e) => [e.datetime, e.client_id, e.source, e.timestamp_desc, e.message]))],
     ["Actions taken", mdTable(["Time", "Tool", "Principal", "Outcome", "Summary"], r.actions.map((a) => [a.time, a.tool, a.principal, a.outcome, a.summary]))],
     ["Remediation ledger changes", mdTable(["Seq", "Time", "Action", "Client", "Target", "Result", "Rollback", "Reason"], r.changes.map((c) => [c.seq, c.time, c.action, c.client_id, c.target, c.result, c.rollback, c.reason]))],
+    ["Deployments", mdTable(DEPLOYMENT_COLUMNS, deploymentRows(r))],
     ["Caveats", mdList(r.caveats)],
     ["Appendix: reproducibility", mdAppendix(r)],
   ];
@@ -338,6 +342,7 @@ export function renderHtml(r: ReportData): string {
     section("timeline", "Timeline excerpt", [timelineChart(r.timeline), htmlTable(["Datetime", "Client", "Source", "What", "Message"], r.timeline.map((e) => [e.datetime, e.client_id, e.source, e.timestamp_desc, e.message]))]),
     section("actions", "Actions taken", htmlTable(["Time", "Tool", "Principal", "Outcome", "Summary"], r.actions.map((a) => [a.time, a.tool, a.principal, a.outcome, a.summary]))),
     section("changes", "Remediation ledger changes", htmlTable(["Seq", "Time", "Action", "Client", "Target", "Result", "Rollback", "Reason"], r.changes.map((c) => [c.seq, c.time, c.action, c.client_id, c.target, c.result, c.rollback, c.reason]))),
+    section("deployments", "Deployments", htmlTable(DEPLOYMENT_COLUMNS, deploymentRows(r))),
     section("caveats", "Caveats", r.caveats.length ? html`<ul>${r.caveats.map((c) => html`<li class="prose">${c}</li>`)}</ul>` : html`<p class="none">${NONE}</p>`),
     section("appendix", "Appendix: reproducibility", htmlAppendix(r)),
   ];

@@ -11,7 +11,9 @@ import { readAudit } from "../audit/log.js";
 import { AllowMatcher, DEFAULT_ALLOW, loadAllowListFile, mergeAllowLists } from "../analysis/iocs/allowlist.js";
 import { IocAggregator } from "../analysis/iocs/aggregate.js";
 import { buildTimeline, newStats } from "../analysis/timeline/build.js";
+import { toMegaraptorError } from "../common/errors.js";
 import { ChangeLedger } from "../response/ledger.js";
+import { automationEngine, filterDeployments } from "../../stacks/operations/index.js";
 import { FindingSchema, type ReportData } from "../reports/model.js";
 import { htmlToPdf } from "../reports/pdf.js";
 import { renderReport } from "../reports/render.js";
@@ -94,6 +96,20 @@ export const generateReport = defineTool({
 
     const actions = readAudit(ctx.audit.path, { case: args.case_id }).map((e) => ({ time: e.time, tool: e.tool, principal: e.principal, outcome: e.outcome, summary: e.summary ?? e.error?.message }));
     const changes = new ChangeLedger(args.case_id).withStatus().map((e) => ({ seq: e.seq, time: e.time, action: e.action, client_id: e.client_id, target: e.target, result: e.result, rollback: e.rolled_back_by ? `rolled back by #${e.rolled_back_by}` : e.rollback.possible ? e.rollback.how : `not reversible: ${e.rollback.how}`, reason: e.reason }));
+    // Deployments made for this case (deploy tools take the same case id); the state needs the Pulumi CLI.
+    let deployments: NonNullable<ReportData["deployments"]> = [];
+    try {
+      deployments = filterDeployments(await (await automationEngine()).list(), { caseId: args.case_id, includeDestroyed: true }).map((d) => ({
+        id: d.id,
+        target: d.settings.target,
+        profile: d.settings.profile,
+        status: d.status,
+        updated: d.updatedAt,
+        server_url: typeof d.outputs?.serverUrl?.value === "string" ? d.outputs.serverUrl.value : undefined,
+      }));
+    } catch (err) {
+      caveats.push(`Deployments for this case were not listed: ${toMegaraptorError(err).message}`);
+    }
     const queries = [
       ...sources.map((s) =>
         s.hunt_id
@@ -113,6 +129,7 @@ export const generateReport = defineTool({
       timeline,
       actions,
       changes,
+      deployments,
       appendix: { flows: flows.map((f) => ({ flow_id: f.flow_id, client_id: f.client_id, artifacts: f.artifacts, parameters: f.parameters })), queries },
       caveats,
     };
@@ -131,7 +148,7 @@ export const generateReport = defineTool({
       if (format === "html") html = f;
       files.push({ format, path: f.path, uri: f.uri, sha256: f.sha256, bytes: f.bytes });
     }
-    const counts = { clients: clients.length, hunts: hunts.length, flows: flows.length, findings: args.findings.length, indicators: indicators.length, timeline_events: timeline.length, actions: actions.length, changes: changes.length };
+    const counts = { clients: clients.length, hunts: hunts.length, flows: flows.length, findings: args.findings.length, indicators: indicators.length, timeline_events: timeline.length, actions: actions.length, changes: changes.length, deployments: deployments.length };
     return {
       structured: { files, counts },
       text: [`Report for case ${args.case_id}: ${Object.entries(counts).map(([k, v]) => `${v} ${k}`).join(", ")}`, ...files.map((f) => `${f.format}: ${f.path} (sha256 ${f.sha256})`), ...caveats.map((c) => `caveat: ${c}`)].join("\n"),

@@ -289,6 +289,8 @@ describe("response: dry run, change, ledger, rollback", () => {
     expect(md).toContain("quarantine_file");
     expect(md).toContain("SELECT * FROM source(client_id=ClientId, flow_id=FlowId, artifact=ArtifactName)");
     expect(md).toMatch(/remediate_file/);
+    // This MCP process has no Pulumi CLI, so the case's deployments cannot be read: said, not silently empty.
+    expect(md).toMatch(/Deployments for this case were not listed: .*pulumi/i);
     const html = readFileSync(r.structured!.files.find((f: { format: string }) => f.format === "html").path, "utf8");
     expect(html).toContain('id="timeline-chart"');
     expect(r.structured!.counts).toMatchObject({ clients: 2, hunts: 1, findings: 1, changes: 7 });

@@ -112,6 +112,7 @@ const MD_SECTIONS = [
   "## Timeline excerpt",
   "## Actions taken",
   "## Remediation ledger changes",
+  "## Deployments",
   "## Caveats",
   "## Appendix: reproducibility",
 ];
@@ -172,7 +173,7 @@ describe("renderMarkdown", () => {
     const md = renderMarkdown(empty());
     positions(md, MD_SECTIONS);
     // Summary, 3 scope tables, findings, indicators, timeline, actions, changes, caveats, 2 appendix parts.
-    expect(md.match(/None recorded\./g)).toHaveLength(12);
+    expect(md.match(/None recorded\./g)).toHaveLength(13);
   });
 });
 
@@ -214,8 +215,8 @@ describe("renderHtml", () => {
 
   it("keeps every section of an empty report, each saying None recorded., and draws no chart", () => {
     const page = renderHtml(empty());
-    positions(page, ['id="summary"', 'id="scope"', 'id="findings"', 'id="indicators"', 'id="timeline"', 'id="actions"', 'id="changes"', 'id="caveats"', 'id="appendix"']);
-    expect(page.match(/None recorded\./g)).toHaveLength(12);
+    positions(page, ['id="summary"', 'id="scope"', 'id="findings"', 'id="indicators"', 'id="timeline"', 'id="actions"', 'id="changes"', 'id="deployments"', 'id="caveats"', 'id="appendix"']);
+    expect(page.match(/None recorded\./g)).toHaveLength(13);
     expect(page).not.toContain("<svg");
   });
 });

@@ -51,6 +51,13 @@ describe("deploy, list, status", () => {
     expect(status.text).not.toContain("BEGIN CERTIFICATE");
   });
 
+  it("a case report lists the deployments made for that case", async () => {
+    const r = await call(client, "generate_report", { case_id: "CASE-1", title: "Lab", formats: ["markdown"] });
+    expect(r.structured!.counts.deployments).toBe(1);
+    const md = readFileSync(r.structured!.files[0].path, "utf8");
+    expect(md).toMatch(/## Deployments\n\n\| Deployment \| Target \| Profile \| Status \|[^\n]*\n[^\n]*\n\| lab-docker \| docker \| minimal \| active \|/);
+  });
+
   it("parity shortcuts: deploy_server_docker maps memory/cpu limits onto the profile", async () => {
     await call(client, "deploy_server_docker", { deployment_id: "quick-ir", memory_limit: "4g", cpu_limit: "2", ...FAKE });
     expect(engine.records.get("quick-ir")!.settings).toMatchObject({ target: "docker", profile: "rapid", overrides: { resources: { memoryMb: 4096, cpus: 2 } } });
