@@ -64,6 +64,17 @@ describe("merge", () => {
   });
 });
 
+describe("memory budget", () => {
+  it("spills short streams to disk once the shared budget is used, and still merges them in order", async () => {
+    const budget = { limit: 150, held: 0 };
+    const streams = [0, 1, 2].map((s) => externalSort(Array.from({ length: 100 }, (_, i) => ({ k: (i * 37 + s) % 100, s })), (x) => x.k, 1000, budget));
+    const out = await collect(mergeSorted(streams, (x) => x.k));
+    expect(out).toHaveLength(300);
+    expect(out.every((x, i) => i === 0 || out[i - 1]!.k <= x.k)).toBe(true);
+    expect(budget.held).toBe(100); // only the first stream fitted; the other two went to disk
+  });
+});
+
 describe("buildTimeline", () => {
   const pslist = [
     { Pid: 5012, Name: "upd.exe", Exe: "C:\\Temp\\upd.exe", CommandLine: "upd.exe --beacon", CreateTime: "2026-11-20T08:14:03Z" },

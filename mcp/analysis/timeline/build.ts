@@ -36,6 +36,8 @@ export interface TimelineOptions {
   /** Override the time columns for artifacts (Artifact → columns). */
   timeFields?: Record<string, string[]>;
   runSize?: number;
+  /** Events all sources may hold in memory together (default 200,000); the rest are spilled to disk. */
+  memoryBudget?: number;
 }
 
 export interface TimelineStats {
@@ -108,7 +110,9 @@ async function* eventsOf(src: TimelineSource, o: TimelineOptions, stats: Timelin
 /** The merged, time-ordered events of all sources; `stats` fills in as the stream is consumed. */
 export function buildTimeline(sources: TimelineSource[], o: TimelineOptions = {}, stats: TimelineStats = newStats()): AsyncGenerator<TimelineEvent> {
   const key = (e: TimelineEvent) => e.timestamp_us;
-  const sorted = sources.map((s) => externalSort(eventsOf(s, o, stats), key, o.runSize));
+  // Many short sources would otherwise each stay in memory; together they get one budget.
+  const budget = { limit: o.memoryBudget ?? 200_000, held: 0 };
+  const sorted = sources.map((s) => externalSort(eventsOf(s, o, stats), key, o.runSize, budget));
   return (async function* () {
     for await (const e of mergeSorted(sorted, key)) {
       stats.events++;

@@ -81,12 +81,18 @@ export async function* mergeSorted<T>(sources: Source<T>[], key: (t: T) => numbe
   }
 }
 
+/** Items all sorted streams may keep in memory together (streams beyond it go to disk even when short). */
+export interface MemoryBudget {
+  limit: number;
+  held: number;
+}
+
 /**
  * Orders one stream by `key` in bounded memory: a stream that fits in one run is sorted in memory; longer ones are
  * cut into runs of `runSize` items, each sorted and spilled to disk, then merged back. Nothing can be emitted before
  * the stream ends (a later item may be the earliest), and temporary files are removed when iteration ends.
  */
-export async function* externalSort<T>(source: Source<T>, key: (t: T) => number, runSize = 50_000): AsyncGenerator<T> {
+export async function* externalSort<T>(source: Source<T>, key: (t: T) => number, runSize = 50_000, budget?: MemoryBudget): AsyncGenerator<T> {
   let buffer: T[] = [];
   let dir: string | undefined;
   const runs: string[] = [];
@@ -109,7 +115,9 @@ export async function* externalSort<T>(source: Source<T>, key: (t: T) => number,
       buffer.push(item);
       if (buffer.length >= runSize) await spill();
     }
-    if (!runs.length) {
+    // A short stream stays in memory — unless the streams already held would exceed the shared budget.
+    if (!runs.length && (!budget || budget.held + buffer.length <= budget.limit)) {
+      if (budget) budget.held += buffer.length;
       buffer.sort((a, b) => key(a) - key(b));
       yield* buffer;
       return;
