@@ -62,6 +62,13 @@ export async function spillLines(lines: AsyncIterable<string>, label: string, ex
   return { path, name, uri: `megaraptor://evidence/${name}`, bytes, sha256: hash.digest("hex"), rows: n };
 }
 
+/** Writes one text (a rendered report, an export) to an evidence file. */
+export function spillText(text: string, label: string, ext: string, dir = evidenceDir()): Promise<EvidenceFile> {
+  return spillLines((async function* () {
+    yield text;
+  })(), label, ext, dir);
+}
+
 /** Writes chunks (from VFSGetBuffer) to a file with its SHA-256. */
 export async function writeChunks(
   label: string,

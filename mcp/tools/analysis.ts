@@ -8,7 +8,7 @@ import { IOC_TYPES, refang, type IocType } from "../analysis/iocs/patterns.js";
 import { correlateIndicators, PIVOTS, sharedValues } from "../analysis/correlate.js";
 import { buildTimeline, newStats, parseBound, type TimelineEvent } from "../analysis/timeline/build.js";
 import { formatTimeline, TIMELINE_FORMATS } from "../analysis/timeline/format.js";
-import { spillLines } from "../results/evidence.js";
+import { spillLines, spillText } from "../results/evidence.js";
 import { READ_TOOL } from "./common.js";
 import { defineTool } from "./define.js";
 import { CaseId, OrgId } from "./ids.js";
@@ -146,7 +146,7 @@ export const extractIocs = defineTool({
     let file;
     if (args.format !== "json") {
       const body = args.format === "csv" ? toCsv(all) : JSON.stringify(args.format === "stix" ? toStix(all, { caseId: args.case_id }) : toMisp(all, { caseId: args.case_id }), null, 2) + "\n";
-      const f = await spillLines((async function* () { yield body; })(), `iocs-${args.case_id ?? "extract"}-${args.format}`, args.format === "csv" ? "csv" : "json");
+      const f = await spillText(body, `iocs-${args.case_id ?? "extract"}-${args.format}`, args.format === "csv" ? "csv" : "json");
       file = { path: f.path, uri: f.uri, sha256: f.sha256, bytes: f.bytes, records: all.length };
     }
     const shown = all.slice(0, args.limit);

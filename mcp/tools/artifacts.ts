@@ -4,6 +4,7 @@ import { NotFoundError } from "../velociraptor/errors.js";
 import { checkArtifacts, perArtifactParameters } from "./catalog.js";
 import { READ_TOOL, didYouMean, escapeRegex, listPage, listParam, rowsOf } from "./common.js";
 import { defineTool } from "./define.js";
+import { scheduleCollection } from "./endpoint.js";
 import { flowErrors, flowResultsPage, waitForFlow } from "./flows.js";
 import { ArtifactName, ClientOrServerId, OrgId } from "./ids.js";
 import { PageInput, PageSchema, CoverageSchema, renderRowsText, RowsOutput } from "./shape.js";
@@ -95,32 +96,26 @@ export const collectArtifact = defineTool({
   async handler(args, ctx) {
     const spec = perArtifactParameters(args.artifacts, args.parameters);
     await checkArtifacts(ctx, args.artifacts, spec);
-    const rows = await rowsOf(
-      ctx,
-      "SELECT collect_client(client_id=ClientId, artifacts=parse_json(data=Artifacts).items, spec=parse_json(data=Spec), timeout=int(int=Timeout), urgent=Urgent) AS Flow FROM scope()",
-      { ClientId: args.client_id, Artifacts: listParam(args.artifacts.map((a) => a.split("/")[0]!)), Spec: spec, Timeout: args.timeout, Urgent: args.urgent },
-    );
-    const flow = rows[0]?.Flow as { flow_id?: string } | null;
-    if (!flow?.flow_id) throw new NotFoundError(`A collection on ${args.client_id}`, "The server did not schedule it: check the client id (list_clients) and that the API user may collect (COLLECT_CLIENT).");
-    const base = { flow_id: flow.flow_id, client_id: args.client_id, artifacts: args.artifacts };
+    const flowId = await scheduleCollection(ctx, { clientId: args.client_id, artifacts: args.artifacts, spec, timeoutSeconds: args.timeout, urgent: args.urgent });
+    const base = { flow_id: flowId, client_id: args.client_id, artifacts: args.artifacts };
     if (!args.wait)
       return {
         structured: { ...base, state: "RUNNING", errors: [] },
-        text: `Scheduled ${flow.flow_id} on ${args.client_id}. Poll get_flow_status, then get_flow_results.`,
-        auditSummary: `flow ${flow.flow_id}`,
+        text: `Scheduled ${flowId} on ${args.client_id}. Poll get_flow_status, then get_flow_results.`,
+        auditSummary: `flow ${flowId}`,
       };
 
-    const state = await waitForFlow(ctx, args.client_id, flow.flow_id, args.wait_timeout);
-    const errors = state === "ERROR" ? await flowErrors(ctx, args.client_id, flow.flow_id) : [];
-    const results = state === "ERROR" ? undefined : await flowResultsPage(ctx, { client_id: args.client_id, flow_id: flow.flow_id, limit: args.limit, artifact: args.artifacts[0] });
+    const state = await waitForFlow(ctx, args.client_id, flowId, args.wait_timeout);
+    const errors = state === "ERROR" ? await flowErrors(ctx, args.client_id, flowId) : [];
+    const results = state === "ERROR" ? undefined : await flowResultsPage(ctx, { client_id: args.client_id, flow_id: flowId, limit: args.limit, artifact: args.artifacts[0] });
     const text =
       state === "ERROR"
-        ? `Flow ${flow.flow_id} failed:\n${errors.join("\n") || "(no error lines logged)"}`
-        : `Flow ${flow.flow_id} is ${state}.${results ? `\n${renderRowsText("First page", results)}` : ""}`;
+        ? `Flow ${flowId} failed:\n${errors.join("\n") || "(no error lines logged)"}`
+        : `Flow ${flowId} is ${state}.${results ? `\n${renderRowsText("First page", results)}` : ""}`;
     return {
       structured: { ...base, state, errors, results: results && { rows: results.rows, page: results.page, coverage: results.coverage, artifact: results.artifact, available_sources: results.available_sources } },
       text,
-      auditSummary: `flow ${flow.flow_id} ${state}`,
+      auditSummary: `flow ${flowId} ${state}`,
     };
   },
 });

@@ -3,6 +3,7 @@ import { z } from "zod";
 import { InputError } from "../common/errors.js";
 import { NotFoundError } from "../velociraptor/errors.js";
 import { READ_TOOL, listPage, listParam, rowsOf } from "./common.js";
+import { clientIdentity, scheduleCollection } from "./endpoint.js";
 import { defineTool } from "./define.js";
 import { ClientId, Labels, OrgId } from "./ids.js";
 import { PageInput, RowsOutput, shapeRows } from "./shape.js";
@@ -108,12 +109,10 @@ const QUARANTINE_ARTIFACT: Record<string, string> = {
 };
 
 async function quarantineTarget(clientId: string, ctx: Parameters<typeof listClients.handler>[1]) {
-  const rows = await rowsOf(ctx, "SELECT os_info.system AS os, os_info.hostname AS hostname, labels FROM clients(client_id=ClientId)", { ClientId: clientId });
-  if (!rows[0]) throw new NotFoundError(`Client ${clientId}`, "Check the id with list_clients.");
-  const os = String(rows[0].os);
-  const artifact = QUARANTINE_ARTIFACT[os];
-  if (!artifact) throw new InputError("client_id", `no quarantine artifact for OS "${os}"`, "Quarantine exists for Windows, Linux and macOS clients.");
-  return { os, artifact, hostname: String(rows[0].hostname), labels: (rows[0].labels as string[]) ?? [] };
+  const c = await clientIdentity(ctx, clientId);
+  const artifact = QUARANTINE_ARTIFACT[c.os];
+  if (!artifact) throw new InputError("client_id", `no quarantine artifact for OS "${c.os}"`, "Quarantine exists for Windows, Linux and macOS clients.");
+  return { ...c, artifact };
 }
 
 export const quarantineClient = defineTool({
@@ -145,20 +144,14 @@ export const quarantineClient = defineTool({
   async handler(args, ctx) {
     const t = await quarantineTarget(args.client_id, ctx);
     const parameters: Record<string, string> = args.quarantine ? (args.message ? { MessageBox: args.message } : {}) : { RemovePolicy: "Y" };
-    const rows = await rowsOf(
-      ctx,
-      "SELECT collect_client(client_id=ClientId, artifacts=ArtifactName, spec=parse_json(data=Spec), urgent=TRUE) AS Flow FROM scope()",
-      { ClientId: args.client_id, ArtifactName: t.artifact, Spec: { [t.artifact]: parameters } },
-    );
-    const flow = rows[0]?.Flow as { flow_id?: string } | null;
-    if (!flow?.flow_id) throw new NotFoundError(`A ${t.artifact} collection for ${args.client_id}`, "The server did not schedule it; check the artifact exists and the API user has COLLECT_CLIENT.");
+    const flowId = await scheduleCollection(ctx, { clientId: args.client_id, artifacts: [t.artifact], spec: { [t.artifact]: parameters }, urgent: true });
     await rowsOf(ctx, "SELECT label(client_id=ClientId, labels='Quarantine', op=Op) FROM scope()", { ClientId: args.client_id, Op: args.quarantine ? "set" : "remove" });
     const labelRows = await rowsOf(ctx, "SELECT labels FROM clients(client_id=ClientId)", { ClientId: args.client_id });
     const action = args.quarantine ? "quarantined" : "released";
     return {
-      structured: { client_id: args.client_id, action, artifact: t.artifact, flow_id: flow.flow_id, labels: (labelRows[0]?.labels as string[]) ?? [] },
-      text: `${t.hostname} (${args.client_id}) ${action}: ${t.artifact} scheduled as ${flow.flow_id}. Check it with get_flow_status.`,
-      auditSummary: `${action} via ${flow.flow_id}`,
+      structured: { client_id: args.client_id, action, artifact: t.artifact, flow_id: flowId, labels: (labelRows[0]?.labels as string[]) ?? [] },
+      text: `${t.hostname} (${args.client_id}) ${action}: ${t.artifact} scheduled as ${flowId}. Check it with get_flow_status.`,
+      auditSummary: `${action} via ${flowId}`,
     };
   },
 });

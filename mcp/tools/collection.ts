@@ -6,21 +6,19 @@ import { z } from "zod";
 import { InputError } from "../common/errors.js";
 import { expandTemplate, loadTemplates, OSES, type Os, type Template } from "../collection/templates.js";
 import { notableReasons, sectionOf } from "../collection/triage.js";
-import { NotFoundError } from "../velociraptor/errors.js";
 import { collectArtifact } from "./artifacts.js";
 import { checkArtifacts, loadCatalog, perArtifactParameters } from "./catalog.js";
-import { listParam, rowsOf } from "./common.js";
+import { rowsOf } from "./common.js";
 import { defineTool, type ToolContext } from "./define.js";
+import { clientIdentity, scheduleCollection } from "./endpoint.js";
 import { flowErrors, waitForFlow } from "./flows.js";
 import { createHunt } from "./hunts.js";
 import { ArtifactName, CaseId, ClientId, OrgId } from "./ids.js";
 
 async function clientOs(ctx: ToolContext, clientId: string): Promise<{ os: Os; hostname: string }> {
-  const row = (await rowsOf(ctx, "SELECT os_info.system AS os, os_info.hostname AS hostname FROM clients(client_id=ClientId)", { ClientId: clientId }))[0];
-  if (!row) throw new NotFoundError(`Client ${clientId}`, "Find the client with list_clients.");
-  const os = String(row.os) as Os;
-  if (!OSES.includes(os)) throw new InputError("client_id", `client ${clientId} reports OS "${String(row.os)}"`, "Templates cover windows, linux and darwin clients.");
-  return { os, hostname: String(row.hostname) };
+  const c = await clientIdentity(ctx, clientId);
+  if (!(OSES as readonly string[]).includes(c.os)) throw new InputError("client_id", `client ${clientId} reports OS "${c.os}"`, "Templates cover windows, linux and darwin clients.");
+  return { os: c.os as Os, hostname: c.hostname };
 }
 
 function template(name: string): Template {
@@ -192,14 +190,8 @@ export const collectBulk = defineTool({
     for (const [i, client] of [...new Set(args.client_ids)].entries()) {
       await ctx.progress(i, args.client_ids.length, `scheduling on ${client}`);
       try {
-        const rows = await rowsOf(ctx, "SELECT collect_client(client_id=ClientId, artifacts=parse_json(data=Artifacts).items, spec=parse_json(data=Spec), timeout=int(int=Timeout)) AS Flow FROM scope()", {
-          ClientId: client,
-          Artifacts: listParam(args.artifacts.map((a) => a.split("/")[0]!)),
-          Spec: spec,
-          Timeout: args.timeout,
-        });
-        const flow = rows[0]?.Flow as { flow_id?: string } | null;
-        results.push(flow?.flow_id ? { client_id: client, flow_id: flow.flow_id, state: "RUNNING", errors: [] } : { client_id: client, state: "NOT_SCHEDULED", errors: ["the server did not schedule it (unknown client, or no COLLECT_CLIENT permission)"] });
+        const flowId = await scheduleCollection(ctx, { clientId: client, artifacts: args.artifacts, spec, timeoutSeconds: args.timeout });
+        results.push({ client_id: client, flow_id: flowId, state: "RUNNING", errors: [] });
       } catch (err) {
         results.push({ client_id: client, state: "NOT_SCHEDULED", errors: [(err as Error).message] });
       }
@@ -250,14 +242,7 @@ export const quickTriage = defineTool({
     const { os, hostname } = await clientOs(ctx, args.client_id);
     const x = expandTemplate(template("quick-triage"), os);
     const av = await availableArtifacts(ctx, x.artifacts, x.spec, true);
-    const rows = await rowsOf(ctx, "SELECT collect_client(client_id=ClientId, artifacts=parse_json(data=Artifacts).items, spec=parse_json(data=Spec), urgent=TRUE, timeout=int(int=Timeout)) AS Flow FROM scope()", {
-      ClientId: args.client_id,
-      Artifacts: listParam(av.present),
-      Spec: av.spec,
-      Timeout: args.wait_timeout,
-    });
-    const flowId = (rows[0]?.Flow as { flow_id?: string } | null)?.flow_id;
-    if (!flowId) throw new NotFoundError(`A triage collection on ${args.client_id}`, "The server did not schedule it: check the client id and that the API user has COLLECT_CLIENT.");
+    const flowId = await scheduleCollection(ctx, { clientId: args.client_id, artifacts: av.present, spec: av.spec, urgent: true, timeoutSeconds: args.wait_timeout });
     const state = await waitForFlow(ctx, args.client_id, flowId, args.wait_timeout, `triage ${hostname}`);
     const errors = state === "FINISHED" ? [] : await flowErrors(ctx, args.client_id, flowId);
     const sections = [];

@@ -17,15 +17,11 @@ import { automationEngine, filterDeployments } from "../../stacks/operations/ind
 import { FindingSchema, type ReportData } from "../reports/model.js";
 import { htmlToPdf } from "../reports/pdf.js";
 import { renderReport } from "../reports/render.js";
-import { spillLines } from "../results/evidence.js";
+import { spillText } from "../results/evidence.js";
 import { rowsOf } from "./common.js";
 import { defineTool } from "./define.js";
 import { CaseId, OrgId } from "./ids.js";
 import { resolveScope, ScopeInput } from "./scope.js";
-
-async function* one(text: string): AsyncGenerator<string> {
-  yield text;
-}
 
 export const generateReport = defineTool({
   name: "generate_report",
@@ -138,13 +134,13 @@ export const generateReport = defineTool({
     for (const format of [...new Set(args.formats)].sort((a, b) => (a === "pdf" ? 1 : b === "pdf" ? -1 : 0))) {
       if (format === "pdf") {
         // The PDF is the HTML printed by Chromium; write the HTML first if it was not asked for.
-        html ??= await spillLines(one(renderReport(data, "html")), `report-${args.case_id}`, "html");
+        html ??= await spillText(renderReport(data, "html"), `report-${args.case_id}`, "html");
         const pdfPath = html.path.replace(/\.html$/, ".pdf");
         await htmlToPdf(html.path, pdfPath);
         files.push({ format, path: pdfPath, uri: `megaraptor://evidence/${basename(pdfPath)}`, sha256: createHash("sha256").update(readFileSync(pdfPath)).digest("hex"), bytes: statSync(pdfPath).size });
         continue;
       }
-      const f = await spillLines(one(renderReport(data, format)), `report-${args.case_id}`, format === "html" ? "html" : "md");
+      const f = await spillText(renderReport(data, format), `report-${args.case_id}`, format === "html" ? "html" : "md");
       if (format === "html") html = f;
       files.push({ format, path: f.path, uri: f.uri, sha256: f.sha256, bytes: f.bytes });
     }

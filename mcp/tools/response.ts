@@ -11,10 +11,10 @@ import { InputError } from "../common/errors.js";
 import { ChangeLedger, type LedgerEntry, type NewEntry } from "../response/ledger.js";
 import { ensureArtifact, FILE_ARTIFACT, PERSISTENCE_ARTIFACT, PROCESS_ARTIFACT } from "../response/artifacts.js";
 import { ConfirmationRequiredError } from "../safety/confirm.js";
-import { NotFoundError } from "../velociraptor/errors.js";
 import type { Row } from "../velociraptor/client.js";
 import { rowsOf } from "./common.js";
 import { defineTool, type Plan, type ToolContext } from "./define.js";
+import { clientIdentity, scheduleCollection } from "./endpoint.js";
 import { flowErrors, waitForFlow } from "./flows.js";
 import { CaseId, ClientId, OrgId } from "./ids.js";
 
@@ -53,22 +53,10 @@ function gate(args: { dry_run: boolean; confirm: boolean; reason?: string }, pla
   throw new ConfirmationRequiredError(`Refused: ${plan.summary} — this changes the endpoint and needs ${missing}.`, "Show the plan to the user. To preview on the endpoint call again with dry_run=true; to execute, call again with confirm=true and reason=\"…\".", { plan });
 }
 
-async function clientOs(ctx: ToolContext, clientId: string): Promise<{ os: string; hostname: string }> {
-  const row = (await rowsOf(ctx, "SELECT os_info.system AS os, os_info.hostname AS hostname FROM clients(client_id=ClientId)", { ClientId: clientId }))[0];
-  if (!row) throw new NotFoundError(`Client ${clientId}`, "Find the client with list_clients.");
-  return { os: String(row.os), hostname: String(row.hostname) };
-}
-
 /** Installs the artifact if needed, runs it on the client, waits, and returns its rows. */
 async function runOnEndpoint(ctx: ToolContext, clientId: string, artifact: string, parameters: Record<string, string>, waitTimeout: number) {
   await ensureArtifact(ctx, artifact);
-  const rows = await rowsOf(ctx, "SELECT collect_client(client_id=ClientId, artifacts=ArtifactName, spec=parse_json(data=Spec), urgent=TRUE) AS Flow FROM scope()", {
-    ClientId: clientId,
-    ArtifactName: artifact,
-    Spec: { [artifact]: parameters },
-  });
-  const flowId = (rows[0]?.Flow as { flow_id?: string } | null)?.flow_id;
-  if (!flowId) throw new NotFoundError(`A ${artifact} collection on ${clientId}`, "The server did not schedule it: check the client id and that the API user has COLLECT_CLIENT.");
+  const flowId = await scheduleCollection(ctx, { clientId, artifacts: [artifact], spec: { [artifact]: parameters }, urgent: true });
   const state = await waitForFlow(ctx, clientId, flowId, waitTimeout, artifact);
   const errors = state === "FINISHED" ? [] : await flowErrors(ctx, clientId, flowId);
   const results = state === "FINISHED" ? await rowsOf(ctx, "SELECT * FROM source(client_id=ClientId, flow_id=FlowId, artifact=ArtifactName)", { ClientId: clientId, FlowId: flowId, ArtifactName: artifact }) : [];
@@ -133,7 +121,7 @@ export const remediateFile = defineTool({
   output: RemediationOutput,
   ...RESPOND,
   async handler(args, ctx) {
-    const { os, hostname } = await clientOs(ctx, args.client_id);
+    const { os, hostname } = await clientIdentity(ctx, args.client_id);
     const absolute = os === "windows" ? /^[a-z]:\\/i.test(args.path) : args.path.startsWith("/");
     if (!absolute) throw new InputError("path", `"${args.path}" is not an absolute ${os} path`, os === "windows" ? "e.g. C:\\Users\\bob\\AppData\\Local\\Temp\\evil.exe" : "e.g. /tmp/.x/payload");
     if (!args.allow_system_path && (WINDOWS_SYSTEM.test(args.path) || POSIX_SYSTEM.test(args.path)))
@@ -181,7 +169,7 @@ export const killProcess = defineTool({
     if (args.pid === undefined && !args.name) throw new InputError("pid", "give a pid and/or a name", "Find it with collect_artifact Windows.System.Pslist / Linux.Sys.Pslist.");
     if (args.pid !== undefined && [0, 1, 4].includes(args.pid)) throw new InputError("pid", `pid ${args.pid} is a system process`, "Killing it would crash the host.");
     if (args.name && CRITICAL_PROCESSES.test(args.name)) throw new InputError("name", `${args.name} is a critical system process`, "Killing it would crash the host or cut off Velociraptor; isolate the host with quarantine_client instead.");
-    const { hostname } = await clientOs(ctx, args.client_id);
+    const { hostname } = await clientIdentity(ctx, args.client_id);
     // The name is matched exactly on the endpoint: escape it so it is a literal inside the artifact's regex.
     const params = { TargetPid: String(args.pid ?? 0), NameRegex: args.name ? `^${args.name.replace(/[.*+?^${}()|[\]\\]/g, "\\$&")}$` : "", ExpectedSha256: args.expected_sha256 ?? "", DryRun: args.dry_run ? "Y" : "N" };
     const what = [args.pid !== undefined ? `pid ${args.pid}` : "", args.name ?? ""].filter(Boolean).join(" ");
@@ -221,7 +209,7 @@ export const removePersistence = defineTool({
   output: RemediationOutput,
   ...RESPOND,
   async handler(args, ctx) {
-    const { os, hostname } = await clientOs(ctx, args.client_id);
+    const { os, hostname } = await clientIdentity(ctx, args.client_id);
     if (KIND_OS[args.kind] !== os) throw new InputError("kind", `${args.kind} exists on ${KIND_OS[args.kind]} clients; ${args.client_id} is ${os}`, `For ${os} use ${Object.entries(KIND_OS).filter(([, o]) => o === os).map(([k]) => k).join(", ") || "quarantine_client"}.`);
     if ((args.kind === "run_key" || args.kind === "cron") && !args.value_name) throw new InputError("value_name", `${args.kind} needs value_name (${args.kind === "run_key" ? "the Run value" : "the exact crontab line"})`, "Copy it from the persistence artifact's results.");
     if (args.kind === "run_key" && !/^(HKEY_|HKLM|HKCU|HKU)/i.test(args.target)) throw new InputError("target", "run_key targets are registry keys", "e.g. HKEY_LOCAL_MACHINE\\Software\\Microsoft\\Windows\\CurrentVersion\\Run");

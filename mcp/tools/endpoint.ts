@@ -1,0 +1,34 @@
+/** Two steps many tools share: who a client is (OS, hostname, labels) and scheduling a collection on it. */
+import { NotFoundError } from "../velociraptor/errors.js";
+import { listParam, rowsOf } from "./common.js";
+import type { ToolContext } from "./define.js";
+
+export interface ClientIdentity {
+  os: string;
+  hostname: string;
+  labels: string[];
+}
+
+export async function clientIdentity(ctx: ToolContext, clientId: string): Promise<ClientIdentity> {
+  const row = (await rowsOf(ctx, "SELECT os_info.system AS os, os_info.hostname AS hostname, labels FROM clients(client_id=ClientId)", { ClientId: clientId }))[0];
+  if (!row) throw new NotFoundError(`Client ${clientId}`, "Find the client with list_clients.");
+  return { os: String(row.os), hostname: String(row.hostname), labels: (row.labels as string[] | null) ?? [] };
+}
+
+/** Schedules one flow collecting `artifacts` (per-artifact parameters in `spec`); returns its flow id. */
+export async function scheduleCollection(
+  ctx: ToolContext,
+  o: { clientId: string; artifacts: string[]; spec?: Record<string, Record<string, string>>; urgent?: boolean; timeoutSeconds?: number },
+): Promise<string> {
+  const rows = await rowsOf(ctx, "SELECT collect_client(client_id=ClientId, artifacts=parse_json(data=Artifacts).items, spec=parse_json(data=Spec), timeout=int(int=Timeout), urgent=Urgent) AS Flow FROM scope()", {
+    ClientId: o.clientId,
+    Artifacts: listParam(o.artifacts.map((a) => a.split("/")[0]!)),
+    Spec: o.spec ?? {},
+    Timeout: o.timeoutSeconds ?? 600,
+    Urgent: o.urgent ?? false,
+  });
+  const flowId = (rows[0]?.Flow as { flow_id?: string } | null)?.flow_id;
+  if (!flowId)
+    throw new NotFoundError(`A collection of ${o.artifacts.join(", ")} on ${o.clientId}`, "The server did not schedule it: check the client id (list_clients), that the artifacts exist (list_artifacts) and that the API user may collect (COLLECT_CLIENT).");
+  return flowId;
+}
