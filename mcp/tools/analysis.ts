@@ -6,14 +6,14 @@ import { IocAggregator } from "../analysis/iocs/aggregate.js";
 import { IOC_FORMATS, toCsv, toMisp, toStix } from "../analysis/iocs/export.js";
 import { IOC_TYPES, refang, type IocType } from "../analysis/iocs/patterns.js";
 import { correlateIndicators, PIVOTS, sharedValues } from "../analysis/correlate.js";
-import { buildTimeline, newStats, parseBound, type TimelineEvent } from "../analysis/timeline/build.js";
+import { buildTimeline, newStats, parseBound, type TimelineEvent, type TimelineStats } from "../analysis/timeline/build.js";
 import { formatTimeline, TIMELINE_FORMATS } from "../analysis/timeline/format.js";
 import { spillLines, spillText } from "../results/evidence.js";
 import { READ_TOOL } from "./common.js";
 import { defineTool } from "./define.js";
 import { CaseId, OrgId } from "./ids.js";
 import { resolveScope, ScopeInput } from "./scope.js";
-import { CoverageSchema, PageSchema, encodeCursor, shapeRows, startOffset } from "./shape.js";
+import { CoverageSchema, PageSchema, encodeCursor, shapeRows, startOffset, type Coverage } from "./shape.js";
 
 const FileOutput = z.object({ path: z.string(), uri: z.string(), sha256: z.string(), bytes: z.number(), records: z.number() });
 
@@ -63,11 +63,10 @@ export const generateTimeline = defineTool({
       const label = `timeline-${args.case_id ?? args.client_id ?? args.hunt_ids?.[0] ?? "scope"}`;
       const f = await spillLines(formatTimeline(timeline, args.format), label, args.format === "csv" ? "csv" : "jsonl");
       const records = args.format === "csv" ? (f.rows ?? 1) - 1 : (f.rows ?? 0);
-      const capped = Object.values(stats.capped).reduce((a, b) => a + b, 0);
       return {
         structured: {
           file: { path: f.path, uri: f.uri, sha256: f.sha256, bytes: f.bytes, records },
-          coverage: capped ? { status: "truncated" as const, note: `${capped} events over per_source_cap were left out; raise per_source_cap.` } : { status: args.start || args.end || args.text ? ("filtered" as const) : ("exhaustive" as const), note: `${records} events from ${stats.rows} rows in ${sources.length} sources.` },
+          coverage: timelineCoverage(stats, args, `${records} events from ${stats.rows} rows in ${sources.length} sources.`),
           sources: sourceList,
           stats,
         },
@@ -75,7 +74,7 @@ export const generateTimeline = defineTool({
         auditSummary: `${f.path} sha256=${f.sha256}`,
       };
     }
-    const key = JSON.stringify(["timeline", args.client_id, args.flow_ids, args.hunt_ids, args.artifacts, args.start, args.end, args.text, args.per_source_cap, args.time_fields]);
+    const key = JSON.stringify(["timeline", args.client_id, args.flow_ids, args.hunt_ids, args.artifacts, args.max_flows, args.start, args.end, args.text, args.per_source_cap, args.time_fields]);
     const offset = startOffset(args, key);
     const events: Record<string, unknown>[] = [];
     let seen = 0;
@@ -91,7 +90,11 @@ export const generateTimeline = defineTool({
     await timeline.return(undefined);
     const shaped = shapeRows({ rows: events, offset, limit: args.limit, queryKey: key, total: more ? undefined : offset + events.length });
     const page = { ...shaped.page, has_more: more || shaped.page.has_more, next_cursor: more ? encodeCursor(key, offset + shaped.rows.length) : shaped.page.next_cursor };
-    const coverage = more ? { status: "truncated" as const, note: `Page of ${shaped.rows.length} events; more follow (next_cursor), or write the whole timeline with format=jsonl/csv/timesketch.` } : shaped.coverage;
+    const coverage = more
+      ? { status: "truncated" as const, note: `Page of ${shaped.rows.length} events; more follow (next_cursor), or write the whole timeline with format=jsonl/csv/timesketch.` }
+      : shaped.coverage.status === "truncated"
+        ? shaped.coverage
+        : timelineCoverage(stats, args, `${offset + shaped.rows.length} events from ${stats.rows} rows in ${sources.length} sources.`);
     const lines = shaped.rows.map((r) => `${String(r.datetime)}  ${String(r.source).padEnd(28)} ${String(r.timestamp_desc).padEnd(24)} ${String(r.message)}`);
     return {
       structured: { events: shaped.rows, page, coverage, sources: sourceList, stats },
@@ -99,6 +102,13 @@ export const generateTimeline = defineTool({
     };
   },
 });
+
+/** What a complete timeline covers: cut by per_source_cap, filtered by window/text, or everything. */
+function timelineCoverage(stats: TimelineStats, a: { start?: string; end?: string; text?: string }, summary: string): Coverage {
+  const capped = Object.values(stats.capped).reduce((x, y) => x + y, 0);
+  if (capped) return { status: "truncated", note: `${summary} ${capped} events over per_source_cap were left out; raise per_source_cap.` };
+  return { status: a.start || a.end || a.text ? "filtered" : "exhaustive", note: summary };
+}
 
 function eventRow(e: TimelineEvent, includeRow: boolean): Record<string, unknown> {
   const { row, timestamp_us: _us, ...rest } = e;

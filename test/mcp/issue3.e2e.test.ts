@@ -60,6 +60,9 @@ describe("generate_timeline", () => {
     const service = times[events.findIndex((e) => e.message.includes("EventID 7045"))]!;
     expect(created < service).toBe(true);
     expect(r.structured!.stats.untimed).toBe(0);
+    expect(r.structured!.coverage.status).toBe("exhaustive");
+    const capped = await call(readOnly.client, "generate_timeline", { client_id: FIN, limit: 1000, per_source_cap: 1 });
+    expect(capped.structured!.coverage).toMatchObject({ status: "truncated", note: expect.stringMatching(/over per_source_cap were left out/) });
   });
 
   it("pages with a cursor without gaps, and filters by window and text", async () => {
