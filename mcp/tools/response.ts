@@ -74,7 +74,9 @@ async function record(ctx: ToolContext, caseId: string, rows: Row[], run: { flow
   const effective = rows.length ? rows : [{ Result: run.errors.join("; ") || `flow ${run.state}`, Changed: false }];
   for (const row of effective) {
     const e = make(row);
-    out.push(await ledger.append({ ...e, principal: ctx.principal, flow_id: run.flowId, result: yes(row.Changed) && run.state === "FINISHED" ? "ok" : "failed", detail: String(row.Result ?? "") }));
+    // A flow still running when the wait ended may yet change the endpoint: "partial" says the outcome is not known.
+    const result = run.state === "FINISHED" ? (yes(row.Changed) ? "ok" : "failed") : run.state === "ERROR" ? "failed" : "partial";
+    out.push(await ledger.append({ ...e, principal: ctx.principal, flow_id: run.flowId, result, detail: String(row.Result ?? "") }));
   }
   return out;
 }

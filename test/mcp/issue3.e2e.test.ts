@@ -269,6 +269,19 @@ describe("response: dry run, change, ledger, rollback", () => {
     expect(endpoint(WEB).cron["/var/spool/cron/crontabs/www-data"]).toEqual(["0 3 * * * /usr/local/bin/backup.sh"]);
   });
 
+  it("records a change whose flow has not finished when the wait ends as partial, with what to check", { timeout: 30_000 }, async () => {
+    const before = vr.model.flowCompletionMs;
+    vr.model.flowCompletionMs = 60_000;
+    try {
+      const r = await call(respond.client, "kill_process", { client_id: WEB, name: "kworker", case_id: "IR-SLOW", confirm: true, reason: "miner", wait_timeout: 10 });
+      expect(r.structured!.state).toBe("RUNNING");
+      expect(r.structured!.errors[0]).toMatch(/is RUNNING after 10s; check it with get_flow_status/);
+      expect(r.structured!.ledger[0]).toMatchObject({ result: "partial", rollback_possible: false });
+    } finally {
+      vr.model.flowCompletionMs = before;
+    }
+  });
+
   it("keeps a verified ledger and puts it, the audit actions, indicators and timeline in the report", async () => {
     const changes = (await call(readOnly.client, "list_changes", { case_id: "IR-TEST" })).structured!;
     expect(changes.verified).toBe(true);
