@@ -31,7 +31,27 @@ function flatText(v: unknown, out: string[], depth = 0): void {
   else if (v && typeof v === "object") for (const x of Object.values(v)) flatText(x, out, depth + 1);
 }
 
-/** Case-insensitive containment of each indicator in each row; refanged values should be passed in. */
+const alnum = (c: string | undefined) => c !== undefined && /[a-z0-9]/i.test(c);
+const digit = (c: string | undefined) => c !== undefined && c >= "0" && c <= "9";
+
+/**
+ * `needle` occurs in `text` as a whole token: not inside a longer word, hash or number — 1.2.3.4 is not found in
+ * 11.2.3.45 or 10.1.2.3.4, an MD5 is not found inside a SHA-256.
+ */
+export function containsToken(text: string, needle: string): boolean {
+  for (let i = text.indexOf(needle); i !== -1; i = text.indexOf(needle, i + 1)) {
+    const before = text[i - 1];
+    const after = text[i + needle.length];
+    if (alnum(before) && alnum(needle[0])) continue;
+    if (alnum(after) && alnum(needle[needle.length - 1])) continue;
+    if (before === "." && digit(text[i - 2]) && digit(needle[0])) continue;
+    if (after === "." && digit(text[i + needle.length + 1]) && digit(needle[needle.length - 1])) continue;
+    return true;
+  }
+  return false;
+}
+
+/** Case-insensitive whole-token matching of each indicator in each row; refanged values should be passed in. */
 export async function correlateIndicators(sources: RowSource[], indicators: string[]) {
   const wanted = [...new Set(indicators.map((i) => i.trim()).filter(Boolean))];
   const lower = wanted.map((w) => w.toLowerCase());
@@ -45,7 +65,7 @@ export async function correlateIndicators(sources: RowSource[], indicators: stri
       const text = parts.join("\n").toLowerCase();
       let ts: number | undefined | null = null;
       for (let i = 0; i < lower.length; i++) {
-        if (!text.includes(lower[i]!)) continue;
+        if (!containsToken(text, lower[i]!)) continue;
         if (ts === null) ts = detectTimestamp(row)?.us;
         const key = `${clientOf(src, row)}\u0000${wanted[i]}`;
         const c = cells.get(key) ?? { count: 0, artifacts: new Set<string>() };

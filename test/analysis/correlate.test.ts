@@ -1,6 +1,6 @@
 /** Correlation: the client × indicator matrix and shared-value pivots. */
 import { describe, expect, it } from "vitest";
-import { correlateIndicators, sharedValues } from "../../mcp/analysis/correlate.js";
+import { containsToken, correlateIndicators, sharedValues } from "../../mcp/analysis/correlate.js";
 
 const hunt = [
   { ClientId: "C.1", Name: "upd.exe", Pid: 10, Ppid: 5, Hash: { SHA256: "aa11" }, "Raddr.IP": "185.220.101.4", CreateTime: "2026-11-20T08:14:03Z" },
@@ -11,6 +11,16 @@ const hunt = [
 ];
 
 describe("correlate", () => {
+  it("matches whole tokens only: no address inside a longer number, no hash inside a longer hash", () => {
+    expect(containsToken("ip=1.2.3.4, port 80", "1.2.3.4")).toBe(true);
+    expect(containsToken("11.2.3.45", "1.2.3.4")).toBe(false);
+    expect(containsToken("10.1.2.3.4", "1.2.3.4")).toBe(false);
+    expect(containsToken("via 1.2.3.4.", "1.2.3.4")).toBe(true);
+    expect(containsToken("aa11bb", "11")).toBe(false);
+    expect(containsToken("c:\\temp\\upd.exe ran", "upd.exe")).toBe(true);
+    expect(containsToken("x 1.2.3.4x 1.2.3.4", "1.2.3.4")).toBe(true);
+  });
+
   it("builds the client × indicator matrix with counts, first-seen and artifacts", async () => {
     const m = await correlateIndicators([{ artifact: "Windows.System.Pslist", rows: hunt }], ["185.220.101.4", "AA11", "never-seen.com"]);
     expect(m.clients).toEqual(["C.1", "C.2"]);
