@@ -3,6 +3,7 @@
  * carries the reasons — so an analyst can trust or dismiss them quickly; everything else is still in the flow.
  */
 import { isPublicIp } from "../analysis/iocs/extract.js";
+import { toMicros } from "../analysis/timeline/timestamps.js";
 
 export type Section = "processes" | "network" | "users" | "persistence" | "recent_files" | "dns" | "services" | "scheduled" | "shell_history" | "other";
 
@@ -29,8 +30,22 @@ const SHELL_BAD = /(curl|wget)\s[^|]*\|\s*(ba)?sh|base64\s+-d|\/dev\/tcp\/|nc\s+
 const SYSTEM_PROC = /^(svchost|lsass|csrss|services|winlogon|smss|wininit|explorer)\.exe$/i;
 const COMMON_LISTEN = new Set([22, 53, 80, 123, 135, 137, 138, 139, 389, 443, 445, 636, 3268, 3389, 5985, 5986, 8000, 8001, 8889]);
 
-/** The reasons a row is notable (empty when it is not). */
-export function notableReasons(section: Section, row: Record<string, unknown>): string[] {
+const RECENT_DAYS = Number(process.env.MEGARAPTOR_TRIAGE_RECENT_DAYS ?? 14);
+const WHEN: Partial<Record<Section, string[]>> = { services: ["Created"], scheduled: ["Mtime", "Date"], persistence: ["Mtime"], users: ["Mtime"] };
+
+/** "created 2026-11-20 (5 days ago)" when the row's own time is within the recent window before `now`. */
+function recent(section: Section, row: Record<string, unknown>, now: number): string | undefined {
+  for (const f of WHEN[section] ?? []) {
+    const us = toMicros(row[f]);
+    if (us === undefined) continue;
+    const days = (now - us / 1000) / 86_400_000;
+    if (days >= -1 && days <= RECENT_DAYS) return `${section === "services" ? "created" : "changed"} ${new Date(us / 1000).toISOString().slice(0, 10)} (${Math.max(0, Math.round(days))} days ago)`;
+  }
+  return undefined;
+}
+
+/** The reasons a row is notable (empty when it is not); `now` dates "recently created" (tests pin it). */
+export function notableReasons(section: Section, row: Record<string, unknown>, now = Date.now()): string[] {
   const r: string[] = [];
   const exe = s(row.Exe ?? row.PathName ?? row.ImagePath ?? row.Executable ?? row.OSPath ?? row.Command);
   const cmd = s(row.CommandLine ?? row.Command ?? row.Arguments ?? row.Line);
@@ -73,5 +88,7 @@ export function notableReasons(section: Section, row: Record<string, unknown>): 
     default:
       break;
   }
+  const fresh = recent(section, row, now);
+  if (fresh) r.push(fresh);
   return r;
 }

