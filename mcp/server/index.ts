@@ -25,7 +25,7 @@ export function buildMcpServer(runtime: Runtime): McpServer {
     {
       capabilities: { logging: {} },
       instructions:
-        "Megaraptor drives a Velociraptor DFIR server. Start with get_server_info or list_clients. Results are paged: check `coverage` (truncated means more rows exist — use next_cursor). Destructive actions return a plan and a confirm_token; show the plan to the user before confirming. Pass user-supplied values to run_vql in env, never inside the query text.",
+        "Megaraptor drives a Velociraptor DFIR server. Start with get_server_info or list_clients. Results are paged: check `coverage` (truncated means more rows exist — use next_cursor). Destructive actions return a plan and a confirm_token; show the plan to the user before confirming. Remediation tools (remediate_file, kill_process, remove_persistence) need dry_run first, then confirm=true with the user's reason; changes are kept per case_id (list_changes, rollback_change). For analysis use quick_triage, generate_timeline, extract_iocs, correlate and generate_report. Pass user-supplied values to run_vql in env, never inside the query text.",
     },
   );
   installDeploymentsResource();
