@@ -1,6 +1,6 @@
 /** Analysis and response from a shell: `megaraptor tool`, `megaraptor iocs`, against the test server's incident data. */
 import { execFile } from "node:child_process";
-import { mkdtempSync, readFileSync } from "node:fs";
+import { mkdtempSync, readFileSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
@@ -39,6 +39,19 @@ describe("megaraptor tool / iocs", () => {
     const r = await cli(["iocs"], "beacon hxxps://update-check[.]biz/api from 185.220.101[.]4\n");
     expect(r.code).toBe(0);
     expect(JSON.parse(r.stdout).indicators.map((i: { value: string }) => i.value).sort()).toEqual(["185.220.101.4", "https://update-check.biz/api", "update-check.biz"]);
+  });
+
+  it("streams a multi-megabyte file in chunks and writes STIX to stdout", async () => {
+    const dir = mkdtempSync(join(tmpdir(), "mr-cli-iocs-"));
+    const file = join(dir, "big.log");
+    const filler = "2026-11-20T08:14:03Z INFO nothing to see here pid=5012 version 10.0.19041.1\n".repeat(40_000);
+    writeFileSync(file, `${filler}C2 45.77.12.9 and evil[.]biz\n${filler}again 45.77.12.9 from 10.0.0.1\n`);
+    const r = await cli(["iocs", file, "--format", "stix", "--case", "IR-9"]);
+    expect(r.code).toBe(0);
+    const bundle = JSON.parse(r.stdout);
+    expect(bundle.objects.filter((x: { type: string }) => x.type === "indicator").map((x: { pattern: string }) => x.pattern).sort()).toEqual(["[domain-name:value = 'evil.biz']", "[ipv4-addr:value = '45.77.12.9']"]);
+    expect(r.stderr).toMatch(/2 indicators from [\d,]+ characters; 1 suppressed/);
+    expect((await cli(["iocs", file, "--format", "pdf"])).stderr).toMatch(/--format: unknown format "pdf"/);
   });
 
   it("refuses a remediation without confirm and reason, then records a confirmed one in the case ledger", async () => {

@@ -1,10 +1,14 @@
 /**
  * `megaraptor tool <name>`: run any MCP tool from the terminal with the same validation, plan → confirm (--yes),
  * audit and handler — so timelines, IOC extraction, reports, triage and remediation work in scripts too.
- * `megaraptor iocs` is the shortcut for the common case: indicators from a file or stdin.
+ * `megaraptor iocs` extracts indicators from files or stdin of any size, streamed through the same aggregator.
  */
-import { readFileSync } from "node:fs";
+import { createReadStream, readFileSync } from "node:fs";
+import { createInterface } from "node:readline";
 import type { Command } from "commander";
+import { AllowMatcher, DEFAULT_ALLOW, loadAllowListFile, mergeAllowLists } from "../../analysis/iocs/allowlist.js";
+import { IocAggregator } from "../../analysis/iocs/aggregate.js";
+import { IOC_FORMATS, toCsv, toMisp, toStix } from "../../analysis/iocs/export.js";
 import { InputError } from "../../common/errors.js";
 import { didYouMean } from "../../tools/common.js";
 import type { AnyTool } from "../../tools/define.js";
@@ -65,20 +69,47 @@ export function register(program: Command): void {
     });
   program
     .command("iocs")
-    .description("Extract indicators from a file (or stdin), optionally with a client's or hunt's results")
-    .argument("[file]", "text file; - or nothing for stdin")
-    .option("--format <f>", "json | csv | stix | misp (csv/stix/misp write an evidence file)", "json")
-    .option("--hunt <id...>", "also scan these hunts' results")
-    .option("--client <id>", "also scan this client's recent flows")
-    .option("--case <id>", "case id")
+    .description("Extract indicators from text files or stdin (streamed, any size), or from a client's or hunt's results")
+    .argument("[files...]", "text files; - or nothing for stdin")
+    .option("--format <f>", "json | csv | stix | misp, written to stdout", "json")
+    .option("--hunt <id...>", "scan these hunts' results instead (through the extract_iocs tool)")
+    .option("--client <id>", "scan this client's recent flows instead (through the extract_iocs tool)")
+    .option("--allow <file>", "extra allow-list YAML (domains, cidrs, values, include_private)")
+    .option("--no-default-allowlist", "do not suppress private ranges and well-known infrastructure")
+    .option("--case <id>", "case id (labels STIX/MISP exports)")
     .option("-c, --config <file>", "api_client.yaml")
-    .action(async (file: string | undefined, o: { format: string; hunt?: string[]; client?: string; case?: string; config?: string }) => {
-      const text = readFileSync(!file || file === "-" ? 0 : file, "utf8");
-      const client = lazyClient(o.config);
-      try {
-        await runToolCli(findTool("extract_iocs"), { text, format: o.format, hunt_ids: o.hunt, client_id: o.client, case_id: o.case, limit: 5000 }, { json: o.format === "json", client: client.get });
-      } finally {
-        client.close();
+    .action(async (files: string[], o: { format: string; hunt?: string[]; client?: string; allow?: string; defaultAllowlist: boolean; case?: string; config?: string }) => {
+      if (!(IOC_FORMATS as readonly string[]).includes(o.format)) throw new InputError("--format", `unknown format "${o.format}"`, `Use one of ${IOC_FORMATS.join(", ")}.`);
+      if (o.hunt?.length || o.client) {
+        const client = lazyClient(o.config);
+        try {
+          await runToolCli(findTool("extract_iocs"), { format: o.format, hunt_ids: o.hunt, client_id: o.client, case_id: o.case, limit: 5000 }, { json: o.format === "json", client: client.get });
+        } finally {
+          client.close();
+        }
+        return;
       }
+      const allow = mergeAllowLists(o.defaultAllowlist ? DEFAULT_ALLOW : undefined, loadAllowListFile(), o.allow ? loadAllowListFile(o.allow) : undefined);
+      const agg = new IocAggregator(new AllowMatcher(allow));
+      for (const f of files.length ? files : ["-"]) {
+        // Line-sized pieces grouped into ~1 MB chunks: memory stays flat for multi-gigabyte logs.
+        const lines = createInterface({ input: f === "-" ? process.stdin : createReadStream(f), crlfDelay: Infinity });
+        let chunk: string[] = [];
+        let size = 0;
+        for await (const line of lines) {
+          chunk.push(line);
+          size += line.length + 1;
+          if (size >= 1 << 20) {
+            agg.addText(chunk.join("\n"), { artifact: f === "-" ? "stdin" : f });
+            chunk = [];
+            size = 0;
+          }
+        }
+        if (chunk.length) agg.addText(chunk.join("\n"), { artifact: f === "-" ? "stdin" : f });
+      }
+      const all = agg.results();
+      const out = o.format === "csv" ? toCsv(all) : JSON.stringify(o.format === "stix" ? toStix(all, { caseId: o.case }) : o.format === "misp" ? toMisp(all, { caseId: o.case }) : { indicators: all, total: all.length, suppressed: Object.fromEntries(agg.suppressed), bytes_scanned: agg.bytesScanned }, null, 2) + "\n";
+      process.stdout.write(out);
+      process.stderr.write(`${all.length} indicators from ${agg.bytesScanned.toLocaleString()} characters; ${[...agg.suppressed.values()].reduce((x, y) => x + y, 0)} suppressed as known-good\n`);
     });
 }
