@@ -3,6 +3,7 @@
  * with first-seen times); or, given a pivot, which clients share a process hash, a parent → child pair or a remote
  * address, rarest first — the values on one or two hosts are the ones worth a look.
  */
+import { socketEnd } from "./fields.js";
 import { detectTimestamp } from "./timeline/timestamps.js";
 
 export interface CorrelationCell {
@@ -98,7 +99,8 @@ const first = (row: Record<string, unknown>, paths: string[]) => {
 };
 
 const HASH_PATHS = ["Hash.SHA256", "Hashes.SHA256", "SHA256", "Sha256", "sha256", "Hash.MD5", "MD5", "SHA1", "Hash"];
-const REMOTE_PATHS = ["Raddr.IP", "RemoteAddr", "Raddr", "RemoteAddress", "DestinationIp", "remote_ip"];
+// Beyond netstat's columns (see ../fields.ts): event logs and custom artifacts.
+const REMOTE_PATHS = ["RemoteAddr", "DestinationIp", "DestAddress", "remote_ip", "SourceIP"];
 
 /** Groups values of the pivot across clients; parent → child pairs use each client's own PID table. */
 export async function sharedValues(sources: RowSource[], pivot: Pivot, column?: string) {
@@ -133,7 +135,7 @@ export async function sharedValues(sources: RowSource[], pivot: Pivot, column?: 
       const c = clientOf(src, row);
       if (pivot === "process_hash") add(first(row, HASH_PATHS)?.toLowerCase(), c);
       else if (pivot === "remote_ip") {
-        const ip = first(row, REMOTE_PATHS);
+        const ip = socketEnd(row, "Raddr").ip ?? first(row, REMOTE_PATHS);
         if (ip && ip !== "0.0.0.0" && ip !== "::" && ip !== "") add(ip, c);
       } else if (column) add(first(row, [column]), c);
     }

@@ -3,6 +3,7 @@
  * carries the reasons — so an analyst can trust or dismiss them quickly; everything else is still in the flow.
  */
 import { isPublicIp } from "../analysis/iocs/extract.js";
+import { socketEnd } from "../analysis/fields.js";
 import { toMicros } from "../analysis/timeline/timestamps.js";
 
 export type Section = "processes" | "network" | "users" | "persistence" | "recent_files" | "dns" | "services" | "scheduled" | "shell_history" | "other";
@@ -61,9 +62,9 @@ export function notableReasons(section: Section, row: Record<string, unknown>, n
     }
     case "network": {
       const status = s(row.Status).toUpperCase();
-      const lport = Number(row["Laddr.Port"] ?? (row.Laddr as { Port?: number })?.Port ?? row.LocalPort);
-      const rip = s(row["Raddr.IP"] ?? (row.Raddr as { IP?: string })?.IP ?? row.RemoteAddr);
-      if (status === "LISTEN" && Number.isFinite(lport) && !COMMON_LISTEN.has(lport)) r.push(`listening on uncommon port ${lport}`);
+      const lport = socketEnd(row, "Laddr").port;
+      const rip = socketEnd(row, "Raddr").ip;
+      if (status === "LISTEN" && lport !== undefined && !COMMON_LISTEN.has(lport)) r.push(`listening on uncommon port ${lport}`);
       if (status === "ESTABLISHED" && rip && isPublicIp(rip)) r.push(`connected to public address ${rip}`);
       break;
     }

@@ -4,6 +4,8 @@
  * detected. A row may carry several times (MFT MACB, prefetch run times): each becomes its own event.
  */
 
+import { socketEnd } from "../fields.js";
+
 export interface TimeField {
   field: string;
   /** Timesketch's timestamp_desc: what happened at this time. */
@@ -28,14 +30,11 @@ const MACB = (prefix = "") => [
   { field: `${prefix}LastModified0x30`, desc: "File modified ($FN)" },
 ];
 const procMsg = (r: Record<string, unknown>) => join(r.Name ?? r.Exe, `(pid ${s(r.Pid)}${r.Ppid !== undefined ? `, ppid ${s(r.Ppid)}` : ""})`, r.CommandLine ?? r.Exe, r.Username ? `user ${s(r.Username)}` : "");
-// Velociraptor's netstat columns are flat ("Raddr.IP"); older or custom artifacts nest them (Raddr: {IP, Port}).
-const addr = (r: Record<string, unknown>, side: "Laddr" | "Raddr") => {
-  const nested = r[side] as { IP?: unknown; Port?: unknown } | string | undefined;
-  const ip = r[`${side}.IP`] ?? (typeof nested === "object" ? nested?.IP : nested);
-  const port = r[`${side}.Port`] ?? (typeof nested === "object" ? nested?.Port : undefined) ?? r[side === "Laddr" ? "LocalPort" : "RemotePort"];
-  return `${s(ip)}:${s(port)}`;
+const end = (r: Record<string, unknown>, side: "Laddr" | "Raddr") => {
+  const e = socketEnd(r, side);
+  return `${e.ip ?? ""}:${e.port ?? ""}`;
 };
-const netstat = (r: Record<string, unknown>) => join(r.Name ?? r.Pid, r.Status, addr(r, "Laddr"), "→", addr(r, "Raddr"));
+const netstat = (r: Record<string, unknown>) => join(r.Name ?? r.Pid, r.Status, end(r, "Laddr"), "→", end(r, "Raddr"));
 
 /** Keyed by artifact name or Artifact/Source. */
 export const KNOWN: Record<string, ArtifactTimes> = {
@@ -70,7 +69,9 @@ export const KNOWN: Record<string, ArtifactTimes> = {
   "Windows.Applications.Chrome.History": { fields: [{ field: "visit_time", desc: "Page visited" }, { field: "last_visit_time", desc: "Page visited" }], message: (r) => join(r.url, r.title) },
   "Windows.Applications.Edge.History": { fields: [{ field: "visit_time", desc: "Page visited" }], message: (r) => join(r.url, r.title) },
   "Generic.Forensic.SQLiteHunter": { fields: [{ field: "Timestamp", desc: "Browser/app record" }], message: (r) => join(r.URL ?? r.Url, r.Title) },
-  "Linux.Sys.LastUserLogin": { fields: [{ field: "login_time", desc: "Logon" }, { field: "logout_time", desc: "Logoff" }], message: (r) => join(r.login_User ?? r.User, "from", r.login_Host ?? r.Host, r.login_Terminal) },
+  "Linux.Sys.LastUserLogin": { fields: [{ field: "login_time", desc: "Logon" }, { field: "logout_time", desc: "Logoff" }], message: (r) => join(r.User, "from", r.SourceIP ?? r.SourceHost, r.Terminal) },
+  "MacOS.System.QuarantineEvents": { fields: [{ field: "DownloadTime", desc: "File downloaded" }], message: (r) => join(r.User, r.DownloadURL, r.AgentName ? `by ${s(r.AgentName)}` : "") },
+  "MacOS.Detection.InstallHistory": { fields: [{ field: "InstallDate", desc: "Software installed" }], message: (r) => join(r.DisplayName, r.DisplayVersion, r.ProcessName ? `via ${s(r.ProcessName)}` : "") },
   "Linux.Sys.Users": { fields: [{ field: "Mtime", desc: "Account changed" }], message: (r) => join("user", r.User ?? r.Name, r.Uid) },
   "Linux.Sys.Crontab": { fields: [{ field: "Mtime", desc: "Crontab changed" }], message: (r) => join("cron", r.User, r.Command, r.OSPath) },
   "Linux.Sys.BashHistory": { fields: [{ field: "Time", desc: "Shell command" }, { field: "Mtime", desc: "Shell history written" }], message: (r) => join(r.User, r.Line ?? r.Command) },

@@ -1,0 +1,21 @@
+/**
+ * Reading the columns Velociraptor artifacts name differently across versions: netstat's addresses are `Raddr.IP`
+ * (a dotted column name) in current releases, `RaddrIP` in older ones, and a nested `Raddr: {IP, Port}` in custom
+ * artifacts. Timeline messages, triage rules and correlation pivots all read them through here.
+ */
+
+export interface SocketEnd {
+  ip?: string;
+  port?: number;
+}
+
+const str = (v: unknown) => (typeof v === "string" && v ? v : undefined);
+
+export function socketEnd(row: Record<string, unknown>, side: "Laddr" | "Raddr"): SocketEnd {
+  const nested = row[side];
+  const obj = nested && typeof nested === "object" ? (nested as { IP?: unknown; Port?: unknown }) : undefined;
+  const ip = str(row[`${side}.IP`]) ?? str(row[`${side}IP`]) ?? str(obj?.IP) ?? str(nested) ?? str(row[side === "Laddr" ? "LocalAddress" : "RemoteAddress"]);
+  const portRaw = row[`${side}.Port`] ?? row[`${side}Port`] ?? obj?.Port ?? row[side === "Laddr" ? "LocalPort" : "RemotePort"];
+  const port = portRaw === undefined || portRaw === null || portRaw === "" ? undefined : Number(portRaw);
+  return { ip, port: Number.isFinite(port) ? port : undefined };
+}
