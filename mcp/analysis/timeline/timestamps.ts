@@ -54,7 +54,7 @@ export const KNOWN: Record<string, ArtifactTimes> = {
   "Windows.Timeline.MFT": { fields: [{ field: "event_time", desc: "File system change" }], message: (r) => join(r.message ?? r.OSPath) },
   "Windows.Detection.Amcache": {
     fields: [{ field: "KeyMTime", desc: "Amcache entry written" }, { field: "LastModified", desc: "Amcache entry written" }, { field: "KeyLastWriteTimestamp", desc: "Amcache entry written" }],
-    message: (r) => join(r.FullPath ?? r.Name, r.SHA1 ? `sha1 ${s(r.SHA1)}` : ""),
+    message: (r) => join(r.EntryPath ?? r.FullPath ?? r.EntryName ?? r.Name, r.SHA1 ?? r.HashSHA1 ? `sha1 ${s(r.SHA1 ?? r.HashSHA1)}` : ""),
   },
   "Windows.EventLogs.EvtxHunter": { fields: [{ field: "EventTime", desc: "Event logged" }], message: (r) => join(r.Channel, `EventID ${s(r.EventID)}`, r.Message ?? r.EventData) },
   "Windows.EventLogs.Evtx": { fields: [{ field: "EventTime", desc: "Event logged" }, { field: "TimeCreated", desc: "Event logged" }], message: (r) => join(r.Channel, `EventID ${s(r.EventID)}`, r.Message ?? r.EventData) },
@@ -73,7 +73,7 @@ export const KNOWN: Record<string, ArtifactTimes> = {
   "MacOS.System.QuarantineEvents": { fields: [{ field: "DownloadTime", desc: "File downloaded" }], message: (r) => join(r.User, r.DownloadURL, r.AgentName ? `by ${s(r.AgentName)}` : "") },
   "MacOS.Detection.InstallHistory": { fields: [{ field: "InstallDate", desc: "Software installed" }], message: (r) => join(r.DisplayName, r.DisplayVersion, r.ProcessName ? `via ${s(r.ProcessName)}` : "") },
   "Linux.Sys.Users": { fields: [{ field: "Mtime", desc: "Account changed" }], message: (r) => join("user", r.User ?? r.Name, r.Uid) },
-  "Linux.Sys.Crontab": { fields: [{ field: "Mtime", desc: "Crontab changed" }], message: (r) => join("cron", r.User, r.Command, r.OSPath) },
+  "Linux.Sys.Crontab": { fields: [{ field: "Mtime", desc: "Crontab changed" }], message: (r) => join("cron", r.User, r.Command, r.Path ?? r.OSPath) },
   "Linux.Sys.BashHistory": { fields: [{ field: "Time", desc: "Shell command" }, { field: "Mtime", desc: "Shell history written" }], message: (r) => join(r.User, r.Line ?? r.Command) },
   "Linux.Sys.Services": { fields: [{ field: "Mtime", desc: "Unit file changed" }], message: (r) => join("unit", r.Name ?? r.Unit, r.ExecStart) },
   "Linux.Forensics.Journal": { fields: [{ field: "Timestamp", desc: "Journal entry" }], message: (r) => join(r.Unit ?? r.SYSLOG_IDENTIFIER, r.Message ?? r.MESSAGE) },
