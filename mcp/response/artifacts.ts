@@ -62,6 +62,7 @@ sources:
       LET Critical = "(?i)^(system|registry|smss\\\\.exe|csrss\\\\.exe|wininit\\\\.exe|winlogon\\\\.exe|services\\\\.exe|lsass\\\\.exe|lsaiso\\\\.exe|svchost\\\\.exe|velociraptor(\\\\.exe)?|init|systemd|kthreadd|launchd|kernel_task)$"
       LET Targets = SELECT Pid, Name, Exe, CommandLine, hash(path=Exe).SHA256 AS Sha256 FROM pslist()
         WHERE (Pid = TargetPid OR NOT TargetPid) AND (Name =~ NameRegex OR NOT NameRegex) AND (TargetPid OR NameRegex)
+          AND NOT Pid = getpid()
       SELECT Pid, Name, Exe, CommandLine, Sha256, "kill" AS Action, DryRun, dict(pid=Pid, name=Name, exe=Exe, sha256=Sha256, cmdline=CommandLine) AS Before,
              NOT DryRun AND NOT Name =~ Critical AND (NOT ExpectedSha256 OR Sha256 = ExpectedSha256) AS Changed,
              if(condition=Name =~ Critical, then="refused: critical process",
@@ -85,20 +86,20 @@ parameters:
   - { name: DryRun, type: bool, default: Y }
 sources:
   - query: |
-      LET Before <= if(condition=Kind = "run_key", then=dict(key=Target, value=ValueName, data=get(item=read_reg_key(globs=Target + "\\\\*")[0], field=ValueName)),
+      LET Before <= if(condition=Kind = "run_key", then=dict(key=Target, value=ValueName, data=get(item={ SELECT * FROM read_reg_key(globs=Target) }[0], field=ValueName)),
                   else=if(condition=Kind = "cron", then=dict(file=Target, line=ValueName),
                   else=if(condition=Kind = "systemd", then=dict(unit=Target, content=read_file(filename="/etc/systemd/system/" + Target)),
                   else=dict(name=Target))))
       SELECT Kind, Target, Action, DryRun, Before, NOT DryRun AS Changed,
              if(condition=DryRun, then=format(format="would %v %v %v", args=[Action, Kind, Target]),
                 else=if(condition=Kind = "run_key" AND Action = "restore", then=reg_set_value(path=Target + "\\\\" + ValueName, value=parse_json(data=RestoreData).data, type="SZ", create=TRUE),
-                else=if(condition=Kind = "cron" AND Action = "restore", then=execve(argv=["sh", "-c", 'printf "%s\\n" "$1" >> "$2"', "sh", ValueName, Target]),
-                else=if(condition=Kind = "systemd" AND Action = "restore", then=execve(argv=["systemctl", "enable", "--now", Target]),
+                else=if(condition=Kind = "cron" AND Action = "restore", then={ SELECT * FROM execve(argv=["sh", "-c", 'printf "%s\\n" "$1" >> "$2"', "sh", ValueName, Target]) },
+                else=if(condition=Kind = "systemd" AND Action = "restore", then={ SELECT * FROM execve(argv=["systemctl", "enable", "--now", Target]) },
                 else=if(condition=Kind = "run_key", then=reg_rm_value(path=Target + "\\\\" + ValueName),
-                else=if(condition=Kind = "service", then=execve(argv=["sc.exe", "delete", Target]),
-                else=if(condition=Kind = "scheduled_task", then=execve(argv=["schtasks.exe", "/Delete", "/TN", Target, "/F"]),
-                else=if(condition=Kind = "systemd", then=execve(argv=["systemctl", "disable", "--now", Target]),
-                else=execve(argv=["sed", "-i", "\\\\#" + ValueName + "#d", Target]))))))))) AS Result
+                else=if(condition=Kind = "service", then={ SELECT * FROM execve(argv=["sc.exe", "delete", Target]) },
+                else=if(condition=Kind = "scheduled_task", then={ SELECT * FROM execve(argv=["schtasks.exe", "/Delete", "/TN", Target, "/F"]) },
+                else=if(condition=Kind = "systemd", then={ SELECT * FROM execve(argv=["systemctl", "disable", "--now", Target]) },
+                else={ SELECT * FROM execve(argv=["sed", "-i", "\\\\#" + ValueName + "#d", Target]) })))))))) AS Result
       FROM scope()
 `;
 

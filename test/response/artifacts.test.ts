@@ -3,6 +3,12 @@ import { parse } from "yaml";
 import { describe, expect, it } from "vitest";
 import { REMEDIATION_ARTIFACTS } from "../../mcp/response/artifacts.js";
 import { parseVql } from "../../mcp/vql/parser.js";
+import { callSites } from "../../mcp/vql/walk.js";
+
+// Velociraptor's own split between plugins (FROM x()) and functions (x() in an expression), from its VQL reference;
+// using one as the other is a runtime error the parser cannot see.
+const PLUGINS = new Set(["scope", "stat", "pslist", "read_reg_key", "execve"]);
+const FUNCTIONS = new Set(["if", "hash", "path_join", "format", "basename", "dict", "rm", "copy", "pskill", "getpid", "get", "read_file", "reg_rm_value", "reg_set_value", "parse_json"]);
 
 describe("remediation artifacts", () => {
   it.each(Object.entries(REMEDIATION_ARTIFACTS))("%s is a client artifact whose VQL parses and which defaults to a dry run", (name, yaml) => {
@@ -10,7 +16,14 @@ describe("remediation artifacts", () => {
     expect(def.name).toBe(name);
     expect(def.type).toBe("CLIENT");
     expect(def.parameters.find((p) => p.name === "DryRun")?.default).toBe("Y");
-    for (const s of def.sources) expect(() => parseVql(s.query)).not.toThrow();
+    for (const src of def.sources) {
+      const parsed = parseVql(src.query);
+      expect(parsed.errors).toEqual([]);
+      for (const c of callSites(parsed.statements)) {
+        if (c.kind === "plugin") expect(PLUGINS.has(c.name), `${name}: ${c.name} used as a plugin`).toBe(true);
+        else expect(FUNCTIONS.has(c.name), `${name}: ${c.name} used as a function`).toBe(true);
+      }
+    }
   });
 
   it("declares every parameter the tools send", () => {
