@@ -9,26 +9,33 @@ import { stixPattern, toCsv, toMisp, toStix } from "../../mcp/analysis/iocs/expo
 import { extractIndicators, hexRuns } from "../../mcp/analysis/iocs/extract.js";
 import { refang } from "../../mcp/analysis/iocs/patterns.js";
 
-const corpus = JSON.parse(readFileSync(join(packageRoot(), "test", "fixtures", "iocs", "corpus.json"), "utf8")) as { text: string; expected: [string, string][] }[];
+const load = (name: string) => JSON.parse(readFileSync(join(packageRoot(), "test", "fixtures", "iocs", name), "utf8")) as { text: string; expected: [string, string][] }[];
 
-describe("labelled corpus", () => {
-  it("reaches ≥ 0.95 precision and recall, printing the figures and every miss", () => {
-    let tp = 0;
-    const misses: string[] = [];
-    let fp = 0;
-    let fn = 0;
-    for (const c of corpus) {
-      const got = new Set(extractIndicators(c.text).map((i) => `${i.type} ${i.value}`));
-      const exp = new Set(c.expected.map(([t, v]) => `${t} ${v}`));
-      for (const g of got) if (exp.has(g)) tp++; else { fp++; misses.push(`FP ${g} ← ${c.text}`); }
-      for (const e of exp) if (!got.has(e)) { fn++; misses.push(`FN ${e} ← ${c.text}`); }
-    }
-    const precision = tp / (tp + fp);
-    const recall = tp / (tp + fn);
-    console.warn(`IOC corpus: ${corpus.length} samples, ${tp + fn} labelled indicators; precision ${precision.toFixed(3)}, recall ${recall.toFixed(3)}${misses.length ? `\n${misses.join("\n")}` : ""}`);
-    expect(corpus.length).toBeGreaterThanOrEqual(50);
-    expect(precision).toBeGreaterThanOrEqual(0.95);
-    expect(recall).toBeGreaterThanOrEqual(0.95);
+/** Precision and recall of the extractor on a labelled corpus, with every miss listed. */
+function score(corpus: { text: string; expected: [string, string][] }[]) {
+  let tp = 0;
+  let fp = 0;
+  let fn = 0;
+  const misses: string[] = [];
+  for (const c of corpus) {
+    const got = new Set(extractIndicators(c.text).map((i) => `${i.type} ${i.value}`));
+    const exp = new Set(c.expected.map(([t, v]) => `${t} ${v}`));
+    for (const g of got) if (exp.has(g)) tp++; else { fp++; misses.push(`FP ${g} ← ${c.text}`); }
+    for (const e of exp) if (!got.has(e)) { fn++; misses.push(`FN ${e} ← ${c.text}`); }
+  }
+  return { precision: tp / (tp + fp), recall: tp / (tp + fn), labelled: tp + fn, misses };
+}
+
+describe("labelled corpora", () => {
+  // corpus.json was written alongside the extractor; heldout.json (log lines, alerts, reports) was labelled before
+  // the extractor first ran on it — that first run scored precision 0.963, recall 1.000 (see docs/analysis.md).
+  it.each([["corpus.json"], ["heldout.json"]])("%s: precision and recall ≥ 0.95, figures and misses printed", (name) => {
+    const corpus = load(name);
+    const r = score(corpus);
+    console.warn(`IOC ${name}: ${corpus.length} samples, ${r.labelled} labelled indicators; precision ${r.precision.toFixed(3)}, recall ${r.recall.toFixed(3)}${r.misses.length ? `\n${r.misses.join("\n")}` : ""}`);
+    expect(corpus.length).toBeGreaterThanOrEqual(30);
+    expect(r.precision).toBeGreaterThanOrEqual(0.95);
+    expect(r.recall).toBeGreaterThanOrEqual(0.95);
   });
 });
 

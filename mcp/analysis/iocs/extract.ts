@@ -167,8 +167,8 @@ function* domains(text: string): Generator<string> {
     if (!TLDS.has(m[1]!.toLowerCase())) continue;
     let start = m.index;
     while (start > 0 && HOST_CHAR.test(text[start - 1]!)) start--;
-    // Preceded by these, it is part of an email, a path or a longer token, not a host name on its own.
-    if (start > 0 && /[\w@/\\]/.test(text[start - 1]!)) continue;
+    // Preceded by these, it is part of an email, a path, a URL-encoded value (%40 = @) or a longer token.
+    if (start > 0 && /[\w@/\\%]/.test(text[start - 1]!)) continue;
     const candidate = text.slice(start, m.index + m[0].length).replace(/^[.-]+/, "");
     if (/\.\./.test(candidate) || !candidate.includes(".")) continue;
     if (validDomain(candidate)) yield candidate.toLowerCase();
@@ -227,7 +227,11 @@ export function extractIndicators(input: string, opts: ExtractOptions = {}): Ind
     }
   if (want("email")) for (const e of emails(text)) out.push({ type: "email", value: e });
   if (want("ipv4"))
-    for (const m of matches(RE.ipv4, text)) if (validIpv4(m[0], text, m.index)) out.push({ type: "ipv4", value: m[0] });
+    for (const m of matches(RE.ipv4, text)) {
+      // The tail of an IPv4-mapped IPv6 address (::ffff:192.0.2.1) belongs to that address.
+      if (text[m.index - 1] === ":" && /[0-9a-f:]/i.test(text[m.index - 2] ?? "")) continue;
+      if (validIpv4(m[0], text, m.index)) out.push({ type: "ipv4", value: m[0] });
+    }
   if (want("ipv6")) for (const v of ipv6s(text)) out.push({ type: "ipv6", value: v });
   if (want("domain")) for (const d of domains(text)) out.push({ type: "domain", value: d });
   // Hosts of URLs count as domains too (a URL's domain is the pivot most analysts want).
