@@ -17,8 +17,11 @@ import { CoverageSchema, PageSchema, encodeCursor, shapeRows, startOffset, type 
 
 const FileOutput = z.object({ path: z.string(), uri: z.string(), sha256: z.string(), bytes: z.number(), records: z.number() });
 
-/** Analyses that write a file still only read Velociraptor: mark them read-only-tier but not idempotent. */
-const ANALYSIS = { ...READ_TOOL, annotations: { readOnly: true, destructive: false, idempotent: true, openWorld: false } };
+/**
+ * Analyses only read Velociraptor (read tier, allowed in read-only mode), but those that can write an evidence file
+ * do change the local machine, so their MCP hints do not claim read-only or idempotent.
+ */
+const WRITES_EVIDENCE = { ...READ_TOOL, annotations: { readOnly: false, destructive: false, idempotent: false, openWorld: false } };
 
 export const generateTimeline = defineTool({
   name: "generate_timeline",
@@ -48,7 +51,7 @@ export const generateTimeline = defineTool({
     sources: z.array(z.object({ artifact: z.string(), client_id: z.string().optional(), flow_id: z.string().optional(), hunt_id: z.string().optional() })),
     stats: z.object({ rows: z.number(), events: z.number(), untimed: z.number(), filtered: z.number(), capped: z.record(z.string(), z.number()), fields: z.record(z.string(), z.array(z.string())) }),
   }),
-  ...ANALYSIS,
+  ...WRITES_EVIDENCE,
   // Writing an evidence file is recorded (path and SHA-256), like export_results.
   audit: (a: { format: string }) => a.format !== "rows",
   async handler(args, ctx) {
@@ -140,7 +143,7 @@ export const extractIocs = defineTool({
     coverage: CoverageSchema,
     file: FileOutput.optional(),
   }),
-  ...ANALYSIS,
+  ...WRITES_EVIDENCE,
   audit: (a: { format: string }) => a.format !== "json",
   async handler(args, ctx) {
     if (!args.text && !args.client_id && !args.hunt_ids?.length) throw new InputError("text", "give text, or a scope (client_id / flow_ids / hunt_ids)", "Paste the text to scan, or name the client or hunt whose results to scan.");
@@ -200,7 +203,7 @@ export const correlate = defineTool({
     rows_scanned: z.number().optional(),
     coverage: CoverageSchema,
   }),
-  ...ANALYSIS,
+  ...READ_TOOL,
   async handler(args, ctx) {
     if (!args.indicators?.length && !args.pivot) throw new InputError("indicators", "give indicators to look for, or a pivot", "e.g. indicators=[\"185.220.101.4\"] or pivot=\"process_hash\".");
     if (args.pivot === "column" && !args.column) throw new InputError("column", "pivot=column needs the column name", "e.g. column=\"Exe\".");
