@@ -12,7 +12,10 @@ import { getHuntResults, listHunts } from "../tools/hunts.js";
 import { getServerInfo } from "../tools/server-info.js";
 import { rowsOf } from "../tools/common.js";
 import { evidencePath, listEvidence } from "../results/evidence.js";
-import { readFileSync, statSync } from "node:fs";
+import { casesDir } from "../response/ledger.js";
+import { listChanges } from "../tools/response.js";
+import { existsSync, readdirSync, readFileSync, statSync } from "node:fs";
+import { extname, join } from "node:path";
 
 export interface DeploymentSummary {
   id: string;
@@ -22,6 +25,15 @@ export type DeploymentsProvider = { list(): Promise<DeploymentSummary[]>; get(id
 
 let deployments: DeploymentsProvider = { list: async () => [], get: async () => undefined };
 /** Installed by the deployment layer; until then velociraptor://deployments lists nothing. */
+/** Evidence formats small enough to read inline, by extension. */
+const TEXT_EVIDENCE: Record<string, string> = { jsonl: "application/x-ndjson", json: "application/json", csv: "text/csv", md: "text/markdown", html: "text/html" };
+
+function listCases(): string[] {
+  const dir = casesDir();
+  if (!existsSync(dir)) return [];
+  return readdirSync(dir).filter((c) => existsSync(join(dir, c, "ledger.jsonl"))).sort();
+}
+
 export function setDeploymentsProvider(p: DeploymentsProvider): void {
   deployments = p;
 }
@@ -115,14 +127,24 @@ export function registerResources(server: McpServer, runtime: Runtime): void {
       list: async () => ({ resources: listEvidence().map((f) => ({ uri: `megaraptor://evidence/${f.name}`, name: f.name, description: `${f.bytes} bytes` })) }),
       complete: { file: async (v) => listEvidence().map((f) => f.name).filter((n) => n.startsWith(v)) },
     }),
-    { title: "Evidence file", description: "Files written by export_results, download_flow_file and export_flow" },
+    { title: "Evidence file", description: "Files written by export_results, download_flow_file, export_flow, generate_timeline, extract_iocs and generate_report" },
     async (uri, vars) => {
       const path = evidencePath(String(vars.file));
       // Large or binary evidence stays on disk: the resource describes it instead of inlining megabytes.
       const size = statSync(path).size;
-      if (path.endsWith(".jsonl") && size <= 1024 * 1024) return { contents: [{ uri: uri.href, mimeType: "application/x-ndjson", text: readFileSync(path, "utf8") }] };
+      const mime = TEXT_EVIDENCE[extname(path).slice(1)];
+      if (mime && size <= 1024 * 1024) return { contents: [{ uri: uri.href, mimeType: mime, text: readFileSync(path, "utf8") }] };
       return { contents: [{ uri: uri.href, mimeType: "application/json", text: JSON.stringify({ path, bytes: size, note: "Too large or binary to inline; open the file at this path." }) }] };
     },
+  );
+  server.registerResource(
+    "case-changes",
+    new ResourceTemplate("megaraptor://cases/{case_id}/changes", {
+      list: async () => ({ resources: listCases().map((c) => ({ uri: `megaraptor://cases/${c}/changes`, name: `${c} changes`, description: `Endpoint changes recorded for case ${c}` })) }),
+      complete: { case_id: async (v) => listCases().filter((c) => c.startsWith(v)) },
+    }),
+    { title: "Case change ledger", description: "Every remediation of a case with before-state, result and rollback (verified hash chain)", mimeType: json },
+    (uri, vars) => viaTool(runtime, listChanges as unknown as AnyTool, { case_id: String(vars.case_id) }, uri.href),
   );
   server.registerResource("deployments", "velociraptor://deployments", { title: "Deployments", description: "Velociraptor deployments managed by Megaraptor", mimeType: json }, async (uri) => {
     try {

@@ -312,4 +312,16 @@ describe("response: dry run, change, ledger, rollback", () => {
     expect(r.structured!.counts).toMatchObject({ clients: 2, hunts: 1, findings: 1, changes: 7 });
     expect(existsSync(join(cases, "IR-TEST", "ledger.jsonl"))).toBe(true);
   });
+
+  it("offers the case ledger and the Markdown report as resources", async () => {
+    const listed = (await readOnly.client.listResources()).resources.map((r) => r.uri);
+    expect(listed).toContain("megaraptor://cases/IR-TEST/changes");
+    const ledger = await readOnly.client.readResource({ uri: "megaraptor://cases/IR-TEST/changes" });
+    const body = JSON.parse((ledger.contents[0] as { text: string }).text);
+    expect(body).toMatchObject({ case_id: "IR-TEST", verified: true });
+    expect(body.changes.length).toBeGreaterThanOrEqual(7);
+    const report = listed.find((u) => /report-IR-TEST.*\.md$/.test(u))!;
+    const md = await readOnly.client.readResource({ uri: report });
+    expect(md.contents[0]).toMatchObject({ mimeType: "text/markdown", text: expect.stringContaining("# WKS-FIN-01 intrusion") });
+  });
 });
