@@ -42,7 +42,7 @@ sources:
              if(condition=Problem, then=Problem,
                 else=if(condition=DryRun, then=format(format="would %v %v", args=[Action, Src]),
                 else=if(condition=Action = "delete", then=rm(filename=Src),
-                else=copy(filename=Src, dest=Dest) AND rm(filename=Src)))) AS Result
+                else=copy(filename=Src, dest=Dest, create_directories=TRUE) AND rm(filename=Src)))) AS Result
       FROM scope()
 `;
 
