@@ -162,12 +162,24 @@ function huntArgs(a: { os: Os; description?: string; include_labels?: string[]; 
   };
 }
 
+const BULK_MAX = 200;
+
+/** The named clients plus those a search matches, deduplicated; refuses an empty or fleet-sized set. */
+async function bulkTargets(ctx: ToolContext, ids: string[], search?: string): Promise<string[]> {
+  const found = search ? (await rowsOf(ctx, "SELECT client_id FROM clients(search=Search)", { Search: search }, BULK_MAX + 1)).map((r) => String(r.client_id)) : [];
+  const all = [...new Set([...ids, ...found])];
+  if (!all.length) throw new InputError(search ? "client_search" : "client_ids", search ? `"${search}" matches no client` : "give client_ids or a client_search", "Check the search with list_clients.");
+  if (all.length > BULK_MAX) throw new InputError(search ? "client_search" : "client_ids", `selects more than ${BULK_MAX} clients`, "Narrow the search, or use hunt_template / create_hunt for fleet-wide collection.");
+  return all;
+}
+
 export const collectBulk = defineTool({
   name: "collect_bulk",
   title: "Collect many artifacts on many clients",
-  description: "One call: the same artifacts (each with its own parameters) on up to 200 clients, one flow per client, with per-client results (flow id, state, errors). Names and parameters are checked once against the catalog before anything is scheduled, so a typo schedules nothing. A client that fails to schedule does not stop the others. For fleet-wide collection prefer a hunt.",
+  description: "One call: the same artifacts (each with its own parameters) on up to 200 clients — named by client_ids and/or a client_search such as label:webserver — one flow per client, with per-client results (flow id, state, errors). Names and parameters are checked once against the catalog before anything is scheduled, so a typo schedules nothing. A client that fails to schedule does not stop the others. For fleet-wide collection prefer a hunt.",
   input: z.object({
-    client_ids: z.array(ClientId).min(1).max(200),
+    client_ids: z.array(ClientId).max(200).default([]),
+    client_search: z.string().min(1).max(200).optional().describe("also every client this search matches (list_clients syntax: label:x, host:x, os…); at most 200"),
     artifacts: z.array(ArtifactName).min(1).max(50),
     parameters: z.record(z.string(), z.record(z.string(), z.unknown())).optional().describe('per artifact: {"Windows.System.Pslist": {"ProcessRegex": "x"}}'),
     timeout: z.number().int().min(1).max(86_400).default(600),
@@ -186,9 +198,10 @@ export const collectBulk = defineTool({
     if (unknown.length) throw new InputError(`parameters.${unknown[0]}`, "is not one of the artifacts being collected", "Key parameters by artifact name.");
     const spec = perArtifactParameters(args.artifacts, args.parameters);
     await checkArtifacts(ctx, args.artifacts, spec);
+    const targets = await bulkTargets(ctx, args.client_ids, args.client_search);
     const results: { client_id: string; flow_id?: string; state: string; errors: string[] }[] = [];
-    for (const [i, client] of [...new Set(args.client_ids)].entries()) {
-      await ctx.progress(i, args.client_ids.length, `scheduling on ${client}`);
+    for (const [i, client] of targets.entries()) {
+      await ctx.progress(i, targets.length, `scheduling on ${client}`);
       try {
         const flowId = await scheduleCollection(ctx, { clientId: client, artifacts: args.artifacts, spec, timeoutSeconds: args.timeout });
         results.push({ client_id: client, flow_id: flowId, state: "RUNNING", errors: [] });

@@ -169,6 +169,10 @@ describe("triage and collection", () => {
     const r = await call(investigate.client, "collect_bulk", { client_ids: [FIN, HR, "C.ffffffffffffffff"], artifacts: ["Windows.System.Pslist", "Windows.Network.Netstat"], parameters: { "Windows.System.Pslist": { ProcessRegex: "upd" } }, wait: true, wait_timeout: 30 });
     expect(r.structured!.scheduled).toBe(2);
     expect(r.structured!.results.map((x: { client_id: string; state: string }) => [x.client_id, x.state])).toEqual([[FIN, "FINISHED"], [HR, "FINISHED"], ["C.ffffffffffffffff", "NOT_SCHEDULED"]]);
+    const bySearch = await call(investigate.client, "collect_bulk", { client_search: "label:webserver", client_ids: [DB], artifacts: ["Linux.Sys.Pslist"] });
+    expect(bySearch.structured!.results.map((x: { client_id: string }) => x.client_id)).toEqual([DB, WEB]);
+    const none = await call(investigate.client, "collect_bulk", { client_search: "label:nosuchlabel", artifacts: ["Linux.Sys.Pslist"] });
+    expect(none.error?.message).toMatch(/^client_search: "label:nosuchlabel" matches no client/);
   });
 });
 
