@@ -29,12 +29,15 @@ export class PdfUnavailableError extends MegaraptorError {
   }
 }
 
-/** Prints an HTML file to PDF; the browser runs with a throwaway profile and no network use beyond the file. */
+/**
+ * Prints an HTML file to PDF; the browser runs with a throwaway profile and no network use beyond the file, without
+ * the sandbox (Megaraptor often runs as root in containers) and without /dev/shm (often 64 MB there).
+ */
 export async function htmlToPdf(htmlPath: string, pdfPath: string, browser: string | null = findChromium() ?? null): Promise<void> {
   if (!browser) throw new PdfUnavailableError("no Chromium found on PATH");
   const profile = mkdtempSync(join(tmpdir(), "mr-pdf-"));
   try {
-    await run(browser, ["--headless=new", "--no-sandbox", "--disable-gpu", `--user-data-dir=${profile}`, "--no-pdf-header-footer", `--print-to-pdf=${pdfPath}`, pathToFileURL(htmlPath).href], { timeout: 120_000 });
+    await run(browser, ["--headless=new", "--no-sandbox", "--disable-gpu", "--disable-dev-shm-usage", `--user-data-dir=${profile}`, "--no-pdf-header-footer", `--print-to-pdf=${pdfPath}`, pathToFileURL(htmlPath).href], { timeout: 120_000 });
   } catch (err) {
     throw new PdfUnavailableError(`Chromium failed: ${(err as Error).message.split("\n")[0]}`);
   } finally {

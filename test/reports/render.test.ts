@@ -255,7 +255,8 @@ describe.skipIf(!chromium)("HTML report in headless Chromium", () => {
   writeFileSync(htmlPath, renderHtml(fixture()));
   const url = pathToFileURL(htmlPath).href;
   // A profile per run, so parallel test runs and a desktop Chromium do not fight over one profile lock.
-  const common = ["--headless=new", "--no-sandbox", "--disable-gpu", `--user-data-dir=${join(dir, "profile")}`];
+  // --disable-dev-shm-usage: containers often give /dev/shm 64 MB, too little for Chromium.
+  const common = ["--headless=new", "--no-sandbox", "--disable-gpu", "--disable-dev-shm-usage", `--user-data-dir=${join(dir, "profile")}`];
 
   it("takes a 1280-px-wide, non-trivial PNG screenshot", { timeout: 120_000 }, async () => {
     const png = join(dir, "report.png");
