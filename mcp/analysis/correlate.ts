@@ -3,7 +3,7 @@
  * with first-seen times); or, given a pivot, which clients share a process hash, a parent → child pair or a remote
  * address, rarest first — the values on one or two hosts are the ones worth a look.
  */
-import { socketEnd } from "./fields.js";
+import { rowStrings, socketEnd } from "./fields.js";
 import { detectTimestamp } from "./timeline/timestamps.js";
 
 export interface CorrelationCell {
@@ -24,13 +24,6 @@ function clientOf(src: RowSource, row: Record<string, unknown>): string {
   return src.client_id ?? (typeof row.ClientId === "string" ? row.ClientId : "unknown");
 }
 
-function flatText(v: unknown, out: string[], depth = 0): void {
-  if (depth > 6) return;
-  if (typeof v === "string") out.push(v);
-  else if (typeof v === "number") out.push(String(v));
-  else if (Array.isArray(v)) for (const x of v) flatText(x, out, depth + 1);
-  else if (v && typeof v === "object") for (const x of Object.values(v)) flatText(x, out, depth + 1);
-}
 
 const alnum = (c: string | undefined) => c !== undefined && /[a-z0-9]/i.test(c);
 const digit = (c: string | undefined) => c !== undefined && c >= "0" && c <= "9";
@@ -61,9 +54,7 @@ export async function correlateIndicators(sources: RowSource[], indicators: stri
   for (const src of sources)
     for await (const row of src.rows as AsyncIterable<Record<string, unknown>>) {
       rows++;
-      const parts: string[] = [];
-      flatText(row, parts);
-      const text = parts.join("\n").toLowerCase();
+      const text = rowStrings(row, { numbers: true }).join("\n").toLowerCase();
       let ts: number | undefined | null = null;
       for (let i = 0; i < lower.length; i++) {
         if (!containsToken(text, lower[i]!)) continue;

@@ -19,3 +19,20 @@ export function socketEnd(row: Record<string, unknown>, side: "Laddr" | "Raddr")
   const port = portRaw === undefined || portRaw === null || portRaw === "" ? undefined : Number(portRaw);
   return { ip, port: Number.isFinite(port) ? port : undefined };
 }
+
+/**
+ * Every string in a result row, nested values included (to depth 6), for scanning a row as text. `numbers` adds
+ * numeric values; `skip` leaves out columns by name at any depth (Velociraptor bookkeeping such as ClientId).
+ */
+export function rowStrings(row: unknown, o: { numbers?: boolean; skip?: ReadonlySet<string> } = {}): string[] {
+  const out: string[] = [];
+  const walk = (v: unknown, depth: number, key?: string): void => {
+    if (depth > 6 || (key !== undefined && o.skip?.has(key))) return;
+    if (typeof v === "string") out.push(v);
+    else if (typeof v === "number" && o.numbers) out.push(String(v));
+    else if (Array.isArray(v)) for (const x of v) walk(x, depth + 1);
+    else if (v && typeof v === "object") for (const [k, x] of Object.entries(v)) walk(x, depth + 1, k);
+  };
+  walk(row, 0);
+  return out;
+}

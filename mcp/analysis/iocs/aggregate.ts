@@ -3,6 +3,7 @@
  * each came from. Memory grows with distinct indicators, not rows; a cap stops a pathological input (every row a
  * fresh hash) from exhausting memory, and says so.
  */
+import { rowStrings } from "../fields.js";
 import { detectTimestamp } from "../timeline/timestamps.js";
 import type { AllowMatcher } from "./allowlist.js";
 import { extractIndicators, isPublicIp, type ExtractOptions } from "./extract.js";
@@ -94,8 +95,7 @@ export class IocAggregator {
     this.rowsScanned++;
     const client = p.client_id ?? (typeof row.ClientId === "string" ? row.ClientId : undefined);
     const ts = p.timeUs ?? detectTimestamp(row)?.us;
-    const texts: string[] = [];
-    collectStrings(row, texts, 0);
+    const texts = rowStrings(row, { skip: SKIP_COLUMNS });
     if (texts.length) this.addText(texts.join("\n"), { ...p, client_id: client, timeUs: ts });
   }
 
@@ -119,11 +119,4 @@ export class IocAggregator {
         ...(e.type === "ipv4" || e.type === "ipv6" ? { public: isPublicIp(e.value) } : {}),
       }));
   }
-}
-
-function collectStrings(v: unknown, out: string[], depth: number, key?: string): void {
-  if (depth > 6 || (key && SKIP_COLUMNS.has(key))) return;
-  if (typeof v === "string") out.push(v);
-  else if (Array.isArray(v)) for (const x of v) collectStrings(x, out, depth + 1);
-  else if (v && typeof v === "object") for (const [k, x] of Object.entries(v)) collectStrings(x, out, depth + 1, k);
 }
