@@ -12,6 +12,7 @@ import { AllowMatcher, DEFAULT_ALLOW, loadAllowListFile, mergeAllowLists } from 
 import { IocAggregator } from "../analysis/iocs/aggregate.js";
 import { buildTimeline, newStats } from "../analysis/timeline/build.js";
 import { toMegaraptorError } from "../common/errors.js";
+import { NotFoundError } from "../velociraptor/errors.js";
 import { ChangeLedger } from "../response/ledger.js";
 import { automationEngine, filterDeployments } from "../../stacks/operations/index.js";
 import { FindingSchema, type ReportData } from "../reports/model.js";
@@ -21,7 +22,15 @@ import { spillText } from "../results/evidence.js";
 import { rowsOf } from "./common.js";
 import { defineTool } from "./define.js";
 import { CaseId, OrgId } from "./ids.js";
-import { resolveScope, ScopeInput } from "./scope.js";
+import { clientIdentity } from "./endpoint.js";
+import { huntArtifacts, resolveScope, ScopeInput } from "./scope.js";
+
+async function* tap<T>(rows: AsyncIterable<T>, see: (row: T) => void): AsyncGenerator<T> {
+  for await (const row of rows) {
+    see(row);
+    yield row;
+  }
+}
 
 export const generateReport = defineTool({
   name: "generate_report",
@@ -54,13 +63,17 @@ export const generateReport = defineTool({
     const hunts = [];
     for (const h of args.hunt_ids ?? []) {
       const row = (await rowsOf(ctx, "SELECT * FROM hunts(hunt_id=HuntId)", { HuntId: h }))[0] ?? {};
-      hunts.push({ hunt_id: h, description: String(row.hunt_description ?? ""), artifacts: (row.artifacts as string[] | null) ?? [] });
+      hunts.push({ hunt_id: h, description: String(row.hunt_description ?? ""), artifacts: huntArtifacts(row) });
       for (const f of await rowsOf(ctx, "SELECT ClientId FROM hunt_flows(hunt_id=HuntId)", { HuntId: h }, 10_000)) clientIds.add(String(f.ClientId));
     }
     const clients = [];
     for (const id of clientIds) {
-      const row = (await rowsOf(ctx, "SELECT os_info.hostname AS hostname, os_info.system AS os FROM clients(client_id=ClientId)", { ClientId: id }))[0];
-      clients.push({ client_id: id, hostname: row ? String(row.hostname) : undefined, os: row ? String(row.os) : undefined });
+      // A client removed since its hunt ran is still part of the scope, just without a hostname.
+      const c = await clientIdentity(ctx, id).catch((err: unknown) => {
+        if (err instanceof NotFoundError) return undefined;
+        throw err;
+      });
+      clients.push({ client_id: id, hostname: c?.hostname, os: c?.os });
     }
     const flowIds = [...new Set(sources.filter((s) => s.flow_id).map((s) => `${s.client_id}\u0000${s.flow_id}`))];
     const flows = [];
@@ -72,23 +85,24 @@ export const generateReport = defineTool({
       flows.push({ client_id, flow_id, artifacts: request.artifacts ?? [], created: typeof row.create_time === "number" ? new Date(row.create_time / 1000).toISOString() : undefined, state: String(row.state ?? ""), parameters: request.specs });
     }
 
-    // Indicators and the timeline excerpt, each from its own pass over the results.
+    // Indicators and the timeline excerpt from one pass over the results: rows feed the aggregator on their way into
+    // the timeline. The timeline sorts each source completely before its first event, so every row is seen even
+    // when the excerpt stops early.
     const agg = new IocAggregator(new AllowMatcher(mergeAllowLists(DEFAULT_ALLOW, loadAllowListFile())));
-    if (args.indicators > 0) for (const s of sources) for await (const row of s.rows) agg.addRow(row, { client_id: s.client_id, artifact: s.artifact });
-    const indicators = agg.results().slice(0, args.indicators);
-    if (agg.size > indicators.length) caveats.push(`Indicator table shows ${indicators.length} of ${agg.size}; run extract_iocs for all.`);
+    const counted = sources.map((s) => ({ ...s, rows: args.indicators > 0 ? tap(s.rows, (row) => agg.addRow(row, { client_id: s.client_id, artifact: s.artifact })) : s.rows }));
     const stats = newStats();
     const timeline: ReportData["timeline"] = [];
-    if (args.timeline_events > 0 && sources.length) {
-      // Result streams are single-use: the indicator pass consumed the first set, so query again.
-      const events = buildTimeline(args.indicators > 0 ? await resolveScope(ctx, args) : sources, {}, stats);
+    if (args.timeline_events > 0 && counted.length) {
+      const events = buildTimeline(counted, {}, stats);
       for await (const e of events) {
         timeline.push({ datetime: e.datetime, source: e.source, timestamp_desc: e.timestamp_desc, message: e.message, client_id: e.client_id });
         if (timeline.length >= args.timeline_events) break;
       }
       await events.return(undefined);
       if (timeline.length >= args.timeline_events) caveats.push(`Timeline excerpt shows the first ${timeline.length} events; run generate_timeline for all.`);
-    }
+    } else if (args.indicators > 0) for (const s of counted) for await (const _row of s.rows);
+    const indicators = agg.results().slice(0, args.indicators);
+    if (agg.size > indicators.length) caveats.push(`Indicator table shows ${indicators.length} of ${agg.size}; run extract_iocs for all.`);
 
     const actions = readAudit(ctx.audit.path, { case: args.case_id }).map((e) => ({ time: e.time, tool: e.tool, principal: e.principal, outcome: e.outcome, summary: e.summary ?? e.error?.message }));
     const changes = new ChangeLedger(args.case_id).withStatus().map((e) => ({ seq: e.seq, time: e.time, action: e.action, client_id: e.client_id, target: e.target, result: e.result, rollback: e.rolled_back_by ? `rolled back by #${e.rolled_back_by}` : e.rollback.possible ? e.rollback.how : `not reversible: ${e.rollback.how}`, reason: e.reason }));

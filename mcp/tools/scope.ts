@@ -31,6 +31,11 @@ function wanted(artifact: string, filter?: string[]): boolean {
   return !filter?.length || filter.some((f) => artifact === f || artifact.startsWith(`${f}/`) || f.startsWith(`${artifact}/`));
 }
 
+/** A hunt's artifacts from its hunts() row (`artifacts`, or `start_request.artifacts` on servers that omit it). */
+export function huntArtifacts(row: Row): string[] {
+  return (row.artifacts as string[] | null) ?? (row.start_request as { artifacts?: string[] } | null)?.artifacts ?? [];
+}
+
 /** The scope's sources; refuses an empty scope with what to pass. */
 export async function resolveScope(ctx: ToolContext, a: ScopeArgs): Promise<ScopeSource[]> {
   if (!a.client_id && !a.hunt_ids?.length)
@@ -55,7 +60,7 @@ export async function resolveScope(ctx: ToolContext, a: ScopeArgs): Promise<Scop
   for (const h of a.hunt_ids ?? []) {
     const row = (await rowsOf(ctx, "SELECT * FROM hunts(hunt_id=HuntId)", { HuntId: h }))[0];
     if (!row) throw new InputError("hunt_ids", `hunt ${h} does not exist`, "List hunts with list_hunts.");
-    for (const artifact of ((row.artifacts as string[] | null) ?? (row.start_request as { artifacts?: string[] } | null)?.artifacts ?? []).filter((x) => wanted(x, a.artifacts)))
+    for (const artifact of huntArtifacts(row).filter((x) => wanted(x, a.artifacts)))
       out.push({
         artifact,
         hunt_id: h,

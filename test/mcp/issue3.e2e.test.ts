@@ -317,6 +317,16 @@ describe("response: dry run, change, ledger, rollback", () => {
     expect(existsSync(join(cases, "IR-TEST", "ledger.jsonl"))).toBe(true);
   });
 
+  it("reads the results once for both tables: a short timeline excerpt still sees every indicator", async () => {
+    const base = { case_id: "IR-ONEPASS", title: "t", client_id: FIN, hunt_ids: ["H.NETWIN0001"], formats: ["markdown"] };
+    const short = await call(readOnly.client, "generate_report", { ...base, timeline_events: 1 });
+    const none = await call(readOnly.client, "generate_report", { ...base, timeline_events: 0 });
+    expect(short.structured!.counts.timeline_events).toBe(1);
+    expect(none.structured!.counts.timeline_events).toBe(0);
+    expect(short.structured!.counts.indicators).toBeGreaterThan(3);
+    expect(short.structured!.counts.indicators).toBe(none.structured!.counts.indicators);
+  });
+
   it("offers the case ledger and the Markdown report as resources", async () => {
     const listed = (await readOnly.client.listResources()).resources.map((r) => r.uri);
     expect(listed).toContain("megaraptor://cases/IR-TEST/changes");
