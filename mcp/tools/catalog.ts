@@ -33,8 +33,10 @@ export async function checkArtifacts(
   artifacts: string[],
   parameters: Record<string, Record<string, string>>,
   field = "artifacts",
+  /** The catalog when the caller already loaded it (it is the whole artifact list: one query is enough). */
+  loaded?: Map<string, CatalogEntry>,
 ): Promise<Map<string, CatalogEntry>> {
-  const catalog = await loadCatalog(ctx);
+  const catalog = loaded ?? (await loadCatalog(ctx));
   const allow = currentAllowList();
   const pinProblems = allow
     ? await verifyPins(allow, (names) => rowsOf(ctx, "SELECT * FROM artifact_definitions(names=parse_json(data=Names).items)", { Names: { items: names } }, 10_000), `${ctx.client().address}/${ctx.orgId ?? ""}`)

@@ -36,7 +36,7 @@ async function availableArtifacts(ctx: ToolContext, artifacts: string[], spec: R
   const present = artifacts.filter((a) => !missing.includes(a));
   if (!present.length) throw new InputError("template", "none of the template's artifacts exist on this server", `Missing: ${missing.join(", ")}.`);
   const presentSpec = Object.fromEntries(Object.entries(spec).filter(([k]) => present.includes(k) && Object.keys(spec[k]!).length));
-  await checkArtifacts(ctx, present, presentSpec, "template artifacts");
+  await checkArtifacts(ctx, present, presentSpec, "template artifacts", catalog);
   return { present, missing, spec: presentSpec };
 }
 
