@@ -31,7 +31,9 @@ export const ColumnSchema = z
     note: z.string().optional(),
     /** Where the fact was read when it is not the artifact's own definition: a plugin file and line at the tag. */
     from: z.string().optional(),
-    /** The keys of a nested object (`Authenticode.Trusted`, `Hash.SHA256`). */
+    /** `fields` lists only the keys the project relies on; the object may hold others. */
+    openFields: z.boolean().default(false),
+    /** The keys of a nested object (`Authenticode.Trusted`, `Hash.SHA256`); complete unless `openFields`. */
     get fields() {
       return z.array(ColumnSchema).optional();
     },

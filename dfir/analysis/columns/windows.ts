@@ -524,10 +524,10 @@ export const WINDOWS: Entry[] = [
         name: "",
         columns: [
           col("SourceFile", "object", { fields: [col("OSPath", "string"), col("Size", "integer"), col("Mtime", "timestamp"), col("Btime", "timestamp")] }),
-          col("ShellLinkHeader", "object", { fields: [opt("CreationTime", "timestamp"), opt("AccessTime", "timestamp"), opt("WriteTime", "timestamp"), opt("FileSize", "integer"), opt("ShowCommand", "string")] }),
+          col("ShellLinkHeader", "object", { openFields: true, fields: [opt("CreationTime", "timestamp"), opt("AccessTime", "timestamp"), opt("WriteTime", "timestamp"), opt("FileSize", "integer"), opt("ShowCommand", "string")] }),
           opt("LinkInfo", "object"),
           opt("LinkTarget", "object"),
-          opt("StringData", "object", { fields: [opt("TargetPath", "string"), opt("Name", "string"), opt("RelativePath", "string"), opt("WorkingDir", "string"), opt("Arguments", "string"), opt("IconLocation", "string")] }),
+          opt("StringData", "object", { openFields: true, fields: [opt("TargetPath", "string"), opt("Name", "string"), opt("RelativePath", "string"), opt("WorkingDir", "string"), opt("Arguments", "string"), opt("IconLocation", "string")] }),
           opt("ExtraData", "object"),
           opt("Suspicious", "object"),
         ],
