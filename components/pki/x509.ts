@@ -162,12 +162,20 @@ export function issueServerCertificate(
   });
 }
 
-/** The gRPC gateway certificate (CN `GRPC_GW`), used by the GUI's gateway to call the API. */
+/**
+ * The gRPC gateway certificate (CN `GRPC_GW`), used by the GUI's gateway to call the API. serverAuth + clientAuth:
+ * Velociraptor identifies a gRPC caller only when its certificate passes Go's default x509 verification, which
+ * demands serverAuth (services/users/grpc.go GetGRPCUserInfo; crypto/x509 verify.go), and its own
+ * GenerateServerCert sets both usages (crypto/ca.go:150-153, used for GRPC_GW in bin/config.go:260 @ v0.77.2).
+ */
 export function issueGatewayCertificate(ca: Pick<IssuedCert, "certificate" | "privateKey">, opts: Validity = {}): Promise<IssuedCert> {
-  return issueCertificate(ca, { ...opts, commonName: GATEWAY_NAME, usage: "client" });
+  return issueCertificate(ca, { ...opts, commonName: GATEWAY_NAME, usage: "both" });
 }
 
-/** An API-client certificate; Velociraptor takes the caller's user name from the CN. */
+/**
+ * An API-client certificate; Velociraptor takes the caller's user name from the CN. serverAuth + clientAuth for the
+ * same reason as the gateway: `config api_client` issues it with GenerateServerCert (bin/config.go:391 @ v0.77.2).
+ */
 export function issueApiClientCertificate(
   ca: Pick<IssuedCert, "certificate" | "privateKey">,
   opts: Validity & { name: string },
@@ -175,7 +183,7 @@ export function issueApiClientCertificate(
   if (!/^[A-Za-z0-9_.@-]{1,64}$/.test(opts.name)) {
     throw new Error(`API client name "${opts.name}" is not a valid Velociraptor user name (letters, digits, _ . @ -)`);
   }
-  return issueCertificate(ca, { ...opts, commonName: opts.name, usage: "client" });
+  return issueCertificate(ca, { ...opts, commonName: opts.name, usage: "both" });
 }
 
 /** Encrypts a PEM key the way `config api_client --password` does: legacy OpenSSL PEM, AES-256-CBC. */

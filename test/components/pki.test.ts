@@ -32,6 +32,21 @@ describe("VelociraptorPki", () => {
     expect(ofType("megaraptor:index:VelociraptorPki")).toHaveLength(1);
   });
 
+  // Velociraptor identifies a gRPC caller only if its certificate passes Go's x509 Verify with default options, which
+  // require the serverAuth EKU (crypto/x509 verify.go: empty KeyUsages means ExtKeyUsageServerAuth;
+  // services/users/grpc.go GetGRPCUserInfo). Its own GenerateServerCert issues the gateway, frontend and api_client
+  // certificates with serverAuth + clientAuth (crypto/ca.go:150-153, bin/config.go:250,260,391 @ v0.77.2).
+  it("issues gateway and API-client certificates with serverAuth + clientAuth, like GenerateServerCert", async () => {
+    const pki = new VelociraptorPki("t-eku", { apiUsers: [{ name: "megaraptor", roles: ["api"] }] });
+    const [gw, server, clients] = await Promise.all([value(pki.gatewayCertificate), value(pki.serverCertificate), value(pki.apiClients)]);
+    const SERVER_AUTH = "1.3.6.1.5.5.7.3.1";
+    const CLIENT_AUTH = "1.3.6.1.5.5.7.3.2";
+    for (const [what, pem] of [["gateway", gw], ["frontend", server], ["api client", clients.megaraptor!.certificate]] as const) {
+      const eku = new X509Certificate(pem).keyUsage ?? [];
+      expect([...eku].sort(), what).toEqual([SERVER_AUTH, CLIENT_AUTH].sort());
+    }
+  });
+
   it("keeps every private key and nonce secret", async () => {
     const pki = new VelociraptorPki("t2");
     for (const o of [pki.caPrivateKey, pki.serverPrivateKey, pki.gatewayPrivateKey, pki.apiClients, pki.clientNonce, pki.obfuscationNonce]) expect(await isSecret(o)).toBe(true);
