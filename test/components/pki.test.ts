@@ -2,6 +2,7 @@ import { X509Certificate } from "node:crypto";
 import { once } from "node:events";
 import { createServer, connect } from "node:tls";
 import { beforeAll, describe, expect, it } from "vitest";
+import { generatePki, pkiProvider, updatePki, type PkiInputs, type PkiOutputs } from "../../components/pki/provider.js";
 import { installMocks, isSecret, ofType, value } from "../helpers/pulumi-mocks.js";
 
 let VelociraptorPki: typeof import("../../components/pki/index.js").VelociraptorPki;
@@ -76,5 +77,78 @@ describe("VelociraptorPki", () => {
     } finally {
       server.close();
     }
+  });
+});
+
+// A11: Velociraptor keeps the CA when it rotates server certificates (`config rotate_keys`, bin/config.go:240-265 @
+// v0.77.2) and clients pin Client.ca_certificate and Client.nonce, so the provider must update leaves in place and
+// re-create the CA and nonce only on an explicit CA rotation.
+describe("PKI provider day-2 changes", () => {
+  const base: PkiInputs = { dnsNames: ["vr.example.com"], ipAddresses: [], validityDays: 30, apiUsers: [{ name: "megaraptor", roles: ["api"] }], rotation: 0 };
+  let first: PkiOutputs;
+  beforeAll(async () => {
+    first = await generatePki(base);
+  });
+  const serialOf = (pem: string) => new X509Certificate(pem).serialNumber;
+  const chains = (leaf: string, ca: string) => new X509Certificate(leaf).verify(new X509Certificate(ca).publicKey);
+
+  it("never asks Pulumi to replace the resource (a replacement would mint a new CA)", async () => {
+    const d = await pkiProvider().diff!("id", first, { ...base, apiUsers: [...base.apiUsers, { name: "bob", roles: ["reader"] }], dnsNames: ["other.example.com"], rotation: 1 });
+    expect(d.changes).toBe(true);
+    expect(d.replaces ?? []).toEqual([]);
+    const same = await pkiProvider().diff!("id", first, { ...base });
+    expect(same.changes).toBe(false);
+  });
+
+  it("a new API user keeps the CA, nonces and every existing certificate, and gets a certificate from the same CA", async () => {
+    const next = await updatePki(first, { ...base, apiUsers: [...base.apiUsers, { name: "bob", roles: ["reader"] }] });
+    for (const k of ["caCertificate", "caPrivateKey", "clientNonce", "obfuscationNonce", "serverCertificate", "gatewayCertificate"] as const) expect(next[k], k).toBe(first[k]);
+    expect(next.apiClients.megaraptor!.certificate).toBe(first.apiClients.megaraptor!.certificate);
+    expect(chains(next.apiClients.bob!.certificate, first.caCertificate)).toBe(true);
+    expect(next.apiClients.bob!.roles).toEqual(["reader"]);
+  });
+
+  it("a removed API user loses its certificate; a role change keeps the certificate", async () => {
+    const next = await updatePki(first, { ...base, apiUsers: [{ name: "megaraptor", roles: ["api", "investigator"] }] });
+    expect(next.apiClients.megaraptor!.certificate).toBe(first.apiClients.megaraptor!.certificate);
+    expect(next.apiClients.megaraptor!.roles).toEqual(["api", "investigator"]);
+    const none = await updatePki(first, { ...base, apiUsers: [] });
+    expect(Object.keys(none.apiClients)).toEqual([]);
+  });
+
+  it("certificate rotation and name changes re-issue the leaves under the same CA and keep the nonce", async () => {
+    const rotated = await updatePki(first, { ...base, rotation: 1 });
+    expect(rotated.caCertificate).toBe(first.caCertificate);
+    expect(rotated.clientNonce).toBe(first.clientNonce);
+    for (const [k, a, b] of [["server", rotated.serverCertificate, first.serverCertificate], ["gateway", rotated.gatewayCertificate, first.gatewayCertificate], ["api", rotated.apiClients.megaraptor!.certificate, first.apiClients.megaraptor!.certificate]] as const) {
+      expect(serialOf(a), k).not.toBe(serialOf(b));
+      expect(chains(a, first.caCertificate), k).toBe(true);
+    }
+    const renamed = await updatePki(first, { ...base, dnsNames: ["new.example.com"] });
+    expect(renamed.caCertificate).toBe(first.caCertificate);
+    expect(new X509Certificate(renamed.serverCertificate).subjectAltName).toContain("DNS:new.example.com");
+    expect(renamed.apiClients.megaraptor!.certificate).toBe(first.apiClients.megaraptor!.certificate);
+  });
+
+  it("only an explicit CA rotation makes a new CA and client nonce", async () => {
+    const next = await updatePki(first, { ...base, caRotation: 1 });
+    expect(next.caCertificate).not.toBe(first.caCertificate);
+    expect(next.clientNonce).not.toBe(first.clientNonce);
+    expect(chains(next.serverCertificate, next.caCertificate)).toBe(true);
+    expect(chains(next.apiClients.megaraptor!.certificate, next.caCertificate)).toBe(true);
+  });
+
+  it("state written before caRotation/guiUsers existed updates without a new CA", async () => {
+    const { caRotation: _c, guiUsers: _g, guiPasswords: _p, ...legacy } = first as PkiOutputs & Record<string, unknown>;
+    const next = await updatePki(legacy as PkiOutputs, { ...base, caRotation: 0, guiUsers: ["admin"] });
+    expect(next.caCertificate).toBe(first.caCertificate);
+    expect(next.guiPasswords?.admin).toMatch(/^[A-Za-z0-9_-]{24,}$/);
+  });
+
+  it("GUI users get a generated password that stays the same across updates", async () => {
+    const a = await generatePki({ ...base, guiUsers: ["admin", "analyst1"] });
+    expect(a.guiPasswords!.admin).not.toBe(a.guiPasswords!.analyst1);
+    const b = await updatePki(a, { ...base, guiUsers: ["admin"], rotation: 1 });
+    expect(b.guiPasswords).toEqual({ admin: a.guiPasswords!.admin });
   });
 });
