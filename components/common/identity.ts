@@ -27,6 +27,8 @@ export function serverIdentity(
     datastorePath: string;
     /** Host part of the API address clients dial. */
     apiHost: pulumi.Input<string>;
+    /** Name the server itself dials for its API (API.hostname); default localhost. */
+    apiSelfHost?: string;
     bindAllInContainer?: boolean;
     /** Names/IPs the target adds (service names, Elastic IP, DNS record). */
     moreNames?: pulumi.Input<string[]>;
@@ -41,6 +43,6 @@ export function serverIdentity(
     rotation: args.certificateRotation ?? 0,
   }, { parent });
   const apiAddress = pulumi.interpolate`${o.apiHost}:${profile.ports.api}`;
-  const configs = velociraptorConfigs({ pki, profile, version, hostname: args.hostname, datastorePath: o.datastorePath, bindAllInContainer: o.bindAllInContainer, apiConnectionString: apiAddress });
+  const configs = velociraptorConfigs({ pki, profile, version, hostname: args.hostname, datastorePath: o.datastorePath, bindAllInContainer: o.bindAllInContainer, apiConnectionString: apiAddress, apiHostname: o.apiSelfHost });
   return { pki, configs, apiAddress, apiClientYaml: pulumi.secret(configs.apiClientYamls.apply((m) => Object.values(m)[0] ?? "")) };
 }

@@ -23,6 +23,7 @@ export function velociraptorConfigs(o: {
   apiConnectionString: pulumi.Input<string>;
   minionHostnames?: string[];
   publicFrontendPort?: number;
+  apiHostname?: string;
 }): ConfigOutputs {
   const p = o.pki;
   const input = pulumi
@@ -34,6 +35,7 @@ export function velociraptorConfigs(o: {
       datastorePath: o.datastorePath,
       bindAllInContainer: o.bindAllInContainer,
       minionHostnames: o.minionHostnames,
+      apiHostname: o.apiHostname,
       publicFrontendPort: o.publicFrontendPort,
       pki: { caCertificate, caPrivateKey, serverCertificate, serverPrivateKey, gatewayCertificate, gatewayPrivateKey, clientNonce, obfuscationNonce },
     }));

@@ -26,6 +26,12 @@ export interface ServerConfigInput {
   /** Public frontend port if different from the bind port (NAT, load balancers). */
   publicFrontendPort?: number;
   publicGuiPort?: number;
+  /**
+   * The name the server itself (its GUI's gRPC gateway, minions) dials for the API: Velociraptor dials
+   * API.hostname:bind_port unless bind_address is 127.0.0.1 (grpc_client/grpc.go:310-332 GetAPIHostname @ v0.77.2).
+   * Default `localhost` (single node); Kubernetes passes the API Service's in-cluster name.
+   */
+  apiHostname?: string;
   /** Extra frontends (minions) for multi-frontend deployments: their host names. */
   minionHostnames?: string[];
   pinnedServerName?: string;
@@ -60,7 +66,7 @@ export function renderServerConfigObject(i: ServerConfigInput): Record<string, u
   const cfg: Record<string, unknown> = {
     version: { name: "velociraptor", version: i.version },
     Client: client,
-    API: { hostname: i.hostname, bind_address: bind(p.binds.api, i.bindAllInContainer), bind_port: p.ports.api, bind_scheme: "tcp", pinned_gw_name: "GRPC_GW" },
+    API: { hostname: i.apiHostname ?? "localhost", bind_address: bind(p.binds.api, i.bindAllInContainer), bind_port: p.ports.api, bind_scheme: "tcp", pinned_gw_name: "GRPC_GW" },
     GUI: {
       bind_address: bind(p.binds.gui, i.bindAllInContainer),
       bind_port: p.ports.gui,

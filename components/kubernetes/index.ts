@@ -49,6 +49,7 @@ export class KubernetesServer extends VelociraptorServerComponent {
     const { pki, configs, apiAddress, apiClientYaml } = serverIdentity(name, args, profile, version, this, {
       datastorePath: DATASTORE,
       apiHost: `velociraptor-api.${ns}.svc`,
+      apiSelfHost: `velociraptor-api.${ns}.svc`,
       bindAllInContainer: true,
       moreNames: [svcHost, `velociraptor-api.${ns}.svc`],
     });

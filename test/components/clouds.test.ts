@@ -1,3 +1,4 @@
+import { parse } from "yaml";
 import { beforeAll, beforeEach, describe, expect, it } from "vitest";
 import { renderCloudInit } from "../../components/cloudinit/index.js";
 import { execFileSync } from "node:child_process";
@@ -60,6 +61,7 @@ describe("AwsServer", () => {
     const policy = JSON.parse(ofType("aws:iam/rolePolicy:RolePolicy")[0]!.inputs.policy);
     expect(policy.Statement).toEqual([{ Effect: "Allow", Action: ["ssm:GetParameter"], Resource: expect.any(String) }]);
     expect(await isSecret(s.apiClientYaml)).toBe(true);
+    expect(parse(await value(s.serverConfigYaml)).API.hostname).toBe("localhost"); // A7: not a hairpin to the public name
   });
 
   it("opens only the frontend when no admin CIDRs are given, and reuses an existing subnet", async () => {
@@ -93,6 +95,7 @@ describe("AzureServer", () => {
     cd.secret ||= osProfile.secret;
     expect(cd.secret).toBe(true);
     expect(Buffer.from(cd.value, "base64").toString()).toContain("systemctl enable --now velociraptor_server");
+    expect(parse(await value(s.serverConfigYaml)).API.hostname).toBe("localhost"); // A7
     for (const t of ["azure-native:resources:ResourceGroup", "azure-native:network:VirtualNetwork", "azure-native:network:NetworkSecurityGroup", "azure-native:network:PublicIPAddress", "azure-native:network:NetworkInterface", "azure-native:compute:VirtualMachine"])
       expect(unwrapSecret(ofType(t)[0]!.inputs.tags).value["megaraptor-deployment"], t).toBe("ir-az");
   });

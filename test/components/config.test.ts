@@ -25,6 +25,13 @@ describe("renderServerConfig", () => {
     expect(cfg.CA.private_key).toBe(pki.caPrivateKey);
   });
 
+  // A7: the GUI's gRPC gateway and minions dial API.hostname:bind_port unless bind_address is 127.0.0.1
+  // (grpc_client/grpc.go:310-332 GetAPIHostname @ v0.77.2), so it must name the server as seen from itself.
+  it("API.hostname is the name the server itself dials (default localhost), not the public name", () => {
+    expect(parse(renderServerConfig(input(loadProfile("rapid")))).API.hostname).toBe("localhost");
+    expect(parse(renderServerConfig(input(loadProfile("rapid"), { apiHostname: "velociraptor-api.ns.svc" }))).API.hostname).toBe("velociraptor-api.ns.svc");
+  });
+
   it("follows the profile: minimal has no Monitoring section, rapid binds the API to all interfaces", () => {
     expect(parse(renderServerConfig(input(loadProfile("minimal")))).Monitoring).toBeUndefined();
     expect(parse(renderServerConfig(input(loadProfile("rapid")))).API.bind_address).toBe("0.0.0.0");

@@ -52,6 +52,8 @@ describe("DockerServer", () => {
     expect(await value(s.serverUrl)).toBe("https://vr.lab:8000/");
     expect(await value(s.apiAddress)).toBe("vr.lab:8001");
     expect(parse(await value(s.apiClientYaml)).api_connection_string).toBe("vr.lab:8001");
+    // A7: the GUI gateway inside the container dials API.hostname (GetAPIHostname, grpc_client/grpc.go:310 @ v0.77.2).
+    expect(parse(await value(s.serverConfigYaml)).API.hostname).toBe("localhost");
   });
 
   it("can run without network isolation and rejects a bad deployment id", async () => {

@@ -61,6 +61,8 @@ describe("KubernetesServer", () => {
     expect(secret.stringData["server.config.yaml"]).toContain("PRIVATE KEY");
     expect(JSON.stringify(find(objs, "ConfigMap")[0])).not.toContain("PRIVATE KEY");
     expect(parse(secret.stringData["server.config.yaml"]).API.bind_address).toBe("0.0.0.0");
+    // A7: master GUI gateway and minions dial API.hostname; the in-cluster API Service answers there.
+    expect(parse(secret.stringData["server.config.yaml"]).API.hostname).toBe("velociraptor-api.megaraptor-dep-minimal.svc");
   });
 
   it("the validator rejects an object that breaks the schema", async () => {

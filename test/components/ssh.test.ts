@@ -1,4 +1,5 @@
 import { execFileSync } from "node:child_process";
+import { parse } from "yaml";
 import { beforeAll, beforeEach, describe, expect, it } from "vitest";
 import * as scripts from "../../components/ssh/scripts.js";
 import { installMocks, ofType, registrations, resetRegistrations, unwrapSecret, value, waitUntil } from "../helpers/pulumi-mocks.js";
@@ -48,6 +49,7 @@ describe("SshBinaryServer", () => {
     const stdin = unwrapSecret(config.inputs.stdin);
     expect(stdin.secret).toBe(true);
     expect(stdin.value).toContain("Frontend:");
+    expect(parse(stdin.value).API.hostname).toBe("localhost"); // A7
     expect(JSON.stringify(config.inputs.create)).not.toContain("PRIVATE KEY");
     expect(unwrapSecret(config.inputs.connection).secret || unwrapSecret(config.inputs.connection.privateKey).secret).toBe(true);
     const service = cmds.find((c) => c.name === "ssh-service")!;
