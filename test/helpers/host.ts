@@ -9,7 +9,10 @@ import { existsSync, readFileSync } from "node:fs";
 import { homedir } from "node:os";
 import { join } from "node:path";
 import { fileURLToPath } from "node:url";
-import { Client, utils } from "ssh2";
+import ssh2 from "ssh2";
+
+// ssh2 is CommonJS and Node's ESM loader does not see `utils` as a named export: take both from the default.
+const { Client, utils } = ssh2;
 
 const SCRIPT = fileURLToPath(new URL("../../scripts/host-image.sh", import.meta.url));
 /**
