@@ -11,7 +11,7 @@ export default tseslint.config(
     },
   },
   {
-    files: ["test/**/*.ts", "bench/**/*.ts", "mcp/cli/**/*.ts", "test/server/**/*.ts"],
+    files: ["test/**/*.ts", "bench/**/*.ts", "cli/**/*.ts", "test-server/**/*.ts"],
     rules: { "no-console": "off" },
   },
   {

@@ -8,15 +8,15 @@ import { spawn } from "node:child_process";
 import { mkdtempSync, readFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
-import { parseApiClientYaml } from "../mcp/velociraptor/config.js";
-import { VelociraptorClient } from "../mcp/velociraptor/client.js";
-import { generatedRows } from "../test/server/model.js";
+import { parseApiClientYaml } from "../velociraptor/config.js";
+import { VelociraptorClient } from "../velociraptor/client.js";
+import { generatedRows } from "../test-server/model.js";
 
 const ROWS = 1_000_000;
 const QUERY = "SELECT * FROM source(client_id='C.2b3c4d5e6f7a8b01', flow_id='F.BIGSTREAM01')";
 
 async function startServerProcess(dir: string) {
-  const child = spawn(process.execPath, ["--import", "tsx", "test/server/cli.ts", "--port", "0", "--out-dir", dir], { stdio: ["ignore", "ignore", "pipe"] });
+  const child = spawn(process.execPath, ["--import", "tsx", "test-server/cli.ts", "--port", "0", "--out-dir", dir], { stdio: ["ignore", "ignore", "pipe"] });
   let err = "";
   await new Promise<void>((resolve, reject) => {
     child.stderr.on("data", (d: Buffer) => {

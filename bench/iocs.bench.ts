@@ -2,8 +2,8 @@
  * IOC extraction throughput on 200 MB of mixed text (log lines, command lines, paths, ~5% lines with indicators,
  * some defanged) through the aggregator with the default allow-list: MB/s (target ≥ 50 MB/s) and distinct indicators.
  */
-import { AllowMatcher, DEFAULT_ALLOW } from "../mcp/analysis/iocs/allowlist.js";
-import { IocAggregator } from "../mcp/analysis/iocs/aggregate.js";
+import { AllowMatcher, DEFAULT_ALLOW } from "../dfir/analysis/iocs/allowlist.js";
+import { IocAggregator } from "../dfir/analysis/iocs/aggregate.js";
 
 const TOTAL = 200 * 1024 * 1024;
 const CHUNK = 64 * 1024;

@@ -7,9 +7,9 @@ import { StdioClientTransport } from "@modelcontextprotocol/sdk/client/stdio.js"
 import { existsSync, mkdtempSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
-import { VelociraptorClient } from "../mcp/velociraptor/client.js";
+import { VelociraptorClient } from "../velociraptor/client.js";
 import { MAIN } from "../test/helpers/mcp.js";
-import { startTestServer } from "../test/server/index.js";
+import { startTestServer } from "../test-server/index.js";
 
 const CALLS = 500;
 const QUERY = "SELECT client_id, os_info.hostname AS hostname FROM clients() LIMIT 5";

@@ -6,13 +6,13 @@ import { spawn } from "node:child_process";
 import { mkdtempSync, readFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
-import { stackRows } from "../mcp/results/stack.js";
-import { VelociraptorClient } from "../mcp/velociraptor/client.js";
-import { parseApiClientYaml } from "../mcp/velociraptor/config.js";
+import { stackRows } from "../dfir/results/stack.js";
+import { VelociraptorClient } from "../velociraptor/client.js";
+import { parseApiClientYaml } from "../velociraptor/config.js";
 
 export default async function bench(): Promise<void> {
   const dir = mkdtempSync(join(tmpdir(), "mr-bench-stack-"));
-  const child = spawn(process.execPath, ["--import", "tsx", "test/server/cli.ts", "--port", "0", "--out-dir", dir], { stdio: ["ignore", "ignore", "pipe"] });
+  const child = spawn(process.execPath, ["--import", "tsx", "test-server/cli.ts", "--port", "0", "--out-dir", dir], { stdio: ["ignore", "ignore", "pipe"] });
   await new Promise<void>((resolve, reject) => {
     let err = "";
     child.stderr.on("data", (d: Buffer) => {
@@ -33,7 +33,7 @@ export default async function bench(): Promise<void> {
     console.log(`stacked ${r.rowsScanned.toLocaleString()} rows into ${r.groupsTotal} groups in ${s.toFixed(2)} s → ${Math.round(r.rowsScanned / s).toLocaleString()} rows/s (bounded by the test server producing rows)`);
     console.log(`peak RSS ${(peak / 1e6).toFixed(0)} MB (flat: groups are bounded, rows are not kept)`);
     const t1 = performance.now();
-    const { generatedRows } = await import("../test/server/model.js");
+    const { generatedRows } = await import("../test-server/model.js");
     await stackRows(generatedRows(1_000_000, 7), { groupBy: ["Name", "Username"], timeField: "StartTime" });
     console.log(`stacking alone (no network): ${Math.round(1_000_000 / ((performance.now() - t1) / 1000)).toLocaleString()} rows/s`);
   } finally {

@@ -3,8 +3,8 @@
  * memory flat — events are generated lazily and dropped after use, so RSS must not grow with the count). Then the
  * whole pipeline (rows → events with time parsing and messages → per-source external sort → merge) on 500,000 rows.
  */
-import { buildTimeline, newStats } from "../mcp/analysis/timeline/build.js";
-import { mergeSorted } from "../mcp/analysis/timeline/merge.js";
+import { buildTimeline, newStats } from "../dfir/analysis/timeline/build.js";
+import { mergeSorted } from "../dfir/analysis/timeline/merge.js";
 
 const SOURCES = 10;
 const PER_SOURCE = 200_000;

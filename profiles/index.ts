@@ -2,8 +2,8 @@
 import { readFileSync } from "node:fs";
 import { join } from "node:path";
 import { parse } from "yaml";
-import { InputError } from "../mcp/common/errors.js";
-import { packageRoot } from "../mcp/common/paths.js";
+import { InputError } from "../core/errors.js";
+import { packageRoot } from "../core/paths.js";
 import { PROFILE_NAMES, ProfileSchema, type Profile, type ProfileName, type ProfileOverrides } from "./schema.js";
 
 export { PROFILE_NAMES, ProfileSchema, type Profile, type ProfileName, type ProfileOverrides } from "./schema.js";

@@ -5,7 +5,7 @@
 import * as grpc from "@grpc/grpc-js";
 import * as protoLoader from "@grpc/proto-loader";
 import { join } from "node:path";
-import { packageRoot } from "../mcp/common/paths.js";
+import { packageRoot } from "../core/paths.js";
 
 // longs as strings keep uint64 exact; defaults make absent proto3 fields read as "" / 0 rather than undefined.
 const LOADER_OPTIONS: protoLoader.Options = { keepCase: true, longs: String, enums: String, defaults: true, oneofs: true };

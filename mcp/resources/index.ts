@@ -3,7 +3,7 @@
  * with templates and id completion. Deployments come from a provider the deployment layer installs.
  */
 import { ResourceTemplate, type McpServer } from "@modelcontextprotocol/sdk/server/mcp.js";
-import { toMegaraptorError } from "../common/errors.js";
+import { toMegaraptorError } from "../../core/errors.js";
 import type { Runtime } from "../server/context.js";
 import { getArtifact, listArtifacts } from "../tools/artifacts.js";
 import { getClientInfo, listClients } from "../tools/clients.js";
@@ -11,20 +11,17 @@ import type { AnyTool, ToolContext } from "../tools/define.js";
 import { getHuntResults, listHunts } from "../tools/hunts.js";
 import { getServerInfo } from "../tools/server-info.js";
 import { rowsOf } from "../tools/common.js";
-import { evidencePath, listEvidence } from "../results/evidence.js";
-import { casesDir } from "../response/ledger.js";
+import { evidencePath, listEvidence } from "../../dfir/results/evidence.js";
+import { casesDir } from "../../dfir/response/ledger.js";
 import { listChanges } from "../tools/response.js";
 import { existsSync, readdirSync, readFileSync, statSync } from "node:fs";
 import { extname, join } from "node:path";
 
-export interface DeploymentSummary {
-  id: string;
-  [key: string]: unknown;
-}
-export type DeploymentsProvider = { list(): Promise<DeploymentSummary[]>; get(id: string): Promise<Record<string, unknown> | undefined> };
-
-let deployments: DeploymentsProvider = { list: async () => [], get: async () => undefined };
-/** Installed by the deployment layer; until then velociraptor://deployments lists nothing. */
+/** The deploy layer is loaded only when a deployment resource is read: it pulls in the Pulumi SDK. */
+const deployments = {
+  list: async () => (await import("../../deploy/operations/index.js")).listDeploymentSummaries(),
+  get: async (id: string) => (await import("../../deploy/operations/index.js")).getDeploymentSummary(id),
+};
 /** Evidence formats small enough to read inline, by extension. */
 const TEXT_EVIDENCE: Record<string, string> = { jsonl: "application/x-ndjson", json: "application/json", csv: "text/csv", md: "text/markdown", html: "text/html" };
 
@@ -32,10 +29,6 @@ function listCases(): string[] {
   const dir = casesDir();
   if (!existsSync(dir)) return [];
   return readdirSync(dir).filter((c) => existsSync(join(dir, c, "ledger.jsonl"))).sort();
-}
-
-export function setDeploymentsProvider(p: DeploymentsProvider): void {
-  deployments = p;
 }
 
 function ctxFor(runtime: Runtime): ToolContext {

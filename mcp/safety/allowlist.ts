@@ -7,9 +7,9 @@ import { createHash } from "node:crypto";
 import { readFileSync } from "node:fs";
 import { parse } from "yaml";
 import { z } from "zod";
-import { MegaraptorError } from "../common/errors.js";
-import { log } from "../common/logger.js";
-import type { Row } from "../velociraptor/client.js";
+import { MegaraptorError } from "../../core/errors.js";
+import { log } from "../../core/logger.js";
+import type { Row } from "../../velociraptor/client.js";
 import { canonicalJson } from "./confirm.js";
 
 const EntrySchema = z.union([z.string().min(1), z.object({ name: z.string().min(1), sha256: z.string().regex(/^[0-9a-f]{64}$/).optional() }).strict()]);

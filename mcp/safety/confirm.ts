@@ -3,7 +3,7 @@
  * exact arguments; only the same call with that token, within the TTL and once, executes.
  */
 import { createHash, randomBytes } from "node:crypto";
-import { MegaraptorError } from "../common/errors.js";
+import { MegaraptorError } from "../../core/errors.js";
 
 export class ConfirmationRequiredError extends MegaraptorError {
   constructor(message: string, hint: string, details?: Record<string, unknown>) {

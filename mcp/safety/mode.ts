@@ -2,7 +2,7 @@
  * Safety modes. A tool declares the tier it needs; the server's mode decides which tiers are listed and callable.
  * read-only: nothing that changes state. investigate: collections, labels, hunts. respond: containment and removal.
  */
-import { InputError, MegaraptorError } from "../common/errors.js";
+import { InputError, MegaraptorError } from "../../core/errors.js";
 
 export const MODES = ["read-only", "investigate", "respond"] as const;
 export type Mode = (typeof MODES)[number];

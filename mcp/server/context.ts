@@ -3,14 +3,14 @@
  * confirmation service. Created once per server process.
  */
 import { userInfo } from "node:os";
-import { AuditLog, defaultAuditPath } from "../audit/log.js";
+import { AuditLog, defaultAuditPath } from "../../core/audit.js";
 import { ConfirmationService } from "../safety/confirm.js";
 import type { Mode } from "../safety/mode.js";
-import { tryLoadApiClientConfig, type ApiClientConfig } from "../velociraptor/config.js";
-import { VelociraptorClient } from "../velociraptor/client.js";
-import { NotConfiguredError } from "../velociraptor/errors.js";
+import { tryLoadApiClientConfig, type ApiClientConfig } from "../../velociraptor/config.js";
+import { VelociraptorClient } from "../../velociraptor/client.js";
+import { NotConfiguredError } from "../../velociraptor/errors.js";
 import { currentAllowList, verifyPins } from "../safety/allowlist.js";
-import { log } from "../common/logger.js";
+import { log } from "../../core/logger.js";
 
 export interface ServerOptions {
   mode: Mode;

@@ -7,14 +7,13 @@ import { StdioServerTransport } from "@modelcontextprotocol/sdk/server/stdio.js"
 import { StreamableHTTPServerTransport } from "@modelcontextprotocol/sdk/server/streamableHttp.js";
 import { randomBytes, timingSafeEqual } from "node:crypto";
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from "node:http";
-import { InputError } from "../common/errors.js";
-import { log } from "../common/logger.js";
+import { InputError } from "../../core/errors.js";
+import { log } from "../../core/logger.js";
 import { registerPrompts } from "../prompts/index.js";
 import { registerResources } from "../resources/index.js";
 import { TOOLS } from "../tools/index.js";
 import { Runtime, type ServerOptions } from "./context.js";
 import { registerTools } from "./tools.js";
-import { installDeploymentsResource } from "../../stacks/operations/index.js";
 
 export const SERVER_NAME = "megaraptor";
 export const SERVER_VERSION = "0.1.0";
@@ -28,7 +27,6 @@ export function buildMcpServer(runtime: Runtime): McpServer {
         "Megaraptor drives a Velociraptor DFIR server. Start with get_server_info or list_clients. Results are paged: check `coverage` (truncated means more rows exist — use next_cursor). Destructive actions return a plan and a confirm_token; show the plan to the user before confirming. Remediation tools (remediate_file, kill_process, remove_persistence) need dry_run first, then confirm=true with the user's reason; changes are kept per case_id (list_changes, rollback_change). For analysis use quick_triage, generate_timeline, extract_iocs, correlate and generate_report. Pass user-supplied values to run_vql in env, never inside the query text.",
     },
   );
-  installDeploymentsResource();
   registerTools(server, runtime, TOOLS);
   registerResources(server, runtime);
   registerPrompts(server);

@@ -4,8 +4,8 @@
  */
 import type { McpServer } from "@modelcontextprotocol/sdk/server/mcp.js";
 import type { CallToolResult } from "@modelcontextprotocol/sdk/types.js";
-import { toMegaraptorError, type MegaraptorError } from "../common/errors.js";
-import { log } from "../common/logger.js";
+import { toMegaraptorError, type MegaraptorError } from "../../core/errors.js";
+import { log } from "../../core/logger.js";
 import { allows, ModeForbiddenError } from "../safety/mode.js";
 import { ConfirmationRequiredError } from "../safety/confirm.js";
 import type { AnyTool, Plan, ToolContext } from "../tools/define.js";

@@ -1,14 +1,14 @@
 /** Analysis tools: a unified timeline, indicator extraction, and cross-endpoint correlation. */
 import { z } from "zod";
-import { InputError } from "../common/errors.js";
-import { AllowListSchema, AllowMatcher, DEFAULT_ALLOW, loadAllowListFile, mergeAllowLists } from "../analysis/iocs/allowlist.js";
-import { IocAggregator } from "../analysis/iocs/aggregate.js";
-import { IOC_FORMATS, toCsv, toMisp, toStix } from "../analysis/iocs/export.js";
-import { IOC_TYPES, refang, type IocType } from "../analysis/iocs/patterns.js";
-import { correlateIndicators, PIVOTS, sharedValues } from "../analysis/correlate.js";
-import { buildTimeline, newStats, parseBound, type TimelineEvent, type TimelineStats } from "../analysis/timeline/build.js";
-import { formatTimeline, TIMELINE_FORMATS } from "../analysis/timeline/format.js";
-import { spillLines, spillText } from "../results/evidence.js";
+import { InputError } from "../../core/errors.js";
+import { AllowListSchema, AllowMatcher, DEFAULT_ALLOW, loadAllowListFile, mergeAllowLists } from "../../dfir/analysis/iocs/allowlist.js";
+import { IocAggregator } from "../../dfir/analysis/iocs/aggregate.js";
+import { IOC_FORMATS, toCsv, toMisp, toStix } from "../../dfir/analysis/iocs/export.js";
+import { IOC_TYPES, refang, type IocType } from "../../dfir/analysis/iocs/patterns.js";
+import { correlateIndicators, PIVOTS, sharedValues } from "../../dfir/analysis/correlate.js";
+import { buildTimeline, newStats, parseBound, type TimelineEvent, type TimelineStats } from "../../dfir/analysis/timeline/build.js";
+import { formatTimeline, TIMELINE_FORMATS } from "../../dfir/analysis/timeline/format.js";
+import { spillLines, spillText } from "../../dfir/results/evidence.js";
 import { READ_TOOL } from "./common.js";
 import { defineTool } from "./define.js";
 import { CaseId, OrgId } from "./ids.js";

@@ -1,6 +1,6 @@
 /** Artifact tools: browse the catalog, read a definition, and collect artifacts from a client. */
 import { z } from "zod";
-import { NotFoundError } from "../velociraptor/errors.js";
+import { NotFoundError } from "../../velociraptor/errors.js";
 import { checkArtifacts, perArtifactParameters } from "./catalog.js";
 import { READ_TOOL, didYouMean, escapeRegex, listPage, listParam, rowsOf } from "./common.js";
 import { defineTool } from "./define.js";

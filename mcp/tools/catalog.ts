@@ -1,7 +1,7 @@
 /** The live artifact catalog, used to reject hallucinated artifact and parameter names before they reach the server. */
-import { InputError } from "../common/errors.js";
+import { InputError } from "../../core/errors.js";
 import { ArtifactNotAllowedError, currentAllowList, verifyPins } from "../safety/allowlist.js";
-import type { Row } from "../velociraptor/client.js";
+import type { Row } from "../../velociraptor/client.js";
 import { didYouMean, rowsOf } from "./common.js";
 import type { ToolContext } from "./define.js";
 

@@ -1,7 +1,7 @@
 /** Client tools: find endpoints, read their details, label them, and contain them. */
 import { z } from "zod";
-import { InputError } from "../common/errors.js";
-import { NotFoundError } from "../velociraptor/errors.js";
+import { InputError } from "../../core/errors.js";
+import { NotFoundError } from "../../velociraptor/errors.js";
 import { READ_TOOL, listPage, listParam, rowsOf } from "./common.js";
 import { clientIdentity, scheduleCollection } from "./endpoint.js";
 import { defineTool } from "./define.js";

@@ -3,9 +3,9 @@
  * clients, and quick_triage — one flow with the OS's triage bundle, summarised with the notable rows first.
  */
 import { z } from "zod";
-import { InputError } from "../common/errors.js";
-import { expandTemplate, loadTemplates, OSES, type Os, type Template } from "../collection/templates.js";
-import { notableReasons, sectionOf } from "../collection/triage.js";
+import { InputError } from "../../core/errors.js";
+import { expandTemplate, loadTemplates, OSES, type Os, type Template } from "../../dfir/collection/templates.js";
+import { notableReasons, sectionOf } from "../../dfir/collection/triage.js";
 import { collectArtifact } from "./artifacts.js";
 import { checkArtifacts, loadCatalog, perArtifactParameters } from "./catalog.js";
 import { rowsOf } from "./common.js";

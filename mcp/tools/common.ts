@@ -1,13 +1,10 @@
 /** Helpers shared by the Velociraptor tools: run a query in the caller's org, suggest names, describe errors. */
-import type { Row } from "../velociraptor/client.js";
-import { vqlQuery } from "../velociraptor/vql.js";
+import type { Row } from "../../velociraptor/client.js";
+import { rowsOf } from "../../velociraptor/session.js";
 import type { ToolContext } from "./define.js";
 import { renderRowsText, shapeRows, startOffset, type Shaped } from "./shape.js";
 
-export async function rowsOf(ctx: ToolContext, vql: string, params: Record<string, unknown> = {}, maxRows = 10_000): Promise<Row[]> {
-  const r = await ctx.client().queryAll(vqlQuery(vql, params), { orgId: ctx.orgId, maxRows, signal: ctx.signal });
-  return r.rows;
-}
+export { rowsOf };
 
 /** Wraps a list so it can travel as one env string: VQL reads it with parse_json(data=X).items. */
 export function listParam(items: readonly string[]): { items: readonly string[] } {

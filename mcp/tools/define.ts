@@ -8,9 +8,9 @@
  * errors with code, message, hint and retryable.
  */
 import type { z } from "zod";
-import type { AuditLog } from "../audit/log.js";
+import type { AuditLog } from "../../core/audit.js";
 import type { Mode, Tier } from "../safety/mode.js";
-import type { VelociraptorClient } from "../velociraptor/client.js";
+import type { VelociraptorSession } from "../../velociraptor/session.js";
 
 export interface ToolAnnotationsSpec {
   readOnly: boolean;
@@ -27,12 +27,8 @@ export interface Plan {
   details: Record<string, unknown>;
 }
 
-export interface ToolContext {
-  /** The Velociraptor client; throws NotConfiguredError (with how to configure) when none is configured. */
-  client(): VelociraptorClient;
-  /** org_id from the arguments, else MEGARAPTOR_DEFAULT_ORG. */
-  orgId?: string;
-  signal: AbortSignal;
+/** orgId is org_id from the arguments, else MEGARAPTOR_DEFAULT_ORG. */
+export interface ToolContext extends VelociraptorSession {
   progress(progress: number, total?: number, message?: string): Promise<void>;
   mode: Mode;
   principal: string;

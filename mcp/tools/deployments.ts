@@ -5,17 +5,17 @@
 import { mkdirSync } from "node:fs";
 import { join } from "node:path";
 import { z } from "zod";
-import { generateAnsiblePlaybook, generateGpoPackage, installAgentScript, offlineCollectorSpec } from "../../components/agents/index.js";
+import { generateAnsiblePlaybook, generateGpoPackage, offlineCollectorSpec } from "../../components/agents/generators.js";
 import { DEFAULT_VELOCIRAPTOR_VERSION, releaseBinaryUrl } from "../../components/versions.js";
 import { PROFILE_NAMES } from "../../profiles/schema.js";
-import type { DeploymentRecord } from "../../stacks/automation/engine.js";
-import { CredentialKind, CredentialStore } from "../../stacks/credentials/index.js";
-import { automationEngine, deploymentDir, filterDeployments, requireDeployment, secretOutput, secretsFor, settingsFrom, summarize, writePrivate } from "../../stacks/operations/index.js";
-import { TARGETS } from "../../stacks/program/settings.js";
-import { listTemplates, saveTemplate, settingsFromTemplate } from "../../stacks/templates/index.js";
-import { InputError, MegaraptorError } from "../common/errors.js";
-import { preflight, type CheckResult } from "../../stacks/preflight/index.js";
-import { checkHealth, healthTimeoutSeconds, waitHealthy } from "../../stacks/health/index.js";
+import type { DeploymentRecord } from "../../deploy/automation/engine.js";
+import { CredentialKind, CredentialStore } from "../../deploy/credentials/index.js";
+import { automationEngine, deploymentDir, filterDeployments, requireDeployment, secretOutput, secretsFor, settingsFrom, summarize, writePrivate } from "../../deploy/operations/index.js";
+import { TARGETS } from "../../deploy/program/settings.js";
+import { listTemplates, saveTemplate, settingsFromTemplate } from "../../deploy/templates/index.js";
+import { InputError, MegaraptorError } from "../../core/errors.js";
+import { preflight, type CheckResult } from "../../deploy/preflight/index.js";
+import { checkHealth, healthTimeoutSeconds, waitHealthy } from "../../deploy/health/index.js";
 import { defineTool, type ToolContext } from "./define.js";
 
 const DEPLOY_ANNOTATIONS = { readOnly: false, destructive: false, idempotent: true, openWorld: true } as const;
@@ -422,6 +422,8 @@ export const generateAgentInstaller = defineTool({
     } else {
       if (!a.binary_sha256) throw new InputError("binary_sha256", "is required for Linux/macOS installers", "Take it from the release's checksums; the script refuses a binary that does not match.");
       const os = a.os_type === "linux" ? "linux" : "darwin";
+      // The install script lives beside the SshAgents component, which loads the Pulumi SDK: only this path pays.
+      const { installAgentScript } = await import("../../components/agents/ssh-agents.js");
       files.push(writePrivate(dir, "install.sh", `#!/bin/sh\n# usage: sh install.sh < client.config.yaml\n${installAgentScript(os, { url: releaseBinaryUrl(version, os === "linux" ? "linux-amd64" : "darwin-amd64"), sha256: a.binary_sha256 })}\n`));
     }
     return { structured: { files }, text: `Wrote:\n${files.join("\n")}` };
@@ -505,7 +507,7 @@ export const deployAgentsSsh = defineTool({
   needsVelociraptor: false,
   async handler(a, ctx) {
     const { readFileSync } = await import("node:fs");
-    const { installOverSsh } = await import("../../stacks/agents/ssh.js");
+    const { installOverSsh } = await import("../../deploy/agents/ssh.js");
     const r = await requireDeployment(a.deployment_id);
     const config = await secretOutput(a.deployment_id, "clientConfigYaml");
     const secrets = secretsFor({ sshCredential: a.ssh_credential });
@@ -547,9 +549,9 @@ export const checkAgentDeployment = defineTool({
   ...LOCAL_READ,
   annotations: { readOnly: true, destructive: false, idempotent: true, openWorld: true },
   async handler(a) {
-    const { parseApiClientYaml } = await import("../velociraptor/config.js");
-    const { VelociraptorClient } = await import("../velociraptor/client.js");
-    const { vqlQuery } = await import("../velociraptor/vql.js");
+    const { parseApiClientYaml } = await import("../../velociraptor/config.js");
+    const { VelociraptorClient } = await import("../../velociraptor/client.js");
+    const { vqlQuery } = await import("../../velociraptor/query.js");
     const client = VelociraptorClient.fromConfig(parseApiClientYaml(await secretOutput(a.deployment_id, "apiClientYaml"), `deployment ${a.deployment_id}`));
     try {
       const search = a.client_search ?? (a.labels?.length ? `label:${a.labels[0]}` : "all");

@@ -6,7 +6,7 @@ import { writeFileSync } from "node:fs";
 import { join } from "node:path";
 import { fileURLToPath } from "node:url";
 import { z } from "zod";
-import { packageRoot } from "../common/paths.js";
+import { packageRoot } from "../../core/paths.js";
 import { TOOLS } from "./index.js";
 
 function params(schema: z.ZodObject): string {

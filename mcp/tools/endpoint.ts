@@ -1,5 +1,5 @@
 /** Two steps many tools share: who a client is (OS, hostname, labels) and scheduling a collection on it. */
-import { NotFoundError } from "../velociraptor/errors.js";
+import { NotFoundError } from "../../velociraptor/errors.js";
 import { listParam, rowsOf } from "./common.js";
 import type { ToolContext } from "./define.js";
 

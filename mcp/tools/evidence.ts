@@ -1,8 +1,8 @@
 /** Evidence tools: list a flow's uploaded files, download one (chunked, hashed, audited), export the flow as a ZIP. */
 import { z } from "zod";
-import { InputError } from "../common/errors.js";
-import { writeChunks } from "../results/evidence.js";
-import { NotFoundError } from "../velociraptor/errors.js";
+import { InputError } from "../../core/errors.js";
+import { writeChunks } from "../../dfir/results/evidence.js";
+import { NotFoundError } from "../../velociraptor/errors.js";
 import { READ_TOOL, listPage, rowsOf } from "./common.js";
 import { defineTool } from "./define.js";
 import { ClientOrServerId, FlowId, OrgId } from "./ids.js";

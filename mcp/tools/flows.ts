@@ -1,9 +1,9 @@
 /** Flow tools: list collections on a client, their status, their results (paged server-side), and cancel them. */
 import { setTimeout as sleep } from "node:timers/promises";
 import { z } from "zod";
-import { InputError } from "../common/errors.js";
-import type { Row } from "../velociraptor/client.js";
-import { NotFoundError } from "../velociraptor/errors.js";
+import { InputError } from "../../core/errors.js";
+import type { Row } from "../../velociraptor/client.js";
+import { NotFoundError } from "../../velociraptor/errors.js";
 import { READ_TOOL, listPage, rowsOf } from "./common.js";
 import { defineTool, type ToolContext } from "./define.js";
 import { ArtifactName, ClientOrServerId, FlowId, OrgId } from "./ids.js";

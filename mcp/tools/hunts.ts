@@ -1,8 +1,8 @@
 /** Hunt tools: create (paused by default, with a scope preview), list, read results, and start/stop/archive/delete. */
 import { z } from "zod";
-import { InputError } from "../common/errors.js";
+import { InputError } from "../../core/errors.js";
 import { allows, ModeForbiddenError } from "../safety/mode.js";
-import { NotFoundError } from "../velociraptor/errors.js";
+import { NotFoundError } from "../../velociraptor/errors.js";
 import { checkArtifacts, perArtifactParameters } from "./catalog.js";
 import { READ_TOOL, listPage, listParam, rowsOf } from "./common.js";
 import { defineTool, type ToolContext } from "./define.js";

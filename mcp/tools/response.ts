@@ -7,11 +7,11 @@
  * reaches the endpoint. Every real change is written to the case's hash-chained ledger with its before-state.
  */
 import { z } from "zod";
-import { InputError } from "../common/errors.js";
-import { ChangeLedger, type LedgerEntry, type NewEntry } from "../response/ledger.js";
-import { ensureArtifact, FILE_ARTIFACT, PERSISTENCE_ARTIFACT, PROCESS_ARTIFACT } from "../response/artifacts.js";
+import { InputError } from "../../core/errors.js";
+import { ChangeLedger, type LedgerEntry, type NewEntry } from "../../dfir/response/ledger.js";
+import { ensureArtifact, FILE_ARTIFACT, PERSISTENCE_ARTIFACT, PROCESS_ARTIFACT } from "../../dfir/response/artifacts.js";
 import { ConfirmationRequiredError } from "../safety/confirm.js";
-import type { Row } from "../velociraptor/client.js";
+import type { Row } from "../../velociraptor/client.js";
 import { rowsOf } from "./common.js";
 import { defineTool, type Plan, type ToolContext } from "./define.js";
 import { clientIdentity, scheduleCollection } from "./endpoint.js";

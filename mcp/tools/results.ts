@@ -1,10 +1,10 @@
 /** Whole-result tools: stack a flow's or hunt's results server-side, or spill them to an evidence file. */
 import { z } from "zod";
-import { InputError } from "../common/errors.js";
-import { spillRows } from "../results/evidence.js";
-import { stackRows } from "../results/stack.js";
-import type { Row } from "../velociraptor/client.js";
-import { vqlQuery } from "../velociraptor/vql.js";
+import { InputError } from "../../core/errors.js";
+import { spillRows } from "../../dfir/results/evidence.js";
+import { stackRows } from "../../dfir/results/stack.js";
+import type { Row } from "../../velociraptor/client.js";
+import { vqlQuery } from "../../velociraptor/query.js";
 import { READ_TOOL } from "./common.js";
 import { defineTool, type ToolContext } from "./define.js";
 import { ArtifactName, ClientOrServerId, FlowId, HuntId, OrgId } from "./ids.js";

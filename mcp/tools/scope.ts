@@ -3,9 +3,9 @@
  * stream of rows per artifact source. Rows are fetched lazily, so an analysis streams them instead of loading them.
  */
 import { z } from "zod";
-import { InputError } from "../common/errors.js";
-import type { Row } from "../velociraptor/client.js";
-import { vqlQuery } from "../velociraptor/vql.js";
+import { InputError } from "../../core/errors.js";
+import type { Row } from "../../velociraptor/client.js";
+import { vqlQuery } from "../../velociraptor/query.js";
 import { rowsOf } from "./common.js";
 import type { ToolContext } from "./define.js";
 import { ClientId, FlowId, HuntId } from "./ids.js";

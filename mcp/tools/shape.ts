@@ -4,8 +4,8 @@
  */
 import { createHmac, randomBytes } from "node:crypto";
 import { z } from "zod";
-import { MegaraptorError } from "../common/errors.js";
-import type { Row } from "../velociraptor/client.js";
+import { MegaraptorError } from "../../core/errors.js";
+import type { Row } from "../../velociraptor/client.js";
 
 export const DEFAULT_LIMIT = 50;
 export const MAX_LIMIT = 1000;

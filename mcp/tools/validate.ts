@@ -4,8 +4,8 @@
  * parameters against the live artifact catalog, with "did you mean" suggestions.
  */
 import { z } from "zod";
-import { callSites, parseVql, references } from "../vql/index.js";
-import type { Row } from "../velociraptor/client.js";
+import { callSites, parseVql, references } from "../../velociraptor/vql/index.js";
+import type { Row } from "../../velociraptor/client.js";
 import { loadCatalog } from "./catalog.js";
 import { didYouMean, rowsOf } from "./common.js";
 import { defineTool, type ToolContext } from "./define.js";

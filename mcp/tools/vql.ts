@@ -1,10 +1,10 @@
 /** VQL tools: run arbitrary VQL (guarded), and help on plugins and functions. */
 import { z } from "zod";
-import { InputError } from "../common/errors.js";
-import { parseVql, references } from "../vql/index.js";
+import { InputError } from "../../core/errors.js";
+import { parseVql, references } from "../../velociraptor/vql/index.js";
 import { ModeForbiddenError } from "../safety/mode.js";
-import { checkEnv } from "../velociraptor/vql.js";
-import { spillRows } from "../results/evidence.js";
+import { checkEnv } from "../../velociraptor/query.js";
+import { spillRows } from "../../dfir/results/evidence.js";
 import { rowsOf } from "./common.js";
 import { defineTool } from "./define.js";
 import { OrgId } from "./ids.js";

@@ -9,7 +9,7 @@ import { describe, expect, it } from "vitest";
 const home = mkdtempSync(join(tmpdir(), "mr-cli-deploy-"));
 function cli(args: string[], input?: string) {
   return new Promise<{ code: number; stdout: string; stderr: string }>((resolve) => {
-    const child = execFile(process.execPath, ["--import", "tsx", "mcp/cli/main.ts", ...args], { env: { PATH: "/usr/bin:/bin", HOME: home, MEGARAPTOR_HOME: home, MEGARAPTOR_CREDENTIAL_PASSPHRASE: "p" } }, (err, stdout, stderr) =>
+    const child = execFile(process.execPath, ["--import", "tsx", "cli/main.ts", ...args], { env: { PATH: "/usr/bin:/bin", HOME: home, MEGARAPTOR_HOME: home, MEGARAPTOR_CREDENTIAL_PASSPHRASE: "p" } }, (err, stdout, stderr) =>
       resolve({ code: (err as { code?: number } | null)?.code ?? 0, stdout, stderr }),
     );
     child.stdin?.end(input ?? "");

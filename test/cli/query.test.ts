@@ -5,14 +5,14 @@ import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { promisify } from "node:util";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { startTestServer, type TestServer } from "../server/index.js";
+import { startTestServer, type TestServer } from "../../test-server/index.js";
 
 const run = promisify(execFile);
 let server: TestServer;
 let config: string;
 
 function cli(args: string[], env: NodeJS.ProcessEnv = {}) {
-  return run(process.execPath, ["--import", "tsx", "mcp/cli/main.ts", ...args], {
+  return run(process.execPath, ["--import", "tsx", "cli/main.ts", ...args], {
     env: { PATH: process.env.PATH, HOME: process.env.HOME, ...env },
   }).then(
     (r) => ({ code: 0, stdout: r.stdout, stderr: r.stderr }),

@@ -4,8 +4,8 @@ import { mkdtempSync, readFileSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { packageRoot } from "../../mcp/common/paths.js";
-import { startTestServer, type TestServer } from "../server/index.js";
+import { packageRoot } from "../../core/paths.js";
+import { startTestServer, type TestServer } from "../../test-server/index.js";
 
 const home = mkdtempSync(join(tmpdir(), "mr-cli-tool-"));
 let vr: TestServer;
@@ -13,7 +13,7 @@ let config: string;
 
 function cli(args: string[], input?: string) {
   return new Promise<{ code: number; stdout: string; stderr: string }>((resolve) => {
-    const child = execFile(process.execPath, ["--import", "tsx", "mcp/cli/main.ts", ...args], { env: { PATH: "/usr/bin:/bin", HOME: home, MEGARAPTOR_HOME: home } }, (err, stdout, stderr) =>
+    const child = execFile(process.execPath, ["--import", "tsx", "cli/main.ts", ...args], { env: { PATH: "/usr/bin:/bin", HOME: home, MEGARAPTOR_HOME: home } }, (err, stdout, stderr) =>
       resolve({ code: (err as { code?: number } | null)?.code ?? 0, stdout, stderr }),
     );
     child.stdin?.end(input ?? "");

@@ -1,9 +1,9 @@
 /** AWS and Azure lifecycle (parameterised): deploy → healthy → observe → enrol a client + collect → destroy → nothing left. */
 import { describe, expect, it } from "vitest";
-import { PulumiEngine } from "../../stacks/automation/pulumi-engine.js";
-import { checkBudget } from "../../stacks/cloud-test/budget.js";
-import { runLifecycle } from "../../stacks/cloud-test/lifecycle.js";
-import { newTestRun, ttlHours } from "../../stacks/cloud-test/run.js";
+import { PulumiEngine } from "../../deploy/automation/pulumi-engine.js";
+import { checkBudget } from "../../deploy/cloud-test/budget.js";
+import { runLifecycle } from "../../deploy/cloud-test/lifecycle.js";
+import { newTestRun, ttlHours } from "../../deploy/cloud-test/run.js";
 import { PROVIDERS, realStepsFor, reasonToSkip, testSettings } from "./setup.js";
 
 describe.each(PROVIDERS)("%s lifecycle", (provider) => {

@@ -1,9 +1,9 @@
 /** Cross-cloud parity: the same checks on both providers, compared. */
 import { describe, expect, it } from "vitest";
-import { PulumiEngine } from "../../stacks/automation/pulumi-engine.js";
-import { runLifecycle } from "../../stacks/cloud-test/lifecycle.js";
-import { compareParity, type Observation } from "../../stacks/cloud-test/parity.js";
-import { newTestRun } from "../../stacks/cloud-test/run.js";
+import { PulumiEngine } from "../../deploy/automation/pulumi-engine.js";
+import { runLifecycle } from "../../deploy/cloud-test/lifecycle.js";
+import { compareParity, type Observation } from "../../deploy/cloud-test/parity.js";
+import { newTestRun } from "../../deploy/cloud-test/run.js";
 import { realStepsFor, reasonToSkip, testSettings } from "./setup.js";
 
 const reasons = (["aws", "azure"] as const).map(reasonToSkip).filter(Boolean);

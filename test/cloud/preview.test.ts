@@ -1,6 +1,6 @@
 /** Preview-only: every target profile on the provider, creating nothing; a long-lived stack must show no drift. */
 import { describe, expect, it } from "vitest";
-import { PulumiEngine } from "../../stacks/automation/pulumi-engine.js";
+import { PulumiEngine } from "../../deploy/automation/pulumi-engine.js";
 import { PROVIDERS, reasonToSkip, testSettings } from "./setup.js";
 
 describe.each(PROVIDERS)("%s preview", (provider) => {

@@ -1,16 +1,16 @@
 /** Shared pieces of the real cloud suites (run by `npm run test:cloud`, never by `npm test`). */
 import { execFileSync } from "node:child_process";
 import { parse } from "yaml";
-import { VelociraptorClient } from "../../mcp/velociraptor/client.js";
-import { parseApiClientYaml } from "../../mcp/velociraptor/config.js";
-import { vqlQuery } from "../../mcp/velociraptor/vql.js";
-import type { DeploymentRecord } from "../../stacks/automation/engine.js";
-import { skipReason, type Provider } from "../../stacks/cloud-test/guards.js";
-import { binaryClient, enrolAndCollect } from "../../stacks/cloud-test/enrol.js";
-import type { LifecycleSteps } from "../../stacks/cloud-test/lifecycle.js";
-import { TAG_RUN } from "../../stacks/cloud-test/run.js";
-import { waitHealthy } from "../../stacks/health/index.js";
-import { parseDeploymentSettings, type DeploymentSettings } from "../../stacks/program/settings.js";
+import { VelociraptorClient } from "../../velociraptor/client.js";
+import { parseApiClientYaml } from "../../velociraptor/config.js";
+import { vqlQuery } from "../../velociraptor/query.js";
+import type { DeploymentRecord } from "../../deploy/automation/engine.js";
+import { skipReason, type Provider } from "../../deploy/cloud-test/guards.js";
+import { binaryClient, enrolAndCollect } from "../../deploy/cloud-test/enrol.js";
+import type { LifecycleSteps } from "../../deploy/cloud-test/lifecycle.js";
+import { TAG_RUN } from "../../deploy/cloud-test/run.js";
+import { waitHealthy } from "../../deploy/health/index.js";
+import { parseDeploymentSettings, type DeploymentSettings } from "../../deploy/program/settings.js";
 
 export function hasPulumi(): boolean {
   try {
@@ -51,9 +51,9 @@ function out(r: DeploymentRecord, k: string): string | undefined {
 async function taggedLeft(p: Provider, runId: string): Promise<number> {
   const inventory =
     p === "aws"
-      ? (await import("../../stacks/cloud-test/inventory-aws.js")).awsInventory()
+      ? (await import("../../deploy/cloud-test/inventory-aws.js")).awsInventory()
       : process.env.AZURE_SUBSCRIPTION_ID
-        ? (await import("../../stacks/cloud-test/inventory-azure.js")).azureInventory(process.env.AZURE_SUBSCRIPTION_ID)
+        ? (await import("../../deploy/cloud-test/inventory-azure.js")).azureInventory(process.env.AZURE_SUBSCRIPTION_ID)
         : undefined;
   if (!inventory) {
     console.warn(`[${p}] no inventory (set AZURE_SUBSCRIPTION_ID): leftovers not counted`);

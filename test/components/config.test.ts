@@ -3,7 +3,7 @@ import { beforeAll, describe, expect, it } from "vitest";
 import { generatePki, type PkiOutputs } from "../../components/pki/provider.js";
 import { renderApiClientYaml, renderClientConfig, renderServerConfig, serverUrl } from "../../components/config/render.js";
 import { loadProfile } from "../../profiles/index.js";
-import { parseApiClientYaml } from "../../mcp/velociraptor/config.js";
+import { parseApiClientYaml } from "../../velociraptor/config.js";
 
 let pki: PkiOutputs;
 beforeAll(async () => {

@@ -74,7 +74,7 @@ describe("KubernetesServer", () => {
 describe("megaraptor render kubernetes", () => {
   it("writes manifests, and the Secret separately with mode 0600", async () => {
     const out = mkdtempSync(join(tmpdir(), "mr-render-"));
-    const r = await promisify(execFile)(process.execPath, ["--import", "tsx", "mcp/cli/main.ts", "render", "kubernetes", "--profile", "rapid", "--out", out, "--set", "resources.memoryMb=8192"]);
+    const r = await promisify(execFile)(process.execPath, ["--import", "tsx", "cli/main.ts", "render", "kubernetes", "--profile", "rapid", "--out", out, "--set", "resources.memoryMb=8192"]);
     expect(r.stderr).toMatch(/wrote \d+ manifests/);
     const files = readdirSync(out);
     expect(files.some((f) => f.includes("statefulset"))).toBe(true);

@@ -5,9 +5,9 @@ import type { CallToolResult } from "@modelcontextprotocol/sdk/types.js";
 import { existsSync, mkdtempSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
-import { packageRoot } from "../../mcp/common/paths.js";
+import { packageRoot } from "../../core/paths.js";
 
-export const MAIN = join(packageRoot(), "dist", "mcp", "cli", "main.js");
+export const MAIN = join(packageRoot(), "dist", "cli", "main.js");
 
 export interface StartedMcp {
   client: Client;

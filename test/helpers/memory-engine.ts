@@ -2,9 +2,9 @@
 import { renderClientConfig } from "../../components/config/render.js";
 import { generatePki } from "../../components/pki/provider.js";
 import { loadProfile } from "../../profiles/index.js";
-import { DeploymentBusyError, DeploymentFailedError, DeploymentLocks, DeploymentNotFoundError, type AutomationEngine, type DeploymentRecord, type OperationOptions } from "../../stacks/automation/engine.js";
-import type { DeploymentSecrets } from "../../stacks/program/build.js";
-import type { DeploymentSettings } from "../../stacks/program/settings.js";
+import { DeploymentBusyError, DeploymentFailedError, DeploymentLocks, DeploymentNotFoundError, type AutomationEngine, type DeploymentRecord, type OperationOptions } from "../../deploy/automation/engine.js";
+import type { DeploymentSecrets } from "../../deploy/program/build.js";
+import type { DeploymentSettings } from "../../deploy/program/settings.js";
 
 export class MemoryEngine implements AutomationEngine {
   readonly records = new Map<string, DeploymentRecord>();

@@ -6,9 +6,9 @@ import { existsSync, mkdtempSync, readFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { packageRoot } from "../../mcp/common/paths.js";
-import { findChromium } from "../../mcp/reports/pdf.js";
-import { startTestServer, type TestServer } from "../server/index.js";
+import { packageRoot } from "../../core/paths.js";
+import { findChromium } from "../../dfir/reports/pdf.js";
+import { startTestServer, type TestServer } from "../../test-server/index.js";
 import { call, startMcp, type StartedMcp } from "../helpers/mcp.js";
 
 const FIN = "C.1a2b3c4d5e6f7a01";

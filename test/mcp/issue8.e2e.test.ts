@@ -4,8 +4,8 @@ import { mkdtempSync, readFileSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { generatedByte } from "../server/model.js";
-import { startTestServer, type TestServer } from "../server/index.js";
+import { generatedByte } from "../../test-server/model.js";
+import { startTestServer, type TestServer } from "../../test-server/index.js";
 import { call, startMcp, type StartedMcp } from "../helpers/mcp.js";
 
 let vr: TestServer;

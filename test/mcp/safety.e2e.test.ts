@@ -7,7 +7,7 @@ import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { serveHttp } from "../../mcp/server/index.js";
-import { startTestServer, type TestServer } from "../server/index.js";
+import { startTestServer, type TestServer } from "../../test-server/index.js";
 import { call, startMcp } from "../helpers/mcp.js";
 
 let vr: TestServer;

@@ -6,7 +6,7 @@ import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { mkdtempSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
-import { verifyAuditFile, readAudit } from "../../mcp/audit/log.js";
+import { verifyAuditFile, readAudit } from "../../core/audit.js";
 import { ALL_KNOWN_ARTIFACTS } from "../../mcp/prompts/known-artifacts.js";
 import { PROMPTS } from "../../mcp/prompts/index.js";
 import { TOOLS } from "../../mcp/tools/index.js";
@@ -15,7 +15,7 @@ const TOOL_NAMES = new Set(TOOLS.map((t) => t.name));
 const PROMPT_NAMES = new Set(PROMPTS.map((p) => p.name));
 // Argument and value names that appear in playbooks next to tool names.
 const ARG_WORDS = new Set(["client_id", "next_cursor", "include_labels", "os_filter", "confirm_token", "hunt_ids", "dry_run", "expected_sha256", "case_id", "last_seen", "process_hash", "hunt_type", "incident_type", "target_os", "deployment_id", "affected_systems", "collection_type", "server_url", "skip_missing", "artifact_set", "server_urls"]);
-import { startTestServer, type TestServer } from "../server/index.js";
+import { startTestServer, type TestServer } from "../../test-server/index.js";
 import { call, startMcp, type StartedMcp } from "../helpers/mcp.js";
 
 let vr: TestServer;

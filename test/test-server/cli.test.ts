@@ -9,8 +9,8 @@ import { join } from "node:path";
 import { once } from "node:events";
 import { parse } from "yaml";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { VelociraptorClient } from "../../mcp/velociraptor/index.js";
-import { packageRoot } from "../../mcp/common/paths.js";
+import { VelociraptorClient } from "../../velociraptor/index.js";
+import { packageRoot } from "../../core/paths.js";
 
 let child: ChildProcess;
 let dir: string;
@@ -18,7 +18,7 @@ let stderr = "";
 
 beforeAll(async () => {
   dir = mkdtempSync(join(tmpdir(), "mr-test-server-"));
-  child = spawn(process.execPath, ["--import", "tsx", join(packageRoot(), "test/server/cli.ts"), "--port", "0", "--out-dir", dir], {
+  child = spawn(process.execPath, ["--import", "tsx", join(packageRoot(), "test-server/cli.ts"), "--port", "0", "--out-dir", dir], {
     cwd: packageRoot(),
     stdio: ["ignore", "ignore", "pipe"],
   });

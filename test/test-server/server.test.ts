@@ -5,8 +5,8 @@
 import * as grpc from "@grpc/grpc-js";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { apiClientConstructor, type WireVFSFileBuffer, type WireVQLResponse } from "../../proto/wire.js";
-import { VelociraptorClient, vqlQuery } from "../../mcp/velociraptor/index.js";
-import { startTestServer, type ClientName, type TestServer } from "../server/index.js";
+import { VelociraptorClient, vqlQuery } from "../../velociraptor/index.js";
+import { startTestServer, type ClientName, type TestServer } from "../../test-server/index.js";
 
 let server: TestServer;
 let client: VelociraptorClient;

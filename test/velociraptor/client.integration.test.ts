@@ -17,9 +17,9 @@ import {
   VqlError,
   vqlQuery,
   type ApiClientConfig,
-} from "../../mcp/velociraptor/index.js";
-import { badServerCertificates, createTestPki, startTestServer, type TestServer } from "../server/index.js";
-import { generatedByte } from "../server/model.js";
+} from "../../velociraptor/index.js";
+import { badServerCertificates, createTestPki, startTestServer, type TestServer } from "../../test-server/index.js";
+import { generatedByte } from "../../test-server/model.js";
 
 let server: TestServer;
 let client: VelociraptorClient;

@@ -4,8 +4,8 @@ import { join } from "node:path";
 import { beforeAll, describe, expect, it } from "vitest";
 import { stringify } from "yaml";
 import { encryptPrivateKey } from "../../components/pki/x509.js";
-import { ConfigError, loadApiClientConfig, NotConfiguredError, parseApiClientYaml, tryLoadApiClientConfig } from "../../mcp/velociraptor/index.js";
-import { createTestPki, type TestPki } from "../server/index.js";
+import { ConfigError, loadApiClientConfig, NotConfiguredError, parseApiClientYaml, tryLoadApiClientConfig } from "../../velociraptor/index.js";
+import { createTestPki, type TestPki } from "../../test-server/index.js";
 
 let pki: TestPki;
 let dir: string;

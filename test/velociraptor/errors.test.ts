@@ -1,8 +1,8 @@
 import { status } from "@grpc/grpc-js";
 import { describe, expect, it } from "vitest";
-import { classifyGrpcError, PermissionDeniedError, TlsError, VelociraptorUnreachableError } from "../../mcp/velociraptor/errors.js";
-import { classifyLogLine } from "../../mcp/velociraptor/client.js";
-import { isRetryable } from "../../mcp/velociraptor/retry.js";
+import { classifyGrpcError, PermissionDeniedError, TlsError, VelociraptorUnreachableError } from "../../velociraptor/errors.js";
+import { classifyLogLine } from "../../velociraptor/client.js";
+import { isRetryable } from "../../velociraptor/retry.js";
 
 const ctx = { address: "10.0.0.1:8001", user: "megaraptor" };
 const grpcError = (code: number, details: string) => Object.assign(new Error(`${code} ${details}`), { code, details });

@@ -1,5 +1,5 @@
 import { describe, expect, it } from "vitest";
-import { checkEnv, vqlQuery } from "../../mcp/velociraptor/vql.js";
+import { checkEnv, vqlQuery } from "../../velociraptor/query.js";
 
 describe("vqlQuery", () => {
   it("keeps values out of the VQL text and in env", () => {

@@ -1,0 +1,117 @@
+/**
+ * Deployment operations: one implementation behind the MCP deploy tools and the CLI. The engine is a seam: the
+ * Pulumi Automation API in production, an in-memory engine in tests.
+ */
+import { mkdirSync, writeFileSync } from "node:fs";
+import { join } from "node:path";
+import { InputError } from "../../core/errors.js";
+import { megaraptorHome } from "../../core/paths.js";
+import { DeploymentNotFoundError, type AutomationEngine, type DeploymentRecord } from "../automation/engine.js";
+import { CredentialStore } from "../credentials/index.js";
+import type { DeploymentSecrets } from "../program/build.js";
+import { parseDeploymentSettings, type DeploymentSettings } from "../program/settings.js";
+
+let engine: AutomationEngine | undefined;
+/** Loaded on first use: the Automation API and the provider SDKs are heavy, and most sessions never deploy. */
+export async function automationEngine(): Promise<AutomationEngine> {
+  if (!engine) {
+    const { PulumiEngine } = await import("../automation/pulumi-engine.js");
+    engine ??= new PulumiEngine();
+  }
+  return engine;
+}
+/** Tests and embedders swap the engine (e.g. an in-memory one). */
+export function setAutomationEngine(e: AutomationEngine): void {
+  engine = e;
+}
+
+/** What a listing shows about a deployment: no secrets, outputs only when not secret. */
+export function summarize(r: DeploymentRecord) {
+  const outputs = Object.fromEntries(Object.entries(r.outputs ?? {}).map(([k, v]) => [k, v.secret ? "[secret]" : v.value]));
+  return {
+    id: r.id,
+    status: r.status,
+    target: r.settings.target,
+    profile: r.settings.profile,
+    hostname: r.settings.hostname,
+    case: r.settings.caseId ?? null,
+    owner: r.settings.owner ?? null,
+    tags: r.settings.tags,
+    description: r.settings.description ?? null,
+    updated_at: r.updatedAt,
+    resource_count: r.resourceCount ?? null,
+    outputs,
+    last_error: r.lastError ?? null,
+    can_roll_back: !!r.previous,
+  };
+}
+
+/** Every deployment's summary (the velociraptor://deployments resource). */
+export async function listDeploymentSummaries() {
+  return (await (await automationEngine()).list()).map(summarize);
+}
+
+export async function getDeploymentSummary(id: string) {
+  const r = await (await automationEngine()).get(id);
+  return r ? summarize(r) : undefined;
+}
+
+/** Resolves credential aliases into Pulumi secret inputs for the deployment. */
+export function secretsFor(o: { sshCredential?: string; sshPassword?: string }): DeploymentSecrets {
+  const store = new CredentialStore();
+  const out: DeploymentSecrets = {};
+  if (o.sshCredential) {
+    const c = store.reveal(o.sshCredential);
+    if (c.kind === "password") out.sshPassword = c.secret;
+    else out.sshPrivateKey = c.secret;
+  }
+  if (o.sshPassword) out.sshPassword = o.sshPassword;
+  return out;
+}
+
+export async function requireDeployment(id: string): Promise<DeploymentRecord> {
+  const r = await (await automationEngine()).get(id);
+  if (!r) throw new DeploymentNotFoundError(id);
+  return r;
+}
+
+export function filterDeployments(all: DeploymentRecord[], f: { profile?: string; target?: string; tag?: string; caseId?: string; includeDestroyed?: boolean }) {
+  return all.filter(
+    (r) =>
+      (f.includeDestroyed || r.status !== "destroyed") &&
+      (!f.profile || r.settings.profile === f.profile) &&
+      (!f.target || r.settings.target === f.target) &&
+      (!f.caseId || r.settings.caseId === f.caseId) &&
+      (!f.tag || Object.entries(r.settings.tags).some(([k, v]) => f.tag === k || f.tag === `${k}=${v}`)),
+  );
+}
+
+/** Secret outputs of a deployment, for writing files locally (never for tool output). */
+export async function secretOutput(id: string, key: "clientConfigYaml" | "apiClientYaml"): Promise<string> {
+  const r = await requireDeployment(id);
+  const v = r.outputs?.[key]?.value;
+  if (typeof v !== "string" || !v) throw new InputError("deployment_id", `${id} has no ${key} output yet`, "Deploy it first (deploy_server), then retry.");
+  return v;
+}
+
+/** A private folder per deployment for generated files (configs, installers). */
+export function deploymentDir(id: string): string {
+  const dir = join(megaraptorHome(), "deployments", id);
+  mkdirSync(dir, { recursive: true, mode: 0o700 });
+  return dir;
+}
+
+export function writePrivate(dir: string, name: string, content: string): string {
+  const p = join(dir, name);
+  writeFileSync(p, content, { mode: 0o600 });
+  return p;
+}
+
+export function settingsFrom(raw: Record<string, unknown>): DeploymentSettings {
+  try {
+    return parseDeploymentSettings(raw);
+  } catch (err) {
+    const m = /^megaraptor:([^:]+): (.*)$/.exec((err as Error).message);
+    throw new InputError(m?.[1] ?? "settings", m?.[2] ?? (err as Error).message, "See docs/platform.md for every deployment setting.");
+  }
+}

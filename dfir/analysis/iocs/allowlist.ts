@@ -1,0 +1,115 @@
+/**
+ * Known-good indicators that would only be noise in a case: private address ranges, the organisation's own domains,
+ * Microsoft and Velociraptor infrastructure. Users extend it with a YAML file (MEGARAPTOR_IOC_ALLOWLIST or
+ * ~/.megaraptor/ioc-allowlist.yaml) and per call; suppressed indicators are counted, never silently dropped.
+ */
+import { existsSync, readFileSync } from "node:fs";
+import { join } from "node:path";
+import ipaddr from "ipaddr.js";
+import { parseDocument } from "yaml";
+import { z } from "zod";
+import { InputError } from "../../../core/errors.js";
+import { megaraptorHome } from "../../../core/paths.js";
+import { isPublicIp, type Indicator } from "./extract.js";
+
+export const AllowListSchema = z
+  .object({
+    domains: z.array(z.string().min(1)).default([]).describe("domain suffixes: example.com also allows a.example.com"),
+    cidrs: z.array(z.string().min(1)).default([]).describe("address ranges, e.g. 203.0.113.0/24"),
+    values: z.array(z.string().min(1)).default([]).describe("exact indicator values (hashes, paths, keys)"),
+    include_private: z.boolean().default(false).describe("keep private, loopback and link-local addresses"),
+  })
+  .strict();
+export type AllowListInput = z.input<typeof AllowListSchema>;
+export type AllowList = z.infer<typeof AllowListSchema>;
+
+/** Infrastructure every Windows/Velociraptor estate talks to; matches are reported as suppressed, not hidden. */
+export const DEFAULT_ALLOW: AllowList = {
+  domains: [
+    "microsoft.com", "windows.com", "windowsupdate.com", "msftncsi.com", "msftconnecttest.com", "live.com", "office.com", "office365.com",
+    "microsoftonline.com", "azureedge.net", "msedge.net", "digicert.com", "verisign.com", "velocidex.com", "velociraptor.app",
+    "schemas.microsoft.com", "w3.org", "example.com", "example.net", "example.org", "localhost",
+  ],
+  cidrs: [],
+  values: [],
+  include_private: false,
+};
+
+export function defaultAllowListPath(env: NodeJS.ProcessEnv = process.env): string {
+  return env.MEGARAPTOR_IOC_ALLOWLIST ?? join(megaraptorHome(), "ioc-allowlist.yaml");
+}
+
+/** Reads the user's allow-list file (absent = nothing extra); bad files name the file and the field. */
+export function loadAllowListFile(path = defaultAllowListPath()): AllowList | undefined {
+  if (!existsSync(path)) return undefined;
+  const doc = parseDocument(readFileSync(path, "utf8"));
+  if (doc.errors.length) throw new InputError(path, `not valid YAML: ${doc.errors[0]!.message}`, "Fix the YAML syntax.");
+  const r = AllowListSchema.safeParse(doc.toJS() ?? {});
+  if (!r.success) {
+    const i = r.error.issues[0]!;
+    throw new InputError(`${path}: ${i.path.join(".") || "(top level)"}`, i.message, "Keys: domains, cidrs, values, include_private.");
+  }
+  return r.data;
+}
+
+export function mergeAllowLists(...lists: (AllowListInput | undefined)[]): AllowList {
+  const out: AllowList = { domains: [], cidrs: [], values: [], include_private: false };
+  for (const l of lists) {
+    if (!l) continue;
+    const p = AllowListSchema.parse(l);
+    out.domains.push(...p.domains);
+    out.cidrs.push(...p.cidrs);
+    out.values.push(...p.values);
+    out.include_private ||= p.include_private;
+  }
+  return out;
+}
+
+export interface Verdict {
+  allowed: boolean;
+  rule?: string;
+}
+
+export class AllowMatcher {
+  private readonly domains: string[];
+  private readonly ranges: { text: string; range: [ipaddr.IPv4 | ipaddr.IPv6, number] }[];
+  private readonly values: Set<string>;
+
+  constructor(readonly list: AllowList) {
+    this.domains = list.domains.map((d) => d.toLowerCase().replace(/^\*?\./, ""));
+    this.ranges = list.cidrs.map((c, i) => {
+      try {
+        return { text: c, range: ipaddr.parseCIDR(c) };
+      } catch {
+        throw new InputError(`allow.cidrs[${i}]`, `"${c}" is not an address range`, "Write it as address/prefix, e.g. 203.0.113.0/24 or 2001:db8::/32.");
+      }
+    });
+    this.values = new Set(list.values.map((v) => v.toLowerCase()));
+  }
+
+  private domainRule(host: string): string | undefined {
+    const h = host.toLowerCase();
+    return this.domains.find((d) => h === d || h.endsWith(`.${d}`));
+  }
+
+  check(i: Indicator): Verdict {
+    if (this.values.has(i.value.toLowerCase())) return { allowed: true, rule: `value ${i.value}` };
+    if (i.type === "ipv4" || i.type === "ipv6") {
+      if (!this.list.include_private && !isPublicIp(i.value)) return { allowed: true, rule: "non-public address" };
+      const a = ipaddr.parse(i.value);
+      const r = this.ranges.find((x) => x.range[0].kind() === a.kind() && a.match(x.range));
+      return r ? { allowed: true, rule: `cidr ${r.text}` } : { allowed: false };
+    }
+    let host: string | undefined;
+    if (i.type === "domain") host = i.value;
+    else if (i.type === "email") host = i.value.split("@")[1];
+    else if (i.type === "url")
+      try {
+        host = new URL(i.value).hostname;
+      } catch {
+        host = undefined;
+      }
+    const rule = host ? this.domainRule(host) : undefined;
+    return rule ? { allowed: true, rule: `domain ${rule}` } : { allowed: false };
+  }
+}

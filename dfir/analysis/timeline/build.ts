@@ -1,0 +1,122 @@
+/**
+ * A unified timeline from several result sources: each row becomes one event per time it carries (with the source
+ * artifact, the field used and a normalised message), filtered by window and text, capped per source, put in order
+ * per source in bounded memory and merged across sources by ./merge.ts.
+ */
+import { InputError } from "../../../core/errors.js";
+import { externalSort, mergeSorted } from "./merge.js";
+import { rowMessage, rowTimes } from "./timestamps.js";
+
+export interface TimelineSource {
+  artifact: string;
+  client_id?: string;
+  flow_id?: string;
+  rows: AsyncIterable<Record<string, unknown>> | Iterable<Record<string, unknown>>;
+}
+
+export interface TimelineEvent {
+  timestamp_us: number;
+  datetime: string;
+  timestamp_desc: string;
+  message: string;
+  source: string;
+  field: string;
+  client_id?: string;
+  flow_id?: string;
+  row: Record<string, unknown>;
+}
+
+export interface TimelineOptions {
+  startUs?: number;
+  endUs?: number;
+  /** Case-insensitive text every event's message or row must contain. */
+  text?: string;
+  /** Events per source, at most (the rest are counted in `stats.capped`). */
+  perSourceCap?: number;
+  /** Override the time columns for artifacts (Artifact → columns). */
+  timeFields?: Record<string, string[]>;
+  runSize?: number;
+  /** Events all sources may hold in memory together (default 200,000); the rest are spilled to disk. */
+  memoryBudget?: number;
+}
+
+export interface TimelineStats {
+  rows: number;
+  events: number;
+  untimed: number;
+  filtered: number;
+  capped: Record<string, number>;
+  fields: Record<string, string[]>;
+}
+
+/** Parses a user time bound (RFC 3339 or epoch seconds) to µs, naming the field when it is not a time. */
+export function parseBound(field: string, v: string | undefined): number | undefined {
+  if (v === undefined) return undefined;
+  const n = /^\d+(\.\d+)?$/.test(v) ? Number(v) * 1e6 : Date.parse(v) * 1000;
+  if (!Number.isFinite(n)) throw new InputError(field, `"${v}" is not a time`, "Use RFC 3339 (2026-11-24T10:00:00Z) or epoch seconds.");
+  return n;
+}
+
+export function newStats(): TimelineStats {
+  return { rows: 0, events: 0, untimed: 0, filtered: 0, capped: {}, fields: {} };
+}
+
+async function* eventsOf(src: TimelineSource, o: TimelineOptions, stats: TimelineStats): AsyncGenerator<TimelineEvent> {
+  const needle = o.text?.toLowerCase();
+  const cap = o.perSourceCap ?? Infinity;
+  const label = src.client_id ? `${src.client_id}:${src.artifact}` : src.artifact;
+  const used = new Set<string>();
+  let n = 0;
+  for await (const row of src.rows as AsyncIterable<Record<string, unknown>>) {
+    stats.rows++;
+    const times = rowTimes(row, src.artifact, o.timeFields?.[src.artifact] ?? o.timeFields?.[src.artifact.split("/")[0]!]);
+    if (!times.length) {
+      stats.untimed++;
+      continue;
+    }
+    const message = rowMessage(row, src.artifact);
+    if (needle && !message.toLowerCase().includes(needle) && !JSON.stringify(row).toLowerCase().includes(needle)) {
+      stats.filtered += times.length;
+      continue;
+    }
+    for (const t of times) {
+      if ((o.startUs !== undefined && t.us < o.startUs) || (o.endUs !== undefined && t.us > o.endUs)) {
+        stats.filtered++;
+        continue;
+      }
+      if (n >= cap) {
+        stats.capped[label] = (stats.capped[label] ?? 0) + 1;
+        continue;
+      }
+      n++;
+      used.add(t.field);
+      yield {
+        timestamp_us: t.us,
+        datetime: new Date(Math.floor(t.us / 1000)).toISOString().replace(/\.(\d{3})Z$/, (_m, ms: string) => `.${ms}${String(t.us % 1000).padStart(3, "0")}Z`),
+        timestamp_desc: t.desc,
+        message,
+        source: src.artifact,
+        field: t.field,
+        // Hunt results carry the client and flow in each row.
+        client_id: src.client_id ?? (typeof row.ClientId === "string" ? row.ClientId : undefined),
+        flow_id: src.flow_id ?? (typeof row.FlowId === "string" ? row.FlowId : undefined),
+        row,
+      };
+    }
+  }
+  stats.fields[label] = [...used];
+}
+
+/** The merged, time-ordered events of all sources; `stats` fills in as the stream is consumed. */
+export function buildTimeline(sources: TimelineSource[], o: TimelineOptions = {}, stats: TimelineStats = newStats()): AsyncGenerator<TimelineEvent> {
+  const key = (e: TimelineEvent) => e.timestamp_us;
+  // Many short sources would otherwise each stay in memory; together they get one budget.
+  const budget = { limit: o.memoryBudget ?? 200_000, held: 0 };
+  const sorted = sources.map((s) => externalSort(eventsOf(s, o, stats), key, o.runSize, budget));
+  return (async function* () {
+    for await (const e of mergeSorted(sorted, key)) {
+      stats.events++;
+      yield e;
+    }
+  })();
+}

@@ -1,6 +1,0 @@
-export * from "./config.js";
-export * from "./errors.js";
-export * from "./vql.js";
-export * from "./retry.js";
-export * from "./client.js";
-export * from "./diagnose.js";

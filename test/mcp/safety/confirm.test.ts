@@ -1,0 +1,42 @@
+import { describe, expect, it } from "vitest";
+import { canonicalJson, ConfirmationService, fingerprint } from "../../../mcp/safety/confirm.js";
+import { allows, resolveMode } from "../../../mcp/safety/mode.js";
+
+describe("plan → confirm tokens", () => {
+  it("binds a token to the exact arguments, in any key order, ignoring the token itself", () => {
+    expect(fingerprint("t", { a: 1, b: [1, 2] })).toBe(fingerprint("t", { b: [1, 2], a: 1, confirm_token: "x" }));
+    expect(fingerprint("t", { a: 1 })).not.toBe(fingerprint("t", { a: 2 }));
+    expect(canonicalJson({ b: 1, a: { d: 2, c: 3 } })).toBe('{"a":{"c":3,"d":2},"b":1}');
+  });
+
+  it("accepts a token once, for the same tool and arguments, before it expires", () => {
+    let now = 1000;
+    const svc = new ConfirmationService(5000, () => now);
+    const { token } = svc.issue("quarantine_client", { client_id: "C.1" });
+    expect(() => svc.consume("quarantine_client", { client_id: "C.1", confirm_token: token }, token)).not.toThrow();
+    expect(() => svc.consume("quarantine_client", { client_id: "C.1" }, token)).toThrow(/already used/);
+    const t2 = svc.issue("quarantine_client", { client_id: "C.1" }).token;
+    expect(() => svc.consume("modify_hunt", { client_id: "C.1" }, t2)).toThrow(/issued for quarantine_client/);
+    const t3 = svc.issue("quarantine_client", { client_id: "C.1" }).token;
+    expect(() => svc.consume("quarantine_client", { client_id: "C.2" }, t3)).toThrow(/arguments differ/);
+    const t4 = svc.issue("quarantine_client", { client_id: "C.1" }).token;
+    now += 6000;
+    expect(() => svc.consume("quarantine_client", { client_id: "C.1" }, t4)).toThrow(/expired/);
+  });
+});
+
+describe("modes", () => {
+  it("orders tiers read < investigate < respond", () => {
+    expect(allows("read-only", "read")).toBe(true);
+    expect(allows("read-only", "investigate")).toBe(false);
+    expect(allows("investigate", "respond")).toBe(false);
+    expect(allows("respond", "respond")).toBe(true);
+  });
+
+  it("resolves flags and environment, read-only winning", () => {
+    expect(resolveMode({}, {})).toBe("investigate");
+    expect(resolveMode({ mode: "respond" }, { MEGARAPTOR_READ_ONLY: "1" })).toBe("read-only");
+    expect(resolveMode({}, { MEGARAPTOR_MODE: "respond" })).toBe("respond");
+    expect(() => resolveMode({ mode: "yolo" }, {})).toThrow(/mode: unknown mode "yolo"/);
+  });
+});

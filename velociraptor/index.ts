@@ -1,0 +1,6 @@
+export * from "./config.js";
+export * from "./errors.js";
+export * from "./query.js";
+export * from "./retry.js";
+export * from "./client.js";
+export * from "./diagnose.js";
