@@ -19,7 +19,7 @@ import { createHash } from "node:crypto";
 import { createReadStream, existsSync, mkdtempSync, readdirSync, readFileSync, rmSync, statSync } from "node:fs";
 import { loadavg, tmpdir } from "node:os";
 import { join, relative } from "node:path";
-import { packageRoot } from "../mcp/common/paths.js";
+import { packageRoot } from "../core/paths.js";
 import { pyvelociraptorAvailability, WITNESS_SCRIPT } from "../test/witness/pyvr.js";
 
 const ROWS = 1_000_000;

@@ -6,8 +6,8 @@
  * usage: node --import tsx bench/stream-child.ts API_CLIENT_YAML STATS_OUT VQL
  */
 import { readFileSync, writeFileSync } from "node:fs";
-import { parseApiClientYaml } from "../mcp/velociraptor/config.js";
-import { VelociraptorClient } from "../mcp/velociraptor/client.js";
+import { parseApiClientYaml } from "../velociraptor/config.js";
+import { VelociraptorClient } from "../velociraptor/client.js";
 
 const [config, statsOut, vql] = process.argv.slice(2);
 if (!config || !statsOut || !vql) {

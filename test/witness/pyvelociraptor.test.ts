@@ -13,10 +13,10 @@ import { createServer } from "node:net";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { MegaraptorError } from "../../mcp/common/errors.js";
-import { parseApiClientYaml, VelociraptorClient } from "../../mcp/velociraptor/index.js";
+import { MegaraptorError } from "../../core/errors.js";
+import { parseApiClientYaml, VelociraptorClient } from "../../velociraptor/index.js";
 import type { IssuedCert } from "../../components/pki/x509.js";
-import { createTestPki, startTestServer, type ClientName, type TestServer } from "../server/index.js";
+import { createTestPki, startTestServer, type ClientName, type TestServer } from "../../test-server/index.js";
 import { pyvelociraptorAvailability, pyvrQuery, type WitnessArgs, type WitnessSummary } from "./pyvr.js";
 
 const pyvr = pyvelociraptorAvailability();

@@ -8,7 +8,7 @@ import { existsSync, readFileSync } from "node:fs";
 import { homedir } from "node:os";
 import { join } from "node:path";
 import { promisify } from "node:util";
-import { packageRoot } from "../../mcp/common/paths.js";
+import { packageRoot } from "../../core/paths.js";
 
 const run = promisify(execFile);
 
