@@ -69,8 +69,7 @@ function procCpu(pid: number | undefined): number {
 }
 
 async function startServerProcess(dir: string) {
-  const cli = ["test-server/cli.ts", "test/server/cli.ts"].find((p) => existsSync(join(root, p)))!;
-  const child = spawn(process.execPath, [...TSX, cli, "--port", "0", "--out-dir", dir], { cwd: root, stdio: ["ignore", "ignore", "pipe"] });
+  const child = spawn(process.execPath, [...TSX, "test-server/cli.ts", "--port", "0", "--out-dir", dir], { cwd: root, stdio: ["ignore", "ignore", "pipe"] });
   let err = "";
   await new Promise<void>((resolve, reject) => {
     child.stderr.on("data", (d: Buffer) => {
