@@ -1,10 +1,10 @@
 /**
  * Retry policy for transient failures: connection refused, UNAVAILABLE, resets during the first connect.
  * Never for VQL errors, permission errors or TLS misconfiguration — retrying those only hides the real problem.
+ * The client retries inside its stream, and only before the first row (a retry after rows would duplicate them), so a
+ * generic retry wrapper does not fit; these are the policy and the delay it uses.
  */
-import pRetry, { AbortError } from "p-retry";
 import { MegaraptorError } from "../core/errors.js";
-import { log } from "../core/logger.js";
 import { TlsError } from "./errors.js";
 
 export interface RetryPolicy {
@@ -20,31 +20,6 @@ export const DEFAULT_RETRY_POLICY: RetryPolicy = { retries: 5, minTimeoutMs: 200
 export function isRetryable(err: unknown): boolean {
   if (err instanceof TlsError) return err.kind === "CONNECTION_REFUSED";
   return err instanceof MegaraptorError && err.retryable && err.code === "VELOCIRAPTOR_UNREACHABLE";
-}
-
-/** Runs `fn` with exponential backoff and jitter; non-retryable errors pass through at once. */
-export async function withRetry<T>(fn: (attempt: number) => Promise<T>, policy: Partial<RetryPolicy> = {}, signal?: AbortSignal): Promise<T> {
-  const p = { ...DEFAULT_RETRY_POLICY, ...policy };
-  return pRetry(
-    async (attempt) => {
-      try {
-        return await fn(attempt);
-      } catch (err) {
-        if (!isRetryable(err)) throw new AbortError(err as Error);
-        throw err;
-      }
-    },
-    {
-      retries: p.retries,
-      minTimeout: p.minTimeoutMs,
-      maxTimeout: p.maxTimeoutMs,
-      maxRetryTime: p.maxRetryTimeMs,
-      randomize: true,
-      signal,
-      onFailedAttempt: ({ error, attemptNumber, retriesLeft }) =>
-        log.debug("velociraptor call failed; retrying", { attempt: attemptNumber, retriesLeft, error: error.message }),
-    },
-  );
 }
 
 /** Delay before retry number `attempt` (1-based): exponential, capped, with full jitter. */

@@ -21,7 +21,8 @@ export function azureInventory(subscriptionId: string, client: Querier = new Res
       let skipToken: string | undefined;
       do {
         const page = await client.resources({ subscriptions: [subscriptionId], query: AZURE_TEST_QUERY, options: { resultFormat: "objectArray", top: 1000, ...(skipToken ? { skipToken } : {}) } });
-        for (const r of (page.data as { id?: string; type?: string; tags?: Record<string, string> | null }[] | undefined) ?? [])
+        // resultFormat objectArray: data is an array of rows (the SDK types it as a generic record).
+        for (const r of (page.data as unknown as { id?: string; type?: string; tags?: Record<string, string> | null }[] | undefined) ?? [])
           out.push({ provider: "azure", id: r.id ?? "", type: r.type ?? "", tags: r.tags ?? {} });
         skipToken = page.skipToken || undefined;
       } while (skipToken);
