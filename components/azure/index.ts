@@ -10,7 +10,7 @@ import * as resources from "@pulumi/azure-native/resources/index.js";
 import * as pulumi from "@pulumi/pulumi";
 import { VelociraptorServerComponent } from "../common/server.js";
 import { renderCloudInit } from "../cloudinit/index.js";
-import { checkDeploymentId, deploymentTags, resolveProfile, resolveVersion, type DeploymentBaseArgs } from "../common/index.js";
+import { checkDeploymentId, deploymentTagsOutput, resolveProfile, resolveVersion, type DeploymentBaseArgs } from "../common/index.js";
 import { exposureRules, withAdminAccess } from "../common/network.js";
 import { serverIdentity } from "../common/identity.js";
 import { releaseBinaryUrl } from "../versions.js";
@@ -41,13 +41,14 @@ export class AzureServer extends VelociraptorServerComponent {
     checkDeploymentId(args.deploymentId);
     const profile = withAdminAccess(resolveProfile(args), args.adminCidrs);
     const version = resolveVersion(args.version);
-    const tags = deploymentTags(args, profile);
+    const tags = deploymentTagsOutput(name, args, profile, this);
     const p = { parent: this };
     const id = args.deploymentId;
 
     const rgName = args.resourceGroupName ?? new resources.ResourceGroup(`${name}-rg`, { resourceGroupName: `megaraptor-${id}`, location: args.location, tags }, p).name;
     const vnet = new network.VirtualNetwork(`${name}-vnet`, { resourceGroupName: rgName, location: args.location, addressSpace: { addressPrefixes: ["10.78.0.0/16"] }, tags }, p);
-    const rules = exposureRules(profile, args);
+    // The admin user logs in with sshPublicKey; without an SSH rule that key is useless. Admin CIDRs only.
+    const rules = [...exposureRules(profile, args), ...(args.adminCidrs?.length ? [{ name: "ssh", port: 22, cidrs: args.adminCidrs, description: "SSH for the admin user (admins)" }] : [])];
     const nsg = new network.NetworkSecurityGroup(`${name}-nsg`, {
       resourceGroupName: rgName,
       location: args.location,
@@ -85,11 +86,19 @@ export class AzureServer extends VelociraptorServerComponent {
     }, p);
 
     const hostname = pulumi.output(args.hostname);
-    const { configs, apiAddress, apiClientYaml } = serverIdentity(name, args, profile, version, this, { datastorePath: DATASTORE, apiHost: hostname });
+    const { configs, apiAddress, apiClientYaml, guiPasswords, usersScript } = serverIdentity(name, args, profile, version, this, { datastorePath: DATASTORE, apiHost: hostname });
     const customData = pulumi.secret(
-      configs.serverConfigYaml.apply((config) =>
+      pulumi.all([configs.serverConfigYaml, usersScript("/usr/local/bin/velociraptor")]).apply(([config, users]) =>
         Buffer.from(
-          renderCloudInit({ binaryUrl: args.binaryUrl ?? releaseBinaryUrl(version), binarySha256: args.binarySha256, datastore: DATASTORE, dataDevice: "/dev/disk/azure/scsi1/lun0", config: { inline: config } }),
+          renderCloudInit({
+            binaryUrl: args.binaryUrl ?? releaseBinaryUrl(version),
+            binarySha256: args.binarySha256,
+            datastore: DATASTORE,
+            // The Azure Linux agent's udev rules name data disks by LUN.
+            dataDevices: ["/dev/disk/azure/scsi1/lun0"],
+            config: { inline: config },
+            users: { inline: users },
+          }),
         ).toString("base64"),
       ),
     );
@@ -114,7 +123,7 @@ export class AzureServer extends VelociraptorServerComponent {
       priority: args.spot ? "Spot" : "Regular",
       evictionPolicy: args.spot ? "Deallocate" : undefined,
       billingProfile: args.spot ? { maxPrice: -1 } : undefined,
-      tags: { ...tags, Name: `megaraptor-${id}` },
+      tags: tags.apply((t) => ({ ...t, Name: `megaraptor-${id}` })),
     }, p);
 
     this.vmId = vm.id;
@@ -126,7 +135,7 @@ export class AzureServer extends VelociraptorServerComponent {
         apiClientYaml,
         clientConfigYaml: configs.clientConfigYaml,
       },
-      { serverConfigYaml: configs.serverConfigYaml, apiClientYamls: configs.apiClientYamls, vmId: this.vmId },
+      { serverConfigYaml: configs.serverConfigYaml, apiClientYamls: configs.apiClientYamls, guiPasswords, vmId: this.vmId },
     );
   }
 }

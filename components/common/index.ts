@@ -2,6 +2,7 @@
 import * as pulumi from "@pulumi/pulumi";
 import { loadProfile, type Profile, type ProfileOverrides } from "../../profiles/index.js";
 import { resolveVelociraptorVersion } from "../versions.js";
+import { deploymentCreatedAt } from "./clock.js";
 
 export interface DeploymentBaseArgs {
   /** Stable id of the deployment (names, tags, state). */
@@ -21,8 +22,12 @@ export interface DeploymentBaseArgs {
   tags?: Record<string, string>;
   /** API users to issue credentials for (default: one "megaraptor" user with api,investigator). */
   apiUsers?: { name: string; roles: string[] }[];
-  /** Increment to re-issue all certificates. */
+  /** GUI users (Basic authentication) created on the server with a generated password (default: admin, administrator). */
+  guiUsers?: { name: string; roles: string[] }[];
+  /** Increment to re-issue the server, gateway and API certificates under the same CA. */
   certificateRotation?: number;
+  /** Increment to make a new CA and client nonce: every enrolled client then needs the new client config. */
+  caRotation?: number;
 }
 
 const ID = /^[a-z][a-z0-9-]{1,38}[a-z0-9]$/;
@@ -41,18 +46,31 @@ export function resolveVersion(v?: string): string {
   return r.version;
 }
 
-/** Tags for every taggable resource: who, why, and when it may be reaped. */
-export function deploymentTags(args: DeploymentBaseArgs, profile: Profile, now: Date = new Date()): Record<string, string> {
+/**
+ * Tags for every taggable resource: who, why, and when it may be reaped. The expiry is counted from `createdAt`,
+ * the deployment's creation time (see deploymentTagsOutput); without it there is no expiry tag.
+ */
+export function deploymentTags(args: DeploymentBaseArgs, profile: Profile, createdAt?: string): Record<string, string> {
+  const expires = profile.autoExpiryHours > 0 && createdAt ? new Date(Date.parse(createdAt) + profile.autoExpiryHours * 3600_000).toISOString() : undefined;
   const tags: Record<string, string> = {
     "managed-by": "megaraptor",
     "megaraptor-deployment": args.deploymentId,
     "megaraptor-profile": profile.name,
     ...(args.caseId ? { "megaraptor-case": args.caseId } : {}),
     ...(args.owner ? { owner: args.owner } : {}),
-    ...(profile.autoExpiryHours > 0 ? { "megaraptor-expires-at": new Date(now.getTime() + profile.autoExpiryHours * 3600_000).toISOString() } : {}),
+    ...(expires ? { "megaraptor-expires-at": expires } : {}),
     ...args.tags,
   };
   return tags;
+}
+
+/**
+ * The tags as an Output. An expiring profile counts from the deployment's creation time kept in state
+ * (DeploymentClock), so the tag is fixed at creation instead of moving on every run.
+ */
+export function deploymentTagsOutput(name: string, args: DeploymentBaseArgs, profile: Profile, parent: pulumi.Resource): pulumi.Output<Record<string, string>> {
+  if (profile.autoExpiryHours <= 0) return pulumi.output(deploymentTags(args, profile));
+  return deploymentCreatedAt(name, parent).apply((createdAt) => deploymentTags(args, profile, createdAt));
 }
 
 /** Docker/Kubernetes label keys cannot hold ':' in values reliably; this keeps values label-safe. */

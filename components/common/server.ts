@@ -22,13 +22,15 @@ export abstract class VelociraptorServerComponent extends pulumi.ComponentResour
   declare readonly serverConfigYaml: pulumi.Output<string>;
   /** api_client.yaml per API user (secret). */
   declare readonly apiClientYamls: pulumi.Output<Record<string, string>>;
+  /** GUI user -> generated password for the Basic-auth GUI (secret). */
+  declare readonly guiPasswords: pulumi.Output<Record<string, string>>;
 
   /** Sets the common outputs (plus the configs and target-specific ones) and registers them. */
   protected publish(
     outputs: ServerOutputs,
-    extra: { serverConfigYaml: pulumi.Output<string>; apiClientYamls: pulumi.Output<Record<string, string>> } & Record<string, pulumi.Output<unknown> | undefined>,
+    extra: { serverConfigYaml: pulumi.Output<string>; apiClientYamls: pulumi.Output<Record<string, string>>; guiPasswords: pulumi.Output<Record<string, string>> } & Record<string, pulumi.Output<unknown> | undefined>,
   ): void {
-    Object.assign(this, outputs, { serverConfigYaml: extra.serverConfigYaml, apiClientYamls: extra.apiClientYamls });
+    Object.assign(this, outputs, { serverConfigYaml: extra.serverConfigYaml, apiClientYamls: extra.apiClientYamls, guiPasswords: extra.guiPasswords });
     this.registerOutputs({ ...outputs, ...extra });
   }
 }

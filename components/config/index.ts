@@ -2,12 +2,14 @@
 import * as pulumi from "@pulumi/pulumi";
 import type { Profile } from "../../profiles/schema.js";
 import type { VelociraptorPki } from "../pki/index.js";
-import { renderApiClientYaml, renderClientConfig, renderServerConfig, type ServerConfigInput } from "./render.js";
+import { renderApiClientYaml, renderClientConfig, renderServerConfig, renderToolConfig, type ServerConfigInput } from "./render.js";
 
 export * from "./render.js";
 
 export interface ConfigOutputs {
   serverConfigYaml: pulumi.Output<string>;
+  /** The config offline tool commands use (differs only on a multi-frontend master; see renderToolConfig). */
+  toolConfigYaml: pulumi.Output<string>;
   clientConfigYaml: pulumi.Output<string>;
   /** api_client.yaml per API user. */
   apiClientYamls: pulumi.Output<Record<string, string>>;
@@ -41,6 +43,7 @@ export function velociraptorConfigs(o: {
     }));
   return {
     serverConfigYaml: pulumi.secret(input.apply(renderServerConfig)),
+    toolConfigYaml: pulumi.secret(input.apply(renderToolConfig)),
     clientConfigYaml: pulumi.secret(input.apply(renderClientConfig)),
     apiClientYamls: pulumi.secret(
       pulumi.all([p.apiClients, p.caCertificate, o.apiConnectionString]).apply(([clients, ca, address]) =>

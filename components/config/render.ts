@@ -91,9 +91,27 @@ export function renderServerConfigObject(i: ServerConfigInput): Record<string, u
     obfuscation_nonce: i.pki.obfuscationNonce,
   };
   if (p.monitoring) cfg.Monitoring = { bind_address: bind("localhost", i.bindAllInContainer), bind_port: p.ports.monitoring };
-  if (i.minionHostnames?.length)
+  if (i.minionHostnames?.length) {
     cfg.ExtraFrontends = i.minionHostnames.map((hostname) => ({ hostname, bind_address: "0.0.0.0", bind_port: p.ports.frontend }));
+    // What `config frontend` sets for a multi-frontend deployment (tools/survey/frontend.go compileFrontend @ v0.77.2;
+    // velociraptor-docs deployment/server/multifrontend): the master caches the shared datastore in memory, minions
+    // read it through the master. `implementation` stays FileBaseDataStore for the offline tool commands.
+    Object.assign(cfg.Datastore as Record<string, unknown>, { master_implementation: "MemcacheFileDataStore", minion_implementation: "RemoteFileDataStore" });
+  }
   return cfg;
+}
+
+/**
+ * The config for offline tool commands (`user add`, `acl grant`, `config api_client`) on a multi-frontend master:
+ * without master_implementation, because a tool process never starts MemcacheFileDataStore's writer
+ * (datastore/memcache_file.go:348-350 returns notInitializedError; the writer starts with the frontend's org
+ * services). Identical to the server config otherwise.
+ */
+export function renderToolConfig(i: ServerConfigInput): string {
+  const cfg = renderServerConfigObject(i);
+  const ds = { ...(cfg.Datastore as Record<string, unknown>) };
+  delete ds.master_implementation;
+  return stringify({ ...cfg, Datastore: ds }, { lineWidth: 0 });
 }
 
 export function renderServerConfig(i: ServerConfigInput): string {

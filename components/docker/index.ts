@@ -8,9 +8,10 @@
 import * as docker from "@pulumi/docker";
 import * as pulumi from "@pulumi/pulumi";
 import { VelociraptorServerComponent } from "../common/server.js";
-import { checkDeploymentId, deploymentTags, labelSafe, resolveProfile, resolveVersion, type DeploymentBaseArgs } from "../common/index.js";
+import { checkDeploymentId, deploymentTagsOutput, labelSafe, resolveProfile, resolveVersion, type DeploymentBaseArgs } from "../common/index.js";
 import { serverIdentity } from "../common/identity.js";
 import { serverImage } from "../versions.js";
+import { BOOTSTRAP_PATH } from "../common/users.js";
 
 export interface DockerServerArgs extends DeploymentBaseArgs {
   /** Custom image instead of ghcr.io/velocidex/velociraptor-server:<version>. */
@@ -23,6 +24,8 @@ export interface DockerServerArgs extends DeploymentBaseArgs {
 
 const CONFIG_PATH = "/etc/velociraptor/server.config.yaml";
 const DATASTORE = "/datastore";
+/** The official image's binary (Docker/Dockerfile @ v0.77.2). */
+const BIN = "/bin/velociraptor";
 
 export class DockerServer extends VelociraptorServerComponent {
   readonly containerId: pulumi.Output<string>;
@@ -33,17 +36,19 @@ export class DockerServer extends VelociraptorServerComponent {
     checkDeploymentId(args.deploymentId);
     const profile = resolveProfile(args);
     const version = resolveVersion(args.version);
-    const tags = deploymentTags(args, profile);
-    const labels = Object.entries(labelSafe(tags)).map(([label, value]) => ({ label, value }));
+    const tags = deploymentTagsOutput(name, args, profile, this);
+    const labels = tags.apply((t) => Object.entries(labelSafe(t)).map(([label, value]) => ({ label, value })));
     const isolate = args.networkIsolation ?? profile.networkIsolation;
     const localIp = args.localBindIp ?? "127.0.0.1";
     const id = args.deploymentId;
 
     const apiHost = profile.binds.api === "all" ? pulumi.output(args.hostname) : pulumi.output(localIp);
-    const { configs, apiAddress, apiClientYaml } = serverIdentity(name, args, profile, version, this, { datastorePath: DATASTORE, apiHost, bindAllInContainer: true });
+    const { configs, apiAddress, apiClientYaml, guiPasswords, usersScript } = serverIdentity(name, args, profile, version, this, { datastorePath: DATASTORE, apiHost, bindAllInContainer: true });
 
     const image = new docker.RemoteImage(`${name}-image`, { name: args.image ?? serverImage(version), keepLocally: true }, { parent: this });
-    const volume = new docker.Volume(`${name}-datastore`, { name: `megaraptor-${id}-datastore`, labels }, { parent: this, retainOnDelete: false });
+    // Labels are ForceNew on volumes and networks (kreuzwerker resource_docker_volume.go:48-53,
+    // resource_docker_network.go:32-37): a tag change must not replace the datastore or the network.
+    const volume = new docker.Volume(`${name}-datastore`, { name: `megaraptor-${id}-datastore`, labels }, { parent: this, retainOnDelete: false, ignoreChanges: ["labels"] });
     const network = isolate
       ? new docker.Network(`${name}-net`, {
           name: `megaraptor-${id}`,
@@ -51,7 +56,7 @@ export class DockerServer extends VelociraptorServerComponent {
           // No container-to-container traffic on this network; only the published ports reach Velociraptor.
           options: { "com.docker.network.bridge.enable_icc": "false" },
           labels,
-        }, { parent: this })
+        }, { parent: this, ignoreChanges: ["labels"] })
       : undefined;
 
     const publish = (internal: number, bindAll: boolean) => ({ internal, external: internal, ip: bindAll ? "0.0.0.0" : localIp, protocol: "tcp" });
@@ -61,9 +66,14 @@ export class DockerServer extends VelociraptorServerComponent {
     const container = new docker.Container(`${name}-server`, {
       name: `megaraptor-${id}`,
       image: image.imageId,
-      entrypoints: ["/bin/velociraptor"],
-      command: ["--config", CONFIG_PATH, "frontend", "-v"],
-      uploads: [{ file: CONFIG_PATH, content: configs.serverConfigYaml, permissions: "0600" }],
+      // The user bootstrap runs before the server on every start, as the official image runs `user add` before
+      // `frontend -v` (Docker/entrypoint @ v0.77.2); /bin/sh is the image's busybox.
+      entrypoints: ["/bin/sh", "-c"],
+      command: [`/bin/sh ${BOOTSTRAP_PATH} && exec ${BIN} --config ${CONFIG_PATH} frontend -v`],
+      uploads: [
+        { file: CONFIG_PATH, content: configs.serverConfigYaml, permissions: "0600" },
+        { file: BOOTSTRAP_PATH, content: usersScript(BIN), permissions: "0600" },
+      ],
       volumes: [{ volumeName: volume.name, containerPath: DATASTORE }],
       ports,
       memory: profile.resources.memoryMb,
@@ -81,7 +91,9 @@ export class DockerServer extends VelociraptorServerComponent {
       logOpts: { "max-size": "50m", "max-file": String(Math.max(1, Math.min(20, profile.logRetentionDays))) },
       networksAdvanced: network ? [{ name: network.name, aliases: ["velociraptor"] }] : undefined,
       mustRun: true,
-    }, { parent: this, dependsOn: [volume] });
+    // Uploads and labels are ForceNew (kreuzwerker resource_docker_container.go:833-839, 987-991) and the name and
+    // host ports are fixed: the old container must go before its replacement starts (pulumi/pulumi-docker#1356).
+    }, { parent: this, dependsOn: [volume], deleteBeforeReplace: true });
 
     const host = pulumi.output(args.hostname);
     this.containerId = container.id;
@@ -94,7 +106,7 @@ export class DockerServer extends VelociraptorServerComponent {
         apiClientYaml,
         clientConfigYaml: configs.clientConfigYaml,
       },
-      { serverConfigYaml: configs.serverConfigYaml, apiClientYamls: configs.apiClientYamls, containerId: this.containerId },
+      { serverConfigYaml: configs.serverConfigYaml, apiClientYamls: configs.apiClientYamls, guiPasswords, containerId: this.containerId },
     );
   }
 }

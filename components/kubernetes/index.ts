@@ -1,16 +1,19 @@
 /**
- * KubernetesServer: Velociraptor on Kubernetes. A namespace; a Secret with the server config (keys inside); a
- * ConfigMap with the public facts; the master as a StatefulSet with its datastore volume; Services for frontend,
- * GUI and API; a NetworkPolicy; optional LoadBalancer/Ingress. `enterprise` (frontends.count > 1) adds a minion
- * Deployment that scales, sharing the datastore through a ReadWriteMany claim, as Velociraptor's multi-frontend
- * design requires. Every object has an explicit metadata.name so manifests are stable and reviewable.
+ * KubernetesServer: Velociraptor on Kubernetes. A namespace (Pod Security "restricted"); a Secret with the server
+ * config (keys inside) and the user bootstrap; a ConfigMap with the public facts; the master as a StatefulSet with
+ * its datastore volume and an init container that makes the API and GUI users exist; Services for frontend, GUI and
+ * API; a NetworkPolicy; optional LoadBalancer/Ingress. `enterprise` (frontends.count > 1) adds a minion StatefulSet
+ * sharing the datastore through a ReadWriteMany claim, each minion named in the config's ExtraFrontends, as
+ * Velociraptor's multi-frontend design requires. Every object has an explicit metadata.name so manifests are stable
+ * and reviewable.
  */
 import * as k8s from "@pulumi/kubernetes";
 import * as pulumi from "@pulumi/pulumi";
 import { VelociraptorServerComponent } from "../common/server.js";
-import { checkDeploymentId, deploymentTags, labelSafe, resolveProfile, resolveVersion, type DeploymentBaseArgs } from "../common/index.js";
+import { checkDeploymentId, deploymentTagsOutput, labelSafe, resolveProfile, resolveVersion, type DeploymentBaseArgs } from "../common/index.js";
 import { serverIdentity } from "../common/identity.js";
 import { serverImage } from "../versions.js";
+import { BOOTSTRAP_PATH } from "../common/users.js";
 
 export interface KubernetesServerArgs extends DeploymentBaseArgs {
   namespace?: string;
@@ -28,6 +31,10 @@ export interface KubernetesServerArgs extends DeploymentBaseArgs {
 
 const CONFIG_DIR = "/etc/velociraptor";
 const DATASTORE = "/datastore";
+const BIN = "/bin/velociraptor";
+const TOOL_CONFIG = `${CONFIG_DIR}/bootstrap.config.yaml`;
+/** The official image has no USER (Docker/Dockerfile @ v0.77.2); run as an unprivileged id, group-owned volumes. */
+const RUN_AS = 10001;
 
 export class KubernetesServer extends VelociraptorServerComponent {
   readonly namespace: pulumi.Output<string>;
@@ -37,27 +44,41 @@ export class KubernetesServer extends VelociraptorServerComponent {
     checkDeploymentId(args.deploymentId);
     const profile = resolveProfile(args);
     const version = resolveVersion(args.version);
-    const labels = labelSafe(deploymentTags(args, profile));
+    const labels = deploymentTagsOutput(name, args, profile, this).apply(labelSafe);
     const ns = args.namespace ?? `megaraptor-${args.deploymentId}`;
     const multi = profile.frontends.count > 1;
     const minions = multi ? Math.max(profile.frontends.count - 1, profile.cloud.kubernetes.minionReplicas) : 0;
     const base = { "app.kubernetes.io/name": "velociraptor", "app.kubernetes.io/instance": args.deploymentId, "app.kubernetes.io/managed-by": "megaraptor" };
     const p = { parent: this };
     const svcHost = `velociraptor-frontend.${ns}.svc`;
+    const apiSvc = `velociraptor-api.${ns}.svc`;
+    // StatefulSet pods are named <set>-0 … <set>-(n-1); each minion selects its own ExtraFrontends entry by that name.
+    const minionNames = Array.from({ length: minions }, (_, i) => `velociraptor-minion-${i}`);
+    const image = args.image ?? serverImage(version);
 
     // Clients reach master and minions through the one frontend Service, so the config lists a single server URL.
-    const { pki, configs, apiAddress, apiClientYaml } = serverIdentity(name, args, profile, version, this, {
+    // API.hostname is the API Service: the master's GUI gateway and every minion dial it.
+    const { pki, configs, apiAddress, apiClientYaml, guiPasswords, usersScript } = serverIdentity(name, args, profile, version, this, {
       datastorePath: DATASTORE,
-      apiHost: `velociraptor-api.${ns}.svc`,
-      apiSelfHost: `velociraptor-api.${ns}.svc`,
+      apiHost: apiSvc,
+      apiSelfHost: apiSvc,
       bindAllInContainer: true,
-      moreNames: [svcHost, `velociraptor-api.${ns}.svc`],
+      moreNames: [svcHost, apiSvc, ...(args.guiIngressHost ? [args.guiIngressHost] : [])],
+      minionHostnames: minionNames,
     });
 
-    const namespace = new k8s.core.v1.Namespace(`${name}-ns`, { metadata: { name: ns, labels: { ...labels, "pod-security.kubernetes.io/enforce": "baseline" } } }, p);
-    const inNs = (n: string, extra: Record<string, string> = {}) => ({ name: n, namespace: namespace.metadata.name, labels: { ...labels, ...base, ...extra } });
+    const namespace = new k8s.core.v1.Namespace(`${name}-ns`, { metadata: { name: ns, labels: labels.apply((l) => ({ ...l, "pod-security.kubernetes.io/enforce": "restricted" })) } }, p);
+    const inNs = (n: string, extra: Record<string, string> = {}) => ({ name: n, namespace: namespace.metadata.name, labels: labels.apply((l) => ({ ...l, ...base, ...extra })) });
 
-    const secret = new k8s.core.v1.Secret(`${name}-config`, { metadata: inNs("velociraptor-config"), type: "Opaque", stringData: { "server.config.yaml": configs.serverConfigYaml } }, p);
+    const secret = new k8s.core.v1.Secret(`${name}-config`, {
+      metadata: inNs("velociraptor-config"),
+      type: "Opaque",
+      stringData: {
+        "server.config.yaml": configs.serverConfigYaml,
+        "bootstrap.config.yaml": configs.toolConfigYaml,
+        "bootstrap-users.sh": usersScript(BIN, TOOL_CONFIG),
+      },
+    }, p);
     new k8s.core.v1.ConfigMap(`${name}-info`, {
       metadata: inNs("velociraptor-info"),
       data: { version, profile: profile.name, "server-url": pulumi.interpolate`https://${args.hostname}:${profile.ports.frontend}/`, "ca.pem": pki.caCertificate },
@@ -67,24 +88,32 @@ export class KubernetesServer extends VelociraptorServerComponent {
       requests: { cpu: profile.cloud.kubernetes.requestsCpu, memory: profile.cloud.kubernetes.requestsMemory },
       limits: { cpu: profile.cloud.kubernetes.limitsCpu, memory: profile.cloud.kubernetes.limitsMemory },
     };
-    const probe = (initialDelaySeconds: number) => ({ httpGet: { path: "/healthz", port: profile.ports.frontend, scheme: "HTTPS" }, initialDelaySeconds, periodSeconds: 15, timeoutSeconds: 5, failureThreshold: 4 });
+    const healthz = { httpGet: { path: "/healthz", port: profile.ports.frontend, scheme: "HTTPS" }, timeoutSeconds: 5 };
+    const securityContext = { allowPrivilegeEscalation: false, readOnlyRootFilesystem: true, capabilities: { drop: ["ALL"] } };
+    const mounts = [{ name: "config", mountPath: CONFIG_DIR, readOnly: true }, { name: "datastore", mountPath: DATASTORE }, { name: "tmp", mountPath: "/tmp" }];
     const container = (component: "master" | "minion", extraArgs: string[]) => ({
       name: "velociraptor",
-      image: args.image ?? serverImage(version),
-      command: ["/bin/velociraptor"],
+      image,
+      command: [BIN],
       args: ["--config", `${CONFIG_DIR}/server.config.yaml`, "frontend", "-v", ...extraArgs],
       ports: [
         { name: "frontend", containerPort: profile.ports.frontend },
         ...(component === "master" ? [{ name: "gui", containerPort: profile.ports.gui }, { name: "api", containerPort: profile.ports.api }] : []),
         ...(profile.monitoring ? [{ name: "metrics", containerPort: profile.ports.monitoring }] : []),
       ],
-      volumeMounts: [{ name: "config", mountPath: CONFIG_DIR, readOnly: true }, { name: "datastore", mountPath: DATASTORE }],
+      volumeMounts: mounts,
       resources,
-      readinessProbe: probe(10),
-      livenessProbe: probe(60),
-      securityContext: { allowPrivilegeEscalation: false, capabilities: { drop: ["ALL"], add: ["NET_BIND_SERVICE"] } },
+      // Loading a large datastore (from network storage) can take minutes: the startup probe allows 10 min before
+      // liveness takes over, instead of liveness killing a master that is still loading.
+      startupProbe: { ...healthz, periodSeconds: 10, failureThreshold: 60 },
+      readinessProbe: { ...healthz, periodSeconds: 10, failureThreshold: 3 },
+      livenessProbe: { ...healthz, periodSeconds: 15, failureThreshold: 4 },
+      securityContext,
     });
-    const configVolume = { name: "config", secret: { secretName: secret.metadata.name, defaultMode: 0o400 } };
+    // 0440 + fsGroup: the Secret's files are readable by the pod's group, not world-readable.
+    const configVolume = { name: "config", secret: { secretName: secret.metadata.name, defaultMode: 0o440 } };
+    const tmpVolume = { name: "tmp", emptyDir: {} };
+    const podSecurity = { runAsNonRoot: true, runAsUser: RUN_AS, runAsGroup: RUN_AS, fsGroup: RUN_AS, seccompProfile: { type: "RuntimeDefault" } };
 
     // Multi-frontend shares one datastore (RWX); single-frontend keeps a per-pod RWO claim.
     const shared = multi
@@ -93,19 +122,33 @@ export class KubernetesServer extends VelociraptorServerComponent {
           spec: { accessModes: ["ReadWriteMany"], storageClassName: args.sharedStorageClass, resources: { requests: { storage: `${profile.resources.datastoreGb}Gi` } } },
         }, p)
       : undefined;
+    const sharedVolume = shared ? [{ name: "datastore", persistentVolumeClaim: { claimName: shared.metadata.name } }] : [];
+
+    // StatefulSets need a headless Service of their own for stable pod identities.
+    const headless = (svcName: string, selector: Record<string, string>) =>
+      new k8s.core.v1.Service(`${name}-${svcName}-headless`, {
+        metadata: inNs(`velociraptor-${svcName}`),
+        spec: { clusterIP: "None", selector, ports: [{ name: "frontend", port: profile.ports.frontend, targetPort: profile.ports.frontend, protocol: "TCP" }] },
+      }, p);
 
     const masterLabels = { ...base, "app.kubernetes.io/component": "master" };
+    headless("master", masterLabels);
     const master = new k8s.apps.v1.StatefulSet(`${name}-master`, {
       metadata: inNs("velociraptor-master", { "app.kubernetes.io/component": "master" }),
       spec: {
-        serviceName: "velociraptor-frontend",
+        serviceName: "velociraptor-master",
         replicas: 1,
         selector: { matchLabels: masterLabels },
         template: {
           metadata: { labels: { ...masterLabels, "megaraptor/frontend": "true" } },
           spec: {
+            automountServiceAccountToken: false,
+            securityContext: podSecurity,
+            // The API and GUI users, made with Velociraptor's own commands before the server starts
+            // (components/common/users.ts); on the plain file datastore (bootstrap.config.yaml).
+            initContainers: [{ name: "users", image, command: ["/bin/sh", BOOTSTRAP_PATH], volumeMounts: mounts, resources, securityContext }],
             containers: [container("master", [])],
-            volumes: shared ? [configVolume, { name: "datastore", persistentVolumeClaim: { claimName: shared.metadata.name } }] : [configVolume],
+            volumes: [configVolume, tmpVolume, ...sharedVolume],
             terminationGracePeriodSeconds: 60,
           },
         },
@@ -117,16 +160,25 @@ export class KubernetesServer extends VelociraptorServerComponent {
 
     if (multi) {
       const minionLabels = { ...base, "app.kubernetes.io/component": "minion" };
-      new k8s.apps.v1.Deployment(`${name}-minions`, {
+      headless("minion", minionLabels);
+      // `--node <pod>-<port>` selects this pod's ExtraFrontends entry (GetNodeName = "<hostname>-<bind_port>",
+      // services/frontend.go:104-110; SelectFrontend refuses unknown names, services/frontend/frontend.go:469-487), so
+      // every minion has its own node name (its own log files and metrics) while sharing the datastore. Scale through
+      // the profile (frontends.count), which renders one entry per pod.
+      new k8s.apps.v1.StatefulSet(`${name}-minions`, {
         metadata: inNs("velociraptor-minion", { "app.kubernetes.io/component": "minion" }),
         spec: {
+          serviceName: "velociraptor-minion",
           replicas: minions,
+          podManagementPolicy: "Parallel",
           selector: { matchLabels: minionLabels },
           template: {
             metadata: { labels: { ...minionLabels, "megaraptor/frontend": "true" } },
             spec: {
-              containers: [container("minion", ["--minion", "--node", "$(POD_NAME)"])].map((c) => ({ ...c, env: [{ name: "POD_NAME", valueFrom: { fieldRef: { fieldPath: "metadata.name" } } }] })),
-              volumes: [configVolume, { name: "datastore", persistentVolumeClaim: { claimName: shared!.metadata.name } }],
+              automountServiceAccountToken: false,
+              securityContext: podSecurity,
+              containers: [{ ...container("minion", ["--minion", "--node", `$(POD_NAME)-${profile.ports.frontend}`]), env: [{ name: "POD_NAME", valueFrom: { fieldRef: { fieldPath: "metadata.name" } } }] }],
+              volumes: [configVolume, tmpVolume, ...sharedVolume],
             },
           },
         },
@@ -173,7 +225,7 @@ export class KubernetesServer extends VelociraptorServerComponent {
         apiClientYaml,
         clientConfigYaml: configs.clientConfigYaml,
       },
-      { serverConfigYaml: configs.serverConfigYaml, apiClientYamls: configs.apiClientYamls, namespace: this.namespace },
+      { serverConfigYaml: configs.serverConfigYaml, apiClientYamls: configs.apiClientYamls, guiPasswords, namespace: this.namespace },
     );
   }
 }

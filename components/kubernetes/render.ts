@@ -7,7 +7,7 @@ import * as pulumi from "@pulumi/pulumi";
 import { chmodSync, mkdirSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
 import { stringify } from "yaml";
-import { generatePki, type PkiInputs } from "../pki/provider.js";
+import { answerDynamicResource } from "../common/dynamic-mocks.js";
 
 export type K8sObject = { apiVersion: string; kind: string; metadata: { name: string; namespace?: string }; [k: string]: unknown };
 
@@ -44,8 +44,7 @@ export async function captureKubernetesObjects(): Promise<K8sObject[]> {
     {
       async newResource(args) {
         if (args.type === "pulumi-nodejs:dynamic:Resource") {
-          const outs = await generatePki(args.inputs as PkiInputs);
-          return { id: `${args.name}-id`, state: { ...args.inputs, ...outs } };
+          return { id: `${args.name}-id`, state: await answerDynamicResource(args.inputs) };
         }
         if (args.type.startsWith("kubernetes:")) {
           const obj = unwrap(args.inputs) as K8sObject;

@@ -17,20 +17,40 @@ beforeEach(resetRegistrations);
 
 // Wait for the last children each component registers (the VM and what follows it).
 const settle = (type: string) => waitUntil(() => ofType(type).length > 0, type);
-const TAGGABLE_AWS = ["aws:ec2/vpc:Vpc", "aws:ec2/subnet:Subnet", "aws:ec2/internetGateway:InternetGateway", "aws:ec2/routeTable:RouteTable", "aws:ec2/securityGroup:SecurityGroup", "aws:ec2/instance:Instance", "aws:ebs/volume:Volume", "aws:iam/role:Role", "aws:iam/instanceProfile:InstanceProfile", "aws:ssm/parameter:Parameter"];
+const TAGGABLE_AWS = ["aws:ec2/vpc:Vpc", "aws:ec2/subnet:Subnet", "aws:ec2/internetGateway:InternetGateway", "aws:ec2/routeTable:RouteTable", "aws:ec2/securityGroup:SecurityGroup", "aws:ec2/instance:Instance", "aws:ebs/volume:Volume", "aws:iam/role:Role", "aws:iam/instanceProfile:InstanceProfile", "aws:secretsmanager/secret:Secret"];
 
 describe("cloud-init", () => {
   it("is valid bash, verifies the binary and never echoes the config", () => {
-    const script = renderCloudInit({ binaryUrl: "https://x/v", binarySha256: SHA, datastore: "/var/lib/velociraptor", dataDevice: "/dev/sdb", config: { inline: "Frontend:\n  hostname: x" } });
+    const script = renderCloudInit({ binaryUrl: "https://x/v", binarySha256: SHA, datastore: "/var/lib/velociraptor", dataDevices: ["/dev/sdb"], config: { inline: "Frontend:\n  hostname: x" }, users: { inline: "#!/bin/sh\ntrue" } });
     expect(() => execFileSync("bash", ["-n"], { input: script })).not.toThrow();
     expect(script).toContain("sha256sum -c -");
     expect(script).toContain("systemctl enable --now velociraptor_server");
     expect(script).not.toMatch(/set -x/);
   });
+
+  // A5: the unit runs as User=velociraptor (components/ssh/scripts.ts systemdUnit); a root:root 0750 /etc/velociraptor
+  // makes the config unreadable to it (EACCES on traversal) and systemd restarts the server forever.
+  it("makes /etc/velociraptor traversable by the service user, after that user exists", () => {
+    const script = renderCloudInit({ binaryUrl: "https://x/v", binarySha256: SHA, datastore: "/var/lib/velociraptor", config: { inline: "Frontend: {}" }, users: { inline: "#!/bin/sh\ntrue" } });
+    const useradd = script.indexOf("useradd --system");
+    const dir = script.indexOf("install -d -m 0750 -o root -g velociraptor /etc/velociraptor");
+    expect(useradd).toBeGreaterThan(-1);
+    expect(dir).toBeGreaterThan(useradd);
+    expect(script).not.toMatch(/install -d -m 0750 \/etc\/velociraptor/);
+  });
+
+  // A2: the user bootstrap is written next to the config (service user only) and runs before every start.
+  it("writes the user bootstrap and runs it as ExecStartPre", () => {
+    const script = renderCloudInit({ binaryUrl: "https://x/v", binarySha256: SHA, datastore: "/var/lib/velociraptor", config: { inline: "Frontend: {}" }, users: { inline: "#!/bin/sh\necho users" } });
+    expect(script).toContain("ExecStartPre=/bin/sh /etc/velociraptor/bootstrap-users.sh");
+    expect(script).toMatch(/cat > \/etc\/velociraptor\/bootstrap-users.sh/);
+    expect(script).toContain("chown velociraptor:velociraptor /etc/velociraptor/bootstrap-users.sh");
+    expect(() => execFileSync("bash", ["-n"], { input: script })).not.toThrow();
+  });
 });
 
 describe("AwsServer", () => {
-  it("creates a tagged VPC, a least-exposure security group, encrypted EBS, and an instance reading its config from SSM", async () => {
+  it("creates a tagged VPC, a least-exposure security group, encrypted EBS, and an instance reading its config from Secrets Manager", async () => {
     const s = new AwsServer("aws", { deploymentId: "ir-aws", profile: "rapid", hostname: "vr.example.com", adminCidrs: ["198.51.100.0/24"], caseId: "CASE-7", owner: "bob", binarySha256: SHA, spot: true });
     await value(s.apiClientYaml);
     await settle("aws:ec2/volumeAttachment:VolumeAttachment");
@@ -39,7 +59,8 @@ describe("AwsServer", () => {
       expect(r.length, t).toBeGreaterThan(0);
       const tags = unwrapSecret(r[0]!.inputs.tags).value;
       expect(tags, t).toMatchObject({ "managed-by": "megaraptor", "megaraptor-deployment": "ir-aws", "megaraptor-case": "CASE-7", owner: "bob" });
-      expect(tags["megaraptor-expires-at"], t).toMatch(/^\d{4}-/);
+      // B6: MOCK_CREATED_AT (the DeploymentClock's creation in state) + 72 h of the rapid profile
+      expect(tags["megaraptor-expires-at"], t).toBe("2030-01-04T00:00:00.000Z");
     }
     const sg = ofType("aws:ec2/securityGroup:SecurityGroup")[0]!.inputs;
     expect(sg.ingress.map((r: any) => [r.fromPort, r.cidrBlocks])).toEqual([
@@ -52,14 +73,37 @@ describe("AwsServer", () => {
     expect(inst.rootBlockDevice.encrypted).toBe(true);
     expect(inst.instanceMarketOptions.marketType).toBe("spot");
     expect(inst.metadataOptions.httpTokens).toBe("required");
-    expect(inst.userData).toContain("aws ssm get-parameter");
     expect(inst.userData).not.toContain("PRIVATE KEY");
     expect(ofType("aws:ebs/volume:Volume")[0]!.inputs.encrypted).toBe(true);
-    const param = ofType("aws:ssm/parameter:Parameter")[0]!.inputs;
-    expect(param.type).toBe("SecureString");
-    expect(unwrapSecret(param.value).secret).toBe(true);
+    // A3: the config (three keys, four certificates: > 8 KB) does not fit an SSM parameter (Standard 4 KB, Advanced
+    // 8 KB: AWS Systems Manager user guide, "parameter-store-advanced-parameters"); Secrets Manager holds 64 KB
+    // (AWS Secrets Manager quotas: SecretString max 65,536 bytes).
+    expect(ofType("aws:ssm/parameter:Parameter")).toHaveLength(0);
+    const versions = ofType("aws:secretsmanager/secretVersion:SecretVersion");
+    expect(versions).toHaveLength(2); // the server config, and the user bootstrap (GUI passwords)
+    const config = unwrapSecret(versions.find((v) => v.name === "aws-config")!.inputs.secretString);
+    expect(config.secret).toBe(true);
+    expect(Buffer.byteLength(config.value)).toBeGreaterThan(8192);
+    expect(Buffer.byteLength(config.value)).toBeLessThan(65536);
+    expect(unwrapSecret(versions.find((v) => v.name === "aws-users")!.inputs.secretString).value).toContain("vr user add 'admin'");
+    expect(inst.userData).toContain("aws secretsmanager get-secret-value");
     const policy = JSON.parse(ofType("aws:iam/rolePolicy:RolePolicy")[0]!.inputs.policy);
-    expect(policy.Statement).toEqual([{ Effect: "Allow", Action: ["ssm:GetParameter"], Resource: expect.any(String) }]);
+    expect(policy.Statement).toEqual([{ Effect: "Allow", Action: ["secretsmanager:GetSecretValue"], Resource: [expect.stringContaining("aws-config"), expect.stringContaining("aws-users")] }]);
+    // A4: @pulumi/aws 7.48.0 ec2/instance.d.ts: rootBlockDevice.tags "conflicts with volumeTags", and volumeTags with an
+    // aws.ebs.Volume tagged on its own makes the tags cycle.
+    expect(inst.volumeTags).toBeUndefined();
+    expect(unwrapSecret(inst.rootBlockDevice.tags).value["megaraptor-deployment"]).toBe("ir-aws");
+    // B7: with httpTokens "required" an IMDS call without a session token gets 401: fetch a token first.
+    expect(inst.userData).toContain("X-aws-ec2-metadata-token-ttl-seconds");
+    expect(inst.userData).toMatch(/-H "X-aws-ec2-metadata-token: \$imds_token"[^\n]*placement\/region/);
+    // B4: the datastore goes on the data volume, found by its own id — udev names an EBS NVMe disk
+    // nvme-Amazon_Elastic_Block_Store_<volume id without the dash>; a glob would match the root volume first.
+    const vol = ofType("aws:ebs/volume:Volume")[0]!;
+    expect(inst.userData).toContain(`/dev/disk/by-id/nvme-Amazon_Elastic_Block_Store_${`${vol.name}-id`.replace(/-/g, "")}`);
+    expect(inst.userData).not.toContain("Amazon_Elastic_Block_Store_*");
+    expect(vol.inputs.availabilityZone).toBeDefined();
+    // B8: Debian's AMIs ship no SSM agent; the documented GUI path (SSM port forwarding) needs it.
+    expect(inst.userData).toContain("amazon-ssm-agent");
     expect(await isSecret(s.apiClientYaml)).toBe(true);
     expect(parse(await value(s.serverConfigYaml)).API.hostname).toBe("localhost"); // A7: not a hairpin to the public name
   });
@@ -81,10 +125,12 @@ describe("AzureServer", () => {
     await value(s.apiClientYaml);
     await settle("azure-native:compute:VirtualMachine");
     const nsg = ofType("azure-native:network:NetworkSecurityGroup")[0]!.inputs;
-    expect(nsg.securityRules.map((r: any) => [r.destinationPortRange, r.sourceAddressPrefixes])).toEqual([
+    // C8: the admin user's SSH key is useless without an SSH rule; admins only.
+    expect(nsg.securityRules.map((r: any) => [r.destinationPortRange, r.sourceAddressPrefixes])).toEqual(expect.arrayContaining([
       ["8000", ["0.0.0.0/0"]],
       ["8889", ["203.0.113.0/24"]],
-    ]);
+      ["22", ["203.0.113.0/24"]],
+    ]));
     const vm = ofType("azure-native:compute:VirtualMachine")[0]!.inputs;
     expect(vm.hardwareProfile.vmSize).toBe("Standard_D2s_v5");
     expect(vm.priority).toBe("Spot");
@@ -94,9 +140,26 @@ describe("AzureServer", () => {
     const cd = unwrapSecret(osProfile.value.customData);
     cd.secret ||= osProfile.secret;
     expect(cd.secret).toBe(true);
-    expect(Buffer.from(cd.value, "base64").toString()).toContain("systemctl enable --now velociraptor_server");
+    const boot = Buffer.from(cd.value, "base64").toString();
+    expect(boot).toContain("systemctl enable --now velociraptor_server");
+    expect(boot).toContain("install -d -m 0750 -o root -g velociraptor /etc/velociraptor"); // A5
+    expect(boot).toContain("vr user add 'admin'"); // A2
+    expect(boot).toContain("/dev/disk/azure/scsi1/lun0");
     expect(parse(await value(s.serverConfigYaml)).API.hostname).toBe("localhost"); // A7
     for (const t of ["azure-native:resources:ResourceGroup", "azure-native:network:VirtualNetwork", "azure-native:network:NetworkSecurityGroup", "azure-native:network:PublicIPAddress", "azure-native:network:NetworkInterface", "azure-native:compute:VirtualMachine"])
       expect(unwrapSecret(ofType(t)[0]!.inputs.tags).value["megaraptor-deployment"], t).toBe("ir-az");
+  });
+});
+
+describe("DeploymentClock", () => {
+  it("is created once and never changes or is replaced afterwards", async () => {
+    const { clockProvider } = await import("../../components/common/clock.js");
+    const p = clockProvider();
+    const before = Date.now();
+    const { outs } = await p.create({});
+    expect(Date.parse(outs.createdAt)).toBeGreaterThanOrEqual(before - 1000);
+    const d = await p.diff!("id", outs, { megaraptorDeploymentClock: true });
+    expect(d.changes).toBe(false);
+    expect(d.replaces ?? []).toEqual([]);
   });
 });

@@ -1,5 +1,6 @@
 import { parse } from "yaml";
 import { beforeAll, beforeEach, describe, expect, it } from "vitest";
+import * as pulumi from "@pulumi/pulumi";
 import { installMocks, isSecret, ofType, registrations, resetRegistrations, unwrapSecret, value } from "../helpers/pulumi-mocks.js";
 
 let DockerServer: typeof import("../../components/docker/index.js").DockerServer;
@@ -10,6 +11,34 @@ beforeAll(async () => {
 });
 beforeEach(resetRegistrations);
 
+// A9: the kreuzwerker provider behind @pulumi/docker replaces a container whose uploads or labels change
+// (resource_docker_container.go:833-839, 987-991: ForceNew), volumes/networks whose labels change
+// (resource_docker_volume.go:48-53, resource_docker_network.go:32-37), and Pulumi creates the replacement before
+// deleting the original — which collides with the fixed name and host ports (pulumi/pulumi-docker#1356).
+describe("DockerServer day-2 changes", () => {
+  it("replaces the container delete-first, and never replaces the datastore volume or network for a label", async () => {
+    const seen: { type: string; name: string; opts: pulumi.CustomResourceOptions }[] = [];
+    const s = new DockerServer("dr", { deploymentId: "ir-day2", profile: "standard", hostname: "vr.example.com" }, {
+      transformations: [(a) => { seen.push({ type: a.type, name: a.name, opts: a.opts as pulumi.CustomResourceOptions }); return undefined; }],
+    });
+    await value(s.containerId);
+    const opts = (t: string) => seen.find((r) => r.type === t)!.opts;
+    expect(opts("docker:index/container:Container").deleteBeforeReplace).toBe(true);
+    expect(opts("docker:index/volume:Volume").ignoreChanges).toContain("labels");
+    expect(opts("docker:index/network:Network").ignoreChanges).toContain("labels");
+  });
+
+  // B6: the expiry is counted from the deployment's creation time kept in state (DeploymentClock), not from the
+  // clock of whichever run computes it — otherwise every `pulumi up` changes a label and replaces the container.
+  it("the expiry label comes from the deployment's creation time in state", async () => {
+    const s = new DockerServer("dx", { deploymentId: "ir-expiry", profile: "rapid", hostname: "vr.example.com" });
+    await value(s.containerId);
+    const c = ofType("docker:index/container:Container").find((r) => r.name === "dx-server")!.inputs;
+    const labels = Object.fromEntries(c.labels.map((l: { label: string; value: string }) => [l.label, l.value]));
+    expect(labels["megaraptor-expires-at"]).toBe("2030-01-04T00-00-00.000Z"); // MOCK_CREATED_AT + 72 h, label-safe
+  });
+});
+
 describe("DockerServer", () => {
   it("builds PKI, image, volume, isolated network and a container with the profile's limits", async () => {
     const s = new DockerServer("vr", { deploymentId: "ir-case-42", profile: "standard", hostname: "vr.example.com", caseId: "CASE-42", owner: "alice" });
@@ -18,7 +47,10 @@ describe("DockerServer", () => {
     expect(types).toEqual(expect.arrayContaining(["megaraptor:index:DockerServer", "megaraptor:index:VelociraptorPki", "docker:index/remoteImage:RemoteImage", "docker:index/volume:Volume", "docker:index/network:Network", "docker:index/container:Container"]));
     const c = ofType("docker:index/container:Container")[0]!.inputs;
     expect(c.memory).toBe(2048);
-    expect(c.command).toEqual(["--config", "/etc/velociraptor/server.config.yaml", "frontend", "-v"]);
+    // A2: the user bootstrap runs before the server, in the container, on every start (the official image does
+    // `user add` the same way before `frontend -v`: Docker/entrypoint @ v0.77.2).
+    expect(c.entrypoints).toEqual(["/bin/sh", "-c"]);
+    expect(c.command).toEqual(["/bin/sh /etc/velociraptor/bootstrap-users.sh && exec /bin/velociraptor --config /etc/velociraptor/server.config.yaml frontend -v"]);
     expect(c.restart).toBe("unless-stopped");
     expect(c.healthcheck.tests.join(" ")).toContain("https://127.0.0.1:8000/healthz");
     expect(c.ports).toEqual(expect.arrayContaining([
@@ -37,8 +69,13 @@ describe("DockerServer", () => {
     await value(s.containerId);
     const uploads = unwrapSecret(ofType("docker:index/container:Container")[0]!.inputs.uploads);
     expect(uploads.secret).toBe(true); // the config (with keys) is encrypted in Pulumi state
-    const upload = uploads.value[0];
+    const upload = uploads.value.find((u: { file: string }) => u.file === "/etc/velociraptor/server.config.yaml");
     expect(upload.permissions).toBe("0600");
+    const users = uploads.value.find((u: { file: string }) => u.file === "/etc/velociraptor/bootstrap-users.sh");
+    expect(users.permissions).toBe("0600");
+    expect(users.content).toContain("'/bin/velociraptor' --config '/etc/velociraptor/server.config.yaml'");
+    expect(users.content).toContain(`vr user add 'admin' '${(await value(s.guiPasswords)).admin}' --role 'administrator'`);
+    expect(users.content).toContain("vr config api_client --name 'megaraptor' --role 'api,investigator' /dev/null");
     const cfg = parse(upload.content);
     expect(cfg.API.bind_address).toBe("0.0.0.0");
     expect(cfg.Datastore.location).toBe("/datastore");

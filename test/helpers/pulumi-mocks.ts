@@ -3,7 +3,10 @@
  * parent URN). Dynamic PKI resources are answered by running the real generator, so tests check real certificates.
  */
 import * as pulumi from "@pulumi/pulumi";
-import { generatePki, type PkiInputs } from "../../components/pki/provider.js";
+import { answerDynamicResource } from "../../components/common/dynamic-mocks.js";
+
+/** Every DeploymentClock under these mocks was "created" at this instant, so tests can see what derives from it. */
+export const MOCK_CREATED_AT = "2030-01-01T00:00:00.000Z";
 
 export interface Registration {
   type: string;
@@ -20,8 +23,7 @@ export async function installMocks(): Promise<void> {
       async newResource(args) {
         registrations.push({ type: args.type, name: args.name, inputs: args.inputs, custom: args.custom ?? true });
         if (args.type === "pulumi-nodejs:dynamic:Resource") {
-          const outs = await generatePki(args.inputs as PkiInputs);
-          return { id: `${args.name}-id`, state: { ...args.inputs, ...outs } };
+          return { id: `${args.name}-id`, state: await answerDynamicResource(args.inputs, new Date(MOCK_CREATED_AT)) };
         }
         const state: Record<string, unknown> = { ...args.inputs };
         if (args.type.startsWith("aws:")) state.arn = `arn:aws:${args.type.split(":")[1]!.split("/")[0]}:eu-west-1:123456789012:${args.name}`;
@@ -31,7 +33,8 @@ export async function installMocks(): Promise<void> {
         return { id: `${args.name}-id`, state };
       },
       call(args) {
-        if (args.token === "aws:ec2/getSubnet:getSubnet") return { id: args.inputs.id, vpcId: "vpc-existing" };
+        if (args.token === "aws:ec2/getSubnet:getSubnet") return { id: args.inputs.id, vpcId: "vpc-existing", availabilityZone: "eu-west-1b" };
+        if (args.token === "aws:index/getAvailabilityZones:getAvailabilityZones") return { id: "eu-west-1", names: ["eu-west-1a", "eu-west-1b", "eu-west-1c"], zoneIds: ["euw1-az1", "euw1-az2", "euw1-az3"] };
         if (args.token === "aws:ec2/getAmi:getAmi") return { id: "ami-0123456789abcdef0", imageId: "ami-0123456789abcdef0", name: "debian-12-amd64" };
         return args.inputs;
       },
