@@ -21,7 +21,7 @@
  *   entrypoint (Docker/entrypoint: `user add admin "$PASSWORD" --role administrator`); the script file holding it is
  *   readable by the service user only.
  */
-import { InputError } from "../../mcp/common/errors.js";
+import { InputError } from "../../core/errors.js";
 
 /** Velociraptor's roles (acls/roles.go:13-15 ALL_ROLES @ v0.77.2); GrantRoles refuses any other. */
 export const VELOCIRAPTOR_ROLES = ["org_admin", "administrator", "reader", "analyst", "investigator", "artifact_writer", "api"] as const;
