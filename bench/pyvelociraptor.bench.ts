@@ -103,12 +103,18 @@ function megaraptorBin(): string[] {
   return [bin];
 }
 
-function sha256(path: string): Promise<string> {
+/** SHA-256 and line count of a written JSON Lines file. */
+function digest(path: string): Promise<{ hash: string; lines: number }> {
   return new Promise((resolve, reject) => {
     const h = createHash("sha256");
+    let lines = 0;
     createReadStream(path)
-      .on("data", (d) => h.update(d))
-      .on("end", () => resolve(h.digest("hex")))
+      .on("data", (chunk) => {
+        const d = typeof chunk === "string" ? Buffer.from(chunk) : chunk;
+        h.update(d);
+        for (let i = d.indexOf(10); i !== -1; i = d.indexOf(10, i + 1)) lines++;
+      })
+      .on("end", () => resolve({ hash: h.digest("hex"), lines }))
       .on("error", reject);
   });
 }
@@ -192,8 +198,9 @@ export default async function bench(): Promise<void> {
       for (const who of jorder(i)) {
         const m = await writers[who]();
         const bytes = statSync(jsonlOut).size;
-        const hash = await sha256(jsonlOut);
+        const { hash, lines } = await digest(jsonlOut);
         rmSync(jsonlOut);
+        if (lines !== ROWS) throw new Error(`${who} wrote ${lines.toLocaleString()} lines, expected ${ROWS.toLocaleString()}`);
         reference ??= { hash, bytes };
         const same = hash === reference.hash;
         jsonl[who].push(m);

@@ -150,23 +150,34 @@ async function runQuery(model: Model, stats: ServerStats, call: grpc.ServerWrita
         let part = 0;
         let batch: Row[] = [];
         let lastSend = Date.now();
-        const flush = async () => {
-          const Response = JSON.stringify(batch);
-          await write({
-            Response,
-            Columns: batch.length ? Object.keys(batch[0]!) : [],
-            Query: { VQL: request.VQL, Name: request.Name },
-            query_id: index,
-            part,
-            timestamp: nowUs(),
-          });
-          log(`Time ${((Date.now() - started) / 1000).toFixed(3)}: ${request.Name}: Sending response part ${part} ${Response.length} B (${batch.length} rows).`);
-          part++;
+        // The batch is taken before the write waits for drain, and the max_wait timer never starts a second flush
+        // while one is waiting: otherwise a slow reader receives the same batch twice.
+        let flushing: Promise<void> | undefined;
+        const send = async () => {
+          const rows = batch;
+          const thisPart = part++;
           batch = [];
           lastSend = Date.now();
+          const Response = JSON.stringify(rows);
+          await write({
+            Response,
+            Columns: rows.length ? Object.keys(rows[0]!) : [],
+            Query: { VQL: request.VQL, Name: request.Name },
+            query_id: index,
+            part: thisPart,
+            timestamp: nowUs(),
+          });
+          log(`Time ${((Date.now() - started) / 1000).toFixed(3)}: ${request.Name}: Sending response part ${thisPart} ${Response.length} B (${rows.length} rows).`);
+        };
+        const flush = async (final = false) => {
+          while (flushing) await flushing;
+          // The timer may have just sent these rows; only a statement's last batch goes out empty.
+          if (!final && !batch.length) return;
+          flushing = send().finally(() => (flushing = undefined));
+          await flushing;
         };
         const waiter = setInterval(() => {
-          if (batch.length && Date.now() - lastSend >= maxWaitMs) void flush();
+          if (!flushing && batch.length && Date.now() - lastSend >= maxWaitMs) void flush();
         }, Math.min(maxWaitMs, 250));
         try {
           for await (const row of evaluator.statement(st, scope)) {
@@ -179,7 +190,7 @@ async function runQuery(model: Model, stats: ServerStats, call: grpc.ServerWrita
         }
         if (abort.signal.aborted) break;
         // LET produces no messages; every SELECT ends with a (possibly empty) batch.
-        if (st.kind === "select") await flush();
+        if (st.kind === "select") await flush(true);
       }
       if (abort.signal.aborted) break;
     }
