@@ -1,97 +1,105 @@
 /**
- * The audit log: one JSON object per line, each carrying the SHA-256 of the previous line's entry, so removing or
- * editing a line breaks the chain. Appends are serialised within the process and fsync'd.
+ * The audit log: one JSON object per line, hash-chained and MAC'd with a key kept outside the log, with a checkpoint
+ * of its length and head beside the key (see ./append.ts and ./integrity.ts). Editing, removing, reordering, forging
+ * or cutting off entries is reported by `verifyAuditFile`; appends are safe from several processes at once.
+ *
+ * A state-changing call writes an `intent` entry before it acts and an outcome entry (`ok` / `error`, pointing at the
+ * intent's seq) after: when the intent cannot be written, the action does not run.
  */
-import { createHash } from "node:crypto";
-import { existsSync, readFileSync } from "node:fs";
+import { existsSync, readFileSync, statSync } from "node:fs";
 import { join } from "node:path";
-import { SerialAppender } from "./append.js";
+import { ChainedLog, type VerifyResult } from "./append.js";
+import { MegaraptorError } from "./errors.js";
+import type { IntegrityKeys } from "./integrity.js";
 import { redact } from "./logger.js";
 import { megaraptorHome } from "./paths.js";
 
+export type { VerifyResult } from "./append.js";
+
+export const AUDIT_OUTCOMES = ["intent", "ok", "error", "refused", "planned"] as const;
+export type AuditOutcome = (typeof AUDIT_OUTCOMES)[number];
+
 export interface AuditEntry {
+  seq: number;
   time: string;
   tool: string;
   principal: string;
   mode: string;
   arguments: unknown;
-  outcome: "ok" | "error" | "refused" | "planned";
+  outcome: AuditOutcome;
   summary?: string;
+  /** Why a human approved a destructive action (the confirming call's reason). */
+  reason?: string;
+  /** On an outcome entry: the seq of the intent entry it completes. */
+  intent?: number;
   error?: { code: string; message: string };
   case?: string;
   prev: string;
   hash: string;
+  mac: string;
 }
 
-const GENESIS = "0".repeat(64);
+export type NewAuditEntry = Omit<AuditEntry, "seq" | "time" | "prev" | "hash" | "mac" | "arguments"> & { arguments: unknown };
 
 export function defaultAuditPath(env: NodeJS.ProcessEnv = process.env): string {
   return env.MEGARAPTOR_AUDIT_LOG ?? join(megaraptorHome(), "audit.jsonl");
 }
 
-function entryHash(entry: Omit<AuditEntry, "hash">): string {
-  return createHash("sha256").update(JSON.stringify(entry)).digest("hex");
-}
-
-export class AuditLog {
-  private last?: string;
-  private readonly appender: SerialAppender;
-
-  constructor(readonly path: string = defaultAuditPath()) {
-    this.appender = new SerialAppender(path);
-  }
-
-  private lastHash(): string {
-    if (this.last) return this.last;
-    if (!existsSync(this.path)) return GENESIS;
-    const lines = readFileSync(this.path, "utf8").trimEnd().split("\n").filter(Boolean);
-    if (!lines.length) return GENESIS;
-    return (JSON.parse(lines[lines.length - 1]!) as AuditEntry).hash;
-  }
-
-  /** Appends an entry; arguments are redacted before they are written. */
-  append(e: Omit<AuditEntry, "time" | "prev" | "hash" | "arguments"> & { arguments: unknown }): Promise<AuditEntry> {
-    return this.appender.append(() => {
-      const body = { time: new Date().toISOString(), ...e, arguments: redact(e.arguments), prev: this.lastHash() };
-      const entry: AuditEntry = { ...body, hash: entryHash(body) };
-      this.last = entry.hash;
-      return { line: JSON.stringify(entry), value: entry };
+/** The audit log cannot be written: the action it would record is refused. */
+export class AuditUnavailableError extends MegaraptorError {
+  constructor(path: string, why: string, cause?: unknown) {
+    super("AUDIT_UNAVAILABLE", `the audit log ${path} cannot be written: ${why}`, {
+      cause,
+      hint: "Nothing was done: free disk space or fix the file's permissions (or point --audit-log / MEGARAPTOR_AUDIT_LOG elsewhere), then retry.",
     });
   }
 }
 
-export interface VerifyResult {
-  ok: boolean;
-  entries: number;
-  /** 1-based line of the first entry that breaks the chain. */
-  badLine?: number;
-  reason?: string;
-}
-
-export function verifyAuditFile(path: string): VerifyResult {
-  if (!existsSync(path)) return { ok: true, entries: 0 };
-  const lines = readFileSync(path, "utf8").split("\n");
-  let prev = GENESIS;
-  let n = 0;
-  for (let i = 0; i < lines.length; i++) {
-    if (!lines[i]) continue;
-    let entry: AuditEntry;
-    try {
-      entry = JSON.parse(lines[i]!) as AuditEntry;
-    } catch {
-      return { ok: false, entries: n, badLine: i + 1, reason: "not valid JSON" };
-    }
-    const { hash, ...body } = entry;
-    if (entry.prev !== prev) return { ok: false, entries: n, badLine: i + 1, reason: "prev does not match the previous entry's hash (a line was removed or reordered)" };
-    if (entryHash(body) !== hash) return { ok: false, entries: n, badLine: i + 1, reason: "the entry's content does not match its hash (the line was modified)" };
-    prev = hash;
-    n++;
+/** The audit log no longer verifies: continuing it would hide the damage, so actions are refused until it is dealt with. */
+export class AuditTamperedError extends MegaraptorError {
+  constructor(path: string, line: number, why: string) {
+    super("AUDIT_TAMPERED", `the audit log ${path}${line ? ` line ${line}` : ""}: ${why}`, {
+      hint: "Nothing was done. Run `megaraptor audit verify`, keep the file (and ~/.megaraptor/keys) as evidence, then move the log aside so a new one starts.",
+    });
   }
-  return { ok: true, entries: n };
 }
 
+function chainOf(path: string, keys?: IntegrityKeys): ChainedLog {
+  return new ChainedLog(path, {
+    keys,
+    noun: "an audit entry",
+    broken: (line, why) => new AuditTamperedError(path, line, why),
+    unavailable: (why, cause) => new AuditUnavailableError(path, why, cause),
+  });
+}
+
+export class AuditLog {
+  private readonly chain: ChainedLog;
+
+  constructor(
+    readonly path: string = defaultAuditPath(),
+    keys?: IntegrityKeys,
+  ) {
+    this.chain = chainOf(path, keys);
+  }
+
+  /**
+   * Appends an entry once it is durably on disk; arguments are redacted before they are written. Rejects with
+   * AUDIT_UNAVAILABLE when it cannot be written and AUDIT_TAMPERED when the log it would continue does not verify.
+   */
+  append(e: NewAuditEntry): Promise<AuditEntry> {
+    return this.chain.append(({ seq, prev }) => ({ seq, time: new Date().toISOString(), ...e, arguments: redact(e.arguments), prev })) as Promise<AuditEntry>;
+  }
+}
+
+/** Verifies every entry's hash and MAC and the log's checkpoint (so removed newest entries are found too). */
+export function verifyAuditFile(path: string, keys?: IntegrityKeys): VerifyResult {
+  return chainOf(path, keys).verify().result;
+}
+
+/** Every entry as written (unverified: `verifyAuditFile` says whether to trust them). */
 export function readAudit(path: string = defaultAuditPath(), filter: { case?: string; since?: Date } = {}): AuditEntry[] {
-  if (!existsSync(path)) return [];
+  if (!existsSync(path) || !statSync(path).isFile()) return [];
   return readFileSync(path, "utf8")
     .split("\n")
     .filter(Boolean)

@@ -1,14 +1,14 @@
 /**
  * The change ledger: every remediation on an endpoint, per case, as an append-only JSON Lines file in which each
- * entry carries the SHA-256 of the previous one. It records the before-state, the action, the result and how to roll
- * it back; a rollback is a new entry pointing at the one it undoes (nothing is ever rewritten).
+ * entry carries the SHA-256 of the previous one and a MAC under the key outside the ledger, with a checkpoint of its
+ * length (core/append.ts). It records the before-state, the action, the result and how to roll it back; a rollback is
+ * a new entry pointing at the one it undoes (nothing is ever rewritten). Appends are locked across processes.
  */
-import { createHash } from "node:crypto";
-import { existsSync, readFileSync } from "node:fs";
-import { join } from "node:path";
+import { join, resolve } from "node:path";
 import { z } from "zod";
-import { SerialAppender } from "../../core/append.js";
+import { ChainedLog } from "../../core/append.js";
 import { MegaraptorError } from "../../core/errors.js";
+import type { IntegrityKeys } from "../../core/integrity.js";
 import { megaraptorHome } from "../../core/paths.js";
 
 export const CHANGE_ACTIONS = ["quarantine_file", "delete_file", "kill_process", "remove_persistence", "rollback"] as const;
@@ -30,11 +30,10 @@ export const LedgerEntrySchema = z.object({
   rolls_back: z.number().int().optional(),
   prev: z.string(),
   hash: z.string(),
+  mac: z.string(),
 });
 export type LedgerEntry = z.infer<typeof LedgerEntrySchema>;
-export type NewEntry = Omit<LedgerEntry, "seq" | "time" | "prev" | "hash" | "case_id">;
-
-const GENESIS = "0".repeat(64);
+export type NewEntry = Omit<LedgerEntry, "seq" | "time" | "prev" | "hash" | "mac" | "case_id">;
 
 export class LedgerTamperedError extends MegaraptorError {
   constructor(path: string, line: number, why: string) {
@@ -46,51 +45,66 @@ export function casesDir(env: NodeJS.ProcessEnv = process.env): string {
   return env.MEGARAPTOR_CASES_DIR ?? join(megaraptorHome(), "cases");
 }
 
-function hashOf(body: Omit<LedgerEntry, "hash">): string {
-  return createHash("sha256").update(JSON.stringify(body)).digest("hex");
+/** The ledger cannot be written: the remediation it would record does not run. */
+export class LedgerUnavailableError extends MegaraptorError {
+  constructor(path: string, why: string, cause?: unknown) {
+    super("LEDGER_UNAVAILABLE", `change ledger ${path} cannot be written: ${why}`, { cause, hint: "Nothing was changed on the endpoint: free disk space or fix the folder's permissions (MEGARAPTOR_CASES_DIR), then retry." });
+  }
 }
+
+/** One instance per ledger file in this process (appends to it are queued here and locked across processes). */
+const open = new Map<string, ChangeLedger>();
 
 export class ChangeLedger {
   readonly path: string;
-  private readonly appender: SerialAppender;
+  private readonly chain: ChainedLog;
 
-  constructor(readonly caseId: string, dir = casesDir()) {
+  constructor(
+    readonly caseId: string,
+    dir = casesDir(),
+    keys?: IntegrityKeys,
+  ) {
     this.path = join(dir, caseId, "ledger.jsonl");
-    this.appender = new SerialAppender(this.path);
+    this.chain = new ChainedLog(this.path, {
+      keys,
+      noun: "a ledger entry",
+      verifyAllOnAppend: true,
+      broken: (line, why) => new LedgerTamperedError(this.path, line, why),
+      unavailable: (why, cause) => new LedgerUnavailableError(this.path, why, cause),
+    });
   }
 
-  /** Every entry, verified: a broken chain, an edited entry or a bad sequence throws LedgerTamperedError. */
+  /** The process's ledger for a case (created on first use). */
+  static for(caseId: string, dir = casesDir()): ChangeLedger {
+    const key = resolve(dir, caseId);
+    let l = open.get(key);
+    if (!l) open.set(key, (l = new ChangeLedger(caseId, dir)));
+    return l;
+  }
+
+  /**
+   * Every entry, verified: a broken chain, an edited or forged entry (MAC), a bad sequence, or a ledger shorter than
+   * its checkpoint (newest entries removed, file emptied) throws LedgerTamperedError.
+   */
   read(): LedgerEntry[] {
-    if (!existsSync(this.path)) return [];
-    const lines = readFileSync(this.path, "utf8").split("\n").filter(Boolean);
-    let prev = GENESIS;
-    return lines.map((line, i) => {
-      let raw: LedgerEntry;
-      let e: LedgerEntry;
-      try {
-        raw = JSON.parse(line) as LedgerEntry;
-        e = LedgerEntrySchema.parse(raw);
-      } catch {
-        throw new LedgerTamperedError(this.path, i + 1, "not a ledger entry");
-      }
-      // Hash the entry exactly as written (parsing may reorder keys).
-      const { hash, ...body } = raw;
-      if (e.prev !== prev) throw new LedgerTamperedError(this.path, i + 1, "does not chain to the previous entry (an entry was removed or reordered)");
-      if (hashOf(body) !== hash) throw new LedgerTamperedError(this.path, i + 1, "its content does not match its hash (edited)");
-      if (e.seq !== i + 1) throw new LedgerTamperedError(this.path, i + 1, `sequence ${e.seq} where ${i + 1} was expected`);
-      prev = hash;
-      return e;
+    const { result, entries } = this.chain.verify();
+    if (!result.ok) throw new LedgerTamperedError(this.path, result.badLine ?? 0, result.reason ?? "does not verify");
+    return entries.map((raw, i) => {
+      const e = LedgerEntrySchema.safeParse(raw);
+      if (!e.success) throw new LedgerTamperedError(this.path, i + 1, "not a ledger entry");
+      return e.data;
     });
   }
 
-  /** Appends after verifying the chain so far; serialised within the process and fsync'd. */
-  append(entry: NewEntry): Promise<LedgerEntry> {
-    return this.appender.append(() => {
-      const existing = this.read();
-      const body = { seq: existing.length + 1, time: new Date().toISOString(), case_id: this.caseId, ...entry, prev: existing.at(-1)?.hash ?? GENESIS };
-      const full: LedgerEntry = { ...body, hash: hashOf(body) };
-      return { line: JSON.stringify(full), value: full };
-    });
+  /** Throws unless an entry could be appended now (verified, writable): call it before changing an endpoint. */
+  ready(): Promise<void> {
+    return this.chain.ready();
+  }
+
+  /** Appends after verifying the ledger so far, under a lock shared with other processes; fsync'd. */
+  async append(entry: NewEntry): Promise<LedgerEntry> {
+    const written = await this.chain.append(({ seq, prev }) => ({ seq, time: new Date().toISOString(), case_id: this.caseId, ...entry, prev }));
+    return LedgerEntrySchema.parse(written);
   }
 
   /** Entries with whether a later rollback undid them. */

@@ -12,6 +12,8 @@ export const MAIN = join(packageRoot(), "dist", "cli", "main.js");
 export interface StartedMcp {
   client: Client;
   auditPath: string;
+  /** The server's MEGARAPTOR_HOME (its integrity keys are in home/keys). */
+  home: string;
   close(): Promise<void>;
 }
 
@@ -28,7 +30,7 @@ export async function startMcp(opts: { args?: string[]; env?: Record<string, str
   const client = new Client({ name: "megaraptor-tests", version: "1.0.0" }, { capabilities: opts.capabilities ?? {} });
   opts.setup?.(client);
   await client.connect(transport);
-  return { client, auditPath, close: () => client.close() };
+  return { client, auditPath, home, close: () => client.close() };
 }
 
 /** Calls a tool; returns structured content on success, the parsed error body on failure. */

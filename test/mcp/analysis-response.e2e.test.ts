@@ -33,7 +33,8 @@ beforeAll(async () => {
   const config = vr.writeApiClientYaml(mkdtempSync(join(tmpdir(), "mr-i3-")));
   evidence = mkdtempSync(join(tmpdir(), "mr-i3-evidence-"));
   cases = mkdtempSync(join(tmpdir(), "mr-i3-cases-"));
-  const env = { MEGARAPTOR_EVIDENCE_DIR: evidence, MEGARAPTOR_CASES_DIR: cases, MEGARAPTOR_TEMPLATE_DIR: join(cases, "no-templates") };
+  // The three servers share the case ledgers, so they share the key that signs them (as they would in one ~/.megaraptor).
+  const env = { MEGARAPTOR_EVIDENCE_DIR: evidence, MEGARAPTOR_CASES_DIR: cases, MEGARAPTOR_TEMPLATE_DIR: join(cases, "no-templates"), MEGARAPTOR_KEYS_DIR: mkdtempSync(join(tmpdir(), "mr-i3-keys-")) };
   [respond, readOnly, investigate] = await Promise.all([
     startMcp({ args: ["--config", config, "--mode", "respond"], env }),
     startMcp({ args: ["--config", config, "--read-only"], env }),
