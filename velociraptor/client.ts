@@ -8,8 +8,8 @@ import { apiClientConstructor, apiServiceDefinition, type WireHealthCheckRespons
 import { MegaraptorError } from "../core/errors.js";
 import { log } from "../core/logger.js";
 import type { ApiClientConfig } from "./config.js";
-import { CancelledError, classifyGrpcError, QueryTimeoutError, TlsError, VelociraptorUnreachableError, VqlError, type LogLine } from "./errors.js";
-import { probeTls } from "./diagnose.js";
+import { CancelledError, classifyGrpcError, ConnectTimeoutError, QueryTimeoutError, TlsError, VelociraptorUnreachableError, VqlError, type LogLine } from "./errors.js";
+import { probeTcp, probeTls } from "./diagnose.js";
 import { backoffDelayMs, DEFAULT_RETRY_POLICY, isRetryable, type RetryPolicy } from "./retry.js";
 import type { BuiltQuery } from "./query.js";
 
@@ -50,8 +50,16 @@ export interface ClientOptions {
   orgId?: string;
   /** Deadline for unary calls, seconds. */
   unaryDeadlineSeconds?: number;
+  /**
+   * Deadline for TCP connect + TLS handshake + HTTP/2 setup before any call, seconds (default 15). grpc-js has no
+   * handshake timeout of its own: against a port that accepts TCP and never speaks, a call would wait its whole
+   * deadline (ten minutes for a query without a timeout).
+   */
+  connectTimeoutSeconds?: number;
   retry?: Partial<RetryPolicy>;
 }
+
+export const DEFAULT_CONNECT_TIMEOUT_SECONDS = 15;
 
 // Lines Velociraptor logs when a query failed but the stream still ended normally.
 const VQL_ERROR_PATTERNS = [
@@ -96,6 +104,8 @@ export class QueryStream implements AsyncIterable<Row> {
       vql: string;
       retryPolicy: RetryPolicy | false;
       diagnose: (e: MegaraptorError) => Promise<MegaraptorError>;
+      /** Resolves once the channel is connected (or has failed, for the call to report why); throws on timeout. */
+      connect: (signal?: AbortSignal) => Promise<void>;
     },
   ) {}
 
@@ -155,12 +165,22 @@ export class QueryStream implements AsyncIterable<Row> {
     for (;;) {
       attempt++;
       let delivered = false;
-      const call = this.open();
-      this.call = call;
+      let call: grpc.ClientReadableStream<WireVQLResponse> | undefined;
       const onAbort = () => this.cancel();
       signal?.addEventListener("abort", onAbort, { once: true });
       try {
+        // Checked before the RPC exists: a call opened only to be cancelled is wasted work on the server.
         if (signal?.aborted) throw new CancelledError();
+        if (this.cancelled) return;
+        await this.opts.connect(signal);
+        if (signal?.aborted) throw new CancelledError();
+        if (this.cancelled) return;
+        call = this.open();
+        // grpc-js reports a cancelled or failed call as an 'error' event, and an 'error' event nobody listens to
+        // kills the process. The iterator below listens only while it runs; this listener covers the rest (a cancel
+        // before the first read, or after the consumer stopped). The error itself still reaches the iterator.
+        call.on("error", ignoreStreamError);
+        this.call = call;
         for await (const msg of call as AsyncIterable<WireVQLResponse>) {
           if (msg.log) {
             this.logs.push(toLogLine(msg));
@@ -175,14 +195,15 @@ export class QueryStream implements AsyncIterable<Row> {
             yield batch;
           }
         }
+        if (signal?.aborted) throw new CancelledError();
         this.raiseFromLogs();
         return;
       } catch (err) {
-        if (this.cancelled || signal?.aborted) {
-          if (signal?.aborted) throw new CancelledError();
-          return;
-        }
-        const e = await this.opts.diagnose(classifyGrpcError(err, { address: this.opts.address, user: this.opts.user, timeoutSeconds: this.opts.deadlineSeconds }));
+        if (signal?.aborted) throw new CancelledError();
+        if (this.cancelled) return;
+        const classified = classifyGrpcError(err, { address: this.opts.address, user: this.opts.user, timeoutSeconds: this.opts.deadlineSeconds });
+        const e = await this.opts.diagnose(classified);
+        if (signal?.aborted) throw new CancelledError();
         const policy = this.opts.retryPolicy;
         const withinTime = policy && Date.now() - firstTry < policy.maxRetryTimeMs;
         if (policy && withinTime && !delivered && this.rowCount === 0 && isRetryable(e) && attempt <= policy.retries) {
@@ -198,7 +219,7 @@ export class QueryStream implements AsyncIterable<Row> {
       } finally {
         signal?.removeEventListener("abort", onAbort);
         // Leaving early (break, return, throw in the consumer) must not leave the server running the query.
-        call.cancel();
+        call?.cancel();
       }
     }
   }
@@ -226,6 +247,7 @@ export class VelociraptorClient {
   readonly user: string;
   private readonly grpcClient: grpc.Client & Record<string, (...args: unknown[]) => unknown>;
   private readonly retryPolicy: RetryPolicy;
+  private readonly connectTimeoutSeconds: number;
 
   private constructor(
     private readonly config: ApiClientConfig,
@@ -234,6 +256,7 @@ export class VelociraptorClient {
     this.address = config.api_connection_string;
     this.user = config.name;
     this.retryPolicy = { ...DEFAULT_RETRY_POLICY, ...options.retry };
+    this.connectTimeoutSeconds = options.connectTimeoutSeconds ?? connectTimeoutFromEnv();
     const creds = grpc.credentials.createSsl(
       Buffer.from(config.ca_certificate),
       Buffer.from(config.client_private_key),
@@ -291,7 +314,42 @@ export class VelociraptorClient {
       vql: built.vql,
       retryPolicy: opts.retry === false ? false : { ...this.retryPolicy, ...(opts.retry ?? {}) },
       diagnose: (e) => this.diagnose(e),
+      connect: (signal) => this.connected(signal, deadlineSeconds),
     });
+  }
+
+  /**
+   * Waits until the channel is READY, for at most connectTimeoutSeconds (never longer than the call's own deadline).
+   * A channel in TRANSIENT_FAILURE returns at once: the call then fails fast with grpc-js's reason (refused, TLS
+   * alert), which classifyGrpcError and diagnose() turn into a named error. Only a connection that neither succeeds
+   * nor fails — a port that accepts TCP and never answers the handshake, a black-holed address — ends here in
+   * ConnectTimeoutError.
+   */
+  private async connected(signal: AbortSignal | undefined, callDeadlineSeconds: number): Promise<void> {
+    const channel = this.grpcClient.getChannel();
+    const { IDLE, CONNECTING } = grpc.connectivityState;
+    let state = channel.getConnectivityState(true);
+    if (state !== IDLE && state !== CONNECTING) return;
+    const seconds = Math.min(this.connectTimeoutSeconds, callDeadlineSeconds);
+    const deadline = Date.now() + seconds * 1000;
+    while (state === IDLE || state === CONNECTING) {
+      if (signal?.aborted) throw new CancelledError();
+      const from = state;
+      const next = await new Promise<grpc.connectivityState | "timeout" | "aborted">((resolve) => {
+        const onAbort = () => resolve("aborted");
+        signal?.addEventListener("abort", onAbort, { once: true });
+        channel.watchConnectivityState(from, deadline, (err?: Error) => {
+          signal?.removeEventListener("abort", onAbort);
+          resolve(err ? "timeout" : channel.getConnectivityState(true));
+        });
+      });
+      if (next === "aborted") throw new CancelledError();
+      if (next === "timeout") {
+        const tcp = this.address.startsWith("unix://") ? undefined : await probeTcp(this.address, Math.min(3000, seconds * 1000));
+        throw new ConnectTimeoutError(this.address, seconds, tcp);
+      }
+      state = next;
+    }
   }
 
   /**
@@ -312,10 +370,15 @@ export class VelociraptorClient {
     return { rows, logs: stream.logs, columns: stream.columns, truncated: stream.truncated };
   }
 
-  private unary<Req, Res>(method: string, req: Req, deadlineSeconds?: number): Promise<Res> {
-    const seconds = deadlineSeconds ?? this.options.unaryDeadlineSeconds ?? 60;
+  private async unary<Req, Res>(method: string, req: Req, opts: { deadlineSeconds?: number; signal?: AbortSignal } = {}): Promise<Res> {
+    const seconds = opts.deadlineSeconds ?? this.options.unaryDeadlineSeconds ?? 60;
+    const { signal } = opts;
+    if (signal?.aborted) throw new CancelledError();
+    await this.connected(signal, seconds);
     return new Promise<Res>((resolve, reject) => {
-      this.grpcClient.makeUnaryRequest(
+      if (signal?.aborted) return reject(new CancelledError());
+      const onAbort = () => call.cancel();
+      const call = this.grpcClient.makeUnaryRequest(
         `/proto.API/${method}`,
         (a: Req) => serialize(method, a),
         (b: Buffer) => deserialize(method, b),
@@ -323,36 +386,43 @@ export class VelociraptorClient {
         new grpc.Metadata(),
         { deadline: Date.now() + seconds * 1000 },
         (err: grpc.ServiceError | null, res?: Res) => {
+          signal?.removeEventListener("abort", onAbort);
+          if (signal?.aborted) return reject(new CancelledError());
           if (!err) return resolve(res!);
-          void this.diagnose(classifyGrpcError(err, { address: this.address, user: this.user, timeoutSeconds: seconds })).then(reject);
+          void this.diagnose(classifyGrpcError(err, { address: this.address, user: this.user, timeoutSeconds: seconds })).then(reject, reject);
         },
-      );
+      ) as grpc.ClientUnaryCall;
+      signal?.addEventListener("abort", onAbort, { once: true });
     });
   }
 
   /** Reads one chunk from the server's filestore. An empty `data` means end of file. */
-  async vfsGetBuffer(req: { components: string[]; offset: number; length: number; clientId?: string; orgId?: string }): Promise<Buffer> {
-    const res = await this.unary<Partial<WireVFSFileBuffer>, WireVFSFileBuffer>("VFSGetBuffer", {
-      components: req.components,
-      offset: req.offset,
-      length: req.length,
-      client_id: req.clientId ?? "",
-      org_id: req.orgId ?? this.options.orgId ?? "",
-    });
+  async vfsGetBuffer(req: { components: string[]; offset: number; length: number; clientId?: string; orgId?: string; signal?: AbortSignal }): Promise<Buffer> {
+    const res = await this.unary<Partial<WireVFSFileBuffer>, WireVFSFileBuffer>(
+      "VFSGetBuffer",
+      {
+        components: req.components,
+        offset: req.offset,
+        length: req.length,
+        client_id: req.clientId ?? "",
+        org_id: req.orgId ?? this.options.orgId ?? "",
+      },
+      { signal: req.signal },
+    );
     return Buffer.from(res.data ?? Buffer.alloc(0));
   }
 
   /** Reads a whole filestore file chunk by chunk, handing each chunk to `onChunk`; stops at maxBytes. */
   async readFile(
     components: string[],
-    opts: { maxBytes?: number; chunkSize?: number; orgId?: string; onChunk: (chunk: Buffer, offset: number) => void | Promise<void> },
+    opts: { maxBytes?: number; chunkSize?: number; orgId?: string; signal?: AbortSignal; onChunk: (chunk: Buffer, offset: number) => void | Promise<void> },
   ): Promise<{ bytes: number; truncated: boolean }> {
     const chunkSize = Math.min(opts.chunkSize ?? 1024 * 1024, 4 * 1024 * 1024);
     let offset = 0;
     for (;;) {
       const want = opts.maxBytes === undefined ? chunkSize : Math.min(chunkSize, opts.maxBytes - offset);
       if (want <= 0) return { bytes: offset, truncated: true };
-      const data = await this.vfsGetBuffer({ components, offset, length: want, orgId: opts.orgId });
+      const data = await this.vfsGetBuffer({ components, offset, length: want, orgId: opts.orgId, signal: opts.signal });
       if (data.length === 0) return { bytes: offset, truncated: false };
       await opts.onChunk(data, offset);
       offset += data.length;
@@ -360,18 +430,18 @@ export class VelociraptorClient {
   }
 
   /** proto.API/Check: the server answers SERVING when its API is up. */
-  async check(deadlineSeconds = 10): Promise<string> {
-    const res = await this.unary<{ service: string }, WireHealthCheckResponse>("Check", { service: "" }, deadlineSeconds);
+  async check(deadlineSeconds = 10, signal?: AbortSignal): Promise<string> {
+    const res = await this.unary<{ service: string }, WireHealthCheckResponse>("Check", { service: "" }, { deadlineSeconds, signal });
     return res.status;
   }
 
   /** Check plus `info()` and the server version, for deploy tools and get_server_info. */
-  async healthCheck(deadlineSeconds = 15): Promise<HealthStatus> {
+  async healthCheck(deadlineSeconds = 15, signal?: AbortSignal): Promise<HealthStatus> {
     const start = performance.now();
-    const status = await this.check(deadlineSeconds);
+    const status = await this.check(deadlineSeconds, signal);
     const { rows } = await this.queryAll(
       "SELECT Hostname, config.server_version.version AS Version FROM info()",
-      { maxRows: 1, deadlineSeconds, failOnVqlError: false, retry: false },
+      { maxRows: 1, deadlineSeconds, failOnVqlError: false, retry: false, signal },
     );
     return {
       serving: status === "SERVING",
@@ -389,13 +459,23 @@ export class VelociraptorClient {
 }
 
 /** One-shot health check for deploy tools: connect, check, close. */
-export async function checkVelociraptorHealth(config: ApiClientConfig, deadlineSeconds = 15): Promise<HealthStatus> {
-  const client = VelociraptorClient.fromConfig(config, { retry: { retries: 0 } });
+export async function checkVelociraptorHealth(config: ApiClientConfig, deadlineSeconds = 15, signal?: AbortSignal): Promise<HealthStatus> {
+  const client = VelociraptorClient.fromConfig(config, { retry: { retries: 0 }, connectTimeoutSeconds: Math.min(DEFAULT_CONNECT_TIMEOUT_SECONDS, deadlineSeconds) });
   try {
-    return await client.healthCheck(deadlineSeconds);
+    return await client.healthCheck(deadlineSeconds, signal);
   } finally {
     client.close();
   }
+}
+
+/** MEGARAPTOR_CONNECT_TIMEOUT_SECONDS overrides the default for every client (slow links; tests). */
+function connectTimeoutFromEnv(): number {
+  const v = Number(process.env.MEGARAPTOR_CONNECT_TIMEOUT_SECONDS);
+  return Number.isFinite(v) && v > 0 ? v : DEFAULT_CONNECT_TIMEOUT_SECONDS;
+}
+
+function ignoreStreamError(): void {
+  // The error is delivered through the stream's iterator (or deliberately dropped after a cancel).
 }
 
 // Serialisers come from the loaded service definition, so proto/wire.ts stays the only module reading the .proto.

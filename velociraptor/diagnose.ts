@@ -3,6 +3,7 @@
  * the server's alert after our certificate (rejected client cert), a missing h2 ALPN (not the API port), and so on.
  */
 import { X509Certificate } from "node:crypto";
+import { connect as connectTcp } from "node:net";
 import { connect } from "node:tls";
 import type { ApiClientConfig } from "./config.js";
 import type { TlsFailureKind } from "./errors.js";
@@ -71,5 +72,21 @@ export function probeTls(config: ApiClientConfig, timeoutMs = 3000): Promise<Tls
       setTimeout(() => done({ detail: "TLS handshake succeeded" }), 500);
     });
     socket.on("data", () => undefined);
+  });
+}
+
+/** Whether a plain TCP connection to host:port completes within timeoutMs (tells a hung handshake from a dead host). */
+export function probeTcp(address: string, timeoutMs: number): Promise<{ connected: boolean; detail: string }> {
+  const { host, port } = splitHostPort(address);
+  return new Promise((resolve) => {
+    const socket = connectTcp({ host, port });
+    const done = (r: { connected: boolean; detail: string }) => {
+      clearTimeout(timer);
+      socket.destroy();
+      resolve(r);
+    };
+    const timer = setTimeout(() => done({ connected: false, detail: `no TCP connection within ${timeoutMs} ms` }), timeoutMs);
+    socket.once("connect", () => done({ connected: true, detail: "TCP connected" }));
+    socket.once("error", (err) => done({ connected: false, detail: err.message }));
   });
 }

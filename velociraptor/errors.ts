@@ -112,6 +112,26 @@ function describeKind(kind: TlsFailureKind): string {
   }
 }
 
+/**
+ * The connection did not come up in time and did not fail either: the TCP connect or the TLS handshake hung. Not
+ * retried: a port that swallows handshakes does so again, and each attempt would cost the whole connect deadline.
+ */
+export class ConnectTimeoutError extends MegaraptorError {
+  constructor(address: string, seconds: number, tcp?: { connected: boolean; detail: string }) {
+    const what = tcp?.connected
+      ? "the port accepts TCP connections but never completed the TLS handshake"
+      : tcp
+        ? `the TCP connection did not complete (${tcp.detail})`
+        : "the connection did not complete";
+    super("CONNECT_TIMEOUT", `No connection to the Velociraptor API at ${address} within ${seconds} s: ${what}.`, {
+      hint: tcp?.connected
+        ? "Something other than the Velociraptor API listens there (a proxy, a load balancer without a backend, a stuck server). Check api_connection_string names the API port (default 8001) and that the server process is healthy."
+        : "Check the host is up and that no firewall drops packets to api_connection_string (the API default port is 8001).",
+      details: { address, connect_timeout_seconds: seconds, tcp_connected: tcp?.connected },
+    });
+  }
+}
+
 export class QueryTimeoutError extends MegaraptorError {
   constructor(seconds: number) {
     super("TIMEOUT", `The query did not finish within ${seconds} s.`, {
@@ -122,8 +142,8 @@ export class QueryTimeoutError extends MegaraptorError {
 }
 
 export class CancelledError extends MegaraptorError {
-  constructor() {
-    super("CANCELLED", "The query was cancelled.", {});
+  constructor(what = "The query") {
+    super("CANCELLED", `${what} was cancelled.`, { hint: "The caller cancelled the request; nothing more runs for it. Call again if the result is still needed." });
   }
 }
 

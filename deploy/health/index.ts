@@ -8,6 +8,7 @@ import { setTimeout as sleep } from "node:timers/promises";
 import { MegaraptorError } from "../../core/errors.js";
 import { parseApiClientYaml } from "../../velociraptor/config.js";
 import { checkVelociraptorHealth } from "../../velociraptor/client.js";
+import { CancelledError } from "../../velociraptor/errors.js";
 
 export interface HealthTargets {
   deploymentId: string;
@@ -91,7 +92,8 @@ export async function waitHealthy(t: HealthTargets, o: { timeoutSeconds: number;
     report = await checkHealth(t);
     o.onProgress?.(attempt, report);
     if (report.healthy) return report;
-    if (Date.now() >= end || o.signal?.aborted) throw new HealthTimeoutError(t.deploymentId, o.timeoutSeconds, report);
+    if (o.signal?.aborted) throw new CancelledError(`Waiting for ${t.deploymentId} to become healthy`);
+    if (Date.now() >= end) throw new HealthTimeoutError(t.deploymentId, o.timeoutSeconds, report);
     await sleep(Math.min(5000, 500 * attempt, Math.max(0, end - Date.now())), undefined, { signal: o.signal }).catch(() => undefined);
   }
 }

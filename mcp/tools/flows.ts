@@ -3,7 +3,7 @@ import { setTimeout as sleep } from "node:timers/promises";
 import { z } from "zod";
 import { InputError } from "../../core/errors.js";
 import type { Row } from "../../velociraptor/client.js";
-import { NotFoundError } from "../../velociraptor/errors.js";
+import { CancelledError, NotFoundError } from "../../velociraptor/errors.js";
 import { READ_TOOL, listPage, rowsOf } from "./common.js";
 import { defineTool, type ToolContext } from "./define.js";
 import { ArtifactName, ClientOrServerId, FlowId, OrgId } from "./ids.js";
@@ -17,15 +17,21 @@ export async function flowRow(ctx: ToolContext, clientId: string, flowId: string
 
 const TERMINAL = new Set(["FINISHED", "ERROR"]);
 
-/** Waits for a flow to finish (progress notifications while it runs); returns the last state seen. */
+/**
+ * Waits for a flow to finish (progress notifications while it runs); returns the last state seen, or throws
+ * CancelledError when the caller cancels — a cancelled wait must not look like a flow that is still RUNNING.
+ */
 export async function waitForFlow(ctx: ToolContext, clientId: string, flowId: string, timeoutSeconds: number, label = flowId): Promise<string> {
   const deadline = Date.now() + timeoutSeconds * 1000;
+  const cancelled = () => new CancelledError(`Waiting for ${flowId} on ${clientId}`);
   let state = "RUNNING";
   for (let tick = 0; ; tick++) {
+    if (ctx.signal.aborted) throw cancelled();
     state = String((await flowRow(ctx, clientId, flowId)).state);
-    if (TERMINAL.has(state) || Date.now() > deadline || ctx.signal.aborted) return state;
+    if (ctx.signal.aborted) throw cancelled();
+    if (TERMINAL.has(state) || Date.now() > deadline) return state;
     await ctx.progress(tick, undefined, `${label}: ${state}`);
-    await sleep(Math.min(2000, 250 * (tick + 1)), undefined, { signal: ctx.signal }).catch(() => undefined);
+    await sleep(Math.min(2000, 250 * (tick + 1), Math.max(0, deadline - Date.now())), undefined, { signal: ctx.signal }).catch(() => undefined);
   }
 }
 
