@@ -4,14 +4,14 @@
  * on first use and kept 0600 in ~/.megaraptor/pulumi-passphrase).
  */
 import { randomBytes } from "node:crypto";
-import { chmodSync, existsSync, mkdirSync, readFileSync, writeFileSync } from "node:fs";
+import { chmodSync, existsSync, readFileSync } from "node:fs";
 import { join } from "node:path";
 import { megaraptorHome } from "../../core/paths.js";
+import { ensureFolder, writeFileAtomic, type WriteError } from "../../core/write.js";
 
 export function backendUrl(env: NodeJS.ProcessEnv = process.env): string {
   if (env.MEGARAPTOR_PULUMI_BACKEND) return env.MEGARAPTOR_PULUMI_BACKEND;
-  const dir = join(megaraptorHome(), "pulumi");
-  mkdirSync(dir, { recursive: true, mode: 0o700 });
+  const dir = ensureFolder(join(megaraptorHome(), "pulumi"), { what: "Pulumi state folder", redirect: "MEGARAPTOR_PULUMI_BACKEND or MEGARAPTOR_HOME" });
   return `file://${dir}`;
 }
 
@@ -19,8 +19,13 @@ export function passphrase(env: NodeJS.ProcessEnv = process.env): string {
   if (env.PULUMI_CONFIG_PASSPHRASE) return env.PULUMI_CONFIG_PASSPHRASE;
   const path = join(megaraptorHome(), "pulumi-passphrase");
   if (!existsSync(path)) {
-    mkdirSync(megaraptorHome(), { recursive: true, mode: 0o700 });
-    writeFileSync(path, randomBytes(32).toString("base64url"), { mode: 0o600, flag: "wx" });
+    // All or nothing: a passphrase file cut short by a full disk would lock every stack's secrets behind a wrong key.
+    ensureFolder(megaraptorHome(), { what: "Megaraptor home", redirect: "MEGARAPTOR_HOME (or set PULUMI_CONFIG_PASSPHRASE)" });
+    try {
+      writeFileAtomic(path, randomBytes(32).toString("base64url"), { what: "Pulumi passphrase", redirect: "MEGARAPTOR_HOME (or set PULUMI_CONFIG_PASSPHRASE)", mode: 0o600, exclusive: true });
+    } catch (err) {
+      if ((err as WriteError).errno !== "EEXIST") throw err;
+    }
   }
   chmodSync(path, 0o600);
   return readFileSync(path, "utf8").trim();

@@ -4,11 +4,12 @@
  * Values are never returned by listings; deploy tools take an alias instead of a secret.
  */
 import { createCipheriv, createDecipheriv, randomBytes, scryptSync } from "node:crypto";
-import { chmodSync, existsSync, mkdirSync, readFileSync, renameSync, writeFileSync } from "node:fs";
+import { chmodSync, existsSync, readFileSync } from "node:fs";
 import { dirname, join } from "node:path";
 import { z } from "zod";
 import { InputError, MegaraptorError } from "../../core/errors.js";
 import { megaraptorHome } from "../../core/paths.js";
+import { ensureFolder, writeFileAtomic, type WriteError } from "../../core/write.js";
 
 export const CredentialKind = z.enum(["ssh_private_key", "password", "token", "cloud_secret"]);
 
@@ -25,8 +26,14 @@ function secretMaterial(env: NodeJS.ProcessEnv): string {
   if (env.MEGARAPTOR_CREDENTIAL_PASSPHRASE) return env.MEGARAPTOR_CREDENTIAL_PASSPHRASE;
   const keyFile = join(megaraptorHome(), "credential-key");
   if (!existsSync(keyFile)) {
-    mkdirSync(dirname(keyFile), { recursive: true, mode: 0o700 });
-    writeFileSync(keyFile, randomBytes(32).toString("base64url"), { mode: 0o600, flag: "wx" });
+    // All or nothing: a key file cut short by a full disk would silently become a weaker key for every secret.
+    ensureFolder(dirname(keyFile), { what: "credential key folder", redirect: "MEGARAPTOR_HOME" });
+    try {
+      writeFileAtomic(keyFile, randomBytes(32).toString("base64url"), { what: "credential key", redirect: "MEGARAPTOR_HOME (or set MEGARAPTOR_CREDENTIAL_PASSPHRASE)", mode: 0o600, exclusive: true });
+    } catch (err) {
+      // Another process created it first: use theirs.
+      if ((err as WriteError).errno !== "EEXIST") throw err;
+    }
   }
   return readFileSync(keyFile, "utf8").trim();
 }
@@ -43,10 +50,8 @@ export class CredentialStore {
   }
 
   private save(file: z.infer<typeof FileSchema>): void {
-    mkdirSync(dirname(this.path), { recursive: true, mode: 0o700 });
-    const tmp = `${this.path}.tmp`;
-    writeFileSync(tmp, JSON.stringify(file, null, 2), { mode: 0o600 });
-    renameSync(tmp, this.path);
+    ensureFolder(dirname(this.path), { what: "credential store folder", redirect: "MEGARAPTOR_CREDENTIALS_FILE" });
+    writeFileAtomic(this.path, JSON.stringify(file, null, 2), { what: "credential store", redirect: "MEGARAPTOR_CREDENTIALS_FILE", mode: 0o600 });
     chmodSync(this.path, 0o600);
   }
 

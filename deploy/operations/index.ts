@@ -2,7 +2,6 @@
  * Deployment operations: one implementation behind the MCP deploy tools and the CLI. The engine is a seam: the
  * Pulumi Automation API in production, an in-memory engine in tests.
  */
-import { mkdirSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
 import { InputError } from "../../core/errors.js";
 import { megaraptorHome } from "../../core/paths.js";
@@ -10,6 +9,7 @@ import { DeploymentNotFoundError, type AutomationEngine, type DeploymentRecord }
 import { CredentialStore } from "../credentials/index.js";
 import type { DeploymentSecrets } from "../program/build.js";
 import { parseDeploymentSettings, type DeploymentSettings } from "../program/settings.js";
+import { ensureFolder, writeFileAtomic } from "../../core/write.js";
 
 let engine: AutomationEngine | undefined;
 /** Loaded on first use: the Automation API and the provider SDKs are heavy, and most sessions never deploy. */
@@ -96,14 +96,14 @@ export async function secretOutput(id: string, key: "clientConfigYaml" | "apiCli
 
 /** A private folder per deployment for generated files (configs, installers). */
 export function deploymentDir(id: string): string {
-  const dir = join(megaraptorHome(), "deployments", id);
-  mkdirSync(dir, { recursive: true, mode: 0o700 });
-  return dir;
+  return ensureFolder(join(megaraptorHome(), "deployments", id), { what: "deployment folder", redirect: "MEGARAPTOR_HOME" });
 }
 
+/** Writes a generated file (owner-only) all or nothing: a failed write leaves no half file and names the folder. */
 export function writePrivate(dir: string, name: string, content: string): string {
   const p = join(dir, name);
-  writeFileSync(p, content, { mode: 0o600 });
+  ensureFolder(dir, { what: "generated file", redirect: "MEGARAPTOR_HOME" });
+  writeFileAtomic(p, content, { what: `generated file ${name}`, redirect: "MEGARAPTOR_HOME", mode: 0o600 });
   return p;
 }
 

@@ -1,8 +1,9 @@
 /** Deployment templates: named, shareable YAML files of deployment settings (never secrets). */
-import { existsSync, mkdirSync, readdirSync, readFileSync, writeFileSync } from "node:fs";
+import { existsSync, readdirSync, readFileSync } from "node:fs";
 import { join } from "node:path";
 import { parse, stringify } from "yaml";
 import { InputError } from "../../core/errors.js";
+import { ensureFolder, writeFileAtomic } from "../../core/write.js";
 import { megaraptorHome } from "../../core/paths.js";
 import { DeploymentSettingsSchema, type DeploymentSettings } from "../program/settings.js";
 
@@ -14,11 +15,11 @@ const NAME = /^[a-z0-9][a-z0-9-]{0,62}$/;
 
 export function saveTemplate(name: string, settings: DeploymentSettings, description = "", dir = templatesDir()): string {
   if (!NAME.test(name)) throw new InputError("template_name", "use lowercase letters, digits and -", "e.g. ir-docker-rapid");
-  mkdirSync(dir, { recursive: true });
+  ensureFolder(dir, { what: "template folder", redirect: "MEGARAPTOR_TEMPLATES_DIR", mode: 0o755 });
   // The deployment id and host name are per deployment; everything else is what a template shares.
   const { deploymentId: _id, ...shared } = settings;
   const path = join(dir, `${name}.yaml`);
-  writeFileSync(path, `# Megaraptor deployment template: ${description || name}\n${stringify({ name, description, settings: shared })}`);
+  writeFileAtomic(path, `# Megaraptor deployment template: ${description || name}\n${stringify({ name, description, settings: shared })}`, { what: "deployment template", redirect: "MEGARAPTOR_TEMPLATES_DIR", mode: 0o644 });
   return path;
 }
 

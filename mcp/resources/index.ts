@@ -11,10 +11,10 @@ import type { AnyTool, ToolContext } from "../tools/define.js";
 import { getHuntResults, listHunts } from "../tools/hunts.js";
 import { getServerInfo } from "../tools/server-info.js";
 import { rowsOf } from "../tools/common.js";
-import { evidencePath, listEvidence } from "../../dfir/results/evidence.js";
+import { listEvidence, readEvidence } from "../../dfir/results/evidence.js";
 import { casesDir } from "../../dfir/response/ledger.js";
 import { listChanges } from "../tools/response.js";
-import { existsSync, readdirSync, readFileSync, statSync } from "node:fs";
+import { existsSync, readdirSync } from "node:fs";
 import { extname, join } from "node:path";
 
 /** The deploy layer is loaded only when a deployment resource is read: it pulls in the Pulumi SDK. */
@@ -117,17 +117,25 @@ export function registerResources(server: McpServer, runtime: Runtime): void {
   server.registerResource(
     "evidence",
     new ResourceTemplate("megaraptor://evidence/{file}", {
-      list: async () => ({ resources: listEvidence().map((f) => ({ uri: `megaraptor://evidence/${f.name}`, name: f.name, description: `${f.bytes} bytes` })) }),
+      // Partial files (an interrupted or running write) are listed apart from evidence: incomplete and never hashed.
+      list: async () => ({
+        resources: listEvidence().map((f) =>
+          f.partial
+            ? { uri: `megaraptor://evidence/${f.name}`, name: `${f.name} (PARTIAL)`, description: `PARTIAL: an interrupted or still running write, ${f.bytes} bytes so far; incomplete and not hashed — not evidence`, mimeType: "application/octet-stream" }
+            : { uri: `megaraptor://evidence/${f.name}`, name: f.name, description: `${f.bytes} bytes` },
+        ),
+      }),
       complete: { file: async (v) => listEvidence().map((f) => f.name).filter((n) => n.startsWith(v)) },
     }),
     { title: "Evidence file", description: "Files written by export_results, download_flow_file, export_flow, generate_timeline, extract_iocs and generate_report" },
     async (uri, vars) => {
-      const path = evidencePath(String(vars.file));
       // Large or binary evidence stays on disk: the resource describes it instead of inlining megabytes.
-      const size = statSync(path).size;
-      const mime = TEXT_EVIDENCE[extname(path).slice(1)];
-      if (mime && size <= 1024 * 1024) return { contents: [{ uri: uri.href, mimeType: mime, text: readFileSync(path, "utf8") }] };
-      return { contents: [{ uri: uri.href, mimeType: "application/json", text: JSON.stringify({ path, bytes: size, note: "Too large or binary to inline; open the file at this path." }) }] };
+      const name = String(vars.file);
+      const mime = TEXT_EVIDENCE[extname(name).slice(1)];
+      const f = readEvidence(name, mime ? 1024 * 1024 : 0);
+      if (f.partial) return { contents: [{ uri: uri.href, mimeType: "application/json", text: JSON.stringify({ path: f.path, bytes: f.bytes, partial: true, note: "PARTIAL: an interrupted or still running write; incomplete and not hashed. Not evidence; delete it once no call is writing it." }) }] };
+      if (mime && f.content) return { contents: [{ uri: uri.href, mimeType: mime, text: f.content.toString("utf8") }] };
+      return { contents: [{ uri: uri.href, mimeType: "application/json", text: JSON.stringify({ path: f.path, bytes: f.bytes, note: "Too large or binary to inline; open the file at this path." }) }] };
     },
   );
   server.registerResource(

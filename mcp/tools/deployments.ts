@@ -2,7 +2,6 @@
  * Deployment tools (parity names of the Python server, backed by the Pulumi components and the Automation API):
  * deploy, preview, status, list, destroy, refresh, rollback, templates, credentials, agent and config generators.
  */
-import { mkdirSync } from "node:fs";
 import { join } from "node:path";
 import { z } from "zod";
 import { generateAnsiblePlaybook, generateGpoPackage, offlineCollectorSpec } from "../../components/agents/generators.js";
@@ -415,7 +414,6 @@ export const generateAgentInstaller = defineTool({
     const r = await requireDeployment(a.deployment_id);
     const version = r.settings.version ?? DEFAULT_VELOCIRAPTOR_VERSION;
     const dir = join(deploymentDir(a.deployment_id), `installer-${a.os_type}`);
-    mkdirSync(dir, { recursive: true, mode: 0o700 });
     const files = [writePrivate(dir, "client.config.yaml", await secretOutput(a.deployment_id, "clientConfigYaml"))];
     if (a.os_type === "windows") {
       files.push(writePrivate(dir, "README.md", `Install velociraptor-v${version}-windows-amd64.msi, then copy client.config.yaml to C:\\Program Files\\Velociraptor\\ and restart the Velociraptor service (or use generate_gpo_package).\n`));

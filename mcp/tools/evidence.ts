@@ -51,7 +51,7 @@ export const downloadFlowFile = defineTool({
     const client = ctx.client();
     const components = u.components as string[];
     const f = await writeChunks(`${args.flow_id}-${String(u.path).split(/[\\/]/).pop()}`, (onChunk) =>
-      client.readFile(components, { maxBytes: args.max_bytes, chunkSize: 4 * 1024 * 1024, orgId: ctx.orgId, onChunk: (c) => onChunk(c) }),
+      client.readFile(components, { maxBytes: args.max_bytes, chunkSize: 4 * 1024 * 1024, orgId: ctx.orgId, signal: ctx.signal, onChunk: (c) => onChunk(c) }),
     );
     return {
       structured: { path: f.path, uri: f.uri, bytes: f.bytes, sha256: f.sha256, truncated: f.truncated ?? false, source: String(u.vfs_path) },
@@ -76,7 +76,7 @@ export const exportFlow = defineTool({
     const d = rows[0]?.D as { Components?: string[] } | null;
     if (!d?.Components) throw new InputError("flow_id", `the server did not prepare a download for ${args.flow_id}`, "Check the flow exists (list_flows) and the API user has PREPARE_RESULTS.");
     const client = ctx.client();
-    const f = await writeChunks(`${args.flow_id}-export`, (onChunk) => client.readFile(d.Components!, { orgId: ctx.orgId, onChunk: (c) => onChunk(c) }));
+    const f = await writeChunks(`${args.flow_id}-export`, (onChunk) => client.readFile(d.Components!, { orgId: ctx.orgId, signal: ctx.signal, onChunk: (c) => onChunk(c) }));
     return { structured: { path: f.path, uri: f.uri, bytes: f.bytes, sha256: f.sha256 }, text: `Saved the export of ${args.flow_id} to ${f.path}\nsha256 ${f.sha256}`, auditSummary: `export ${args.flow_id} → ${f.path} sha256=${f.sha256}` };
   },
 });
