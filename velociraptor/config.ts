@@ -2,7 +2,7 @@
  * The API client configuration: the `api_client.yaml` that `velociraptor config api_client` writes, or the same
  * facts from environment variables. Validation names the field and says where its value should come from.
  */
-import { createPrivateKey, X509Certificate } from "node:crypto";
+import { createPrivateKey, type KeyObject, X509Certificate } from "node:crypto";
 import { existsSync, readFileSync } from "node:fs";
 import { parse as parseYaml } from "yaml";
 import { z } from "zod";
@@ -59,7 +59,10 @@ export function decryptPrivateKey(pem: string, password: string | undefined, sou
   }
 }
 
-/** Validates a parsed config object; decrypts the key; checks the key matches the certificate. */
+/**
+ * Validates a parsed config object; decrypts the key; checks the key matches the certificate. Each failure names
+ * the field that is wrong; no message ever quotes key material (OpenSSL's messages carry none, and none is added).
+ */
 export function validateApiClientConfig(raw: unknown, source: string, env: NodeJS.ProcessEnv = process.env): ApiClientConfig {
   const parsed = ApiClientConfigSchema.safeParse(raw ?? {});
   if (!parsed.success) {
@@ -68,16 +71,58 @@ export function validateApiClientConfig(raw: unknown, source: string, env: NodeJ
   }
   const cfg = { ...parsed.data };
   cfg.client_private_key = decryptPrivateKey(cfg.client_private_key, env.VELOCIRAPTOR_KEY_PASSWORD, source);
+  let cert: X509Certificate;
   try {
-    const cert = new X509Certificate(cfg.client_cert);
-    if (!cert.checkPrivateKey(createPrivateKey(cfg.client_private_key)))
-      throw new ConfigError("client_private_key", "does not belong to client_cert", "Use the key and certificate from the same api_client.yaml.", source);
-    if (!cfg.name) cfg.name = /CN=([^\n,]+)/.exec(cert.subject)?.[1] ?? "";
+    cert = new X509Certificate(cfg.client_cert);
   } catch (err) {
-    if (err instanceof ConfigError) throw err;
-    throw new ConfigError("client_cert", `cannot be read: ${(err as Error).message}`, FROM_API_CLIENT, source);
+    throw new ConfigError("client_cert", `cannot be read: ${opensslReason(err)}`, FROM_API_CLIENT, source);
   }
+  let key: KeyObject;
+  try {
+    key = createPrivateKey(cfg.client_private_key);
+  } catch (err) {
+    throw new ConfigError("client_private_key", `cannot be read (damaged or truncated PEM): ${opensslReason(err)}`, `Copy client_private_key again, whole, from the api_client.yaml that \`velociraptor config api_client\` wrote.`, source);
+  }
+  if (!cert.checkPrivateKey(key))
+    throw new ConfigError("client_private_key", "does not belong to client_cert", "Use the key and certificate from the same api_client.yaml.", source);
+  if (!cfg.name) cfg.name = /CN=([^\n,]+)/.exec(cert.subject)?.[1] ?? "";
   return cfg;
+}
+
+/** OpenSSL's reason (e.g. "DECODER routines::unsupported"), which names the failure without echoing input. */
+function opensslReason(err: unknown): string {
+  const e = err as { message?: string; reason?: string };
+  return e.reason ?? (e.message ?? String(err)).split("\n")[0]!.slice(0, 200);
+}
+
+/** Plain words for the yaml library's error codes (node_modules/yaml/dist/errors.d.ts: ErrorCode). */
+const YAML_ERRORS: Record<string, string> = {
+  BAD_INDENT: "bad indentation",
+  BLOCK_AS_IMPLICIT_KEY: "a block value where a key was expected",
+  MISSING_CHAR: "a closing quote or bracket is missing",
+  MULTILINE_IMPLICIT_KEY: "a key spans several lines",
+  UNEXPECTED_TOKEN: "unexpected characters",
+  BAD_SCALAR_START: "a value starts with a character YAML reserves",
+  BAD_DQ_ESCAPE: "an invalid escape sequence in a double-quoted value",
+  DUPLICATE_KEY: "a field appears twice",
+  TAB_AS_INDENT: "a tab used for indentation",
+  BLOCK_IN_FLOW: "a block value inside [ ] or { }",
+  MISSING_ANCHOR: "an alias to an undefined anchor",
+};
+
+/**
+ * A YAML error without the excerpt the parser appends: that excerpt is the file's text around the error, and inside
+ * client_private_key it is the private key. Line, column and the enclosing top-level field say enough to fix it.
+ */
+function yamlErrorText(err: unknown, text: string): { field: string; message: string } {
+  // Only the error code is used: some of the parser's messages quote the offending text itself.
+  const e = err as { code?: string; linePos?: { line: number; col: number }[] };
+  const reason = YAML_ERRORS[e.code ?? ""] ?? `YAML error ${e.code ?? "(unknown)"}`;
+  const pos = e.linePos?.[0];
+  if (!pos) return { field: "(file)", message: reason };
+  const lines = text.split(/\r?\n/).slice(0, pos.line);
+  const owner = [...lines].reverse().map((l) => /^([A-Za-z_][A-Za-z0-9_]*):/.exec(l)?.[1]).find(Boolean);
+  return { field: owner ?? "(file)", message: `${reason} at line ${pos.line}, column ${pos.col}` };
 }
 
 /** Parses the text of an api_client.yaml. */
@@ -86,15 +131,26 @@ export function parseApiClientYaml(text: string, source: string, env: NodeJS.Pro
   try {
     raw = parseYaml(text);
   } catch (err) {
-    throw new ConfigError("(file)", `not valid YAML: ${(err as Error).message}`, "Regenerate the file with `velociraptor config api_client`.", source);
+    const { field, message } = yamlErrorText(err, text);
+    throw new ConfigError(field, `not valid YAML: ${message}`, "Regenerate the file with `velociraptor config api_client`, or fix the indentation of that field (PEM blocks use `|` and two-space indentation).", source);
   }
   if (!raw || typeof raw !== "object")
     throw new ConfigError("(file)", "is empty or not a YAML mapping", "Regenerate the file with `velociraptor config api_client`.", source);
   return validateApiClientConfig(raw, source, env);
 }
 
+/** A run of base64 long enough to be part of a key or certificate body: such a value is never echoed. */
+const PEM_BODY = /[A-Za-z0-9+/=]{40,}/;
+
 function pemOrFile(value: string, variable: string): string {
   if (value.includes("-----BEGIN")) return value.replace(/\\n/g, "\n");
+  if (PEM_BODY.test(value) || value.length > 1024)
+    throw new ConfigError(
+      variable,
+      `holds ${value.length} characters that look like PEM content without its -----BEGIN line (the value is not shown)`,
+      `Set ${variable} to the whole PEM text, including the -----BEGIN …----- and -----END …----- lines, or to the path of a PEM file.`,
+      "environment",
+    );
   if (!existsSync(value))
     throw new ConfigError(variable, `is neither inline PEM nor an existing file (${value})`, `Set ${variable} to a PEM file path or the PEM text.`, "environment");
   return readFileSync(value, "utf8");
