@@ -280,7 +280,7 @@ export const POSIX: Entry[] = [
     sources: [
       { name: "Sandboxed Loginitems", columns: [col("OSPath", "string"), col("Mtime", "timestamp"), opt("Disabled", "any"), opt("Upload", "object")] },
       { name: "crontabs", columns: [opt("Event", "string"), col("Mtime", "timestamp"), col("User", "string", { note: "the crontab file's name" }), opt("Minute", "string"), opt("Hour", "string"), opt("DayOfMonth", "string"), opt("Month", "string"), opt("DayOfWeek", "string"), col("Command", "string"), col("Path", "string"), opt("Upload", "object")] },
-      { name: "LaunchAgentsDaemons", columns: [col("OSPath", "string", { example: "/Library/LaunchDaemons/com.apple.update.plist" }), col("Mtime", "timestamp"), opt("LaunchdConfig", "object"), opt("Program", "string", { note: "Program, else ProgramArguments[0]" }), hashColumn(), opt("Upload", "object")] },
+      { name: "LaunchAgentsDaemons", columns: [col("OSPath", "string", { example: "/Library/LaunchDaemons/com.apple.update.plist" }), col("Mtime", "timestamp"), opt("LaunchdConfig", "object", { note: "the plist as parsed (launchd.plist keys)", openFields: true, fields: [opt("Label", "string"), opt("Program", "string"), opt("ProgramArguments", "strings"), opt("RunAtLoad", "boolean")] }), opt("Program", "string", { note: "Program, else ProgramArguments[0]" }), hashColumn(), opt("Upload", "object")] },
       { name: "ScriptingAdditions", columns: [col("OSPath", "string"), col("Mtime", "timestamp"), opt("Upload", "object")] },
       { name: "StartupItems", columns: [col("OSPath", "string"), col("Mtime", "timestamp"), opt("Upload", "object")] },
       { name: "MiscItems", columns: [col("OSPath", "string"), col("Mtime", "timestamp"), opt("Upload", "object")] },
