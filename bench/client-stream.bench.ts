@@ -1,5 +1,5 @@
 /**
- * Streams 1,000,000 process rows (~300 bytes each) from the test server — run in a child process so it does not share
+ * Streams 1,000,000 process rows (~420 bytes each) from the test server — run in a child process so it does not share
  * the client's CPU — through VelociraptorClient, consuming rows as they arrive. Prints wall-clock rows/s and MB/s,
  * the client's own CPU rate, peak RSS, and plain parsing of the same bytes (UTF-8 decode + JSON.parse) for comparison.
  * Targets: client CPU rate ≥ 60% of plain JSON.parse; peak RSS < 200 MB.

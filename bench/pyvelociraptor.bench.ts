@@ -1,6 +1,6 @@
 /**
  * The Python binding as the bar (issue 17). In one run, against the test server on loopback in its own process, the
- * same 1,000,000-row query (~300 bytes a row) is streamed, in alternating order, through
+ * same 1,000,000-row query (~420 bytes a row) is streamed, in alternating order, through
  *   - pyvelociraptor (its generated stubs on grpcio; json.loads per response, every row visited), and
  *   - our VelociraptorClient (every row visited),
  * each in its own process; then the same rows are written as JSON Lines to a file by `megaraptor query --format jsonl`

@@ -149,22 +149,26 @@ export class Model {
   }
 }
 
-/** Deterministic ~300-byte process rows, produced lazily: a 1M-row flow costs no memory. */
+/** Deterministic ~420-byte Linux.Sys.Pslist rows, produced lazily: a 1M-row flow costs no memory. */
 export function* generatedRows(count: number, seed: number, startRow = 0): Generator<Row> {
   const names = ["sshd", "nginx", "python3", "bash", "postgres", "containerd", "kworker/0:1", "cron", "systemd-journald", "node"];
   for (let i = startRow; i < count; i++) {
     const x = (i * 2654435761 + seed * 40503) >>> 0;
     const name = names[x % names.length]!;
+    const digest = `${x.toString(16).padStart(8, "0")}${"ab".repeat(28)}`;
+    // Linux.Sys.Pslist's columns as Velociraptor v0.77.2 emits them (dfir/analysis/columns): the process tracker's
+    // string Pid/Ppid, CreateTime as RFC 3339 text, a Hash object, RSS and Deleted.
     yield {
-      Pid: 1000 + i,
-      Ppid: 1 + (x % 997),
+      Pid: String(1000 + i),
+      Ppid: String(1 + (x % 997)),
       Name: name,
-      Exe: `/usr/bin/${name}`,
       CommandLine: `/usr/bin/${name} --worker ${x % 64} --config /etc/${name}/${name}.conf --log-level info`,
+      Exe: `/usr/bin/${name}`,
+      Hash: { MD5: digest.slice(0, 32), SHA1: digest.slice(0, 40), SHA256: digest },
       Username: x % 3 === 0 ? "root" : "svc-app",
-      StartTime: new Date(1_763_900_000_000 + i * 1000).toISOString(),
-      MemoryRSS: (x % 500_000) * 1024,
-      Hash: `${x.toString(16).padStart(8, "0")}${"ab".repeat(28)}`,
+      CreateTime: new Date(1_763_900_000_000 + i * 1000).toISOString().replace(/\.\d{3}Z$/, "Z"),
+      RSS: (x % 500_000) * 1024,
+      Deleted: false,
     };
   }
 }

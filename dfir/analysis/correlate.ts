@@ -3,7 +3,7 @@
  * with first-seen times); or, given a pivot, which clients share a process hash, a parent → child pair or a remote
  * address, rarest first — the values on one or two hosts are the ones worth a look.
  */
-import { rowStrings, socketEnd } from "./fields.js";
+import { rowStrings, socketColumns, socketEnd } from "./fields.js";
 import { detectTimestamp } from "./timeline/timestamps.js";
 
 export interface CorrelationCell {
@@ -89,9 +89,28 @@ const first = (row: Record<string, unknown>, paths: string[]) => {
   return undefined;
 };
 
-const HASH_PATHS = ["Hash.SHA256", "Hashes.SHA256", "SHA256", "Sha256", "sha256", "Hash.MD5", "MD5", "SHA1", "Hash"];
-// Beyond netstat's columns (see ../fields.ts): event logs and custom artifacts.
-const REMOTE_PATHS = ["RemoteAddr", "DestinationIp", "DestAddress", "remote_ip", "SourceIP"];
+/** Which column holds a binary's hash in each result (dfir/analysis/columns); other results have none. */
+export const HASH_COLUMNS: Readonly<Record<string, string>> = {
+  "Windows.System.Pslist": "Hash.SHA256",
+  "Linux.Sys.Pslist": "Hash.SHA256",
+  "Windows.Network.NetstatEnriched/Netstat": "Hash.SHA256",
+  "Windows.System.Services": "HashServiceExe.SHA256",
+  "MacOS.Detection.Autoruns/LaunchAgentsDaemons": "Hash.SHA256",
+  "Windows.Detection.Amcache": "SHA1",
+};
+/** Remote addresses outside netstat (see ./fields.ts for sockets): where logons came from. */
+export const REMOTE_COLUMNS: Readonly<Record<string, string>> = {
+  "Windows.EventLogs.RDPAuth": "SourceIP",
+  "Linux.Sys.LastUserLogin": "login_IpAddr",
+  "Linux.Syslog.SSHLogin": "IP",
+};
+/** Process listings: their Pid, Ppid and Name make parent → child pairs. */
+export const PROCESS_RESULTS: ReadonlySet<string> = new Set(["Windows.System.Pslist", "Linux.Sys.Pslist", "Generic.System.Pstree"]);
+
+/** A per-result table entry for a source named `Artifact/Source` or just `Artifact`. */
+function forResult<T>(table: Readonly<Record<string, T>>, artifact: string): T | undefined {
+  return table[artifact] ?? Object.entries(table).find(([k]) => k.split("/")[0] === artifact)?.[1];
+}
 
 /** Groups values of the pivot across clients; parent → child pairs use each client's own PID table. */
 export async function sharedValues(sources: RowSource[], pivot: Pivot, column?: string) {
@@ -105,6 +124,7 @@ export async function sharedValues(sources: RowSource[], pivot: Pivot, column?: 
   };
   for (const src of sources) {
     if (pivot === "parent_child") {
+      if (!PROCESS_RESULTS.has(src.artifact)) continue;
       // PIDs are only meaningful per client (and per collection), so build each source's table first.
       const perClient = new Map<string, { pid: string; ppid: string; name: string }[]>();
       for await (const row of src.rows as AsyncIterable<Record<string, unknown>>) {
@@ -122,12 +142,17 @@ export async function sharedValues(sources: RowSource[], pivot: Pivot, column?: 
       }
       continue;
     }
+    const hash = forResult(HASH_COLUMNS, src.artifact);
+    const remote = socketColumns(src.artifact) ? undefined : forResult(REMOTE_COLUMNS, src.artifact);
+    if (pivot === "process_hash" && !hash) continue;
+    if (pivot === "remote_ip" && !remote && !socketColumns(src.artifact)) continue;
     for await (const row of src.rows as AsyncIterable<Record<string, unknown>>) {
       const c = clientOf(src, row);
-      if (pivot === "process_hash") add(first(row, HASH_PATHS)?.toLowerCase(), c);
+      if (pivot === "process_hash") add(first(row, [hash!])?.toLowerCase(), c);
       else if (pivot === "remote_ip") {
-        const ip = socketEnd(row, "Raddr").ip ?? first(row, REMOTE_PATHS);
-        if (ip && ip !== "0.0.0.0" && ip !== "::" && ip !== "") add(ip, c);
+        const ip = remote ? first(row, [remote]) : socketEnd(src.artifact, row, "remote").ip;
+        // Listening sockets have no peer; RDPAuth writes the string "null" when there is no address.
+        if (ip && ip !== "0.0.0.0" && ip !== "::" && ip !== "null" && ip !== "-") add(ip, c);
       } else if (column) add(first(row, [column]), c);
     }
   }

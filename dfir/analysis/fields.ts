@@ -1,7 +1,8 @@
 /**
- * Reading the columns Velociraptor artifacts name differently across versions: netstat's addresses are `Raddr.IP`
- * (a dotted column name) in current releases, `RaddrIP` in older ones, and a nested `Raddr: {IP, Port}` in custom
- * artifacts. Timeline messages, triage rules and correlation pivots all read them through here.
+ * Where each netstat result keeps a socket's two ends. The columns differ per artifact (dfir/analysis/columns):
+ * Windows.Network.Netstat names them literally `Laddr.IP`/`Raddr.Port`, NetstatEnriched and the macOS artifact
+ * flatten them to `Laddr`/`Lport`, and Linux.Network.Netstat parses /proc into `LocalAddr`/`RemotePort`. Timeline
+ * messages, triage and correlation pivots all read sockets through here.
  */
 
 export interface SocketEnd {
@@ -9,15 +10,40 @@ export interface SocketEnd {
   port?: number;
 }
 
+interface SocketColumns {
+  localIp: string;
+  localPort: string;
+  remoteIp: string;
+  remotePort: string;
+}
+
+const DOTTED: SocketColumns = { localIp: "Laddr.IP", localPort: "Laddr.Port", remoteIp: "Raddr.IP", remotePort: "Raddr.Port" };
+const FLAT: SocketColumns = { localIp: "Laddr", localPort: "Lport", remoteIp: "Raddr", remotePort: "Rport" };
+const PROC: SocketColumns = { localIp: "LocalAddr", localPort: "LocalPort", remoteIp: "RemoteAddr", remotePort: "RemotePort" };
+
+/** Keyed by result (`Artifact/Source`) or artifact. */
+export const SOCKET_COLUMNS: Readonly<Record<string, SocketColumns>> = {
+  "Windows.Network.Netstat": DOTTED,
+  "Windows.Network.NetstatEnriched/Netstat": FLAT,
+  "MacOS.Network.Netstat": FLAT,
+  "Linux.Network.Netstat/TCP4": PROC,
+  "Linux.Network.Netstat/TCP6": PROC,
+};
+
 const str = (v: unknown) => (typeof v === "string" && v ? v : undefined);
 
-export function socketEnd(row: Record<string, unknown>, side: "Laddr" | "Raddr"): SocketEnd {
-  const nested = row[side];
-  const obj = nested && typeof nested === "object" ? (nested as { IP?: unknown; Port?: unknown }) : undefined;
-  const ip = str(row[`${side}.IP`]) ?? str(row[`${side}IP`]) ?? str(obj?.IP) ?? str(nested) ?? str(row[side === "Laddr" ? "LocalAddress" : "RemoteAddress"]);
-  const portRaw = row[`${side}.Port`] ?? row[`${side}Port`] ?? obj?.Port ?? row[side === "Laddr" ? "LocalPort" : "RemotePort"];
-  const port = portRaw === undefined || portRaw === null || portRaw === "" ? undefined : Number(portRaw);
-  return { ip, port: Number.isFinite(port) ? port : undefined };
+/** The columns of a netstat result, by `Artifact/Source` or by artifact; undefined for other results. */
+export function socketColumns(result: string): SocketColumns | undefined {
+  return SOCKET_COLUMNS[result] ?? Object.entries(SOCKET_COLUMNS).find(([k]) => k.split("/")[0] === result)?.[1];
+}
+
+/** One end of a socket row of `result`; empty for results that are not netstat. */
+export function socketEnd(result: string, row: Record<string, unknown>, side: "local" | "remote"): SocketEnd {
+  const c = socketColumns(result);
+  if (!c) return {};
+  const portRaw = row[side === "local" ? c.localPort : c.remotePort];
+  const port = typeof portRaw === "number" ? portRaw : undefined;
+  return { ip: str(row[side === "local" ? c.localIp : c.remoteIp]), port };
 }
 
 /**

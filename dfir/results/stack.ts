@@ -4,6 +4,7 @@
  * counted as overflow and the result says so.
  */
 import type { Row } from "../../velociraptor/client.js";
+import { toMicros } from "../analysis/timeline/timestamps.js";
 
 export interface StackGroup {
   key: Record<string, unknown>;
@@ -21,15 +22,13 @@ export interface StackResult {
   overflowGroups: boolean;
 }
 
-const CLIENT_FIELDS = ["ClientId", "client_id"];
+// Hunt rows carry the client in ClientId (vql/server/hunts/hunts.go:295-298); a flow's rows are one client's.
+export const CLIENT_FIELDS: readonly string[] = ["ClientId"];
 
+/** UTC ISO text, so times written with different offsets (Linux pslist's local CreateTime) compare correctly. */
 function toIso(v: unknown): string | undefined {
-  if (typeof v === "string" && /^\d{4}-\d\d-\d\dT/.test(v)) return v;
-  if (typeof v === "number" && v > 0) {
-    const ms = v > 1e14 ? v / 1000 : v > 1e11 ? v : v * 1000;
-    return new Date(ms).toISOString();
-  }
-  return undefined;
+  const us = toMicros(v);
+  return us === undefined ? undefined : new Date(Math.floor(us / 1000)).toISOString();
 }
 
 export async function stackRows(

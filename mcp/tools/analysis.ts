@@ -180,7 +180,7 @@ export const correlate = defineTool({
   name: "correlate",
   title: "Correlate indicators across endpoints",
   description:
-    "Cross-endpoint correlation over hunt/flow results. With indicators: which clients' results contain each one — a client × indicator matrix with counts, first-seen times and artifacts (pass extract_iocs values straight in; defanged values are refanged). With pivot: which clients share a value — process_hash, parent_child (parent → child process names), remote_ip, or any column — rarest first.",
+    "Cross-endpoint correlation over hunt/flow results. With indicators: which clients' results contain each one — a client × indicator matrix with counts, first-seen times and artifacts (pass extract_iocs values straight in; defanged values are refanged). With pivot: which clients share a value — process_hash (Hash.SHA256 of process listings and services, SHA1 of Amcache), parent_child (parent → child process names from Pslist/Pstree), remote_ip (netstat peers and logon sources), or any column — rarest first.",
   input: z.object({
     ...ScopeInput,
     indicators: z.array(z.union([z.string().min(1).max(2048), z.object({ value: z.string().min(1).max(2048) }).passthrough()])).max(1000).optional(),

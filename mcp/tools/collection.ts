@@ -5,7 +5,7 @@
 import { z } from "zod";
 import { InputError } from "../../core/errors.js";
 import { expandTemplate, loadTemplates, OSES, type Os, type Template } from "../../dfir/collection/templates.js";
-import { notableReasons, sectionOf } from "../../dfir/collection/triage.js";
+import { NOTABLE, notableLine, triageHost } from "../../dfir/collection/triage/score.js";
 import { collectArtifact } from "./artifacts.js";
 import { checkArtifacts, loadCatalog, perArtifactParameters } from "./catalog.js";
 import { rowsOf } from "./common.js";
@@ -225,15 +225,18 @@ export const collectBulk = defineTool({
   },
 });
 
+/** Rows read per triage result; beyond it the result is marked truncated (the rest are not scored). */
+const TRIAGE_ROWS = 20_000;
+
 export const quickTriage = defineTool({
   name: "quick_triage",
   title: "Quick triage of one endpoint",
   description:
-    "One call for a first look at a client: picks the OS from the client's info, collects the quick-triage bundle (processes, network, users/logons, autoruns/persistence, recent files, DNS cache, services, scheduled tasks/cron, shell history) in a single flow, waits with progress, and returns per section the row count and the notable rows first with the reasons (temp-path binaries, unsigned or misplaced system binaries, uncommon listeners, public connections, encoded/downloaded payloads in services/tasks/cron, intrusion-typical shell commands). Artifacts the server lacks are skipped and listed.",
+    "One call for a first look at a client: picks the OS from the client's info, collects the quick-triage bundle (processes, network, users and logons, autoruns and persistence, prefetch, DNS cache, services with signatures, scheduled tasks/cron, shell history) in a single flow, waits with progress, then scores every row and returns the notable rows ranked across sections, highest score first. Each line names the host, what the row is (process with pid and command line, service name and command, task, logon…) and why: unsigned or untrusted binaries, temp or user-writable folders, recent creation, odd parents, encoded or downloaded commands, connections and logins from public addresses — with signed software in its publisher's folder and the Velociraptor client's own activity set aside. Artifacts the server lacks are skipped and listed.",
   input: z.object({
     client_id: ClientId,
     wait_timeout: z.number().int().min(10).max(3600).default(900),
-    notable_per_section: z.number().int().min(1).max(100).default(10),
+    notable_limit: z.number().int().min(1).max(500).default(25).describe("notable rows listed in the text (structured content holds all of them)"),
     case_id: CaseId.optional(),
     org_id: OrgId,
   }),
@@ -245,7 +248,9 @@ export const quickTriage = defineTool({
     state: z.string(),
     errors: z.array(z.string()),
     skipped: z.array(z.string()),
-    sections: z.array(z.object({ section: z.string(), artifact: z.string(), rows: z.number(), notable_count: z.number(), notable: z.array(z.object({ reasons: z.array(z.string()), row: z.record(z.string(), z.unknown()) })) })),
+    notable: z.array(z.object({ score: z.number(), section: z.string(), artifact: z.string(), kind: z.string(), identity: z.string(), reasons: z.array(z.string()), row: z.record(z.string(), z.unknown()) })),
+    sections: z.array(z.object({ section: z.string(), artifact: z.string(), rows: z.number(), notable: z.number(), truncated: z.boolean() })),
+    unscored: z.array(z.string()).describe("results with no triage reader: collected, not scored"),
   }),
   annotations: { readOnly: false, destructive: false, idempotent: false, openWorld: true },
   tier: "investigate",
@@ -258,25 +263,39 @@ export const quickTriage = defineTool({
     const flowId = await scheduleCollection(ctx, { clientId: args.client_id, artifacts: av.present, spec: av.spec, urgent: true, timeoutSeconds: args.wait_timeout });
     const state = await waitForFlow(ctx, args.client_id, flowId, args.wait_timeout, `triage ${hostname}`);
     const errors = state === "FINISHED" ? [] : await flowErrors(ctx, args.client_id, flowId);
-    const sections = [];
     const withResults = ((await rowsOf(ctx, "SELECT artifacts_with_results FROM flows(client_id=ClientId, flow_id=FlowId)", { ClientId: args.client_id, FlowId: flowId }))[0]?.artifacts_with_results as string[] | null) ?? [];
+    const results: Record<string, Record<string, unknown>[]> = {};
     for (const [i, artifact] of withResults.sort().entries()) {
-      await ctx.progress(i, withResults.length, `summarising ${artifact}`);
-      const section = sectionOf(artifact);
-      const all = await rowsOf(ctx, "SELECT * FROM source(client_id=ClientId, flow_id=FlowId, artifact=ArtifactName)", { ClientId: args.client_id, FlowId: flowId, ArtifactName: artifact }, 20_000);
-      const notable = all.map((row) => ({ reasons: notableReasons(section, row), row })).filter((n) => n.reasons.length);
-      sections.push({ section, artifact, rows: all.length, notable_count: notable.length, notable: notable.slice(0, args.notable_per_section) });
+      await ctx.progress(i, withResults.length, `reading ${artifact}`);
+      results[artifact] = await rowsOf(ctx, "SELECT * FROM source(client_id=ClientId, flow_id=FlowId, artifact=ArtifactName)", { ClientId: args.client_id, FlowId: flowId, ArtifactName: artifact }, TRIAGE_ROWS);
     }
-    sections.sort((a, b) => b.notable_count - a.notable_count || a.section.localeCompare(b.section));
+    const t = triageHost({ hostname, client_id: args.client_id, results });
+    const sections = t.sections.map((s) => ({ ...s, truncated: s.rows >= TRIAGE_ROWS }));
+    const rows = sections.reduce((n, s) => n + s.rows, 0);
+    const shown = t.notable.slice(0, args.notable_limit);
     const text = [
-      `Triage of ${hostname} (${args.client_id}, ${os}): flow ${flowId} ${state}${av.missing.length ? `; skipped (not on server): ${av.missing.join(", ")}` : ""}`,
+      `Triage of ${hostname} (${args.client_id}, ${os}): flow ${flowId} ${state}; ${t.notable.length} notable row(s) (score ≥ ${NOTABLE}) of ${rows} in ${sections.length} result(s), highest score first${av.missing.length ? `; skipped (not on server): ${av.missing.join(", ")}` : ""}`,
       ...errors.map((e) => `  error: ${e}`),
-      ...sections.flatMap((s) => [`[${s.section}] ${s.artifact}: ${s.rows} rows, ${s.notable_count} notable`, ...s.notable.map((n) => `   ! ${n.reasons.join("; ")}`)]),
+      ...shown.map(notableLine),
+      ...(t.notable.length > shown.length ? [`… ${t.notable.length - shown.length} more notable row(s) in structured content (or raise notable_limit).`] : []),
+      `Results: ${sections.map((s) => `${s.artifact} ${s.rows}${s.truncated ? " (first rows only: truncated)" : ""}${s.notable ? ` (${s.notable} notable)` : ""}`).join("; ") || "none"}`,
+      ...(t.unread.length ? [`Collected but not scored (no triage reader): ${t.unread.join(", ")}`] : []),
     ].join("\n");
     return {
-      structured: { client_id: args.client_id, hostname, os, flow_id: flowId, state, errors, skipped: av.missing, sections },
+      structured: {
+        client_id: args.client_id,
+        hostname,
+        os,
+        flow_id: flowId,
+        state,
+        errors,
+        skipped: av.missing,
+        notable: t.notable.map((n) => ({ score: n.score, section: n.section, artifact: n.artifact, kind: n.kind, identity: n.identity, reasons: n.reasons, row: n.row })),
+        sections,
+        unscored: t.unread,
+      },
       text,
-      auditSummary: `triage flow ${flowId} ${state}`,
+      auditSummary: `triage flow ${flowId} ${state}: ${t.notable.length} notable`,
     };
   },
 });

@@ -125,25 +125,44 @@ describe("extract_iocs and correlate", () => {
 });
 
 describe("triage and collection", () => {
-  it("quick_triage collects one flow for the OS and puts notable rows first (Windows)", async () => {
+  it("quick_triage collects one flow for the OS and ranks notable rows across sections (Windows)", async () => {
     const r = await call(investigate.client, "quick_triage", { client_id: FIN, wait_timeout: 30 });
     expect(r.ok).toBe(true);
     const s = r.structured!;
     expect(s).toMatchObject({ os: "windows", hostname: "WKS-FIN-01", state: "FINISHED" });
     expect(s.skipped).toEqual(["Windows.System.Powershell.PSReadline"]);
-    const section = (n: string) => s.sections.find((x: { section: string }) => x.section === n);
-    expect(section("processes").notable.map((n: { row: { Name: string } }) => n.row.Name)).toEqual(["powershell.exe", "upd.exe"]);
-    expect(section("network").notable.flatMap((n: { reasons: string[] }) => n.reasons)).toEqual(["connected to public address 185.220.101.4", "listening on uncommon port 4444"]);
-    expect(section("services").notable.map((n: { row: { Name: string } }) => n.row.Name)).toEqual(["UpdSvc"]);
-    expect(section("scheduled").notable_count).toBe(0);
-    expect(vr.model.org("root")!.flows.get(`${FIN}/${s.flow_id}`)!.artifacts).toHaveLength(8);
+    expect(vr.model.org("root")!.flows.get(`${FIN}/${s.flow_id}`)!.artifacts).toHaveLength(9);
+    const notable = s.notable as { score: number; section: string; kind: string; identity: string; reasons: string[] }[];
+    const scores = notable.map((n) => n.score);
+    expect(scores).toEqual([...scores].sort((a, b) => b - a));
+    // One implant, seen from every side: process, its connection, its service, its Run key, its prefetch, its DNS name.
+    expect(new Set(notable.map((n) => n.section))).toEqual(new Set(["processes", "network", "services", "persistence", "execution", "dns"]));
+    expect(notable.find((n) => n.kind === "process" && n.identity.startsWith("upd.exe (pid 5012)"))!.reasons).toEqual(expect.arrayContaining(["not signed by a trusted publisher (authenticode: untrusted)"]));
+    expect(notable.find((n) => n.kind === "process" && n.identity.startsWith("powershell.exe"))!.reasons).toEqual(expect.arrayContaining(["encoded command line", "powershell.exe started by WINWORD.EXE (pid 3120)"]));
+    expect(notable.find((n) => n.kind === "DNS cache entry")!.reasons).toEqual(["resolves to 185.220.101.4, which upd.exe (pid 5012) talks to"]);
+    expect(notable.some((n) => n.identity.startsWith("Spooler") || n.identity.includes("GoogleUpdate"))).toBe(false);
+    // Every notable line names the host and the row: the service's name and command, the process's pid and command line.
+    const lines = r.text.split("\n").filter((l: string) => /^\[\d+\] /.test(l));
+    expect(lines).toHaveLength(notable.length);
+    for (const l of lines) expect(l).toContain(" WKS-FIN-01 ");
+    expect(r.text).toMatch(/services: service UpdSvc \(Update Service, Running, Auto\) C:\\Users\\bob\\AppData\\Local\\Temp\\upd\.exe -svc — /);
+    expect(r.text).toMatch(/processes: process upd\.exe \(pid 5012\) C:\\Users\\bob\\AppData\\Local\\Temp\\upd\.exe --beacon /);
   });
 
-  it("quick_triage on Linux flags the reverse shell, cron download and uid-0 account", async () => {
+  it("quick_triage on Linux flags the download-and-run shell, the miner, the cron job, the uid-0 account and the login from the C2 address", async () => {
     const s = (await call(investigate.client, "quick_triage", { client_id: WEB, wait_timeout: 30 })).structured!;
     expect(s.os).toBe("linux");
-    const reasons = s.sections.flatMap((x: { notable: { reasons: string[] }[] }) => x.notable.flatMap((n) => n.reasons));
-    expect(reasons).toEqual(expect.arrayContaining(["uid 0 account other than root", "launches an encoded/downloaded payload", "runs from a user-writable/temp path (/tmp/.x/kworker)"]));
+    const reasons = (s.notable as { reasons: string[] }[]).flatMap((n) => n.reasons);
+    expect(reasons).toEqual(
+      expect.arrayContaining([
+        "second uid-0 account (sysupd)",
+        "downloads and runs a file from the bare IP address 185.220.101.4",
+        "dash started by nginx (pid 811)",
+        "runs from a temp folder (/tmp/.x/kworker)",
+        expect.stringMatching(/^from 185\.220\.101\.4, which .* also talks to$/),
+      ]),
+    );
+    expect((s.notable as { artifact: string }[]).some((n) => n.artifact === "Linux.Ssh.AuthorizedKeys")).toBe(false);
   });
 
   it("collect_template refuses missing artifacts by name, or skips them when asked", async () => {

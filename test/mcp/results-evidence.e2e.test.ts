@@ -32,7 +32,8 @@ describe("paging", () => {
     let expected = 1000;
     for (let page = 0; page < 100; page++) {
       const r = await call(mcp.client, "get_flow_results", { client_id: LINUX, flow_id: "F.BIGSTREAM01", limit: 1000, columns: ["Pid"], ...(cursor ? { cursor } : {}) });
-      const pids = r.structured!.rows.map((x: { Pid: number }) => x.Pid);
+      // Linux.Sys.Pslist writes Pid as a string (the process tracker's id).
+      const pids = r.structured!.rows.map((x: { Pid: string }) => Number(x.Pid));
       expect(pids[0]).toBe(expected);
       expect(pids.every((p: number, i: number) => p === expected + i)).toBe(true);
       expected += pids.length;

@@ -165,7 +165,8 @@ describe("artifacts and flows", () => {
     expect(failed.structured!.flow.state).toBe("ERROR");
     expect(failed.structured!.errors[0]).toContain("Access is denied");
     const page = await call(mcp.client, "get_flow_results", { client_id: LINUX, flow_id: "F.BIGSTREAM01", limit: 100, offset: 500_000, columns: ["Pid"] });
-    expect(page.structured!.rows[0]).toEqual({ Pid: 1000 + 500_000 });
+    // Linux.Sys.Pslist writes the process tracker's string Pid.
+    expect(page.structured!.rows[0]).toEqual({ Pid: String(1000 + 500_000) });
     expect(page.structured!.page.total).toBe(1_000_000);
     expect(page.structured!.coverage.status).toBe("truncated");
     expect((await call(mcp.client, "get_flow_results", { client_id: WIN, flow_id: "F.NOPE" })).error?.code).toBe("NOT_FOUND");
@@ -173,7 +174,7 @@ describe("artifacts and flows", () => {
 
   it("get_flow_results names the sources of a multi-source artifact", async () => {
     const r = await call(mcp.client, "get_flow_results", { client_id: WIN, flow_id: "F.CT1INFO0001", artifact: "Generic.Client.Info", source: "Users" });
-    expect(r.structured!.rows).toEqual([{ Name: "jdoe", Uid: "1001" }]);
+    expect(r.structured!.rows).toEqual([{ Name: "jdoe", Description: expect.stringContaining("ProfileList"), LastLogin: "2025-11-23T09:59:50Z" }]);
     expect(r.structured!.available_sources).toEqual(["Generic.Client.Info/BasicInformation", "Generic.Client.Info/Users"]);
     const ambiguous = await call(mcp.client, "get_flow_results", { client_id: WIN, flow_id: "F.CT1INFO0001", artifact: "Generic.Client.Info" });
     expect(ambiguous.error?.hint).toMatch(/BasicInformation/);

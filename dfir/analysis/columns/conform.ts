@@ -13,7 +13,7 @@ export interface ConformOptions {
   hunt?: boolean;
 }
 
-const HUNT_COLUMNS = new Set(["FlowId", "ClientId", "_OrgId", "Fqdn"]);
+export const HUNT_COLUMNS: ReadonlySet<string> = new Set(["FlowId", "ClientId", "_OrgId", "Fqdn"]);
 // Velociraptor's time.Time JSON: RFC 3339 in UTC (utils/time.go:64-84).
 const UTC_TIME = /^\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d(\.\d{1,9})?Z$/;
 

@@ -309,7 +309,13 @@ export const POSIX: Entry[] = [
     sources: [{ name: "", columns: [col("User", "string"), col("OSPath", "string"), col("Mtime", "timestamp"), col("visited_url", "string"), opt("title", "string"), col("visit_count", "integer"), col("typed_count", "integer"), col("last_visit_time", "timestamp")] }],
   },
   { name: "MacOS.Applications.MRU", os: M, parameters: ["FinderPlistPath"], coverage: "parameters", sources: [] },
-  { name: "MacOS.Remediation.Quarantine", os: M, parameters: ["PfctlPath", "PFConfigPath", "AnchorName", "TokenFile", "ForbiddenTestURL", "ForbiddenTestTimeout", "CurlPath", "AdditionalAllowedDestinations", "MessageBox", "RemovePolicy", "VelociraptorURL"], coverage: "parameters", sources: [] },
+  {
+    name: "MacOS.Remediation.Quarantine",
+    os: M,
+    parameters: ["PfctlPath", "PFConfigPath", "AnchorName", "TokenFile", "ForbiddenTestURL", "ForbiddenTestTimeout", "CurlPath", "AdditionalAllowedDestinations", "MessageBox", "RemovePolicy", "VelociraptorURL"],
+    coverage: "columns",
+    sources: [{ name: "", note: "one row per step taken", columns: [col("Time", "timestamp"), col("Result", "string")] }],
+  },
   {
     name: "Generic.Client.Info",
     os: ["windows", "linux", "darwin"],

@@ -526,7 +526,7 @@ export const WINDOWS: Entry[] = [
           col("SourceFile", "object", { fields: [col("OSPath", "string"), col("Size", "integer"), col("Mtime", "timestamp"), col("Btime", "timestamp")] }),
           col("ShellLinkHeader", "object", { openFields: true, fields: [opt("CreationTime", "timestamp"), opt("AccessTime", "timestamp"), opt("WriteTime", "timestamp"), opt("FileSize", "integer"), opt("ShowCommand", "string")] }),
           opt("LinkInfo", "object"),
-          opt("LinkTarget", "object"),
+          opt("LinkTarget", "object", { note: "ShowLinkTarget(): the target path and its ID list", openFields: true, fields: [opt("LinkTarget", "string"), opt("LinkTargetIDList", "any")] }),
           opt("StringData", "object", { openFields: true, fields: [opt("TargetPath", "string"), opt("Name", "string"), opt("RelativePath", "string"), opt("WorkingDir", "string"), opt("Arguments", "string"), opt("IconLocation", "string")] }),
           opt("ExtraData", "object"),
           opt("Suspicious", "object"),

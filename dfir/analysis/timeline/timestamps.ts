@@ -30,54 +30,80 @@ const MACB = (prefix = "") => [
   { field: `${prefix}LastModified0x30`, desc: "File modified ($FN)" },
 ];
 const procMsg = (r: Record<string, unknown>) => join(r.Name ?? r.Exe, `(pid ${s(r.Pid)}${r.Ppid !== undefined ? `, ppid ${s(r.Ppid)}` : ""})`, r.CommandLine ?? r.Exe, r.Username ? `user ${s(r.Username)}` : "");
-const end = (r: Record<string, unknown>, side: "Laddr" | "Raddr") => {
-  const e = socketEnd(r, side);
-  return `${e.ip ?? ""}:${e.port ?? ""}`;
-};
-const netstat = (r: Record<string, unknown>) => join(r.Name ?? r.Pid, r.Status, end(r, "Laddr"), "→", end(r, "Raddr"));
+const netstat =
+  (result: string, status: string, who: (r: Record<string, unknown>) => unknown) =>
+  (r: Record<string, unknown>): string => {
+    const end = (side: "local" | "remote") => {
+      const e = socketEnd(result, r, side);
+      return `${e.ip ?? ""}:${e.port ?? ""}`;
+    };
+    return join(who(r), r[status], end("local"), "→", end("remote"));
+  };
+const linuxNetstat = (result: string) => netstat(result, "State", (r) => (r.ProcessInfo && typeof r.ProcessInfo === "object" ? s((r.ProcessInfo as Record<string, unknown>).Command).trim() : ""));
+const evtx = (r: Record<string, unknown>) => join(r.Channel, `EventID ${s(r.EventID)}`, r.Message ?? r.EventData);
+const chrome = (r: Record<string, unknown>) => join(r.visited_url, r.title);
+/** Velociraptor emits no time column for these: their rows are not placed on the timeline by a guessed column. */
+const UNTIMED: TimeField[] = [];
 
-/** Keyed by artifact name or Artifact/Source. */
+/**
+ * Keyed by artifact name or Artifact/Source; every field and message column is one the artifact really emits at
+ * Velociraptor v0.77.2 (dfir/analysis/columns — a test checks each against the catalogue).
+ */
 export const KNOWN: Record<string, ArtifactTimes> = {
   "Windows.System.Pslist": { fields: [{ field: "CreateTime", desc: "Process started" }], message: procMsg },
-  "Linux.Sys.Pslist": { fields: [{ field: "StartTime", desc: "Process started" }, { field: "CreateTime", desc: "Process started" }], message: procMsg },
+  // CreateTime is text in the endpoint's local time with its offset (RFC 3339), converted like any other.
+  "Linux.Sys.Pslist": { fields: [{ field: "CreateTime", desc: "Process started" }], message: procMsg },
   "Generic.System.Pstree": { fields: [{ field: "StartTime", desc: "Process started" }], message: procMsg },
-  "Windows.Network.Netstat": { fields: [{ field: "Timestamp", desc: "Connection observed" }], message: netstat },
-  "Linux.Network.Netstat": { fields: [{ field: "Timestamp", desc: "Connection observed" }], message: netstat },
-  "Windows.Network.NetstatEnriched/Netstat": { fields: [{ field: "Timestamp", desc: "Connection observed" }], message: netstat },
-  "Windows.NTFS.MFT": { fields: MACB(), message: (r) => join(r.OSPath ?? r.FullPath ?? r.FileName, r.FileSize !== undefined ? `(${s(r.FileSize)} bytes)` : "") },
+  "Windows.Network.Netstat": { fields: [{ field: "Timestamp", desc: "Socket opened" }], message: netstat("Windows.Network.Netstat", "Status", (r) => r.Name ?? r.Pid) },
+  "Windows.Network.NetstatEnriched/Netstat": { fields: [{ field: "Timestamp", desc: "Socket opened" }], message: netstat("Windows.Network.NetstatEnriched/Netstat", "Status", (r) => r.Name ?? r.Pid) },
+  "MacOS.Network.Netstat": { fields: UNTIMED, message: netstat("MacOS.Network.Netstat", "Status", (r) => r.Pid) },
+  "Linux.Network.Netstat/TCP4": { fields: UNTIMED, message: linuxNetstat("Linux.Network.Netstat/TCP4") },
+  "Linux.Network.Netstat/TCP6": { fields: UNTIMED, message: linuxNetstat("Linux.Network.Netstat/TCP6") },
+  "Windows.NTFS.MFT": { fields: MACB(), message: (r) => join(r.OSPath ?? r.FileName, r.FileSize !== undefined ? `(${s(r.FileSize)} bytes)` : "") },
   "Windows.Forensics.Usn": { fields: [{ field: "Timestamp", desc: "USN journal change" }], message: (r) => join(r.OSPath ?? r.Filename, r.Reason) },
   "Windows.Forensics.Prefetch": {
     fields: [{ field: "LastRunTimes", desc: "Program executed (prefetch)" }, { field: "CreationTime", desc: "Prefetch created" }],
-    message: (r) => join(r.Executable, r.RunCount !== undefined ? `run ${s(r.RunCount)} times` : "", r.PrefetchFileName),
+    message: (r) => join(r.ExecutableDosPath ?? r.Executable, r.RunCount !== undefined ? `run ${s(r.RunCount)} times` : "", r.PrefetchFileName),
   },
-  "Windows.Timeline.Prefetch": { fields: [{ field: "event_time", desc: "Program executed (prefetch)" }], message: (r) => join(r.message ?? r.Executable) },
-  "Windows.Timeline.MFT": { fields: [{ field: "event_time", desc: "File system change" }], message: (r) => join(r.message ?? r.OSPath) },
-  "Windows.Detection.Amcache": {
-    fields: [{ field: "KeyMTime", desc: "Amcache entry written" }, { field: "LastModified", desc: "Amcache entry written" }, { field: "KeyLastWriteTimestamp", desc: "Amcache entry written" }],
-    message: (r) => join(r.EntryPath ?? r.FullPath ?? r.EntryName ?? r.Name, r.SHA1 ?? r.HashSHA1 ? `sha1 ${s(r.SHA1 ?? r.HashSHA1)}` : ""),
-  },
-  "Windows.EventLogs.EvtxHunter": { fields: [{ field: "EventTime", desc: "Event logged" }], message: (r) => join(r.Channel, `EventID ${s(r.EventID)}`, r.Message ?? r.EventData) },
-  "Windows.EventLogs.Evtx": { fields: [{ field: "EventTime", desc: "Event logged" }, { field: "TimeCreated", desc: "Event logged" }], message: (r) => join(r.Channel, `EventID ${s(r.EventID)}`, r.Message ?? r.EventData) },
+  "Windows.Timeline.Prefetch": { fields: [{ field: "event_time", desc: "Program executed (prefetch)" }], message: (r) => join(r.message ?? r.file_name) },
+  "Windows.Timeline.MFT": { fields: [{ field: "event_time", desc: "File system change" }], message: (r) => join(r.message, r.path) },
+  "Windows.Detection.Amcache": { fields: [{ field: "KeyMTime", desc: "Amcache entry written" }], message: (r) => join(r.EntryPath ?? r.EntryName, r.SHA1 ? `sha1 ${s(r.SHA1)}` : "") },
+  "Windows.EventLogs.EvtxHunter": { fields: [{ field: "EventTime", desc: "Event logged" }], message: evtx },
+  "Windows.EventLogs.Evtx": { fields: [{ field: "TimeCreated", desc: "Event logged" }], message: evtx },
   "Windows.EventLogs.RDPAuth": { fields: [{ field: "EventTime", desc: "Logon event" }], message: (r) => join(r.UserName, r.Description, r.SourceIP) },
-  "Windows.Events.ProcessCreation": { fields: [{ field: "EventTime", desc: "Process started" }, { field: "CreateTime", desc: "Process started" }], message: procMsg },
-  "Windows.System.Services": { fields: [{ field: "Created", desc: "Service key written" }, { field: "KeyLastWriteTimestamp", desc: "Service key written" }], message: (r) => join("service", r.Name, r.PathName ?? r.ImagePath, r.StartMode) },
-  "Windows.System.TaskScheduler": { fields: [{ field: "Mtime", desc: "Scheduled task file changed" }, { field: "Date", desc: "Scheduled task registered" }], message: (r) => join("task", r.OSPath ?? r.Name, r.Command, r.Arguments) },
-  "Windows.Sys.Users": { fields: [{ field: "Mtime", desc: "Profile changed" }, { field: "LastLogin", desc: "Last logon" }], message: (r) => join("user", r.Name, r.UUID ?? r.Uid) },
+  "Windows.Events.ProcessCreation": { fields: [{ field: "Timestamp", desc: "Process started" }], message: (r) => join(r.Name, `(pid ${s(r.PID)}, ppid ${s(r.PPID)})`, r.CommandLine) },
+  "Windows.System.Services": { fields: [{ field: "Created", desc: "Service key written" }], message: (r) => join("service", r.Name, r.PathName, r.StartMode) },
+  "Windows.System.TaskScheduler/Analysis": {
+    fields: [{ field: "RegistrationTime", desc: "Scheduled task registered" }, { field: "Mtime", desc: "Scheduled task file changed" }],
+    message: (r) => join("task", r.TaskName ?? r.OSPath, r.Command, r.Arguments),
+  },
+  "Windows.Sys.Users": { fields: [{ field: "Mtime", desc: "Profile key written" }], message: (r) => join("user", r.Name, r.UUID ?? r.Uid) },
   "Windows.Registry.UserAssist": { fields: [{ field: "LastExecution", desc: "Program executed (UserAssist)" }], message: (r) => join(r.Name, r.User) },
-  "Windows.Forensics.Shellbags": { fields: [{ field: "ModTime", desc: "Folder accessed (shellbag)" }], message: (r) => join(r.Description ?? r.Path) },
-  "Windows.Forensics.Lnk": { fields: [{ field: "SourceFile.Mtime", desc: "Shortcut modified" }], message: (r) => join(r.SourceFile, r.LinkTarget) },
-  "Windows.Applications.Chrome.History": { fields: [{ field: "visit_time", desc: "Page visited" }, { field: "last_visit_time", desc: "Page visited" }], message: (r) => join(r.url, r.title) },
-  "Windows.Applications.Edge.History": { fields: [{ field: "visit_time", desc: "Page visited" }], message: (r) => join(r.url, r.title) },
-  "Generic.Forensic.SQLiteHunter": { fields: [{ field: "Timestamp", desc: "Browser/app record" }], message: (r) => join(r.URL ?? r.Url, r.Title) },
-  "Linux.Sys.LastUserLogin": { fields: [{ field: "login_time", desc: "Logon" }, { field: "logout_time", desc: "Logoff" }], message: (r) => join(r.User, "from", r.SourceIP ?? r.SourceHost, r.Terminal) },
+  "Windows.Forensics.Shellbags": { fields: [{ field: "ModTime", desc: "Folder accessed (shellbag)" }], message: (r) => join(r.FullPath) },
+  "Windows.Forensics.Lnk": {
+    fields: [{ field: "SourceFile.Mtime", desc: "Shortcut modified" }],
+    message: (r) => join((r.SourceFile as Record<string, unknown> | undefined)?.OSPath, (r.LinkTarget as Record<string, unknown> | undefined)?.LinkTarget),
+  },
+  "Windows.Applications.Chrome.History": { fields: [{ field: "visit_time", desc: "Page visited" }], message: chrome },
+  "Windows.Applications.Edge.History": { fields: [{ field: "visit_time", desc: "Page visited" }], message: chrome },
+  "MacOS.Applications.Chrome.History": { fields: [{ field: "last_visit_time", desc: "Page last visited" }], message: chrome },
+  "Linux.Sys.LastUserLogin": { fields: [{ field: "login_time", desc: "Logon" }, { field: "logout_time", desc: "Logoff" }], message: (r) => join(r.login_User, "from", r.login_Host || r.login_IpAddr, r.login_Terminal) },
   "MacOS.System.QuarantineEvents": { fields: [{ field: "DownloadTime", desc: "File downloaded" }], message: (r) => join(r.User, r.DownloadURL, r.AgentName ? `by ${s(r.AgentName)}` : "") },
-  "MacOS.Detection.InstallHistory": { fields: [{ field: "InstallDate", desc: "Software installed" }], message: (r) => join(r.DisplayName, r.DisplayVersion, r.ProcessName ? `via ${s(r.ProcessName)}` : "") },
-  "Linux.Sys.Users": { fields: [{ field: "Mtime", desc: "Account changed" }], message: (r) => join("user", r.User ?? r.Name, r.Uid) },
-  "Linux.Sys.Crontab": { fields: [{ field: "Mtime", desc: "Crontab changed" }], message: (r) => join("cron", r.User, r.Command, r.Path ?? r.OSPath) },
-  "Linux.Sys.BashHistory": { fields: [{ field: "Time", desc: "Shell command" }, { field: "Mtime", desc: "Shell history written" }], message: (r) => join(r.User, r.Line ?? r.Command) },
-  "Linux.Sys.Services": { fields: [{ field: "Mtime", desc: "Unit file changed" }], message: (r) => join("unit", r.Name ?? r.Unit, r.ExecStart) },
-  "Linux.Forensics.Journal": { fields: [{ field: "Timestamp", desc: "Journal entry" }], message: (r) => join(r.Unit ?? r.SYSLOG_IDENTIFIER, r.Message ?? r.MESSAGE) },
-  "Linux.Ssh.AuthorizedKeys": { fields: [{ field: "Mtime", desc: "authorized_keys changed" }], message: (r) => join(r.User, r.Key?.toString().slice(0, 40)) },
+  "MacOS.Detection.InstallHistory/Install History": { fields: [{ field: "InstallDate", desc: "Software installed" }], message: (r) => join(r.DisplayName, r.DisplayVersion, r.ProcessName ? `via ${s(r.ProcessName)}` : "") },
+  "MacOS.Detection.Autoruns/LaunchAgentsDaemons": { fields: [{ field: "Mtime", desc: "Launchd plist written" }], message: (r) => join("launchd", r.OSPath, r.Program) },
+  "Linux.Sys.Users": { fields: UNTIMED, message: (r) => join("user", r.User, r.Uid) },
+  "Linux.Sys.Crontab/CronTabs": { fields: UNTIMED, message: (r) => join("cron", r.User, r.Command, r.Path) },
+  "Linux.Sys.Crontab/CronScripts": { fields: [{ field: "Mtime", desc: "Cron script written" }], message: (r) => join("cron script", r.OSPath) },
+  "Linux.Sys.BashHistory": { fields: UNTIMED, message: (r) => join(r.OSPath, r.Line) },
+  "Linux.Sys.Services": { fields: UNTIMED, message: (r) => join("unit", r.Unit, r.Active, r.Description) },
+  "Linux.Forensics.Journal": {
+    fields: [{ field: "System.Timestamp", desc: "Journal entry" }],
+    message: (r) => {
+      const e = (r.EventData ?? {}) as Record<string, unknown>;
+      return join(e.SYSLOG_IDENTIFIER, e.MESSAGE);
+    },
+  },
+  "Linux.Ssh.AuthorizedKeys": { fields: UNTIMED, message: (r) => join(r.OSPath, r.keytype, r.comment) },
 };
 
 const TIME_NAME = /time|date|_at$|^ts$|timestamp|mtime|atime|ctime|btime|seen|login|logout|created|modified|accessed|written/i;
@@ -145,6 +171,8 @@ export function rowTimes(row: Record<string, unknown>, artifact: string, overrid
   const known = override?.length ? { fields: override.map((f) => ({ field: f, desc: f })) } : knownTimes(artifact);
   const out: RowTime[] = [];
   if (known) {
+    // Velociraptor emits no time for these rows; guessing one from another column would misplace them.
+    if (!known.fields.length && !override?.length) return [];
     for (const f of known.fields) {
       const v = getPath(row, f.field);
       for (const x of Array.isArray(v) ? v : [v]) {

@@ -3,7 +3,7 @@
  * from a bare IP address, reverse shells, wiping history or switching off defences. Each returns a weighted reason;
  * a download from a named host piped into a shell is weaker than one from a bare IP (installers do the former).
  */
-import { isPublicIp } from "../../../mcp/analysis/iocs/extract.js";
+import { isPublicIp } from "../../analysis/iocs/extract.js";
 
 export interface Finding {
   weight: number;

