@@ -51,7 +51,7 @@ export class SshBinaryServer extends VelociraptorServerComponent {
     const version = resolveVersion(args.version);
     const datastore = args.datastorePath ?? "/var/lib/velociraptor";
     if (!args.binaryPath && !args.binarySha256)
-      throw new Error("binarySha256: required when the binary is downloaded (or pass binaryPath to copy a local binary) — get it from the release's checksums");
+      throw new Error("binarySha256: required when the binary is downloaded (or pass binaryPath to copy a local binary) — compute it with sha256sum on the release binary once its GPG signature (.sig on the release page) checks out");
     const connection: command.types.input.remote.ConnectionArgs = {
       host: args.connection.host,
       port: args.connection.port ?? 22,
