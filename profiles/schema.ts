@@ -37,12 +37,15 @@ export const ProfileSchema = z
     monitoring: z.boolean().describe("expose Prometheus metrics"),
     tls: z
       .object({
-        selfSigned: z.boolean().describe("clients accept the Velociraptor CA's self-signed frontend certificate"),
+        selfSigned: z
+          .boolean()
+          .describe(
+            "Client.use_self_signed_ssl: true pins the server name VelociraptorServer; false lets clients also accept publicly issued certificates. Either way the frontend presents the deployment CA's certificate, which 0.77 clients accept (vql/networking/tls.go customVerifyConnection: a certificate signed by Client.ca_certificate passes whatever its name)",
+          ),
         certificateValidityDays: z.number().int().min(1).max(3650).describe("validity of frontend, gateway and API certificates"),
       })
       .strict(),
     autoExpiryHours: z.number().int().min(0).describe("0 = never; otherwise an expiry tag so reapers can destroy the deployment"),
-    backups: z.boolean().describe("schedule datastore backups (Server.Utils.BackupDirectory / volume snapshots)"),
     maxClients: z.number().int().min(1).describe("sizing target: endpoints the deployment should handle"),
     logRetentionDays: z.number().int().min(1).describe("days of server logs kept"),
     networkIsolation: z.boolean().describe("default for targets that can isolate (Docker internal network, NetworkPolicy)"),
