@@ -20,7 +20,11 @@ export function exposureRules(profile: Profile, o: { clientCidrs?: string[]; adm
   return rules;
 }
 
-/** Cloud targets: with admin CIDRs the GUI must listen beyond localhost; the firewall keeps it to those CIDRs. */
+/**
+ * Cloud targets: with admin CIDRs the GUI and the API must listen beyond localhost; the firewall keeps them to those
+ * CIDRs. The API too, because Megaraptor itself (its health wait, every MCP tool) calls it from the admin's machine
+ * at api_client.yaml's address; it needs a certificate from the deployment's CA and a user with roles.
+ */
 export function withAdminAccess(profile: Profile, adminCidrs?: string[]): Profile {
-  return adminCidrs?.length && profile.binds.gui === "localhost" ? { ...profile, binds: { ...profile.binds, gui: "all" } } : profile;
+  return adminCidrs?.length ? { ...profile, binds: { gui: "all", api: "all" } } : profile;
 }

@@ -9,6 +9,7 @@
  */
 import * as k8s from "@pulumi/kubernetes";
 import * as pulumi from "@pulumi/pulumi";
+import { createHash } from "node:crypto";
 import { VelociraptorServerComponent } from "../common/server.js";
 import { checkDeploymentId, deploymentTagsOutput, labelSafe, resolveProfile, resolveVersion, type DeploymentBaseArgs } from "../common/index.js";
 import { serverIdentity } from "../common/identity.js";
@@ -70,6 +71,10 @@ export class KubernetesServer extends VelociraptorServerComponent {
     const namespace = new k8s.core.v1.Namespace(`${name}-ns`, { metadata: { name: ns, labels: labels.apply((l) => ({ ...l, "pod-security.kubernetes.io/enforce": "restricted" })) } }, p);
     const inNs = (n: string, extra: Record<string, string> = {}) => ({ name: n, namespace: namespace.metadata.name, labels: labels.apply((l) => ({ ...l, ...base, ...extra })) });
 
+    // A Secret change does not restart pods; this digest in the pod templates does (new users, new config). A digest
+    // of random keys reveals nothing, so it stays readable.
+    const digest = pulumi.unsecret(pulumi.all([configs.serverConfigYaml, configs.toolConfigYaml, usersScript(BIN, TOOL_CONFIG)]).apply((parts) => createHash("sha256").update(parts.join("\0")).digest("hex")));
+    const annotations = { "megaraptor/config-sha256": digest };
     const secret = new k8s.core.v1.Secret(`${name}-config`, {
       metadata: inNs("velociraptor-config"),
       type: "Opaque",
@@ -140,7 +145,7 @@ export class KubernetesServer extends VelociraptorServerComponent {
         replicas: 1,
         selector: { matchLabels: masterLabels },
         template: {
-          metadata: { labels: { ...masterLabels, "megaraptor/frontend": "true" } },
+          metadata: { labels: { ...masterLabels, "megaraptor/frontend": "true" }, annotations },
           spec: {
             automountServiceAccountToken: false,
             securityContext: podSecurity,
@@ -173,7 +178,7 @@ export class KubernetesServer extends VelociraptorServerComponent {
           podManagementPolicy: "Parallel",
           selector: { matchLabels: minionLabels },
           template: {
-            metadata: { labels: { ...minionLabels, "megaraptor/frontend": "true" } },
+            metadata: { labels: { ...minionLabels, "megaraptor/frontend": "true" }, annotations },
             spec: {
               automountServiceAccountToken: false,
               securityContext: podSecurity,

@@ -23,6 +23,8 @@ export interface DeploymentSecrets {
 export interface DeploymentOutputs extends ServerOutputs {
   serverConfigYaml: pulumi.Output<string>;
   apiClientYamls: pulumi.Output<Record<string, string>>;
+  /** GUI user -> generated password (secret). */
+  guiPasswords: pulumi.Output<Record<string, string>>;
   target: string;
   profile: string;
   deploymentId: string;
@@ -40,7 +42,9 @@ export function buildDeployment(s: DeploymentSettings, secrets: DeploymentSecret
     description: s.description,
     tags: s.tags,
     apiUsers: s.apiUsers,
+    guiUsers: s.guiUsers,
     certificateRotation: s.certificateRotation,
+    caRotation: s.caRotation,
   };
   const name = s.deploymentId;
   let server: VelociraptorServerComponent;
@@ -75,6 +79,7 @@ export function buildDeployment(s: DeploymentSettings, secrets: DeploymentSecret
     clientConfigYaml: server.clientConfigYaml,
     serverConfigYaml: server.serverConfigYaml,
     apiClientYamls: server.apiClientYamls,
+    guiPasswords: server.guiPasswords,
     target: s.target,
     profile: s.profile,
     deploymentId: s.deploymentId,

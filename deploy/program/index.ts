@@ -19,7 +19,9 @@ const settings = parseDeploymentSettings({
   description: cfg.get("description"),
   tags: cfg.getObject("tags"),
   apiUsers: cfg.getObject("apiUsers"),
+  guiUsers: cfg.getObject("guiUsers"),
   certificateRotation: cfg.getNumber("certificateRotation"),
+  caRotation: cfg.getNumber("caRotation"),
   docker: cfg.getObject("docker"),
   ssh: cfg.getObject("ssh"),
   aws: cfg.getObject("aws"),
@@ -35,6 +37,7 @@ export const apiClientYaml = out.apiClientYaml;
 export const clientConfigYaml = out.clientConfigYaml;
 export const serverConfigYaml = out.serverConfigYaml;
 export const apiClientYamls = out.apiClientYamls;
+export const guiPasswords = out.guiPasswords;
 export const target = out.target;
 export const profile = out.profile;
 export const deploymentId = out.deploymentId;

@@ -1,5 +1,6 @@
 /** A deployment's settings: what the stack program and the Automation API both feed buildDeployment. */
 import { z } from "zod";
+import { VELOCIRAPTOR_ROLES } from "../../components/common/users.js";
 import { PROFILE_NAMES } from "../../profiles/schema.js";
 
 const Cidr = z.string().regex(/^[0-9a-fA-F.:]+\/\d{1,3}$/, { message: "expected a CIDR such as 198.51.100.0/24" });
@@ -19,8 +20,10 @@ export const DeploymentSettingsSchema = z
     owner: z.string().optional(),
     description: z.string().optional(),
     tags: z.record(z.string(), z.string()).default({}),
-    apiUsers: z.array(z.object({ name: z.string(), roles: z.array(z.string()) }).strict()).optional(),
-    certificateRotation: z.number().int().min(0).default(0),
+    apiUsers: z.array(z.object({ name: z.string(), roles: z.array(z.enum(VELOCIRAPTOR_ROLES)).min(1) }).strict()).optional().describe("API users (certificate, no password); default megaraptor with api,investigator"),
+    guiUsers: z.array(z.object({ name: z.string(), roles: z.array(z.enum(VELOCIRAPTOR_ROLES)).min(1) }).strict()).optional().describe("GUI users created with a generated password (output guiPasswords); default admin with administrator"),
+    certificateRotation: z.number().int().min(0).default(0).describe("increment to re-issue the server, gateway and API certificates under the same CA"),
+    caRotation: z.number().int().min(0).default(0).describe("increment to make a new CA and client nonce: every enrolled client needs the new client config"),
     docker: z.object({ image: z.string().optional(), networkIsolation: z.boolean().optional(), localBindIp: z.string().optional() }).strict().default({}),
     ssh: z
       .object({

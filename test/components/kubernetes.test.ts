@@ -95,6 +95,16 @@ describe("KubernetesServer", () => {
     expect(find(objs, "StatefulSet", "velociraptor-minion")[0]).toBeDefined();
   });
 
+  // A2 day-2 (and B5 for Kubernetes): a Secret change does not restart pods by itself; a digest of the config and
+  // users in the pod template does, so the init container creates new users and the server loads the new config.
+  it("pods roll when the config or the users change", async () => {
+    const a = (await build("standard")).objects;
+    const b = (await build("standard", { apiUsers: [{ name: "bot", roles: ["api"] }] })).objects;
+    const digest = (objs: K8sObject[]) => (find(objs, "StatefulSet", "velociraptor-master")[0] as any).spec.template.metadata.annotations["megaraptor/config-sha256"];
+    expect(digest(a)).toMatch(/^[0-9a-f]{64}$/);
+    expect(digest(b)).not.toBe(digest(a));
+  });
+
   // C7: restricted Pod Security, no service account token, a startup probe that gives a slow datastore time.
   it("pods run hardened with a startup probe", async () => {
     const { objects: objs } = await build("enterprise", { sharedStorageClass: "efs", guiIngressHost: "gui.example.com" });
