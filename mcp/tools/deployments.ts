@@ -7,6 +7,7 @@ import { z } from "zod";
 import { generateAnsiblePlaybook, generateGpoPackage, offlineCollectorSpec } from "../../components/agents/generators.js";
 import { DEFAULT_VELOCIRAPTOR_VERSION, releaseBinaryUrl } from "../../components/versions.js";
 import { PROFILE_NAMES } from "../../profiles/schema.js";
+import { VELOCIRAPTOR_ROLES } from "../../components/common/users.js";
 import type { DeploymentRecord } from "../../deploy/automation/engine.js";
 import { CredentialKind, CredentialStore } from "../../deploy/credentials/index.js";
 import { automationEngine, deploymentDir, filterDeployments, requireDeployment, secretOutput, secretsFor, settingsFrom, summarize, writePrivate } from "../../deploy/operations/index.js";
@@ -565,8 +566,8 @@ export const checkAgentDeployment = defineTool({
 export const rotateCertificates = defineTool({
   name: "rotate_certificates",
   title: "Rotate a deployment's certificates",
-  description: "Re-issue the deployment's CA, server, gateway and API certificates (certificateRotation + 1) and re-apply. Enrolled clients trust the old CA: plan the client config rollout. Returns a plan and confirm_token first.",
-  input: z.object({ deployment_id: z.string(), rotate_ca: z.boolean().default(true), validity_days: z.number().int().min(1).max(3650).optional(), ssh_credential: z.string().optional(), confirm_token: z.string().optional() }),
+  description: "Re-issue the deployment's server, gateway and API certificates under the same CA (certificateRotation + 1) and re-apply; enrolled clients keep working. With rotate_ca also a new CA and client nonce: every enrolled client then needs the new client config. Returns a plan and confirm_token first.",
+  input: z.object({ deployment_id: z.string(), rotate_ca: z.boolean().default(false), validity_days: z.number().int().min(1).max(3650).optional(), ssh_credential: z.string().optional(), confirm_token: z.string().optional() }),
   output: DeployOutput,
   annotations: { readOnly: false, destructive: true, idempotent: false, openWorld: true },
   tier: "respond",
@@ -574,14 +575,17 @@ export const rotateCertificates = defineTool({
   needsVelociraptor: false,
   async plan(a) {
     const r = await requireDeployment(a.deployment_id);
-    return { summary: `Re-issue every certificate of ${a.deployment_id}; clients must receive the new client config`, details: { rotation: r.settings.certificateRotation + 1, validity_days: a.validity_days ?? "profile default" } };
+    return a.rotate_ca
+      ? { summary: `Make a new CA and client nonce for ${a.deployment_id} and re-issue every certificate; every enrolled client must receive the new client config`, details: { rotation: r.settings.certificateRotation + 1, ca_rotation: r.settings.caRotation + 1, validity_days: a.validity_days ?? "profile default" } }
+      : { summary: `Re-issue the server, gateway and API certificates of ${a.deployment_id} under the same CA; enrolled clients keep working`, details: { rotation: r.settings.certificateRotation + 1, validity_days: a.validity_days ?? "profile default" } };
   },
   async handler(a, ctx) {
     const r = await requireDeployment(a.deployment_id);
     const overrides = a.validity_days ? { ...r.settings.overrides, tls: { ...((r.settings.overrides.tls as object) ?? {}), certificateValidityDays: a.validity_days } } : r.settings.overrides;
-    const next = { ...r.settings, overrides, certificateRotation: r.settings.certificateRotation + 1 };
+    const next = { ...r.settings, overrides, certificateRotation: r.settings.certificateRotation + 1, caRotation: r.settings.caRotation + (a.rotate_ca ? 1 : 0) };
     const up = await (await automationEngine()).up(next, secretsFor({ sshCredential: a.ssh_credential }), { onProgress: progressOf(ctx), signal: ctx.signal });
-    return { structured: { deployment: summarize(up), changes: {} }, text: `${deployText(up)}\nRoll out the new client config (generate_agent_installer / generate_gpo_package).`, auditSummary: `rotation ${next.certificateRotation}` };
+    const rollout = a.rotate_ca ? "\nNew CA: roll out the new client config to every endpoint (generate_agent_installer / generate_gpo_package)." : "\nSame CA: enrolled clients keep working; API users need their new api_client.yaml (generate_api_credentials).";
+    return { structured: { deployment: summarize(up), changes: {} }, text: `${deployText(up)}${rollout}`, auditSummary: `rotation ${next.certificateRotation}${a.rotate_ca ? `, CA rotation ${next.caRotation}` : ""}` };
   },
 });
 
@@ -652,8 +656,8 @@ export const generateServerConfig = defineTool({
 export const generateApiCredentials = defineTool({
   name: "generate_api_credentials",
   title: "Issue API credentials",
-  description: "Add an API user (certificate signed by the deployment's CA) by re-applying the deployment, then write its api_client.yaml (0600) to the deployment folder. Grant the user its roles on the server (velociraptor acl grant) — the tool prints the command.",
-  input: z.object({ deployment_id: z.string(), client_name: z.string().regex(/^[A-Za-z0-9_.@-]{1,64}$/).default("megaraptor_api"), roles: z.array(z.string()).default(["api", "investigator"]), ssh_credential: z.string().optional() }),
+  description: "Add an API user (certificate signed by the deployment's CA) by re-applying the deployment, then write its api_client.yaml (0600) to the deployment folder. The deployment creates the user with its roles on the server before the server's next start (SSH and Docker restart it on the change). The acl grant command is returned for servers Megaraptor does not manage.",
+  input: z.object({ deployment_id: z.string(), client_name: z.string().regex(/^[A-Za-z0-9_.@-]{1,64}$/).default("megaraptor_api"), roles: z.array(z.enum(VELOCIRAPTOR_ROLES)).min(1).default(["api", "investigator"]), ssh_credential: z.string().optional() }),
   output: z.object({ path: z.string(), grant_command: z.string() }),
   annotations: { readOnly: false, destructive: false, idempotent: true, openWorld: true },
   tier: "investigate",
@@ -668,7 +672,7 @@ export const generateApiCredentials = defineTool({
     if (!yaml) throw new InputError("client_name", `the deployment did not produce credentials for ${a.client_name}`, "Check get_deployment_status and retry.");
     const path = writePrivate(deploymentDir(a.deployment_id), `api_client.${a.client_name}.yaml`, yaml);
     const grant = `velociraptor --config server.config.yaml acl grant ${a.client_name} --role ${a.roles.join(",")}`;
-    return { structured: { path, grant_command: grant }, text: `api_client.yaml for ${a.client_name}: ${path}\nGrant its roles on the server: ${grant}` };
+    return { structured: { path, grant_command: grant }, text: `api_client.yaml for ${a.client_name}: ${path}\nThe deployment creates ${a.client_name} with roles ${a.roles.join(",")} before the server starts (components/common/users.ts). A server not managed by Megaraptor needs: ${grant}` };
   },
 });
 

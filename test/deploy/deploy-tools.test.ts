@@ -220,6 +220,12 @@ describe("agents and operations", () => {
     const plan = await call(client, "rotate_certificates", { deployment_id: "rot" });
     await call(client, "rotate_certificates", { deployment_id: "rot", confirm_token: plan.error!.confirm_token });
     expect(engine.records.get("rot")!.settings.certificateRotation).toBe(1);
+    // A11: the CA (and the nonce enrolled clients pin) changes only when asked for.
+    expect(engine.records.get("rot")!.settings.caRotation).toBe(0);
+    const planCa = await call(client, "rotate_certificates", { deployment_id: "rot", rotate_ca: true });
+    expect(planCa.error!.message).toMatch(/new CA/);
+    await call(client, "rotate_certificates", { deployment_id: "rot", rotate_ca: true, confirm_token: planCa.error!.confirm_token });
+    expect(engine.records.get("rot")!.settings.caRotation).toBe(1);
     const doc = await call(client, "export_deployment_docs", { deployment_id: "rot" });
     expect(readFileSync(doc.structured!.path, "utf8")).toContain("destroy_deployment deployment_id=rot");
     const winrm = await call(client, "deploy_agents_winrm", { deployment_id: "rot", targets: ["10.0.0.1"], username: "admin" });
