@@ -757,8 +757,12 @@ export class Evaluator {
     }
   }
 
+  /**
+   * As vfilter resolves a called name: the built-in function first (`_SymbolRef.getFunction` asks the dispatcher
+   * before the scope), so a LET of the same name never shadows it; then a LET definition.
+   */
   private async call(name: string, argList: Arg[], scope: Scope): Promise<Value> {
-    const user = asLet(scope.get(name));
+    const user = FUNCTIONS[name] ? undefined : asLet(scope.get(name));
     if (user) {
       const { named } = await this.args(argList, scope);
       const local = scope.child(named);
@@ -784,8 +788,9 @@ export class Evaluator {
     return out;
   }
 
+  /** Built-in plugins first, then LET definitions (vfilter `Plugin.resolveSymbol`). */
   private async *plugin(name: string, argList: Arg[], scope: Scope): AsyncGenerator<Row> {
-    const user = asLet(scope.get(name));
+    const user = PLUGINS[name] ? undefined : asLet(scope.get(name));
     if (user) {
       const { named } = await this.args(argList, scope);
       if (user.kind === "query") yield* this.select(user.query, scope.child(named));

@@ -9,7 +9,11 @@ export type Expr =
   | { kind: "ident"; name: string; pos: Pos }
   | { kind: "member"; object: Expr; property: string; pos: Pos }
   | { kind: "index"; object: Expr; index: Expr; pos: Pos }
-  | { kind: "call"; name: string; args: Arg[]; pos: Pos }
+  /**
+   * `path` is the called symbol split as vfilter's utils.SplitIdent does (backticks removed, dots inside backticks
+   * kept); `name` is the path joined with dots.
+   */
+  | { kind: "call"; name: string; path: string[]; args: Arg[]; pos: Pos }
   | { kind: "unary"; op: "-" | "NOT"; operand: Expr; pos: Pos }
   | { kind: "binary"; op: BinaryOp; left: Expr; right: Expr; pos: Pos }
   | { kind: "list"; items: Expr[]; pos: Pos }
@@ -33,8 +37,8 @@ export interface SelectColumn {
 }
 
 export type FromSource =
-  | { kind: "plugin"; name: string; args: Arg[]; pos: Pos }
-  | { kind: "variable"; name: string; pos: Pos }
+  | { kind: "plugin"; name: string; path: string[]; args: Arg[]; pos: Pos }
+  | { kind: "variable"; name: string; path: string[]; pos: Pos }
   | { kind: "subquery"; query: SelectStatement; pos: Pos };
 
 export interface SelectStatement {
@@ -52,6 +56,8 @@ export interface LetStatement {
   kind: "let";
   name: string;
   params?: string[];
+  /** Default values of parameters (`LET f(a, b=200) = …`): evaluated when the caller omits them. */
+  defaults?: Arg[];
   /** `LET x = SELECT ...` stores a (lazy) query; `LET x <= SELECT` materialises; otherwise an expression. */
   value: SelectStatement | Expr;
   materialized: boolean;

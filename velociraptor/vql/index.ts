@@ -1,4 +1,5 @@
 export * from "./ast.js";
-export { tokenize, KEYWORDS, type Token } from "./lexer.js";
-export { parseVql, parseExpression, type ParseResult } from "./parser.js";
+export { tokenize, KEYWORDS, unquoteIdent, unquoteVqlString, type Token } from "./lexer.js";
+export { parseVql, parseExpression, parseLambda, type ParseResult } from "./parser.js";
 export { callSites, references, type CallSite, type References } from "./walk.js";
+export { classifyVql, maxEffect, type ArtifactUse, type CallEffect, type Effect, type VqlClassification } from "./effects.js";

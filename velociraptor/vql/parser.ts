@@ -13,7 +13,7 @@ import {
   type SelectStatement,
   type Statement,
 } from "./ast.js";
-import { tokenize, type Token } from "./lexer.js";
+import { tokenize, unquoteIdent, type Token } from "./lexer.js";
 
 export interface ParseResult {
   statements: Statement[];
@@ -56,6 +56,11 @@ class Parser {
     if (t.type !== "ident") this.fail(`expected ${what}`);
     return this.next();
   }
+  /** A LET name, LET parameter or argument name: vfilter decodes Go escapes in backtick-quoted ones (Unquote_ident). */
+  private bindingName(what: string): string {
+    const t = this.ident(what);
+    return t.quoted ? unquoteIdent(t.value) : t.value;
+  }
 
   atEnd(): boolean {
     while (this.isOp(";")) this.next();
@@ -76,13 +81,20 @@ class Parser {
 
   private letStatement(): LetStatement {
     const start = this.expectKw("LET");
-    const name = this.ident("a variable name after LET").value;
+    const name = this.bindingName("a variable name after LET");
     let params: string[] | undefined;
+    let defaults: Arg[] | undefined;
     if (this.isOp("(")) {
       this.next();
       params = [];
       while (!this.isOp(")")) {
-        params.push(this.ident("a parameter name").value);
+        const pos = this.peek().pos;
+        params.push(this.bindingName("a parameter name"));
+        // A parameter with a default value: LET f(a, b=200) = …
+        if (this.isOp("=")) {
+          this.next();
+          (defaults ??= []).push({ name: params[params.length - 1], value: this.expr(), pos });
+        }
         if (!this.isOp(")")) this.expectOp(",");
       }
       this.next();
@@ -93,28 +105,35 @@ class Parser {
       materialized = true;
     } else this.expectOp("=");
     const value = this.isKw("SELECT") ? this.select() : this.expr();
-    return { kind: "let", name, params, value, materialized, pos: start.pos };
+    return { kind: "let", name, params, defaults, value, materialized, pos: start.pos };
   }
 
   select(): SelectStatement {
     const start = this.expectKw("SELECT");
     const columns: SelectColumn[] = [];
-    do {
-      if (columns.length) this.next();
-      const pos = this.peek().pos;
-      if (this.isOp("*")) {
-        this.next();
-        columns.push({ pos });
-        continue;
-      }
-      const expr = this.expr();
-      let alias: string | undefined;
-      if (this.isKw("AS")) {
-        this.next();
-        alias = this.ident("a column name after AS").value;
-      }
-      columns.push({ expr, alias, pos });
-    } while (this.isOp(","));
+    // vfilter: `SELECT *` may be followed by more columns, with or without a comma (`SELECT * Name, Size`).
+    if (this.isOp("*")) {
+      columns.push({ pos: this.next().pos });
+      if (this.isOp(",")) this.next();
+    }
+    if (!columns.length || !this.isKw("FROM")) {
+      do {
+        if (columns.length && this.isOp(",")) this.next();
+        const pos = this.peek().pos;
+        if (this.isOp("*")) {
+          this.next();
+          columns.push({ pos });
+          continue;
+        }
+        const expr = this.expr();
+        let alias: string | undefined;
+        if (this.isKw("AS")) {
+          this.next();
+          alias = this.bindingName("a column name after AS");
+        }
+        columns.push({ expr, alias, pos });
+      } while (this.isOp(","));
+    }
     const stmt: SelectStatement = { kind: "select", columns, pos: start.pos };
     if (this.isKw("FROM")) {
       this.next();
@@ -122,7 +141,16 @@ class Parser {
     }
     if (this.isKw("WHERE")) {
       this.next();
-      stmt.where = this.expr();
+      // vfilter's WHERE is a comma expression: `WHERE log(…), log(…)` evaluates both.
+      const first = this.expr();
+      if (this.isOp(",")) {
+        const items = [first];
+        while (this.isOp(",")) {
+          this.next();
+          items.push(this.expr());
+        }
+        stmt.where = { kind: "list", items, pos: first.pos };
+      } else stmt.where = first;
     }
     if (this.isKw("GROUP")) {
       this.next();
@@ -141,7 +169,7 @@ class Parser {
       if (this.isKw("DESC")) {
         this.next();
         desc = true;
-      } else if (this.isKw("ASC")) this.next();
+      }
       stmt.orderBy = { expr, desc };
     }
     if (this.isKw("LIMIT")) {
@@ -161,13 +189,14 @@ class Parser {
       this.expectOp(")");
       return { kind: "subquery", query, pos };
     }
-    let name = this.ident("a plugin or variable after FROM").value;
+    const path = [this.ident("a plugin or variable after FROM").value];
     while (this.isOp(".")) {
       this.next();
-      name += "." + this.ident("a name after '.'").value;
+      path.push(this.ident("a name after '.'").value);
     }
-    if (this.isOp("(")) return { kind: "plugin", name, args: this.args(), pos };
-    return { kind: "variable", name, pos };
+    const name = path.join(".");
+    if (this.isOp("(")) return { kind: "plugin", name, path, args: this.args(), pos };
+    return { kind: "variable", name, path, pos };
   }
 
   private args(): Arg[] {
@@ -176,7 +205,7 @@ class Parser {
     while (!this.isOp(")")) {
       const pos = this.peek().pos;
       if (this.peek().type === "ident" && this.isOp("=", 1)) {
-        const name = this.next().value;
+        const name = this.bindingName("an argument name");
         this.next();
         args.push({ name, value: this.isKw("SELECT") ? { kind: "subquery", query: this.select(), pos } : this.expr(), pos });
       } else {
@@ -190,6 +219,18 @@ class Parser {
 
   expr(): Expr {
     return this.or();
+  }
+
+  lambda(): { params: string[]; body: Expr } {
+    const params = [this.ident("a lambda parameter").value];
+    while (this.isOp(",")) {
+      this.next();
+      params.push(this.ident("a lambda parameter").value);
+    }
+    this.expectOp("=>");
+    const body = this.expr();
+    if (!this.atEnd()) this.fail("unexpected text after the lambda");
+    return { params, body };
   }
 
   private or(): Expr {
@@ -261,14 +302,21 @@ class Parser {
         this.next();
         const t = this.next();
         if (t.type !== "ident" && t.type !== "keyword") this.fail("expected a field name after '.'", t);
-        // A dotted call like Artifact.Generic.Client.Info() is one name.
+        // A dotted call like Artifact.Generic.Client.Info() is one symbol.
         if (this.isOp("(")) {
-          const name = `${dottedName(e) ?? this.fail("cannot call a computed value", t)}.${t.value}`;
-          e = { kind: "call", name, args: this.args(), pos: e.pos };
+          const path = [...(dottedPath(e) ?? this.fail("cannot call a computed value", t)), t.value];
+          e = { kind: "call", name: path.join("."), path, args: this.args(), pos: e.pos };
         } else e = { kind: "member", object: e, property: t.value, pos: e.pos };
       } else if (this.isOp("[")) {
         this.next();
-        const index = this.expr();
+        // x[i], and vfilter's slices x[a:b], x[:b], x[a:] (the bounds are walked like any expression).
+        const from = this.isOp(":") ? undefined : this.expr();
+        let index: Expr = from ?? { kind: "literal", value: null, pos: this.peek().pos };
+        if (this.isOp(":")) {
+          this.next();
+          const to = this.isOp("]") ? undefined : this.expr();
+          index = { kind: "list", items: [index, ...(to ? [to] : [])], pos: index.pos };
+        }
         this.expectOp("]");
         e = { kind: "index", object: e, index, pos: e.pos };
       } else return e;
@@ -297,6 +345,17 @@ class Parser {
         return { kind: "subquery", query, pos: t.pos };
       }
       const e = this.expr();
+      // vfilter's comma expression: (a, b, c) is a list.
+      if (this.isOp(",")) {
+        const items = [e];
+        while (this.isOp(",")) {
+          this.next();
+          if (this.isOp(")")) break;
+          items.push(this.expr());
+        }
+        this.expectOp(")");
+        return { kind: "list", items, pos: t.pos };
+      }
       this.expectOp(")");
       return e;
     }
@@ -322,18 +381,18 @@ class Parser {
         this.next();
         return { kind: "lambda", params: [t.value], body: this.expr(), pos: t.pos };
       }
-      if (this.isOp("(")) return { kind: "call", name: t.value, args: this.args(), pos: t.pos };
+      if (this.isOp("(")) return { kind: "call", name: t.value, path: [t.value], args: this.args(), pos: t.pos };
       return { kind: "ident", name: t.value, pos: t.pos };
     }
     return this.fail("expected an expression");
   }
 }
 
-function dottedName(e: Expr): string | undefined {
-  if (e.kind === "ident") return e.name;
+function dottedPath(e: Expr): string[] | undefined {
+  if (e.kind === "ident") return [e.name];
   if (e.kind === "member") {
-    const base = dottedName(e.object);
-    return base === undefined ? undefined : `${base}.${e.property}`;
+    const base = dottedPath(e.object);
+    return base === undefined ? undefined : [...base, e.property];
   }
   return undefined;
 }
@@ -361,6 +420,15 @@ export function parseVql(text: string): ParseResult {
   }
   if (!statements.length && !errors.length) errors.push(new VqlSyntaxError("empty query", 1, 1));
   return { statements, errors };
+}
+
+/**
+ * Parses a VQL lambda as vfilter's ParseLambda does for string arguments (`"x => x.Size > 10"`, `"a, b => a + b"`):
+ * a parameter list, `=>`, an expression. Comments are skipped as in the query text.
+ */
+export function parseLambda(text: string): { params: string[]; body: Expr } {
+  const p = new Parser(tokenize(text));
+  return p.lambda();
 }
 
 /** Parses one expression (used for argument values and tests). */

@@ -59,6 +59,7 @@ export function references(statements: Statement[]): References {
     if (st.kind === "let") {
       refs.defined.add(st.name);
       const locals = new Set(st.params ?? []);
+      st.defaults?.forEach((d) => expr(d.value, locals));
       if (st.value.kind === "select") select(st.value, locals);
       else expr(st.value, locals);
     } else select(st, new Set());
@@ -116,6 +117,7 @@ export function callSites(statements: Statement[]): CallSite[] {
   };
   for (const st of statements) {
     if (st.kind === "let") {
+      st.defaults?.forEach((d) => expr(d.value));
       if (st.value.kind === "select") select(st.value);
       else expr(st.value);
     } else select(st);
