@@ -1,7 +1,8 @@
 /**
  * Optional artifact allow-list (MEGARAPTOR_ARTIFACT_ALLOWLIST = a YAML/JSON file): only listed artifacts may be
- * collected or hunted. An entry may pin the SHA-256 of the artifact's definition; pins are checked against the live
- * server (at start, and before use) so a modified artifact is refused even if its name is allowed.
+ * collected, hunted or run — by any tool, run_vql included. An entry may pin the SHA-256 of the artifact's definition;
+ * pins are checked against the live definition at start (a warning) and before every use (a refusal), so a modified
+ * artifact is refused even if its name is allowed.
  */
 import { createHash } from "node:crypto";
 import { readFileSync } from "node:fs";
@@ -56,31 +57,33 @@ export function definitionHash(def: Row): string {
   return createHash("sha256").update(raw).digest("hex");
 }
 
-const pinResults = new Map<string, Promise<Map<string, string>>>();
+/** What is wrong with a pinned artifact's live definition (undefined when it matches, or is not pinned). */
+export function pinProblem(list: AllowList, name: string, def: Row | undefined): string | undefined {
+  const want = list.entries.get(name);
+  if (!want) return undefined;
+  if (!def) return "is pinned but does not exist on the server";
+  const got = definitionHash(def);
+  return got === want ? undefined : `definition changed on the server (sha256 ${got.slice(0, 12)}…, pinned ${want.slice(0, 12)}…)`;
+}
 
-/** Compares pins with the live definitions once per server; returns name → problem for mismatches. */
-export function verifyPins(list: AllowList, fetchDefinitions: (names: string[]) => Promise<Row[]>, key: string): Promise<Map<string, string>> {
-  if (!pinResults.has(key)) {
-    const pinned = [...list.entries].filter(([, h]) => h);
-    pinResults.set(
-      key,
-      (pinned.length ? fetchDefinitions(pinned.map(([n]) => n)) : Promise.resolve([])).then((defs) => {
-        const problems = new Map<string, string>();
-        for (const [name, want] of pinned) {
-          const def = defs.find((d) => d.name === name);
-          if (!def) problems.set(name, "is pinned but does not exist on the server");
-          else if (definitionHash(def) !== want) problems.set(name, `definition changed on the server (sha256 ${definitionHash(def).slice(0, 12)}…, pinned ${want!.slice(0, 12)}…)`);
-        }
-        for (const [n, p] of problems) log.warn("artifact allow-list pin mismatch", { artifact: n, problem: p });
-        return problems;
-      }),
-    );
+/**
+ * Compares every pin with the live definitions and logs mismatches: the start-up warning. Enforcement does not use
+ * this result — every collection re-reads the definitions it is about to run (see artifact-effects.ts), so a
+ * definition changed after start is refused on its next use.
+ */
+export async function verifyPins(list: AllowList, fetchDefinitions: (names: string[]) => Promise<Row[]>): Promise<Map<string, string>> {
+  const pinned = [...list.entries].filter(([, h]) => h).map(([n]) => n);
+  const defs = pinned.length ? await fetchDefinitions(pinned) : [];
+  const problems = new Map<string, string>();
+  for (const name of pinned) {
+    const p = pinProblem(list, name, defs.find((d) => d.name === name));
+    if (p) problems.set(name, p);
   }
-  return pinResults.get(key)!;
+  for (const [n, p] of problems) log.warn("artifact allow-list pin mismatch", { artifact: n, problem: p });
+  return problems;
 }
 
 /** For tests. */
 export function resetAllowList(): void {
   cached = undefined;
-  pinResults.clear();
 }

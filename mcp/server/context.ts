@@ -50,7 +50,6 @@ export class Runtime {
     void verifyPins(
       list,
       async (names) => (await client.queryAll({ vql: "SELECT * FROM artifact_definitions(names=parse_json(data=Names).items)", env: { Names: JSON.stringify({ items: names }) } }, { orgId: this.defaultOrg })).rows,
-      `${client.address}/${this.defaultOrg ?? ""}`,
     ).catch((err: unknown) => log.warn("could not verify the artifact allow-list pins yet", { error: String(err) }));
   }
 

@@ -5,6 +5,7 @@ import { checkArtifacts, perArtifactParameters } from "./catalog.js";
 import { READ_TOOL, didYouMean, escapeRegex, listPage, listParam, rowsOf } from "./common.js";
 import { defineTool } from "./define.js";
 import { scheduleCollection } from "./endpoint.js";
+import { enforceArtifacts, respondPlan } from "../safety/artifact-effects.js";
 import { flowErrors, flowResultsPage, waitForFlow } from "./flows.js";
 import { ArtifactName, ClientOrServerId, OrgId } from "./ids.js";
 import { PageInput, PageSchema, CoverageSchema, renderRowsText, RowsOutput } from "./shape.js";
@@ -93,6 +94,14 @@ export const collectArtifact = defineTool({
   tier: "investigate",
   audit: true,
   needsVelociraptor: true,
+  // What the artifacts do decides: respond-level ones (remediation, server artifacts, EXECVE…) are refused below
+  // respond mode and need plan → confirm in it.
+  async plan(args, ctx) {
+    const spec = perArtifactParameters(args.artifacts, args.parameters);
+    await checkArtifacts(ctx, args.artifacts, spec);
+    const a = await enforceArtifacts(ctx, args.artifacts, { onServer: args.client_id === "server", via: "collect_artifact" });
+    return respondPlan(a, `Collect ${args.artifacts.join(", ")} on ${args.client_id}`, { client_id: args.client_id, parameters: spec });
+  },
   async handler(args, ctx) {
     const spec = perArtifactParameters(args.artifacts, args.parameters);
     await checkArtifacts(ctx, args.artifacts, spec);

@@ -1,6 +1,6 @@
 /** The live artifact catalog, used to reject hallucinated artifact and parameter names before they reach the server. */
 import { InputError } from "../../core/errors.js";
-import { ArtifactNotAllowedError, currentAllowList, verifyPins } from "../safety/allowlist.js";
+import { ArtifactNotAllowedError, currentAllowList } from "../safety/allowlist.js";
 import type { Row } from "../../velociraptor/client.js";
 import { didYouMean, rowsOf } from "./common.js";
 import type { ToolContext } from "./define.js";
@@ -27,7 +27,11 @@ export async function loadCatalog(ctx: ToolContext): Promise<Map<string, Catalog
   );
 }
 
-/** Checks artifact names and per-artifact parameter names; errors carry "did you mean" suggestions. */
+/**
+ * Checks artifact names and per-artifact parameter names; errors carry "did you mean" suggestions. The allow-list
+ * name check here gives the early, friendly error; pins and effects are enforced where the collection is scheduled
+ * (mcp/safety/artifact-effects.ts enforceArtifacts), with definitions read at that moment.
+ */
 export async function checkArtifacts(
   ctx: ToolContext,
   artifacts: string[],
@@ -38,9 +42,6 @@ export async function checkArtifacts(
 ): Promise<Map<string, CatalogEntry>> {
   const catalog = loaded ?? (await loadCatalog(ctx));
   const allow = currentAllowList();
-  const pinProblems = allow
-    ? await verifyPins(allow, (names) => rowsOf(ctx, "SELECT * FROM artifact_definitions(names=parse_json(data=Names).items)", { Names: { items: names } }, 10_000), `${ctx.client().address}/${ctx.orgId ?? ""}`)
-    : undefined;
   for (const [i, full] of artifacts.entries()) {
     const [name, source] = full.split("/") as [string, string | undefined];
     const entry = catalog.get(name);
@@ -49,8 +50,6 @@ export async function checkArtifacts(
       throw new InputError(`${field}[${i}]`, `unknown artifact "${name}"`, near.length ? `Did you mean ${near.join(", ")}? (list_artifacts shows what exists)` : "Use list_artifacts to find the right name.");
     }
     if (allow && !allow.entries.has(name)) throw new ArtifactNotAllowedError(name, `is not in the artifact allow-list (${allow.path})`);
-    const pinProblem = pinProblems?.get(name);
-    if (pinProblem) throw new ArtifactNotAllowedError(name, pinProblem);
     if (source && !entry.sources.includes(source))
       throw new InputError(`${field}[${i}]`, `${name} has no source "${source}"`, `Sources: ${entry.sources.join(", ") || "(single source — omit /Source)"}.`);
     for (const p of Object.keys(parameters[name] ?? {}))

@@ -13,6 +13,7 @@ import { defineTool, type ToolContext } from "./define.js";
 import { clientIdentity, scheduleCollection } from "./endpoint.js";
 import { flowErrors, waitForFlow } from "./flows.js";
 import { createHunt } from "./hunts.js";
+import { enforceArtifacts, respondPlan } from "../safety/artifact-effects.js";
 import { ArtifactName, CaseId, ClientId, OrgId } from "./ids.js";
 
 async function clientOs(ctx: ToolContext, clientId: string): Promise<{ os: Os; hostname: string }> {
@@ -88,6 +89,17 @@ export const collectTemplate = defineTool({
   tier: "investigate",
   audit: true,
   needsVelociraptor: true,
+  // Templates are user files: what their artifacts do decides, as for collect_artifact.
+  async plan(args, ctx) {
+    const t = template(args.template);
+    const { os } = await clientOs(ctx, args.client_id);
+    const x = expandTemplate(t, os, args.template_parameters);
+    const present = [...(await loadCatalog(ctx)).keys()];
+    const artifacts = x.artifacts.filter((a) => present.includes(a.split("/")[0]!));
+    if (!artifacts.length) return undefined;
+    const a = await enforceArtifacts(ctx, artifacts, { onServer: false, via: "collect_template" });
+    return respondPlan(a, `Collect template ${t.name} on ${args.client_id}`, { client_id: args.client_id, template: t.name, version: t.version });
+  },
   async handler(args, ctx) {
     const t = template(args.template);
     const { os } = await clientOs(ctx, args.client_id);
@@ -131,7 +143,10 @@ export const huntTemplate = defineTool({
   needsVelociraptor: true,
   async plan(args, ctx) {
     const x = expandTemplate(template(args.template), args.os, args.template_parameters);
-    return createHunt.plan!(huntArgs(args, x.artifacts, x.spec), ctx);
+    const catalog = await loadCatalog(ctx);
+    const present = x.artifacts.filter((a) => catalog.has(a.split("/")[0]!));
+    if (!present.length) return undefined;
+    return createHunt.plan!(huntArgs(args, present, Object.fromEntries(Object.entries(x.spec).filter(([k]) => present.includes(k)))), ctx);
   },
   async handler(args, ctx) {
     const t = template(args.template);
@@ -193,17 +208,23 @@ export const collectBulk = defineTool({
   tier: "investigate",
   audit: true,
   needsVelociraptor: true,
+  async plan(args, ctx) {
+    await checkArtifacts(ctx, args.artifacts, perArtifactParameters(args.artifacts, args.parameters));
+    const a = await enforceArtifacts(ctx, args.artifacts, { onServer: false, via: "collect_bulk" });
+    return respondPlan(a, `Collect ${args.artifacts.join(", ")} on ${args.client_ids.length} named client(s)${args.client_search ? ` and those matching ${args.client_search}` : ""}`, { client_ids: args.client_ids, client_search: args.client_search ?? null });
+  },
   async handler(args, ctx) {
     const unknown = Object.keys(args.parameters ?? {}).filter((k) => !args.artifacts.some((a) => a.split("/")[0] === k));
     if (unknown.length) throw new InputError(`parameters.${unknown[0]}`, "is not one of the artifacts being collected", "Key parameters by artifact name.");
     const spec = perArtifactParameters(args.artifacts, args.parameters);
     await checkArtifacts(ctx, args.artifacts, spec);
     const targets = await bulkTargets(ctx, args.client_ids, args.client_search);
+    const checked = await enforceArtifacts(ctx, args.artifacts, { onServer: false, via: "collect_bulk" });
     const results: { client_id: string; flow_id?: string; state: string; errors: string[] }[] = [];
     for (const [i, client] of targets.entries()) {
       await ctx.progress(i, targets.length, `scheduling on ${client}`);
       try {
-        const flowId = await scheduleCollection(ctx, { clientId: client, artifacts: args.artifacts, spec, timeoutSeconds: args.timeout });
+        const flowId = await scheduleCollection(ctx, { clientId: client, artifacts: args.artifacts, spec, timeoutSeconds: args.timeout, checked });
         results.push({ client_id: client, flow_id: flowId, state: "RUNNING", errors: [] });
       } catch (err) {
         results.push({ client_id: client, state: "NOT_SCHEDULED", errors: [(err as Error).message] });

@@ -1,5 +1,6 @@
 /** Two steps many tools share: who a client is (OS, hostname, labels) and scheduling a collection on it. */
 import { NotFoundError } from "../../velociraptor/errors.js";
+import { enforceArtifacts, type ArtifactAssessment } from "../safety/artifact-effects.js";
 import { listParam, rowsOf } from "./common.js";
 import type { ToolContext } from "./define.js";
 
@@ -15,11 +16,17 @@ export async function clientIdentity(ctx: ToolContext, clientId: string): Promis
   return { os: String(row.os), hostname: String(row.hostname), labels: (row.labels as string[] | null) ?? [] };
 }
 
-/** Schedules one flow collecting `artifacts` (per-artifact parameters in `spec`); returns its flow id. */
+/**
+ * Schedules one flow collecting `artifacts` (per-artifact parameters in `spec`); returns its flow id. Every tool
+ * collection passes here, so this is where the artifact allow-list (pins read now) and the artifacts' effect are
+ * enforced against the mode. `checked` is an assessment the caller just made for exactly these artifacts and target
+ * (collect_bulk checks once for many clients).
+ */
 export async function scheduleCollection(
   ctx: ToolContext,
-  o: { clientId: string; artifacts: string[]; spec?: Record<string, Record<string, string>>; urgent?: boolean; timeoutSeconds?: number },
+  o: { clientId: string; artifacts: string[]; spec?: Record<string, Record<string, string>>; urgent?: boolean; timeoutSeconds?: number; checked?: ArtifactAssessment },
 ): Promise<string> {
+  if (!o.checked) await enforceArtifacts(ctx, o.artifacts, { onServer: o.clientId === "server", via: "collection" });
   const rows = await rowsOf(ctx, "SELECT collect_client(client_id=ClientId, artifacts=parse_json(data=Artifacts).items, spec=parse_json(data=Spec), timeout=int(int=Timeout), urgent=Urgent) AS Flow FROM scope()", {
     ClientId: o.clientId,
     Artifacts: listParam(o.artifacts.map((a) => a.split("/")[0]!)),

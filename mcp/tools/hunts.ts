@@ -3,6 +3,7 @@ import { z } from "zod";
 import { InputError } from "../../core/errors.js";
 import { allows, ModeForbiddenError } from "../safety/mode.js";
 import { NotFoundError } from "../../velociraptor/errors.js";
+import { enforceArtifacts, respondPlan } from "../safety/artifact-effects.js";
 import { checkArtifacts, perArtifactParameters } from "./catalog.js";
 import { READ_TOOL, listPage, listParam, rowsOf } from "./common.js";
 import { defineTool, type ToolContext } from "./define.js";
@@ -54,7 +55,11 @@ export const createHunt = defineTool({
   audit: true,
   needsVelociraptor: true,
   async plan(args, ctx) {
+    await checkArtifacts(ctx, args.artifacts, perArtifactParameters(args.artifacts, args.parameters));
+    const a = await enforceArtifacts(ctx, args.artifacts, { onServer: false, via: "create_hunt" });
     const scope = await huntScope(ctx, args);
+    const respond = respondPlan(a, `Create ${args.paused ? "a paused" : "and START a"} hunt for ${args.artifacts.join(", ")} on ${scope.count} client(s)`, { scope, parameters: perArtifactParameters(args.artifacts, args.parameters) });
+    if (respond) return respond;
     if (args.paused && scope.count <= MAX_HUNT_CLIENTS) return undefined;
     return {
       summary: `Create ${args.paused ? "a paused" : "and START a"} hunt for ${args.artifacts.join(", ")} on ${scope.count} client(s)`,
@@ -64,6 +69,7 @@ export const createHunt = defineTool({
   async handler(args, ctx) {
     const spec = perArtifactParameters(args.artifacts, args.parameters);
     await checkArtifacts(ctx, args.artifacts, spec);
+    await enforceArtifacts(ctx, args.artifacts, { onServer: false, via: "create_hunt" });
     const scope = await huntScope(ctx, args);
     const rows = await rowsOf(
       ctx,
@@ -151,6 +157,8 @@ export const modifyHunt = defineTool({
     if (args.action !== "start" && args.action !== "delete") return undefined;
     const hunts = await rowsOf(ctx, "SELECT hunt_description, state, artifacts, stats FROM hunts(hunt_id=HuntId)", { HuntId: args.hunt_id });
     if (!hunts[0]) throw new NotFoundError(`Hunt ${args.hunt_id}`, "List hunts with list_hunts.");
+    // Starting a hunt runs its artifacts on every matching client: the same checks as creating one.
+    if (args.action === "start") await enforceArtifacts(ctx, ((hunts[0].artifacts as string[] | null) ?? []).map(String), { onServer: false, via: "modify_hunt start" });
     return {
       summary: args.action === "start" ? `Start hunt ${args.hunt_id}: it will run on every matching client` : `Delete hunt ${args.hunt_id} and all its results`,
       details: { hunt: hunts[0], vql: args.action === "start" ? "hunt_update(hunt_id=HuntId, start=TRUE)" : "hunt_delete(hunt_id=HuntId, really_do_it=TRUE)" },
@@ -162,9 +170,12 @@ export const modifyHunt = defineTool({
     const exists = await rowsOf(ctx, "SELECT state FROM hunts(hunt_id=HuntId)", p);
     if (!exists[0]) throw new NotFoundError(`Hunt ${args.hunt_id}`, "List hunts with list_hunts.");
     switch (args.action) {
-      case "start":
+      case "start": {
+        const arts = ((await rowsOf(ctx, "SELECT artifacts FROM hunts(hunt_id=HuntId)", p))[0]?.artifacts as string[] | null) ?? [];
+        await enforceArtifacts(ctx, arts.map(String), { onServer: false, via: "modify_hunt start" });
         await rowsOf(ctx, "SELECT hunt_update(hunt_id=HuntId, start=TRUE) AS R FROM scope()", p);
         break;
+      }
       case "pause":
       case "stop":
         await rowsOf(ctx, "SELECT hunt_update(hunt_id=HuntId, stop=TRUE) AS R FROM scope()", p);

@@ -1,8 +1,8 @@
 /** VQL tools: run arbitrary VQL (guarded), and help on plugins and functions. */
 import { z } from "zod";
 import { InputError } from "../../core/errors.js";
-import { parseVql, references } from "../../velociraptor/vql/index.js";
-import { ModeForbiddenError } from "../safety/mode.js";
+import { classifyVql } from "../../velociraptor/vql/index.js";
+import { judgeVql } from "../safety/vql-policy.js";
 import { checkEnv } from "../../velociraptor/query.js";
 import { spillRows } from "../../dfir/results/evidence.js";
 import { rowsOf } from "./common.js";
@@ -11,30 +11,11 @@ import { OrgId } from "./ids.js";
 import { validateVql } from "./validate.js";
 import { PageInput, renderRowsText, RowsOutput, shapeRows, startOffset } from "./shape.js";
 
-/** Plugins and functions that only read. A query using anything else may change state. */
-export const READ_ONLY_VQL = new Set([
-  "scope", "info", "clients", "client_info", "flows", "source", "flow_results", "flow_logs", "uploads", "artifact_definitions",
-  "hunts", "hunt_info", "hunt_results", "hunt_flows", "orgs", "whoami", "user", "help", "range", "items", "foreach", "if",
-  "dict", "parse_json", "split", "join", "now", "timestamp", "int", "str", "format", "len", "count", "upcase", "lowcase",
-  "regex_replace", "get", "serialize", "enumerate", "sum", "min", "max", "array", "humanize", "base64decode", "base64encode",
-  "hash", "monitoring", "get_client_monitoring", "get_server_monitoring", "collect_server_monitoring", "timeline", "gui_users",
-  "stat", "glob", "read_file", "parse_csv", "parse_jsonl", "unzip", "sleep", "to_dict", "all", "any", "filter", "encode",
-  "strip", "substr", "lower", "upper",
-]);
-
-export function classifyVql(query: string): { ok: boolean; errors: { message: string; line: number; column: number }[]; stateChanging: string[]; calls: string[] } {
-  const parsed = parseVql(query);
-  const refs = references(parsed.statements);
-  const calls = [...refs.plugins, ...refs.functions].filter((n) => !refs.defined.has(n));
-  const stateChanging = [...calls.filter((c) => !READ_ONLY_VQL.has(c)), ...[...refs.artifacts].map((a) => `Artifact.${a}`)];
-  return { ok: parsed.errors.length === 0, errors: parsed.errors.map((e) => ({ message: e.message, line: e.line, column: e.column })), stateChanging, calls };
-}
-
 export const runVql = defineTool({
   name: "run_vql",
   title: "Run VQL",
   description:
-    "Run VQL on the Velociraptor server. Put every user-supplied value in env (read by name in the query), never inside the text. The query is parsed first (syntax errors come back with line:column). In read-only mode only pure SELECTs over read-only plugins run; queries calling state-changing functions (collect_client, hunt, label, hunt_delete, artifact_set, Artifact.X …) need investigate mode and return a plan and confirm_token first. Paged like other tools; max_rows caps what is fetched.",
+    "Run VQL on the Velociraptor server. Put every user-supplied value in env (read by name in the query), never inside the text. The query is parsed and every call classified by what Velociraptor will run (LET never hides a call; lambdas in strings are read too). read-only mode runs only queries whose every call is a known read; investigate mode allows labels, collections and hunts of investigate-level artifacts after a plan and confirm_token; anything respond-level (deleting, artifact_set, remediation or server artifacts, unknown calls) needs respond mode. Name artifacts literally or as env values. Paged like other tools; max_rows caps what is fetched.",
   input: z.object({
     query: z.string().min(1).max(100_000),
     env: z.record(z.string(), z.union([z.string(), z.number(), z.boolean()])).optional().describe("query parameters, read by name in the VQL"),
@@ -55,25 +36,37 @@ export const runVql = defineTool({
   tier: "read",
   // Only queries that can change state are audited; a syntax error counts as "maybe", so it is audited too.
   audit: (args) => {
-    const c = classifyVql(args.query);
-    return !c.ok || c.stateChanging.length > 0 || args.spill_to_file === true;
+    const c = classifyVql(args.query, { env: args.env ?? {} });
+    return !c.ok || c.effect !== "read" || c.artifacts.length > 0 || args.spill_to_file === true;
   },
   needsVelociraptor: true,
   async plan(args, ctx) {
-    const c = classifyVql(args.query);
-    if (!c.ok) throw new InputError("query", `VQL syntax error: ${c.errors[0]!.message}`, "Fix the query; VQL statements are SELECT … FROM plugin(arg=value) [WHERE …] [LIMIT n] and LET name = ….");
+    const syntax = classifyVql(args.query);
+    if (!syntax.ok) throw new InputError("query", `VQL syntax error: ${syntax.errors[0]!.message}`, "Fix the query; VQL statements are SELECT … FROM plugin(arg=value) [WHERE …] [LIMIT n] and LET name = ….");
+    // Validation only reads (help(), the artifact catalog) and turns typos into "did you mean" before the mode check.
     if (!args.skip_validation) {
       const v = await validateVql(args.query, ctx);
       const errors = v.issues.filter((i) => i.severity === "error");
       if (errors.length)
         throw new InputError("query", `failed validation: ${errors.map((e) => `${e.line}:${e.column} ${e.message}${e.hint ? ` (${e.hint})` : ""}`).join("; ")}`, "Fix the query, or pass skip_validation=true if the server really has it.");
     }
-    if (!c.stateChanging.length) return undefined;
-    if (ctx.mode === "read-only") throw new ModeForbiddenError(`run_vql with ${c.stateChanging.join(", ")}`, "investigate", ctx.mode);
-    return { summary: `Run VQL that calls state-changing ${c.stateChanging.join(", ")}`, details: { query: args.query, env: args.env ?? {}, org_id: args.org_id ?? null } };
+    const j = await judgeVql(args.query, args.env ?? {}, ctx.mode, ctx);
+    if (j.effect === "read") return undefined;
+    return {
+      summary: `Run VQL with ${j.effect}-level effects: ${j.changes.join(", ")}`,
+      details: {
+        query: args.query,
+        env: args.env ?? {},
+        org_id: args.org_id ?? null,
+        effect: j.effect,
+        calls: j.classification.calls.filter((x) => x.effect !== "read").map((x) => ({ call: x.name, effect: x.effect, why: x.reason, at: `${x.line}:${x.column}` })),
+        artifacts: j.artifacts?.verdicts.map((v) => ({ artifact: v.name, via: v.via, effect: v.effect, why: v.reasons, required_permissions: v.required_permissions, implied_permissions: v.implied_permissions })) ?? [],
+      },
+    };
   },
   async handler(args, ctx) {
-    const c = classifyVql(args.query);
+    const c = classifyVql(args.query, { env: args.env ?? {} });
+    const changing = [...new Set(c.calls.filter((x) => x.effect !== "read").map((x) => x.name))];
     if (args.spill_to_file) {
       const stream = ctx.client().query({ vql: args.query, env: checkEnv(args.env ?? {}) }, { orgId: ctx.orgId, maxRows: args.max_rows, timeoutSeconds: args.timeout, signal: ctx.signal });
       const f = await spillRows(stream, "run_vql");
@@ -83,7 +76,7 @@ export const runVql = defineTool({
         ? { status: "truncated", note: `Stopped at max_rows=${args.max_rows}; ${f.rows} rows are in ${f.path}.` }
         : { status: "exhaustive", note: `All ${f.rows} rows are in ${f.path} (not inlined).` };
       return {
-        structured: { ...shaped, state_changing_calls: c.stateChanging, file: { path: f.path, uri: f.uri, rows: f.rows ?? 0, bytes: f.bytes, sha256: f.sha256 } },
+        structured: { ...shaped, state_changing_calls: changing, file: { path: f.path, uri: f.uri, rows: f.rows ?? 0, bytes: f.bytes, sha256: f.sha256 } },
         text: `Wrote ${f.rows} rows (${f.bytes} bytes) to ${f.path}\nsha256 ${f.sha256}`,
         auditSummary: `spilled ${f.rows} rows to ${f.path} sha256=${f.sha256}`,
       };
@@ -96,9 +89,9 @@ export const runVql = defineTool({
     const shaped = shapeRows({ rows: r.rows.slice(offset), offset, limit: args.limit, queryKey: key, columns: args.columns });
     if (capped && !shaped.page.has_more) shaped.coverage = { status: "truncated", note: `Stopped at max_rows=${args.max_rows}; raise max_rows or narrow the query.` };
     return {
-      structured: { ...shaped, state_changing_calls: c.stateChanging },
+      structured: { ...shaped, state_changing_calls: changing },
       text: renderRowsText("VQL result", shaped),
-      auditSummary: c.stateChanging.length ? `state-changing: ${c.stateChanging.join(", ")}` : `${shaped.rows.length} rows`,
+      auditSummary: changing.length ? `state-changing: ${changing.join(", ")}` : `${shaped.rows.length} rows`,
     };
   },
 });
