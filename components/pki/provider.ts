@@ -2,14 +2,15 @@
  * A Pulumi dynamic provider that generates Velociraptor's PKI once and keeps it in state (as secrets), so
  * certificates are stable across `pulumi up` runs and change only when an input changes (e.g. `rotation`).
  *
- * Trade-off: dynamic providers are serialised into state and run by the Node.js dynamic-provider host. The
- * provider therefore loads the X.509 module by absolute path at run time instead of capturing it — this works on
- * the machine that runs `pulumi up` with this package installed, which is how Megaraptor is used.
+ * Dynamic providers are serialised into state and run by the Node.js dynamic-provider host, a plain `node` in the
+ * program's directory. The serialised functions therefore only load this module by absolute path at run time (from
+ * dist/ as .js, from the sources through tsx: ../common/dynamic-module.ts) — this works on the machine that runs
+ * `pulumi up` with this package installed, from any working directory, which is how Megaraptor is used.
  */
 import type * as pulumi from "@pulumi/pulumi";
-import { fileURLToPath } from "node:url";
-import { existsSync } from "node:fs";
-import { dirname, join } from "node:path";
+import { randomBytes } from "node:crypto";
+import { dynamicModule, LOAD_DYNAMIC_MODULE } from "../common/dynamic-module.js";
+import * as x509 from "./x509.js";
 
 export interface PkiInputs {
   dnsNames: string[];
@@ -38,10 +39,6 @@ export interface PkiOutputs extends PkiInputs {
   guiPasswords?: Record<string, string>;
   notAfter: string;
 }
-
-const here = fileURLToPath(import.meta.url);
-const ext = here.endsWith(".ts") && !existsSync(here.replace(/\.ts$/, ".js")) ? ".ts" : ".js";
-const X509_MODULE = join(dirname(here), `x509${ext}`);
 
 type X509 = typeof import("./x509.js");
 type Leaf = { certificate: string; privateKey: string };
@@ -85,15 +82,13 @@ function guiPasswords(users: string[] | undefined, old: Record<string, string> |
 }
 
 /** Generates everything; exported so tests (and mocks) run exactly what the provider runs. */
-export async function generatePki(inputs: PkiInputs, modulePath: string = X509_MODULE): Promise<PkiOutputs> {
-  const x = (await import(modulePath)) as X509;
-  const { randomBytes } = await import("node:crypto");
-  const ca = await x.generateCa({ commonName: "Velociraptor_ca", validityDays: Math.max(3650, inputs.validityDays) });
+export async function generatePki(inputs: PkiInputs): Promise<PkiOutputs> {
+  const ca = await x509.generateCa({ commonName: "Velociraptor_ca", validityDays: Math.max(3650, inputs.validityDays) });
   return {
     ...inputs,
     caCertificate: ca.certificate,
     caPrivateKey: ca.privateKey,
-    ...(await issueLeaves(x, ca, inputs)),
+    ...(await issueLeaves(x509, ca, inputs)),
     clientNonce: randomBytes(12).toString("base64"),
     obfuscationNonce: randomBytes(12).toString("base64"),
     guiPasswords: guiPasswords(inputs.guiUsers, undefined, randomBytes),
@@ -109,17 +104,15 @@ const same = (a: unknown, b: unknown) => JSON.stringify(a ?? null) === JSON.stri
  * certificate on new names, everything on `rotation` or a new validity; API users keep their certificates unless
  * added (new certificate) or removed (dropped); GUI passwords are kept per user.
  */
-export async function updatePki(olds: PkiOutputs, news: PkiInputs, modulePath: string = X509_MODULE): Promise<PkiOutputs> {
-  const { randomBytes } = await import("node:crypto");
+export async function updatePki(olds: PkiOutputs, news: PkiInputs): Promise<PkiOutputs> {
   if ((olds.caRotation ?? 0) !== (news.caRotation ?? 0)) {
-    const fresh = await generatePki(news, modulePath);
+    const fresh = await generatePki(news);
     return { ...fresh, guiPasswords: guiPasswords(news.guiUsers, olds.guiPasswords, randomBytes) };
   }
-  const x = (await import(modulePath)) as X509;
   const ca = { certificate: olds.caCertificate, privateKey: olds.caPrivateKey };
   const all = olds.rotation !== news.rotation || olds.validityDays !== news.validityDays;
   const names = !same(olds.dnsNames, news.dnsNames) || !same(olds.ipAddresses, news.ipAddresses);
-  const leaves = await issueLeaves(x, ca, news, {
+  const leaves = await issueLeaves(x509, ca, news, {
     server: all || names ? undefined : { certificate: olds.serverCertificate, privateKey: olds.serverPrivateKey, notAfter: olds.notAfter },
     gateway: all ? undefined : { certificate: olds.gatewayCertificate, privateKey: olds.gatewayPrivateKey },
     apiClients: all ? undefined : olds.apiClients,
@@ -136,21 +129,16 @@ export async function updatePki(olds: PkiOutputs, news: PkiInputs, modulePath: s
 }
 
 export function pkiProvider(): pulumi.dynamic.ResourceProvider {
-  const modulePath = X509_MODULE;
-  const providerModule = join(dirname(here), `provider${ext}`);
+  const spec = dynamicModule(import.meta.url, "provider");
+  const loader = LOAD_DYNAMIC_MODULE;
+  const load = () => new Function("spec", loader)(spec) as Promise<typeof import("./provider.js")>;
   return {
     async create(inputs: PkiInputs) {
-      // A native dynamic import built at run time: the function is serialised as source, and bundlers/test
-      // runners must not rewrite this import into a helper that cannot be serialised.
-      const load = new Function("p", "return import(p)") as (p: string) => Promise<typeof import("./provider.js")>;
-      const { generatePki: gen } = await load(providerModule);
-      const outs = await gen(inputs, modulePath);
+      const outs = await (await load()).generatePki(inputs);
       return { id: `pki-${Date.now().toString(36)}`, outs };
     },
     async update(_id: string, olds: PkiOutputs, news: PkiInputs) {
-      const load = new Function("p", "return import(p)") as (p: string) => Promise<typeof import("./provider.js")>;
-      const { updatePki: upd } = await load(providerModule);
-      return { outs: await upd(olds, news, modulePath) };
+      return { outs: await (await load()).updatePki(olds, news) };
     },
     async diff(_id: string, olds: PkiOutputs, news: PkiInputs) {
       // Self-contained: Pulumi serialises this function's source into state. Missing fields (state written before
