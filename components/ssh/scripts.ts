@@ -51,7 +51,7 @@ function checkSha(sha256: string): void {
   if (!/^[0-9a-f]{64}$/i.test(sha256)) throw new Error(`binarySha256: "${sha256}" is not a SHA-256 hex digest (64 hex characters)`);
 }
 
-/** Downloads the release binary and refuses it unless the SHA-256 matches. */
+/** Downloads the release binary and refuses it unless the SHA-256 matches (cloud-init's first boot). */
 export function downloadBinaryScript(url: string, sha256: string): string {
   checkSha(sha256);
   return [
@@ -67,23 +67,50 @@ export function downloadBinaryScript(url: string, sha256: string): string {
 }
 
 /**
- * Installs the binary CopyToRemote uploaded, after checking its SHA-256. The copy is removed once installed, so a
- * re-run with nothing new uploaded (e.g. only this script changed) accepts an installed binary with the same digest.
+ * Where a new binary waits between its transfer and its installation, so a wrong one is refused before anything on
+ * the host changes. /var/tmp: writable by a non-root SSH user, not wiped on the reboot that may follow.
  */
-export function installCopiedBinaryScript(remoteTmp: string, sha256: string): string {
+export function stagePath(nonce: string): string {
+  if (!/^[A-Za-z0-9-]+$/.test(nonce)) throw new Error(`stage nonce "${nonce}": letters, digits and '-' only`);
+  return `/var/tmp/megaraptor-velociraptor-${nonce}`;
+}
+
+/** Exit status of verifyStagedBinaryScript when the digest differs (EX_DATAERR). */
+export const SHA_MISMATCH_EXIT = 65;
+
+/**
+ * Refuses the staged binary unless its SHA-256 is the pinned one: the file is removed and the message names both
+ * digests. Nothing else on the host has been touched when this runs.
+ */
+export function verifyStagedBinaryScript(stage: string, sha256: string, source: string): string {
   checkSha(sha256);
-  const sum = `${sha256.toLowerCase()}  `;
+  return [
+    "set -eu",
+    `actual=$(sha256sum ${q(stage)} | cut -d' ' -f1)`,
+    `if [ "$actual" != ${q(sha256.toLowerCase())} ]; then`,
+    `  rm -f ${q(stage)}`,
+    `  echo "binarySha256: ${source.replace(/["$`\\]/g, "")} has SHA-256 $actual, not the pinned ${sha256.toLowerCase()}; refused, nothing was installed" >&2`,
+    `  exit ${SHA_MISMATCH_EXIT}`,
+    "fi",
+  ].join("\n");
+}
+
+/** Downloads the binary to the stage path (curl installed first if missing) and verifies it. */
+export function stageDownloadScript(url: string, sha256: string, stage: string): string {
+  checkSha(sha256);
   return [
     "set -eu",
     SUDO_SHIM,
-    `if [ -f ${q(remoteTmp)} ]; then`,
-    `  echo ${q(sum)}${q(remoteTmp)} | sha256sum -c -`,
-    `  sudo install -m 0755 ${q(remoteTmp)} ${BIN}`,
-    `  rm -f ${q(remoteTmp)}`,
-    "else",
-    `  echo ${q(sum)}${BIN} | sha256sum -c -`,
-    "fi",
+    ENSURE_CURL,
+    `rm -f ${q(stage)}`,
+    `curl -fsSL --retry 3 -o ${q(stage)} ${q(url)}`,
+    verifyStagedBinaryScript(stage, sha256, url),
   ].join("\n");
+}
+
+/** Moves a verified staged binary into place. `install` unlinks the old file first, so a running server is unaffected until its restart. */
+export function installStagedBinaryScript(stage: string): string {
+  return ["set -eu", SUDO_SHIM, `sudo install -m 0755 ${q(stage)} ${BIN}`, `rm -f ${q(stage)}`].join("\n");
 }
 
 /**
@@ -99,6 +126,8 @@ export function createUserScript(datastore: string): string {
     "set -eu",
     SUDO_SHIM,
     "id velociraptor >/dev/null 2>&1 || sudo useradd --system --home-dir " + q(datastore) + " --shell /usr/sbin/nologin velociraptor",
+    // A datastore kept from an earlier install belongs to the user that uninstall removed: hand it to the new one.
+    `if [ -d ${q(datastore)} ] && [ "$(stat -c %U ${q(datastore)})" != velociraptor ]; then sudo chown -R velociraptor:velociraptor ${q(datastore)}; fi`,
     `sudo install -d -o velociraptor -g velociraptor -m 0700 ${q(datastore)}`,
   ].join("\n");
 }
@@ -117,14 +146,50 @@ export function installUnitScript(): string {
   return ["set -eu", SUDO_SHIM, `sudo sh -c 'cat > ${UNIT}'`, "sudo systemctl daemon-reload", `sudo systemctl enable ${SERVICE}`, `sudo systemctl restart ${SERVICE}`].join("\n");
 }
 
+/**
+ * Stops and removes the server: unit, binary, config, user bootstrap, /etc/velociraptor and the service user. The
+ * datastore (evidence) stays unless `removeDatastore`.
+ */
 export function uninstallScript(datastore: string, removeDatastore: boolean): string {
   return [
     SUDO_SHIM,
     `sudo systemctl disable --now ${SERVICE} || true`,
     `sudo rm -f ${UNIT} ${CONFIG} ${BOOTSTRAP} ${BIN}`,
+    "sudo rmdir /etc/velociraptor 2>/dev/null || true",
     "sudo systemctl daemon-reload || true",
-    ...(removeDatastore ? [`sudo rm -rf ${q(datastore)}`, "sudo userdel velociraptor || true"] : [`echo 'datastore kept at ${datastore} (evidence); remove it by hand when done'`]),
+    "sudo systemctl reset-failed velociraptor_server 2>/dev/null || true",
+    ...(removeDatastore ? [`sudo rm -rf ${q(datastore)}`] : [`echo 'datastore kept at ${datastore} (evidence); remove it by hand when done'`]),
+    "if id velociraptor >/dev/null 2>&1; then sudo userdel velociraptor; fi",
   ].join("\n");
+}
+
+/** What is installed, one `key=value` a line (refresh compares it with state). Digests are empty for missing files. */
+export function inspectScript(): string {
+  const sum = (path: string) => `$(sudo sha256sum ${path} 2>/dev/null | cut -d' ' -f1)`;
+  return [
+    SUDO_SHIM,
+    `echo "binary=${sum(BIN)}"`,
+    `echo "config=${sum(CONFIG)}"`,
+    `echo "bootstrap=${sum(BOOTSTRAP)}"`,
+    `echo "unit=${sum(UNIT)}"`,
+    `echo "active=$(systemctl is-active ${SERVICE} 2>/dev/null || true)"`,
+    `echo "user=$(id -u velociraptor 2>/dev/null || true)"`,
+  ].join("\n");
+}
+
+/** Rewrites the unit (stdin) and reloads systemd, without starting anything. */
+export function writeUnitScript(): string {
+  return ["set -eu", SUDO_SHIM, `sudo sh -c 'umask 022; cat > ${UNIT}'`, "sudo systemctl daemon-reload"].join("\n");
+}
+
+/** Enables and (re)starts the service; the restart runs the user bootstrap first (ExecStartPre). */
+export function restartScript(): string {
+  return ["set -eu", SUDO_SHIM, `sudo systemctl enable --quiet ${SERVICE}`, `sudo systemctl restart ${SERVICE}`].join("\n");
+}
+
+/** The last lines of the server's journal, for an error message. */
+export function journalScript(lines = 20): string {
+  return [SUDO_SHIM, `sudo journalctl -u ${SERVICE} -n ${lines} --no-pager -o cat 2>/dev/null || sudo systemctl status ${SERVICE} --no-pager 2>/dev/null || true`].join("\n");
 }
 
 export function sha256(text: string): string {

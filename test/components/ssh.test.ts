@@ -1,8 +1,14 @@
-import { execFileSync } from "node:child_process";
+import { execFileSync, spawnSync } from "node:child_process";
+import { createHash } from "node:crypto";
+import { existsSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
 import { parse } from "yaml";
 import { beforeAll, beforeEach, describe, expect, it } from "vitest";
+import { desired, diffInstall, type SshInstallOutputs } from "../../components/ssh/plan.js";
+import { SSH_INSTALL_TYPE } from "../../components/ssh/provider.js";
 import * as scripts from "../../components/ssh/scripts.js";
-import { installMocks, isSecret, ofType, registrations, resetRegistrations, unwrapSecret, value, waitUntil } from "../helpers/pulumi-mocks.js";
+import { installMocks, isSecret, ofType, resetRegistrations, unwrapSecret, value, waitUntil } from "../helpers/pulumi-mocks.js";
 
 let SshBinaryServer: typeof import("../../components/ssh/index.js").SshBinaryServer;
 const SHA = "a".repeat(64);
@@ -15,18 +21,46 @@ beforeEach(resetRegistrations);
 
 describe("SshBinaryServer scripts", () => {
   it("are valid shell", () => {
-    for (const script of [scripts.downloadBinaryScript("https://example.com/v", SHA), scripts.installCopiedBinaryScript("/tmp/x", SHA), scripts.prepareHostScript("/var/lib/velociraptor"), scripts.createUserScript("/var/lib/velociraptor"), scripts.writeConfigScript(), scripts.installUnitScript(), scripts.uninstallScript("/var/lib/velociraptor", true)])
+    const stage = scripts.stagePath("abc123");
+    for (const script of [
+      scripts.downloadBinaryScript("https://example.com/v", SHA),
+      scripts.stageDownloadScript("https://example.com/v", SHA, stage),
+      scripts.verifyStagedBinaryScript(stage, SHA, "/local/velociraptor"),
+      scripts.installStagedBinaryScript(stage),
+      scripts.prepareHostScript("/var/lib/velociraptor"),
+      scripts.createUserScript("/var/lib/velociraptor"),
+      scripts.writeConfigScript(),
+      scripts.writeUnitScript(),
+      scripts.restartScript(),
+      scripts.inspectScript(),
+      scripts.journalScript(),
+      scripts.installUnitScript(),
+      scripts.uninstallScript("/var/lib/velociraptor", true),
+    ])
       expect(() => execFileSync("bash", ["-n"], { input: script })).not.toThrow();
   });
 
-  it("verify the download's SHA-256 and quote the URL", () => {
-    const s = scripts.downloadBinaryScript("https://example.com/a'b", SHA);
-    expect(s).toContain("sha256sum -c -");
+  it("verify the download's SHA-256 before installing and quote the URL", () => {
+    const s = scripts.stageDownloadScript("https://example.com/a'b", SHA, scripts.stagePath("n1"));
     expect(s).toContain(`'https://example.com/a'\\''b'`);
-    expect(() => scripts.downloadBinaryScript("https://x", "abc")).toThrow(/binarySha256/);
+    expect(s).not.toContain("/usr/local/bin/velociraptor");
+    expect(s).toContain(`exit ${scripts.SHA_MISMATCH_EXIT}`);
+    expect(() => scripts.stageDownloadScript("https://x", "abc", scripts.stagePath("n1"))).toThrow(/binarySha256/);
+    expect(() => scripts.stagePath("../etc")).toThrow(/stage nonce/);
     // C11: minimal Debian has no curl; the download installs it when missing.
     expect(s.indexOf("command -v curl")).toBeGreaterThan(-1);
     expect(s.indexOf("command -v curl")).toBeLessThan(s.indexOf("curl -fsSL"));
+  });
+
+  it("refuse a staged file whose digest differs, and remove it", () => {
+    const dir = mkdtempSync(join(tmpdir(), "mr-stage-"));
+    const stage = join(dir, "velociraptor");
+    writeFileSync(stage, "hello\n");
+    const r = spawnSync("bash", ["-c", scripts.verifyStagedBinaryScript(stage, SHA, "http://mirror/v")], { encoding: "utf8" });
+    expect(r.stderr).toContain(`binarySha256: http://mirror/v has SHA-256 5891b5b522d5df086d0ff0b110fbd9d21bb4fc7163af34d08286a2e846f6be03, not the pinned ${SHA}; refused`);
+    expect(r.status).toBe(scripts.SHA_MISMATCH_EXIT);
+    expect(existsSync(stage)).toBe(false);
+    rmSync(dir, { recursive: true });
   });
 
   it("installs the systemd unit the official package uses", () => {
@@ -35,84 +69,101 @@ describe("SshBinaryServer scripts", () => {
     for (const line of ["User=velociraptor", "Restart=always", "RestartSec=120", "LimitNOFILE=20000", "AmbientCapabilities=CAP_SYS_RESOURCE CAP_NET_BIND_SERVICE"]) expect(unit).toContain(line);
   });
 
-  it("keep the datastore on uninstall unless asked", () => {
+  it("uninstall removes the user and keeps the datastore unless asked", () => {
     expect(scripts.uninstallScript("/d", false)).not.toContain("rm -rf");
+    expect(scripts.uninstallScript("/d", false)).toContain("userdel velociraptor");
     expect(scripts.uninstallScript("/d", true)).toContain("rm -rf '/d'");
   });
 });
 
+async function installOf(n: string): Promise<Record<string, any>> {
+  await waitUntil(() => ofType(SSH_INSTALL_TYPE).some((r) => r.name === `${n}-install`), "the SSH install resource");
+  return ofType(SSH_INSTALL_TYPE).find((r) => r.name === `${n}-install`)!.inputs;
+}
+
 describe("SshBinaryServer", () => {
-  it("copies, installs, writes the config through stdin (secret) and starts the unit; re-applies on config change", async () => {
-    const s = new SshBinaryServer("ssh", { deploymentId: "lab-ssh", profile: "standard", hostname: "vr.lab", connection: { host: "10.0.0.9", user: "admin", privateKey: "KEY" }, binaryUrl: "https://example.com/velociraptor", binarySha256: SHA });
+  it("is one SSH install resource: config, users and credentials secret, the download pinned", async () => {
+    const s = new SshBinaryServer("ssh", { deploymentId: "lab-ssh", profile: "standard", hostname: "vr.lab", connection: { host: "10.0.0.9", user: "admin", privateKey: "KEY" }, binaryUrl: "https://example.com/velociraptor", binarySha256: SHA.toUpperCase() });
     await value(s.apiClientYaml);
-    await waitUntil(() => ofType("command:remote:Command").length >= 5, "the five remote commands");
-    const cmds = ofType("command:remote:Command");
-    expect(cmds.map((c) => c.name).sort()).toEqual(["ssh-binary", "ssh-config", "ssh-host", "ssh-service", "ssh-users"]);
-    const config = cmds.find((c) => c.name === "ssh-config")!;
-    const stdin = unwrapSecret(config.inputs.stdin);
-    expect(stdin.secret).toBe(true);
-    expect(stdin.value).toContain("Frontend:");
-    expect(parse(stdin.value).API.hostname).toBe("localhost"); // A7
-    expect(JSON.stringify(config.inputs.create)).not.toContain("PRIVATE KEY");
-    expect(unwrapSecret(config.inputs.connection).secret || unwrapSecret(config.inputs.connection.privateKey).secret).toBe(true);
-    expect(registrations.some((r) => r.type === "command:remote:CopyToRemote")).toBe(false);
+    const i = await installOf("ssh");
+    expect(ofType("command:remote:Command")).toEqual([]);
+    const config = unwrapSecret(i.serverConfigYaml);
+    expect(config.secret).toBe(true);
+    expect(config.value).toContain("Frontend:");
+    expect(parse(config.value).API.hostname).toBe("localhost"); // A7
+    const connection = unwrapSecret(i.connection);
+    expect(connection.secret).toBe(true);
+    expect(connection.value).toEqual({ host: "10.0.0.9", port: 22, user: "admin", privateKey: "KEY" });
+    expect(i.binary).toEqual({ url: "https://example.com/velociraptor", sha256: SHA });
+    expect(i.unit).toContain("ExecStart=/usr/local/bin/velociraptor");
+    expect(i.firewallPorts).toEqual([]);
+    expect(i.removeDatastoreOnDelete).toBe(false);
   });
 
   // A2: users and roles exist before the server serves anyone (components/common/users.ts has the facts).
-  it("writes the user bootstrap (secret, via stdin) and runs it before every start of the service", async () => {
+  it("carries the user bootstrap (secret) and the unit runs it before every start", async () => {
     const s = new SshBinaryServer("ssh-u", { deploymentId: "lab-sshu", profile: "standard", hostname: "vr.lab", connection: { host: "10.0.0.9", user: "admin" }, binaryUrl: "https://example.com/velociraptor", binarySha256: SHA, apiUsers: [{ name: "bot", roles: ["api", "reader"] }] });
     await value(s.apiClientYaml);
-    await waitUntil(() => ofType("command:remote:Command").some((c) => c.name === "ssh-u-service"), "the service command");
-    const users = ofType("command:remote:Command").find((c) => c.name === "ssh-u-users")!;
-    const stdin = unwrapSecret(users.inputs.stdin);
-    expect(stdin.secret).toBe(true);
+    const i = await installOf("ssh-u");
+    const bootstrap = unwrapSecret(i.bootstrapScript);
+    expect(bootstrap.secret).toBe(true);
     const passwords = await value(s.guiPasswords);
-    expect(stdin.value).toContain("'/usr/local/bin/velociraptor' --config '/etc/velociraptor/server.config.yaml'");
-    expect(stdin.value).toContain("vr config api_client --name 'bot' --role 'api,reader' /dev/null");
-    expect(stdin.value).toContain(`vr user add 'admin' '${passwords.admin}' --role 'administrator'`);
+    expect(bootstrap.value).toContain("'/usr/local/bin/velociraptor' --config '/etc/velociraptor/server.config.yaml'");
+    expect(bootstrap.value).toContain("vr config api_client --name 'bot' --role 'api,reader' /dev/null");
+    expect(bootstrap.value).toContain(`vr user add 'admin' '${passwords.admin}' --role 'administrator'`);
     expect(await isSecret(s.guiPasswords)).toBe(true);
-    expect(users.inputs.create).toContain("/etc/velociraptor/bootstrap-users.sh");
-    expect(users.inputs.create).not.toContain(passwords.admin);
-    const service = ofType("command:remote:Command").find((c) => c.name === "ssh-u-service")!;
-    expect(service.inputs.stdin).toContain("ExecStartPre=/bin/sh /etc/velociraptor/bootstrap-users.sh");
+    expect(i.unit).toContain("ExecStartPre=/bin/sh /etc/velociraptor/bootstrap-users.sh");
   });
 
-  // A8: pulumi-command v1.2.1 marks `triggers` replaceOnChanges (provider/pkg/provider/common/inputs.go:10), and a
-  // replacement creates the new command first and runs the OLD command's `delete` afterwards (Delete runs
-  // props.Delete from the old state, remote/commandController.go). Any change of create/stdin is an Update that
-  // re-runs `create` (commandController.go Update). So: no triggers, no delete on the steps that change, and the
-  // uninstall on one step whose inputs never force a replacement.
-  it("day-2 changes update in place: no triggers, and only the never-replaced host step uninstalls", async () => {
-    const build = async (n: string, over: Record<string, unknown>) => {
-      const s = new SshBinaryServer(n, { deploymentId: `lab-${n}`, profile: "standard", hostname: "vr.lab", connection: { host: "10.0.0.9", user: "admin" }, binaryUrl: "https://example.com/velociraptor", binarySha256: SHA, ...over });
-      await value(s.apiClientYaml);
-      await waitUntil(() => ofType("command:remote:Command").some((c) => c.name === `${n}-service`), "the service command");
-      return Object.fromEntries(ofType("command:remote:Command").filter((c) => c.name.startsWith(`${n}-`)).map((c) => [c.name.slice(n.length + 1), c.inputs]));
-    };
-    const a = await build("d1", {});
-    for (const [step, inputs] of Object.entries(a)) {
-      expect(inputs.triggers, step).toBeUndefined();
-      if (step !== "host") expect(inputs.delete, step).toBeUndefined();
-    }
-    expect(a.host!.delete).toContain("systemctl disable --now velociraptor_server");
-    // The service step restarts when the config, the users or the binary change: its create carries their digests.
-    const b = await build("d2", { hostname: "other.lab", binarySha256: "c".repeat(64) });
-    expect(b.service!.create).not.toBe(a.service!.create);
-    expect(b.binary!.create).not.toBe(a.binary!.create);
-    const create = unwrapSecret(b.service!.create);
-    expect(create.secret).toBe(false); // digests only: reviewable in a preview
-    expect(create.value).toMatch(/# megaraptor inputs: config [0-9a-f]{64} users [0-9a-f]{64} binary c{64}/);
-  });
-
-  it("copies a local binary with CopyToRemote when binaryPath is given, and opens ufw only when asked", async () => {
+  it("pins a local binary by its digest and opens ufw only when asked", async () => {
     new SshBinaryServer("ssh2", { deploymentId: "lab-ssh2", profile: "rapid", hostname: "vr.lab", connection: { host: "10.0.0.9", user: "admin" }, binaryPath: "/bin/true", openFirewall: true });
-    await waitUntil(() => ofType("command:remote:Command").some((c) => c.name === "ssh2-firewall"), "the firewall command");
-    expect(ofType("command:remote:CopyToRemote")).toHaveLength(1);
-    const fw = ofType("command:remote:Command").find((c) => c.name === "ssh2-firewall")!;
-    expect(fw.inputs.create).toBe("sudo ufw allow 8000/tcp && sudo ufw allow 8889/tcp && sudo ufw allow 8001/tcp");
+    const i = await installOf("ssh2");
+    expect(i.binary).toEqual({ path: "/bin/true", sha256: createHash("sha256").update(readFileSync("/bin/true")).digest("hex") });
+    expect(i.firewallPorts).toEqual([8000, 8889, 8001]);
   });
 
   it("refuses a download without a checksum", () => {
     expect(() => new SshBinaryServer("ssh3", { deploymentId: "lab-ssh3", profile: "minimal", hostname: "x", connection: { host: "h", user: "u" } })).toThrow(/binarySha256/);
+  });
+});
+
+// A8: what a day-2 change means is the provider's own decision (no replaceOnChanges from a generic command
+// provider): everything on the same host is an in-place update, and only a move to another host replaces, deleting
+// the old install first.
+describe("SSH install diff", () => {
+  const base = {
+    connection: { host: "10.0.0.9", port: 22, user: "root", privateKey: "KEY" },
+    binary: { url: "http://mirror/v1", sha256: SHA },
+    datastore: "/var/lib/velociraptor",
+    removeDatastoreOnDelete: false,
+    serverConfigYaml: "Frontend: {}\n",
+    bootstrapScript: "#!/bin/sh\n",
+    unit: scripts.systemdUnit("/var/lib/velociraptor"),
+    firewallPorts: [],
+  };
+  const state: SshInstallOutputs = { ...base, observed: desired(base) };
+
+  it("nothing changed: no change", () => {
+    expect(diffInstall(state, base)).toEqual({ changes: false, replaces: [], deleteBeforeReplace: false, steps: [] });
+  });
+
+  it("config, users and version changes update in place", () => {
+    expect(diffInstall(state, { ...base, serverConfigYaml: "Frontend: {x: 1}\n" })).toMatchObject({ changes: true, replaces: [], steps: ["config"] });
+    expect(diffInstall(state, { ...base, bootstrapScript: "#!/bin/sh\necho\n" })).toMatchObject({ changes: true, replaces: [], steps: ["users"] });
+    expect(diffInstall(state, { ...base, binary: { url: "http://mirror/v2", sha256: "b".repeat(64) } })).toMatchObject({ changes: true, replaces: [], steps: ["binary"] });
+  });
+
+  it("a host that drifted (refresh saw a stopped service or another config) is repaired by the next up", () => {
+    expect(diffInstall({ ...state, observed: { ...state.observed, active: "failed" } }, base)).toMatchObject({ changes: true, steps: ["start"] });
+    expect(diffInstall({ ...state, observed: { ...state.observed, config: "" } }, base)).toMatchObject({ changes: true, steps: ["config"] });
+  });
+
+  it("another host replaces, deleting the old install first", () => {
+    expect(diffInstall(state, { ...base, connection: { ...base.connection, host: "10.0.0.10" } })).toMatchObject({ changes: true, replaces: ["connection"], deleteBeforeReplace: true });
+  });
+
+  it("credentials not passed again are taken from state, so a later operation needs no key", () => {
+    expect(diffInstall(state, { ...base, connection: { host: "10.0.0.9", port: 22, user: "root" } }).changes).toBe(false);
+    expect(diffInstall(state, { ...base, connection: { ...base.connection, privateKey: "NEW" } })).toMatchObject({ changes: true, steps: [] });
   });
 });

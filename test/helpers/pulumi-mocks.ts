@@ -22,8 +22,8 @@ export async function installMocks(): Promise<void> {
     {
       async newResource(args) {
         registrations.push({ type: args.type, name: args.name, inputs: args.inputs, custom: args.custom ?? true });
-        if (args.type === "pulumi-nodejs:dynamic:Resource") {
-          return { id: `${args.name}-id`, state: await answerDynamicResource(args.inputs, new Date(MOCK_CREATED_AT)) };
+        if (args.type.startsWith("pulumi-nodejs:dynamic")) {
+          return { id: `${args.name}-id`, state: await answerDynamicResource(args.inputs, new Date(MOCK_CREATED_AT), args.type) };
         }
         const state: Record<string, unknown> = { ...args.inputs };
         if (args.type.startsWith("aws:")) state.arn = `arn:aws:${args.type.split(":")[1]!.split("/")[0]}:eu-west-1:123456789012:${args.name}`;
