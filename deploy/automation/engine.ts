@@ -62,6 +62,14 @@ export class DeploymentNotFoundError extends MegaraptorError {
   }
 }
 
+export class DeploymentMetadataMissingError extends MegaraptorError {
+  constructor(id: string, dir: string) {
+    super("DEPLOYMENT_METADATA_MISSING", `Deployment ${id} exists in the Pulumi backend but its settings are not in ${dir}.`, {
+      hint: `Megaraptor keeps each deployment's settings in that folder beside the backend's state; restore it from a backup (or copy it from the machine that deployed ${id}), or deploy ${id} again with deploy_server and the same settings.`,
+    });
+  }
+}
+
 export class PulumiCliMissingError extends MegaraptorError {
   constructor(detail: string) {
     super("PULUMI_CLI_MISSING", `The Pulumi CLI is needed for deployments and was not found (${detail}).`, {

@@ -1,15 +1,22 @@
 /**
  * The real engine: one Pulumi stack per deployment, driven with an inline program through the Automation API.
- * Deployment metadata (settings without secrets, previous settings, status) lives in the stack's own config, so a
- * fresh process lists everything deployed before — there is no in-memory registry to lose.
+ * Deployment metadata (settings without secrets, previous settings, status) lives in the stack's own config, in a
+ * persistent work folder per deployment beside the backend's state (./state.ts workspaceDir) — not in the
+ * Automation API's default, a fresh temporary folder per operation, where it was lost at once (review A10). So a
+ * fresh process lists, inspects, refreshes and destroys everything deployed before.
  */
-import { ConcurrentUpdateError, LocalWorkspace, PulumiCommand, type EngineEvent, type Stack } from "@pulumi/pulumi/automation/index.js";
+import { accessSync, constants } from "node:fs";
+import { delimiter, dirname, join } from "node:path";
+import { ConcurrentUpdateError, LocalWorkspace, PulumiCommand, type EngineEvent, type ProjectSettings, type Stack } from "@pulumi/pulumi/automation/index.js";
+import { log } from "../../core/logger.js";
+import { packageRoot } from "../../core/paths.js";
 import { buildDeployment, type DeploymentSecrets } from "../program/build.js";
 import { parseDeploymentSettings, type DeploymentSettings } from "../program/settings.js";
 import {
   DeploymentBusyError,
   DeploymentFailedError,
   DeploymentLocks,
+  DeploymentMetadataMissingError,
   DeploymentNotFoundError,
   PulumiCliMissingError,
   type AutomationEngine,
@@ -18,15 +25,29 @@ import {
   type OperationOptions,
   type PreviewResult,
 } from "./engine.js";
-import { backendUrl, pulumiEnv } from "./state.js";
+import { backendUrl, pulumiEnv, workspaceDir } from "./state.js";
 
 const PROJECT = "megaraptor";
 const KEY = { settings: "megaraptor:settings", previous: "megaraptor:previous", status: "megaraptor:status", updated: "megaraptor:updatedAt", error: "megaraptor:lastError" };
 
-/** Finds the Pulumi CLI or explains how to install it. */
-export async function pulumiCli(): Promise<PulumiCommand> {
+/** The `pulumi` on this PATH, as the CLI root PulumiCommand wants (<root>/bin/pulumi). */
+function cliRootOnPath(path: string | undefined): string | undefined {
+  for (const dir of (path ?? "").split(delimiter).filter(Boolean)) {
+    try {
+      accessSync(join(dir, "pulumi"), constants.X_OK);
+      return dirname(dir);
+    } catch {
+      // not here
+    }
+  }
+  return undefined;
+}
+
+/** Finds the Pulumi CLI (on the PATH of `env`) or explains how to install it. */
+export async function pulumiCli(env: NodeJS.ProcessEnv = process.env): Promise<PulumiCommand> {
   try {
-    return await PulumiCommand.get({ skipVersionCheck: true });
+    const root = cliRootOnPath(env.PATH);
+    return await PulumiCommand.get({ skipVersionCheck: true, ...(root && join(root, "bin") !== root ? { root } : {}) });
   } catch (err) {
     const msg = (err as Error).message ?? "";
     throw new PulumiCliMissingError(/code: -2|ENOENT|not found/i.test(msg) ? "`pulumi` is not on PATH" : msg.split("\n")[0]!);
@@ -53,17 +74,27 @@ export class PulumiEngine implements AutomationEngine {
 
   constructor(private readonly env: NodeJS.ProcessEnv = process.env) {}
 
+  /**
+   * The project every deployment's stack belongs to. `main` is the package root: the engine starts plugins there
+   * (getPwdMain, pkg/engine/project.go @ v3.248.0), and the dynamic-provider host resolves @pulumi/pulumi from it —
+   * without `main` it ran in the work folder and found nothing (review B2).
+   */
+  private project(): ProjectSettings {
+    return { name: PROJECT, runtime: "nodejs", main: packageRoot(), backend: { url: backendUrl(this.env) } };
+  }
+
   private async stack(settings: DeploymentSettings, secrets: DeploymentSecrets): Promise<Stack> {
-    const pulumiCommand = await pulumiCli();
+    const pulumiCommand = await pulumiCli(this.env);
     return LocalWorkspace.createOrSelectStack(
       { stackName: settings.deploymentId, projectName: PROJECT, program: async () => buildDeployment(settings, secrets) },
-      { pulumiCommand, envVars: pulumiEnv(this.env), secretsProvider: "passphrase", projectSettings: { name: PROJECT, runtime: "nodejs", backend: { url: backendUrl(this.env) } } },
+      { pulumiCommand, workDir: workspaceDir(settings.deploymentId, this.env), envVars: pulumiEnv(this.env), secretsProvider: "passphrase", projectSettings: this.project() },
     );
   }
 
-  private async workspace() {
-    const pulumiCommand = await pulumiCli();
-    return LocalWorkspace.create({ pulumiCommand, envVars: pulumiEnv(this.env), projectSettings: { name: PROJECT, runtime: "nodejs", backend: { url: backendUrl(this.env) } } });
+  /** A workspace for listing stacks and reading one deployment's config. */
+  private async workspace(id?: string) {
+    const pulumiCommand = await pulumiCli(this.env);
+    return LocalWorkspace.create({ pulumiCommand, workDir: workspaceDir(id, this.env), envVars: pulumiEnv(this.env), projectSettings: this.project() });
   }
 
   private async mark(stack: Stack, status: DeploymentStatus, extra: Record<string, string> = {}): Promise<void> {
@@ -99,6 +130,12 @@ export class PulumiEngine implements AutomationEngine {
         await this.mark(stack, "active", before?.status === "active" ? { [KEY.previous]: JSON.stringify(before.settings) } : {});
         return (await this.read(stack))!;
       } catch (err) {
+        if (err instanceof ConcurrentUpdateError) {
+          // Another process holds the stack: what it is deploying stays recorded, not these settings.
+          if (before) await stack.setAllConfig({ [KEY.settings]: { value: JSON.stringify(before.settings) } }).catch(() => undefined);
+          else await stack.removeConfig(KEY.settings).catch(() => undefined);
+          return this.wrap(settings.deploymentId, err);
+        }
         await this.mark(stack, "failed", { [KEY.error]: String((err as Error).message ?? err).slice(0, 2000) }).catch(() => undefined);
         return this.wrap(settings.deploymentId, err);
       }
@@ -132,11 +169,12 @@ export class PulumiEngine implements AutomationEngine {
   }
 
   private async existing(id: string): Promise<{ stack: Stack; record: DeploymentRecord }> {
-    const ws = await this.workspace();
+    const ws = await this.workspace(id);
     const names = (await ws.listStacks()).map((s) => s.name.split("/").pop());
     if (!names.includes(id)) throw new DeploymentNotFoundError(id);
     const raw = await ws.getAllConfig(id);
-    const settings = parseDeploymentSettings(JSON.parse(raw[KEY.settings]?.value ?? "{}"));
+    if (!raw[KEY.settings]) throw new DeploymentMetadataMissingError(id, workspaceDir(id, this.env));
+    const settings = parseDeploymentSettings(JSON.parse(raw[KEY.settings].value));
     const stack = await this.stack(settings, {});
     return { stack, record: (await this.read(stack))! };
   }
@@ -172,8 +210,13 @@ export class PulumiEngine implements AutomationEngine {
     const out: DeploymentRecord[] = [];
     for (const s of await ws.listStacks()) {
       const id = s.name.split("/").pop()!;
-      const r = await this.get(id).catch(() => undefined);
-      if (r) out.push(r);
+      try {
+        const r = await this.get(id);
+        if (r) out.push(r);
+      } catch (err) {
+        // One unreadable deployment must not hide the others; it is named, not dropped in silence.
+        log.warn("deployment left out of the list", { deployment: id, error: (err as Error).message });
+      }
     }
     return out;
   }

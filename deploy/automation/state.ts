@@ -1,11 +1,14 @@
 /**
  * Where deployment state lives: a Pulumi backend (default a local file backend under ~/.megaraptor/pulumi, any URL via
- * MEGARAPTOR_PULUMI_BACKEND) and the passphrase that encrypts its secrets (PULUMI_CONFIG_PASSPHRASE, or one generated
- * on first use and kept 0600 in ~/.megaraptor/pulumi-passphrase).
+ * MEGARAPTOR_PULUMI_BACKEND), one work folder per deployment holding its stack config (settings, status, previous
+ * settings: what Megaraptor knows about it), and the passphrase that encrypts its secrets (PULUMI_CONFIG_PASSPHRASE,
+ * or one generated on first use and kept 0600 in ~/.megaraptor/pulumi-passphrase).
  */
 import { randomBytes } from "node:crypto";
 import { chmodSync, existsSync, readFileSync } from "node:fs";
-import { join } from "node:path";
+import { createRequire } from "node:module";
+import { homedir } from "node:os";
+import { delimiter, dirname, join } from "node:path";
 import { megaraptorHome } from "../../core/paths.js";
 import { ensureFolder, writeFileAtomic, type WriteError } from "../../core/write.js";
 
@@ -13,6 +16,25 @@ export function backendUrl(env: NodeJS.ProcessEnv = process.env): string {
   if (env.MEGARAPTOR_PULUMI_BACKEND) return env.MEGARAPTOR_PULUMI_BACKEND;
   const dir = ensureFolder(join(megaraptorHome(), "pulumi"), { what: "Pulumi state folder", redirect: "MEGARAPTOR_PULUMI_BACKEND or MEGARAPTOR_HOME" });
   return `file://${dir}`;
+}
+
+/**
+ * The persistent work folder of a deployment's stack (`id`), or of the listing workspace (no id). With a file
+ * backend it sits beside the state (`<backend>/workspaces/<id>`), so moving or backing up the backend folder keeps
+ * the metadata with it; with any other backend it is under ~/.megaraptor/workspaces.
+ */
+export function workspaceDir(id: string | undefined, env: NodeJS.ProcessEnv = process.env): string {
+  const url = backendUrl(env);
+  const base = url.startsWith("file://") ? url.slice("file://".length).replace(/^~(?=\/|$)/, homedir()) : megaraptorHome();
+  return ensureFolder(join(base, "workspaces", id ?? "_all"), { what: "deployment work folder", redirect: "MEGARAPTOR_PULUMI_BACKEND or MEGARAPTOR_HOME" });
+}
+
+/**
+ * Where `pulumi-resource-pulumi-nodejs` is: the host that runs dynamic providers (PKI, SSH install) ships in
+ * @pulumi/pulumi, and the CLI finds it on PATH when its own folder has none (a CLI built from Go modules).
+ */
+function dynamicProviderHostDir(): string {
+  return dirname(createRequire(import.meta.url).resolve("@pulumi/pulumi/package.json"));
 }
 
 export function passphrase(env: NodeJS.ProcessEnv = process.env): string {
@@ -33,10 +55,15 @@ export function passphrase(env: NodeJS.ProcessEnv = process.env): string {
 
 /** Environment for every Pulumi operation: offline-friendly, non-interactive, the passphrase, no update checks. */
 export function pulumiEnv(env: NodeJS.ProcessEnv = process.env): Record<string, string> {
+  // The Automation API adds these to its own process's environment: PULUMI_* settings of `env` (PULUMI_HOME,
+  // PULUMI_DISABLE_AUTOMATIC_PLUGIN_ACQUISITION, …) must reach the CLI even when `env` is not process.env.
+  const pulumiSettings = Object.fromEntries(Object.entries(env).filter((e): e is [string, string] => e[0].startsWith("PULUMI_") && typeof e[1] === "string"));
   return {
+    ...pulumiSettings,
     PULUMI_CONFIG_PASSPHRASE: passphrase(env),
     PULUMI_SKIP_UPDATE_CHECK: "true",
     PULUMI_SKIP_CONFIRMATIONS: "true",
     PULUMI_DIY_BACKEND_NO_LEGACY_WARNING: "true",
+    PATH: [env.PATH ?? "", dynamicProviderHostDir()].filter(Boolean).join(delimiter),
   };
 }
