@@ -3,10 +3,10 @@
  * can install it as /usr/local/bin/velociraptor exactly where a deployment puts the real binary:
  * `npm run build:standin [-- --out FILE]` → dist/standin/velociraptor (CommonJS, with a shebang, executable).
  *
- * CommonJS because an extensionless file outside a package is CommonJS to node. Two things the sources read from
- * the package at run time are embedded instead: the API .proto (proto/wire.ts loads it from the package root) and the
- * default fixture. The package-root lookup is swapped, for the bundle only, for one that writes the .proto into a
- * private cache folder on first use (protobufjs reads .proto files from disk).
+ * CommonJS because an extensionless file outside a package is CommonJS to node. Two files the sources read from
+ * the package root at run time are embedded instead: the API .proto (proto/wire.ts; protobufjs reads .proto files from
+ * disk) and the default fixture. For the bundle only, the package-root lookup (core/paths.ts) is swapped for one that
+ * writes them into a private folder under the temp directory on first use.
  */
 import { build, type Plugin } from "esbuild";
 import { chmodSync, mkdirSync, readFileSync } from "node:fs";
@@ -16,34 +16,45 @@ import { packageRoot } from "../core/paths.js";
 export const STANDIN_NODE_TARGET = "node18";
 
 function embeddedPackageRoot(root: string): Plugin {
-  const proto = readFileSync(join(root, "proto", "velociraptor.proto"), "utf8");
+  const files: Record<string, string> = {
+    "package.json": "{}\n",
+    "proto/velociraptor.proto": readFileSync(join(root, "proto", "velociraptor.proto"), "utf8"),
+    "test/fixtures/default.json": readFileSync(join(root, "test", "fixtures", "default.json"), "utf8"),
+  };
   const realPaths = join(root, "core", "paths.ts");
   return {
     name: "embedded-package-root",
     setup(b) {
       b.onResolve({ filter: /[\\/]paths\.js$/ }, (args) => {
         const target = resolve(args.resolveDir, args.path.replace(/\.js$/, ".ts"));
-        if (target !== realPaths || args.importer.endsWith("embedded-paths")) return undefined;
+        if (target !== realPaths) return undefined;
         return { path: "embedded-paths", namespace: "standin" };
       });
       b.onLoad({ filter: /^embedded-paths$/, namespace: "standin" }, () => ({
         resolveDir: dirname(realPaths),
         loader: "ts",
         contents: `
-          import { mkdirSync, writeFileSync, existsSync } from "node:fs";
+          import { existsSync, mkdirSync, readFileSync, renameSync, writeFileSync } from "node:fs";
           import { tmpdir } from "node:os";
-          import { join } from "node:path";
+          import { dirname, join } from "node:path";
           import { createHash } from "node:crypto";
           export { megaraptorHome } from ${JSON.stringify(realPaths)};
-          const PROTO = ${JSON.stringify(proto)};
+          const FILES: Record<string, string> = ${JSON.stringify(files)};
           let root: string | undefined;
-          /** The stand-in's package root: a private folder holding the embedded .proto. */
+          /** The stand-in's package root: a private folder holding the embedded .proto and default fixture. */
           export function packageRoot(): string {
             if (root) return root;
-            const dir = join(tmpdir(), "velociraptor-standin-" + createHash("sha256").update(PROTO).digest("hex").slice(0, 12));
-            mkdirSync(join(dir, "proto"), { recursive: true, mode: 0o700 });
-            if (!existsSync(join(dir, "package.json"))) writeFileSync(join(dir, "package.json"), "{}\\n");
-            writeFileSync(join(dir, "proto", "velociraptor.proto"), PROTO);
+            const digest = createHash("sha256").update(JSON.stringify(FILES)).digest("hex").slice(0, 12);
+            const dir = join(tmpdir(), "velociraptor-standin-" + process.getuid?.() + "-" + digest);
+            for (const [name, text] of Object.entries(FILES)) {
+              const path = join(dir, name);
+              if (existsSync(path) && readFileSync(path, "utf8") === text) continue;
+              mkdirSync(dirname(path), { recursive: true, mode: 0o700 });
+              // Write then rename: a frontend and a tool command may start at the same moment.
+              const tmp = path + "." + process.pid;
+              writeFileSync(tmp, text, { mode: 0o600 });
+              renameSync(tmp, path);
+            }
             return (root = dir);
           }
         `,

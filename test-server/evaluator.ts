@@ -69,12 +69,21 @@ const str = (v: Value): string => (v === null || v === undefined ? "" : typeof v
 const num = (v: Value): number => (typeof v === "number" ? v : Number(v ?? 0) || 0);
 const bool = (v: Value): boolean => (typeof v === "string" ? /^(y|yes|true|1)$/i.test(v) : truthy(v));
 
+/**
+ * vql/acls.go CheckAccess as the plugins log it: "<name>: PermissionDenied: Permission denied: [PERM]" (the
+ * permission list printed as a Go slice). Where the model accepts any of several permissions, the first is named.
+ */
 function requirePerm(name: string, perm: string | string[] | undefined, ctx: EvalContext): boolean {
   if (!perm) return true;
   const any = Array.isArray(perm) ? perm : [perm];
   if (any.some((p) => ctx.permissions.has(p))) return true;
-  ctx.log(`${name}: Permission denied: User ${ctx.user} requires permission ${any.join(" or ")}`);
+  ctx.log(`${name}: PermissionDenied: Permission denied: [${any[0]}]`);
   return false;
+}
+
+/** The roles a user holds in an org, from the server's user store. */
+function rolesIn(ctx: EvalContext, user: string, orgId: string): string[] {
+  return ctx.model.users?.getPolicy(orgId, user)?.roles ?? [];
 }
 
 function* rowsOf(r: FixtureRows | undefined, startRow = 0): Generator<Row> {
@@ -334,14 +343,14 @@ const PLUGINS: Record<string, PluginSpec> = {
   orgs: {
     args: [],
     *run(_a, ctx) {
-      for (const o of ctx.model.orgs.values()) if (ctx.model.permissions(ctx.user, o.id)?.size) yield { OrgId: o.id, Name: o.name, id: o.id, name: o.name };
+      for (const o of ctx.model.orgs.values()) if (ctx.model.permissions(ctx.user, o.id).size) yield { OrgId: o.id, Name: o.name, id: o.id, name: o.name };
     },
   },
   gui_users: {
     args: ["all_orgs"],
     perm: "SERVER_ADMIN",
     *run(_a, ctx) {
-      for (const u of ctx.model.fixture.users) yield { name: u.name, roles: u.roles[ctx.org.id] ?? [] };
+      for (const name of ctx.model.users?.listUsers() ?? []) yield { name, roles: rolesIn(ctx, name, ctx.org.id) };
     },
   },
   help: {
@@ -424,8 +433,12 @@ const FUNCTIONS: Record<string, FunctionSpec> = {
   user: {
     args: ["user", "org"],
     call: (a, ctx) => {
-      const u = ctx.model.fixture.users.find((x) => x.name === str(a.user));
-      return u ? { name: u.name, roles: u.roles[ctx.org.id] ?? [], orgs: Object.keys(u.roles).map((id) => ({ id, name: ctx.model.org(id)?.name ?? id })) } : null;
+      const store = ctx.model.users;
+      const name = str(a.user);
+      if (!store?.hasUser(name)) return null;
+      const record = store.getUser(name);
+      const orgs = [...ctx.model.orgs.values()].filter((o) => store.getPolicy(o.id, record.name));
+      return { name: record.name, roles: rolesIn(ctx, record.name, ctx.org.id), orgs: orgs.map((o) => ({ id: o.id, name: o.name })) };
     },
   },
   client_info: {
@@ -462,7 +475,6 @@ const FUNCTIONS: Record<string, FunctionSpec> = {
   },
   collect_client: {
     args: ["client_id", "artifacts", "env", "spec", "flow_id", "timeout", "ops_per_sec", "cpu_limit", "iops_limit", "max_rows", "max_bytes", "urgent", "org_id"],
-    perm: ["COLLECT_CLIENT", "COLLECT_SERVER", "COLLECT_BASIC"],
     call: (a, ctx) => {
       const clientId = str(a.client_id);
       const spec = parseDictArg(a.spec);
@@ -473,8 +485,10 @@ const FUNCTIONS: Record<string, FunctionSpec> = {
         return null;
       }
       const isServer = clientId === "server";
-      if (isServer ? !ctx.permissions.has("COLLECT_SERVER") : !ctx.permissions.has("COLLECT_CLIENT")) {
-        ctx.log(`collect_client: Permission denied: User ${ctx.user} requires permission ${isServer ? "COLLECT_SERVER" : "COLLECT_CLIENT"}`);
+      // services/launcher/acls.go CheckAccess (artifacts marked basic for COLLECT_BASIC are not modelled).
+      const needed = isServer ? "COLLECT_SERVER" : "COLLECT_CLIENT";
+      if (!ctx.permissions.has(needed)) {
+        ctx.log(`collect_client: PermissionDenied: User ${ctx.user} is not allowed to launch flows ${needed}.`);
         return null;
       }
       const os = isServer ? "server" : clientOs(ctx, clientId);
@@ -488,6 +502,11 @@ const FUNCTIONS: Record<string, FunctionSpec> = {
         const art = ctx.model.artifacts.get(name);
         if (!art) {
           ctx.log(`collect_client: Unknown artifact ${name}`);
+          return null;
+        }
+        const missing = art.required_permissions.find((p) => !ctx.permissions.has(p));
+        if (missing) {
+          ctx.log(`collect_client: PermissionDenied: While collecting artifact (${name}) permission denied ${missing}`);
           return null;
         }
         const params = { ...parseDictArg(a.env), ...parseDictArg(spec[name]) };

@@ -2,11 +2,14 @@
  * A wire-compatible Velociraptor API server for tests and manual trials: real gRPC over real mutual TLS, answering
  * VQL from an in-memory model with Velociraptor's documented streaming behaviour (batches by max_row / max_wait,
  * the final batch always sent, logs as separate messages, VQL errors as log lines, permission errors as status).
+ * Callers are admitted by Velociraptor 0.77.2's rules (docs/velociraptor-rules.md): the certificate must verify as
+ * Go verifies it (serverAuth), the user must have a record in the datastore's users/, and roles come from its acl/.
  */
 import * as grpc from "@grpc/grpc-js";
 import { once } from "node:events";
-import { chmodSync, mkdirSync, writeFileSync } from "node:fs";
+import { chmodSync, mkdirSync, mkdtempSync, writeFileSync } from "node:fs";
 import { createServer } from "node:net";
+import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { stringify as toYaml } from "yaml";
 import { apiServiceDefinition, type WireVFSFileBuffer, type WireVQLCollectorArgs, type WireVQLResponse } from "../proto/wire.js";
@@ -18,6 +21,10 @@ import { Evaluator, Scope } from "./evaluator.js";
 import type { FixtureInput } from "./fixture-schema.js";
 import { Model, type Row } from "./model.js";
 import { createTestPki, type ClientName, type TestPki } from "./pki.js";
+import { apiStatus, GoError, grpcStatus as status, orgNotFound, permissionDenied, rawStatus, userFromContext, type AuthContext, type Principal } from "./api-auth.js";
+import type { ServerConfig } from "./server-config.js";
+import { bootstrapUser, SUPERUSER, UserStore } from "./user-store.js";
+import { generateServerCert } from "./velociraptor-certs.js";
 
 export { createTestPki, badServerCertificates, type TestPki, type ClientName } from "./pki.js";
 export { Model } from "./model.js";
@@ -38,6 +45,17 @@ export interface TestServerOptions {
   lateStartMs?: number;
   /** How long new collections stay RUNNING. */
   flowCompletionMs?: number;
+  /**
+   * A Velociraptor datastore folder: its users/ and acl/ records decide who may call. Without one, a fresh folder is
+   * made and every fixture user is bootstrapped in it as a deployment does (`config api_client --role`, `acl grant`).
+   */
+  datastore?: string;
+  /** An open user store to use instead (the Velociraptor stand-in passes one that reloads on Velociraptor's schedule). */
+  users?: UserStore;
+  /** Serve as this loaded server.config.yaml says: its CA, Frontend certificate, API bind address/port, datastore. */
+  serverConfig?: ServerConfig;
+  /** `frontend -v`: Velociraptor's api.Status() then passes error details through. */
+  verbose?: boolean;
 }
 
 /** The api_client.yaml fields, typed as the client reads them. */
@@ -46,7 +64,17 @@ export type ApiClientYaml = ApiClientConfig;
 export interface TestServer {
   port: number;
   address: string;
+  /** The test PKI (not available when serving from a server.config.yaml). */
   pki: TestPki;
+  /** Users and roles, in Velociraptor's datastore layout under `datastore`. */
+  users: UserStore;
+  datastore: string;
+  /**
+   * What `velociraptor config api_client --name NAME --role ROLES` does on a real server: a certificate with
+   * serverAuth + clientAuth from this server's CA, the roles granted, the user record created. `roles` may map org
+   * ids to roles (other orgs as `acl grant --org`). Returns the api_client.yaml fields.
+   */
+  provisionApiUser(name: string, roles: string[] | Record<string, string[]>): Promise<ApiClientYaml>;
   model: Model;
   stats: ServerStats;
   /** Resolves once the server listens (immediately unless lateStartMs). */
@@ -67,6 +95,8 @@ const USER_OF: Record<ClientName, string> = {
   unknownUser: "mallory",
   foreignCa: "admin",
   expired: "admin",
+  clientAuthOnly: "admin",
+  gateway: "GRPC_GW",
 };
 
 async function freePort(host: string): Promise<number> {
@@ -83,13 +113,6 @@ function nowUs(): string {
   return String(Date.now() * 1000);
 }
 
-function peerUser(call: { getAuthContext(): { sslPeerCertificate?: { subject?: { CN?: string } } } }): string {
-  return call.getAuthContext().sslPeerCertificate?.subject?.CN ?? "";
-}
-
-function status(code: grpc.status, details: string): grpc.ServiceError {
-  return Object.assign(new Error(details), { code, details, metadata: new grpc.Metadata() });
-}
 
 export interface ServerStats {
   /** Queries currently running. */
@@ -101,17 +124,37 @@ export interface ServerStats {
   lastRequest?: WireVQLCollectorArgs;
 }
 
-async function runQuery(model: Model, stats: ServerStats, call: grpc.ServerWritableStream<WireVQLCollectorArgs, WireVQLResponse>): Promise<void> {
+/** api/api.go Query, up to streamQuery: identity, org switch, ANY_QUERY, then a Query must be given. */
+function admitQuery(model: Model, auth: AuthContext, call: grpc.ServerWritableStream<WireVQLCollectorArgs, WireVQLResponse>): { user: string; orgId: string } | grpc.ServiceError {
+  const args = call.request;
+  let who: Principal;
+  try {
+    who = userFromContext(call as never, auth);
+  } catch (err) {
+    // Query returns GetUserFromContext's error unchanged: UNKNOWN "User not found: <name>" / "Must set a username".
+    return rawStatus(err as GoError);
+  }
+  let orgId = who.org;
+  if (args.org_id) {
+    if (!model.org(args.org_id)) return apiStatus(orgNotFound(), auth.verbose);
+    orgId = args.org_id;
+  }
+  const access = auth.users.checkAccess(orgId, who.name, "ANY_QUERY");
+  if (access.allowed === false && access.error) return status(grpc.status.PERMISSION_DENIED, `User ${who.name} is not allowed to run queries.`);
+  if (!access.allowed) return status(grpc.status.PERMISSION_DENIED, `Permission denied: User ${who.name} requires permission ANY_QUERY to run queries`);
+  // streamQuery: a plain error, so UNKNOWN like every other error Query returns.
+  if (!args.Query?.length) return status(grpc.status.UNKNOWN, "Query should be specified.");
+  return { user: who.name, orgId };
+}
+
+async function runQuery(model: Model, stats: ServerStats, auth: AuthContext, call: grpc.ServerWritableStream<WireVQLCollectorArgs, WireVQLResponse>): Promise<void> {
   const args = call.request;
   stats.lastRequest = args;
-  const user = peerUser(call as never);
-  const orgId = args.org_id || "root";
-  if (!args.Query?.length) return void call.emit("error", status(grpc.status.INVALID_ARGUMENT, "Query should be specified."));
+  const admitted = admitQuery(model, auth, call);
+  if (admitted instanceof Error) return void call.emit("error", admitted);
+  const { user, orgId } = admitted;
+  const org = model.org(orgId)!;
   const perms = model.permissions(user, orgId);
-  if (!perms) return void call.emit("error", status(grpc.status.PERMISSION_DENIED, `Permission denied: User ${user} is not a known user on this server.`));
-  const org = model.org(orgId);
-  if (!org) return void call.emit("error", status(grpc.status.NOT_FOUND, `Org ${orgId} not found`));
-  if (!perms.has("ANY_QUERY")) return void call.emit("error", status(grpc.status.PERMISSION_DENIED, `Permission denied: User ${user} requires permission ANY_QUERY to run queries`));
 
   const maxRow = Number(args.max_row);
   const maxWaitMs = (Number(args.max_wait) || 10) * 1000;
@@ -208,48 +251,97 @@ async function runQuery(model: Model, stats: ServerStats, call: grpc.ServerWrita
   }
 }
 
+/** VFSGetBuffer / PushEvents: identity and org through api.Status(), as the unary calls do. */
+function admitUnary(model: Model, auth: AuthContext, call: { getAuthContext(): unknown; metadata?: grpc.Metadata }, orgId: string): Principal | grpc.ServiceError {
+  let who: Principal;
+  try {
+    who = userFromContext(call as never, auth);
+  } catch (err) {
+    return apiStatus(err as GoError, auth.verbose);
+  }
+  const sameOrg = (a: string, b: string) => (a || "root") === (b || "root");
+  if (!sameOrg(who.org, orgId)) {
+    if (!model.org(orgId)) return apiStatus(orgNotFound(), auth.verbose);
+    return { name: who.name, org: orgId || "root" };
+  }
+  return who;
+}
+
 /** Starts a server. Await `ready` if you passed lateStartMs. */
 export async function startTestServer(opts: TestServerOptions = {}): Promise<TestServer> {
-  const pki = opts.pki ?? (await createTestPki());
+  const config = opts.serverConfig;
+  // From a server.config.yaml there is no test PKI: the config's CA and Frontend certificate are used.
+  const pki = config ? undefined : (opts.pki ?? (await createTestPki()));
   const model = typeof opts.fixture === "object" ? new Model(opts.fixture) : Model.fromFile(opts.fixture ?? DEFAULT_FIXTURE);
   if (opts.flowCompletionMs !== undefined) model.flowCompletionMs = opts.flowCompletionMs;
-  const host = opts.host ?? "127.0.0.1";
-  const serverCert = opts.serverCert ?? pki.server;
+  const host = config ? config.api.bindAddress : (opts.host ?? "127.0.0.1");
+  const caCertificate = config ? config.caCertificate : pki!.ca.certificate;
+  const serverCert = config ? { certificate: config.frontend!.certificate, privateKey: config.frontend!.privateKey } : (opts.serverCert ?? pki!.server);
   const stats: ServerStats = { active: 0, cancelled: 0, completed: 0 };
+
+  const datastore = opts.users?.location ?? opts.datastore ?? config?.datastoreLocation ?? mkdtempSync(join(tmpdir(), "vr-datastore-"));
+  const users = opts.users ?? new UserStore(datastore, { usernameRules: { pinnedGwName: config?.raw.API?.pinned_gw_name || undefined, disableUnicodeUsernames: config?.disableUnicodeUsernames } });
+  // A fresh datastore gets the fixture's users the way a deployment's bootstrap creates them.
+  if (!opts.users && !opts.datastore && !config) for (const u of model.fixture.users) bootstrapUser(users, u.name, u.roles);
+  model.users = users;
+  const auth: AuthContext = {
+    users,
+    caCertificate,
+    gatewayName: config?.api.pinnedGwName ?? "GRPC_GW",
+    orgExists: (id) => Boolean(model.org(id)),
+    verbose: opts.verbose ?? false,
+  };
   const server = new grpc.Server({ "grpc.max_send_message_length": -1, "grpc.max_receive_message_length": 64 * 1024 * 1024 });
 
   server.addService(apiServiceDefinition(), {
-    Query: (call: grpc.ServerWritableStream<WireVQLCollectorArgs, WireVQLResponse>) => void runQuery(model, stats, call),
+    Query: (call: grpc.ServerWritableStream<WireVQLCollectorArgs, WireVQLResponse>) => void runQuery(model, stats, auth, call),
     VFSGetBuffer: (call: grpc.ServerUnaryCall<WireVFSFileBuffer, WireVFSFileBuffer>, cb: grpc.sendUnaryData<Partial<WireVFSFileBuffer>>) => {
-      const user = peerUser(call as never);
-      const perms = model.permissions(user, call.request.org_id);
-      if (!perms?.has("READ_RESULTS")) return cb(status(grpc.status.PERMISSION_DENIED, `Permission denied: User ${user} requires permission READ_RESULTS`));
+      const who = admitUnary(model, auth, call, call.request.org_id);
+      if (who instanceof Error) return cb(who);
+      const access = users.checkAccess(who.org, who.name, "READ_RESULTS");
+      if (!access.allowed) return cb(permissionDenied(access.allowed === false ? access.error : undefined, "User is not allowed to view the VFS."));
       const data = model.readFileStore(call.request.org_id, call.request.components, Number(call.request.offset), call.request.length);
       if (!data) return cb(status(grpc.status.NOT_FOUND, `file ${call.request.components.join("/")} not found`));
       cb(null, { ...call.request, data });
     },
-    PushEvents: (_call: unknown, cb: grpc.sendUnaryData<object>) => cb(null, {}),
+    PushEvents: (call: grpc.ServerUnaryCall<{ artifact: string; org_id: string }, object>, cb: grpc.sendUnaryData<object>) => {
+      const who = admitUnary(model, auth, call, call.request.org_id);
+      if (who instanceof Error) return cb(who);
+      if (who.name !== SUPERUSER) {
+        // api/events.go: GetEffectivePolicy errors go through Status(); a missing PUBLISH is PERMISSION_DENIED.
+        if (!users.getPolicy(who.org, who.name)) return cb(apiStatus(new GoError("NotFoundError", true), auth.verbose));
+        const access = users.checkAccess(who.org, who.name, "PUBLISH", call.request.artifact);
+        if (access.allowed === false && access.error) return cb(apiStatus(new GoError(access.error), auth.verbose));
+        if (!access.allowed) return cb(status(grpc.status.PERMISSION_DENIED, `Permission denied: PUBLISH ${who.name} to ${call.request.artifact}`));
+      }
+      cb(null, {});
+    },
     Check: (_call: unknown, cb: grpc.sendUnaryData<{ status: string }>) => cb(null, { status: "SERVING" }),
   });
 
   const creds = grpc.ServerCredentials.createSsl(
-    Buffer.from(pki.ca.certificate),
+    Buffer.from(caCertificate),
     [{ cert_chain: Buffer.from(serverCert.certificate), private_key: Buffer.from(serverCert.privateKey) }],
     true,
   );
-  const port = opts.port || (await freePort(host));
+  const unix = config?.api.bindScheme === "unix";
+  const port = unix ? 0 : config ? config.api.bindPort || (await freePort(host)) : opts.port || (await freePort(host));
   const bind = () =>
     new Promise<void>((resolve, reject) =>
-      server.bindAsync(`${host}:${port}`, creds, (err) => (err ? reject(err) : resolve())),
+      server.bindAsync(unix ? `unix:${host}` : `${host}:${port}`, creds, (err) => (err ? reject(err) : resolve())),
     );
   const ready = opts.lateStartMs ? new Promise<void>((r) => setTimeout(r, opts.lateStartMs)).then(bind) : bind();
   if (!opts.lateStartMs) await ready;
-  const address = `${host}:${port}`;
+  const address = unix ? `unix://${host}` : `${host}:${port}`;
+  const testPki = (): TestPki => {
+    if (!pki) throw new Error("This test server runs from a server.config.yaml: it has no test PKI (use `config api_client` to issue certificates).");
+    return pki;
+  };
 
   const apiClientConfig = (who: ClientName = "admin"): ApiClientYaml => {
-    const cert = pki.clients[who];
+    const cert = testPki().clients[who];
     return {
-      ca_certificate: pki.ca.certificate,
+      ca_certificate: caCertificate,
       client_cert: cert.certificate,
       client_private_key: cert.privateKey,
       api_connection_string: address,
@@ -260,7 +352,16 @@ export async function startTestServer(opts: TestServerOptions = {}): Promise<Tes
   return {
     port,
     address,
-    pki,
+    get pki() {
+      return testPki();
+    },
+    users,
+    datastore,
+    async provisionApiUser(name, roles) {
+      const cert = await generateServerCert(testPki().ca, name);
+      bootstrapUser(users, name, Array.isArray(roles) ? { root: roles } : roles);
+      return { ca_certificate: caCertificate, client_cert: cert.certificate, client_private_key: cert.privateKey, api_connection_string: address, name };
+    },
     model,
     stats,
     ready,
@@ -272,7 +373,13 @@ export async function startTestServer(opts: TestServerOptions = {}): Promise<Tes
       chmodSync(path, 0o600);
       return path;
     },
-    stop: () => new Promise<void>((resolve) => server.tryShutdown(() => resolve())),
+    stop: () =>
+      new Promise<void>((resolve) =>
+        server.tryShutdown(() => {
+          if (!opts.users) users.close();
+          resolve();
+        }),
+      ),
     kill: () => server.forceShutdown(),
   };
 }

@@ -3,19 +3,11 @@
  * hunt_update, hunt_delete, cancel_flow) and later queries see the change, as on a real server.
  */
 import { readFileSync } from "node:fs";
+import type { UserStore } from "./user-store.js";
 import { FixtureSchema, type Fixture, type FixtureArtifact, type FixtureClient, type FixtureFlow, type FixtureHunt, type FixtureInput, type FixtureRows } from "./fixture-schema.js";
 
 export type Row = Record<string, unknown>;
 
-export const ROLE_PERMISSIONS: Record<string, string[]> = {
-  administrator: ["ALL_QUERY", "ANY_QUERY", "READ_RESULTS", "LABEL_CLIENT", "COLLECT_CLIENT", "COLLECT_SERVER", "START_HUNT", "DELETE_RESULTS", "SERVER_ADMIN", "MACHINE_STATE", "PREPARE_RESULTS", "ARTIFACT_WRITER", "SERVER_ARTIFACT_WRITER", "COLLECT_BASIC", "NOTEBOOK_EDITOR", "EXECVE", "FILESYSTEM_READ", "FILESYSTEM_WRITE", "NETWORK"],
-  org_admin: ["ORG_ADMIN", "ANY_QUERY", "READ_RESULTS", "SERVER_ADMIN"],
-  reader: ["READ_RESULTS"],
-  analyst: ["READ_RESULTS", "NOTEBOOK_EDITOR", "LABEL_CLIENT", "COLLECT_SERVER", "PREPARE_RESULTS"],
-  investigator: ["READ_RESULTS", "NOTEBOOK_EDITOR", "COLLECT_CLIENT", "LABEL_CLIENT", "START_HUNT", "PREPARE_RESULTS", "COLLECT_BASIC", "MACHINE_STATE"],
-  artifact_writer: ["ARTIFACT_WRITER"],
-  api: ["ANY_QUERY", "READ_RESULTS"],
-};
 
 export interface OrgState {
   id: string;
@@ -39,6 +31,8 @@ export class Model {
   readonly downloads = new Map<string, Buffer>();
   /** Milliseconds a new collection stays RUNNING before it finishes. */
   flowCompletionMs = 300;
+  /** Who may do what: the server's user store (Velociraptor's users/ and acl/ records), set by the server. */
+  users?: UserStore;
 
   constructor(input: FixtureInput) {
     this.fixture = FixtureSchema.parse(input);
@@ -68,11 +62,9 @@ export class Model {
     return this.orgs.get(id || "root");
   }
 
-  permissions(user: string, orgId: string): Set<string> | undefined {
-    const u = this.fixture.users.find((x) => x.name === user);
-    if (!u) return undefined;
-    const roles = u.roles[orgId || "root"] ?? [];
-    return new Set(roles.flatMap((r) => ROLE_PERMISSIONS[r] ?? []));
+  /** The user's effective permissions in an org, from the user store (empty without one). */
+  permissions(user: string, orgId: string): Set<string> {
+    return this.users?.permissions(orgId || "root", user) ?? new Set();
   }
 
   /** Reads `length` bytes at `offset` of a filestore file; undefined when no such file exists. */

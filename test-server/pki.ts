@@ -1,14 +1,11 @@
 /**
  * Certificates for the test server: a CA, the server certificate for VelociraptorServer, and client certificates
- * for each fixture user plus the failure cases (unknown user, foreign CA, expired). Generated once per process.
+ * for each fixture user plus the failure cases (unknown user, foreign CA, expired, clientAuth only, the gateway).
+ * Client certificates are issued as Velociraptor's `config api_client` issues them (serverAuth + clientAuth, see
+ * ./velociraptor-certs.ts). Generated once per process.
  */
-import {
-  generateCa,
-  issueApiClientCertificate,
-  issueCertificate,
-  issueServerCertificate,
-  type IssuedCert,
-} from "../components/pki/x509.js";
+import { generateCa, issueCertificate, issueServerCertificate, type IssuedCert } from "../components/pki/x509.js";
+import { generateServerCert } from "./velociraptor-certs.js";
 
 export interface TestPki {
   ca: IssuedCert;
@@ -22,6 +19,10 @@ export interface TestPki {
     unknownUser: IssuedCert;
     foreignCa: IssuedCert;
     expired: IssuedCert;
+    /** CN admin, but only the clientAuth usage: passes the TLS handshake, fails Velociraptor's identity check. */
+    clientAuthOnly: IssuedCert;
+    /** CN GRPC_GW: the GUI gateway's identity, which may name the user it acts for in metadata. */
+    gateway: IssuedCert;
   };
 }
 
@@ -32,17 +33,19 @@ let cached: Promise<TestPki> | undefined;
 async function build(): Promise<TestPki> {
   const ca = await generateCa({ commonName: "Velociraptor_ca" });
   const foreignCa = await generateCa({ commonName: "Some other CA" });
-  const [server, admin, reader, investigator, noPermissions, unknownUser, foreign, expired] = await Promise.all([
+  const [server, admin, reader, investigator, noPermissions, unknownUser, foreign, expired, clientAuthOnly, gateway] = await Promise.all([
     issueServerCertificate(ca),
-    issueApiClientCertificate(ca, { name: "admin" }),
-    issueApiClientCertificate(ca, { name: "reader" }),
-    issueApiClientCertificate(ca, { name: "investigator" }),
-    issueApiClientCertificate(ca, { name: "noperm" }),
-    issueApiClientCertificate(ca, { name: "mallory" }),
-    issueApiClientCertificate(foreignCa, { name: "admin" }),
-    issueApiClientCertificate(ca, { name: "admin", notBefore: new Date(Date.now() - 10 * 86_400_000), notAfter: new Date(Date.now() - 86_400_000) }),
+    generateServerCert(ca, "admin"),
+    generateServerCert(ca, "reader"),
+    generateServerCert(ca, "investigator"),
+    generateServerCert(ca, "noperm"),
+    generateServerCert(ca, "mallory"),
+    generateServerCert(foreignCa, "admin"),
+    generateServerCert(ca, "admin", { notBefore: new Date(Date.now() - 10 * 86_400_000), notAfter: new Date(Date.now() - 86_400_000) }),
+    issueCertificate(ca, { commonName: "admin", dnsNames: ["admin"], usage: "client" }),
+    generateServerCert(ca, "GRPC_GW"),
   ]);
-  return { ca, foreignCa, server, clients: { admin, reader, investigator, noPermissions, unknownUser, foreignCa: foreign, expired } };
+  return { ca, foreignCa, server, clients: { admin, reader, investigator, noPermissions, unknownUser, foreignCa: foreign, expired, clientAuthOnly, gateway } };
 }
 
 /** The shared PKI (cached per process: RSA key generation is the slow part of starting a server). */

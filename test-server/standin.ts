@@ -5,7 +5,7 @@
  * (docs/velociraptor-rules.md):
  *   velociraptor --config server.config.yaml frontend [-v]
  *   velociraptor --config … config api_client --name N [--role R1,R2] [--password] OUTPUT
- *   velociraptor --config … user add NAME [PASSWORD] --role R1,R2
+ *   velociraptor --config … user add NAME [PASSWORD] --role R1,R2 | user show NAME
  *   velociraptor --config … [--org O] acl grant NAME ['{"policy":…}'] [--role R] [--merge] | acl show NAME [--effective]
  *   velociraptor version
  * It proves that a deployment installs, configures, bootstraps users and serves the API as Velociraptor would; it
@@ -15,14 +15,13 @@ import { readFileSync, writeFileSync } from "node:fs";
 import { arch, platform } from "node:os";
 import { createInterface } from "node:readline";
 import { stringify } from "yaml";
-import { renderApiClientYaml } from "../components/config/render.js";
 import { encryptPrivateKey } from "../components/pki/x509.js";
 import { effectivePolicy, emptyPolicy, isRootOrg, PERMISSIONS, permissionField, policyFromGrantJson, type AclPolicy } from "./acl.js";
 import type { FixtureInput } from "./fixture-schema.js";
 import { apiHostname, ConfigRefusedError, loadServerConfig, type ServerConfig } from "./server-config.js";
 import { parseArgs, UsageError, type CommandSpec } from "./standin-args.js";
 import { startHttpListeners } from "./frontend-http.js";
-import { startTestServer } from "./index.js";
+import { DEFAULT_FIXTURE, startTestServer } from "./index.js";
 import { UserStore, validateUsername, VelociraptorRefusal } from "./user-store.js";
 import { generateServerCert } from "./velociraptor-certs.js";
 
@@ -32,6 +31,7 @@ const COMMANDS: CommandSpec[] = [
   { name: "frontend", flags: { minion: { value: false }, node: { value: true }, disable_artifact_compression: { value: false }, "disable-panic-guard": { value: false } }, args: [] },
   { name: "config api_client", flags: { name: { value: true, required: true }, role: { value: true }, password: { value: false }, pkcs12: { value: true } }, args: [{ name: "output", required: true }] },
   { name: "user add", flags: { role: { value: true, required: true } }, args: [{ name: "username", required: true }, { name: "password" }] },
+  { name: "user show", flags: { with_hashes: { value: false } }, args: [{ name: "username", required: true }] },
   { name: "acl grant", flags: { role: { value: true }, merge: { value: false } }, args: [{ name: "principal", required: true }, { name: "policy" }] },
   { name: "acl show", flags: { effective: { value: false } }, args: [{ name: "principal", required: true }] },
   { name: "version", flags: {}, args: [] },
@@ -60,6 +60,11 @@ export interface StandInIo {
 
 /** A failure printed as kingpin's FatalIfError does: `velociraptor: error: <command>: <message>`. */
 class CommandFailed extends Error {}
+
+/** The default fixture (inside the bundle, build-standin.ts embeds it where DEFAULT_FIXTURE points). */
+function defaultFixture(): FixtureInput {
+  return JSON.parse(readFileSync(DEFAULT_FIXTURE, "utf8")) as FixtureInput;
+}
 
 function storeFor(c: ServerConfig, refreshSeconds = 0): UserStore {
   return new UserStore(c.datastoreLocation, { refreshSeconds, usernameRules: { pinnedGwName: c.raw.API?.pinned_gw_name || undefined, disableUnicodeUsernames: c.disableUnicodeUsernames } });
@@ -103,7 +108,9 @@ async function configApiClient(c: ServerConfig, o: { name: string; role?: string
   if (c.api.bindScheme !== "tcp" && c.api.bindScheme !== "unix") throw new CommandFailed("Unknown value for API.BindAddress");
   const connection = c.api.bindScheme === "unix" ? `unix://${c.api.bindAddress}` : `${apiHostname(c)}:${c.api.bindPort}`;
   try {
-    writeFileSync(o.output, renderApiClientYaml({ caCertificate: c.caCertificate, certificate: cert.certificate, privateKey, apiConnectionString: connection, name: o.name }), { mode: 0o600 });
+    // yaml.Marshal of ApiClientConfig, fields in proto order (bin/config.go 447–467).
+    const yaml = stringify({ ca_certificate: c.caCertificate, client_cert: cert.certificate, client_private_key: privateKey, api_connection_string: connection, name: o.name }, { lineWidth: 0 });
+    writeFileSync(o.output, yaml, { mode: 0o600 });
   } catch (err) {
     throw new CommandFailed(`Unable to open output file: ${(err as Error).message}`);
   }
@@ -143,6 +150,12 @@ async function userAdd(c: ServerConfig, o: { username: string; password?: string
   store.setUser(existing);
   store.setPassword(o.username, password);
   io.stdout(`${SERVER_CHANGE_WARNING}\n`);
+}
+
+/** bin/users.go doShowUser: the record (hashes cleared) as indented JSON; "User not found: N" without one. */
+function userShow(c: ServerConfig, o: { username: string }, io: StandInIo): void {
+  const record = storeFor(c).getUser(o.username);
+  io.stdout(JSON.stringify({ name: record.name, ...(record.readOnly ? { read_only: true } : {}), ...(record.locked ? { locked: true } : {}) }, null, 1));
 }
 
 function orgExists(orgId: string | undefined, fixture: FixtureInput): boolean {
@@ -187,7 +200,7 @@ function versionYaml(): string {
 }
 
 async function frontend(c: ServerConfig, verbose: boolean, io: StandInIo): Promise<void> {
-  const fixture = io.fixture ?? (await import("../test/fixtures/default.json", { with: { type: "json" } })).default as FixtureInput;
+  const fixture = io.fixture ?? defaultFixture();
   const users = storeFor(c, c.aclLruTimeoutSec);
   const server = await startTestServer({ serverConfig: c, users, fixture, verbose });
   const http = await startHttpListeners({
@@ -243,13 +256,14 @@ export async function runStandIn(argv: string[], io: StandInIo): Promise<number>
     }
     const c = (() => {
       try {
-        return loadServerConfig(src, { frontend: true, runAsUser: p.command !== "acl show" });
+        return loadServerConfig(src, { frontend: true, runAsUser: p.command !== "acl show" && p.command !== "user show" });
       } catch (err) {
         throw new CommandFailed(`Unable to load config file: ${(err as Error).message}`);
       }
     })();
-    const fixture = io.fixture ?? ((await import("../test/fixtures/default.json", { with: { type: "json" } })).default as FixtureInput);
+    const fixture = io.fixture ?? defaultFixture();
     if (p.command === "user add") await userAdd(c, { username: p.args.username!, password: p.args.password, role: String(p.flags.role) }, io);
+    else if (p.command === "user show") userShow(c, { username: p.args.username! }, io);
     else if (p.command === "acl grant") aclGrant(c, { principal: p.args.principal!, policy: p.args.policy, role: p.flags.role === undefined ? undefined : String(p.flags.role), merge: p.flags.merge === true, org: p.global.org }, fixture, io);
     else if (p.command === "acl show") aclShow(c, { principal: p.args.principal!, effective: p.flags.effective === true, org: p.global.org }, io);
     return 0;

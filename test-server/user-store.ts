@@ -223,3 +223,13 @@ export class UserStore {
   }
 }
 
+
+/**
+ * A deployment's bootstrap of one API user: `config api_client --name N --role R` (root-org roles plus the user
+ * record) and `acl grant --org O N --role R` for every other org.
+ */
+export function bootstrapUser(store: UserStore, name: string, rolesByOrg: Record<string, string[]>): void {
+  store.grantRoles("root", name, rolesByOrg.root ?? []);
+  if (!store.hasUser(name)) store.setUser({ name });
+  for (const [org, roles] of Object.entries(rolesByOrg)) if (!isRootOrg(org)) store.setPolicy(org, name, { ...emptyPolicy(), roles });
+}

@@ -51,6 +51,31 @@ export class PermissionDeniedError extends MegaraptorError {
   }
 }
 
+/**
+ * The server knows the certificate's CA but has no user record for its name: Velociraptor answers "User not found:
+ * <name>" (UNKNOWN from Query, NOT_FOUND from the unary calls) — the user was never created with `config api_client
+ * --role` / `user add`, or the running frontend has not reloaded its user cache yet.
+ */
+export class UserNotFoundError extends MegaraptorError {
+  constructor(message: string, user?: string) {
+    super("USER_NOT_FOUND", message, {
+      hint: `Create the API user on the server: \`velociraptor --config server.config.yaml config api_client --name ${user ?? "<name>"} --role api,investigator api_client.yaml\` (or \`user add ${user ?? "<name>"} --role …\`), then restart the frontend or wait up to defaults.acl_lru_timeout_sec (300 s) for it to reload users.`,
+    });
+  }
+}
+
+/**
+ * The server accepted the TLS handshake but could not take a name from the certificate: Velociraptor re-verifies it
+ * with Go's default options, which require the serverAuth extended key usage ("Must set a username").
+ */
+export class CallerUnidentifiedError extends MegaraptorError {
+  constructor(message: string) {
+    super("CLIENT_CERT_UNIDENTIFIED", message, {
+      hint: "The API client certificate lacks the serverAuth extended key usage (or has a name Velociraptor cannot read). Issue it as `velociraptor config api_client` does — serverAuth + clientAuth, CN = user name — or regenerate api_client.yaml on the server.",
+    });
+  }
+}
+
 export class VelociraptorUnreachableError extends MegaraptorError {
   constructor(address: string, detail: string, cause?: unknown) {
     super("VELOCIRAPTOR_UNREACHABLE", `Cannot reach the Velociraptor API at ${address}: ${detail}`, {
@@ -181,6 +206,11 @@ export function classifyGrpcError(err: unknown, context: { address: string; user
   if (err instanceof MegaraptorError) return err;
   const e = err as Partial<ServiceError> & { message?: string };
   const text = `${e.details ?? ""} ${e.message ?? ""}`;
+  // Velociraptor's identity failures come as UNKNOWN (Query) or NOT_FOUND / UNAVAILABLE (unary calls, api.Status).
+  const missingUser = /^User not found: (.*)$/.exec(e.details ?? "");
+  if (missingUser) return new UserNotFoundError(e.details!, missingUser[1] || context.user);
+  if (e.details === "Must set a username") return new CallerUnidentifiedError(e.details);
+  if (e.details === "Org not found") return new NotFoundError("The org named in org_id", "Use an org the server has (SELECT * FROM orgs()), or leave org_id empty for the root org.");
   switch (e.code) {
     case GrpcStatus.PERMISSION_DENIED:
     case GrpcStatus.UNAUTHENTICATED:

@@ -91,16 +91,21 @@ describe("streaming semantics", () => {
     expect(msgs.some((m) => m.log.startsWith("VQL Error:"))).toBe(true);
   });
 
-  it("returns PERMISSION_DENIED for a user without ANY_QUERY and for an unknown user", async () => {
-    for (const who of ["noPermissions", "unknownUser"] as const) {
-      const err = await messages("SELECT * FROM info()", { who }).catch((e) => e);
-      expect(err.code).toBe(grpc.status.PERMISSION_DENIED);
-    }
+  it("returns PERMISSION_DENIED for a user without ANY_QUERY (api/api.go Query)", async () => {
+    const err = await messages("SELECT * FROM info()", { who: "noPermissions" }).catch((e) => e);
+    expect(err.code).toBe(grpc.status.PERMISSION_DENIED);
+    expect(err.details).toBe("Permission denied: User noperm requires permission ANY_QUERY to run queries");
+  });
+
+  it("returns the user manager's error unchanged (UNKNOWN) for a user without a record", async () => {
+    const err = await messages("SELECT * FROM info()", { who: "unknownUser" }).catch((e) => e);
+    expect(err.code).toBe(grpc.status.UNKNOWN);
+    expect(err.details).toBe("User not found: mallory");
   });
 
   it("enforces per-function permissions as log errors (reader cannot label)", async () => {
     const msgs = await messages("SELECT label(client_id='C.1a2b3c4d5e6f7a01', labels='x', op='set') AS R FROM scope()", { who: "reader" });
-    expect(msgs.some((m) => /label: Permission denied: User reader requires permission LABEL_CLIENT/.test(m.log))).toBe(true);
+    expect(msgs.some((m) => m.log === "label: PermissionDenied: Permission denied: [LABEL_CLIENT]\n")).toBe(true);
   });
 });
 

@@ -1,6 +1,6 @@
 import { status } from "@grpc/grpc-js";
 import { describe, expect, it } from "vitest";
-import { classifyGrpcError, PermissionDeniedError, TlsError, VelociraptorUnreachableError } from "../../velociraptor/errors.js";
+import { CallerUnidentifiedError, classifyGrpcError, NotFoundError, PermissionDeniedError, TlsError, UserNotFoundError, VelociraptorUnreachableError } from "../../velociraptor/errors.js";
 import { classifyLogLine } from "../../velociraptor/client.js";
 import { isRetryable } from "../../velociraptor/retry.js";
 
@@ -13,6 +13,31 @@ describe("classifyGrpcError", () => {
     expect(e).toBeInstanceOf(PermissionDeniedError);
     expect(e.hint).toContain("acl grant megaraptor");
     expect(e.retryable).toBe(false);
+  });
+
+  it.each([
+    [status.UNKNOWN, "Query"],
+    [status.NOT_FOUND, "VFSGetBuffer with frontend -v"],
+  ])("maps Velociraptor's 'User not found' (code %i, %s) to USER_NOT_FOUND with the bootstrap command", (code) => {
+    const e = classifyGrpcError(grpcError(code, "User not found: megaraptor"), ctx);
+    expect(e).toBeInstanceOf(UserNotFoundError);
+    expect(e.hint).toContain("config api_client --name megaraptor --role");
+    expect(isRetryable(e)).toBe(false);
+  });
+
+  it("maps 'Must set a username' (UNKNOWN from Query, UNAVAILABLE from unary calls) to CLIENT_CERT_UNIDENTIFIED, never retried", () => {
+    for (const code of [status.UNKNOWN, status.UNAVAILABLE]) {
+      const e = classifyGrpcError(grpcError(code, "Must set a username"), ctx);
+      expect(e).toBeInstanceOf(CallerUnidentifiedError);
+      expect(e.hint).toContain("serverAuth");
+      expect(isRetryable(e)).toBe(false);
+    }
+  });
+
+  it("maps UNAVAILABLE 'Org not found' to NOT_FOUND, not to an unreachable server", () => {
+    const e = classifyGrpcError(grpcError(status.UNAVAILABLE, "Org not found"), ctx);
+    expect(e).toBeInstanceOf(NotFoundError);
+    expect(isRetryable(e)).toBe(false);
   });
 
   it.each([
