@@ -1,40 +1,41 @@
 /**
- * Runs a declared tool from the command line: same validation, plan → confirm (--yes), audit and handler as over MCP,
- * with progress drawn as a bar on stderr and the structured result printed as JSON on stdout.
+ * Runs a declared tool from the command line through the same executor as the MCP server (mcp/server/executor.ts):
+ * the same validation, mode check, plan → confirm, audit and error codes. Here the human at the terminal confirms a
+ * plan with --yes (and --reason, required for destructive actions); without --yes the plan is printed and nothing
+ * runs. Progress is drawn as a bar on stderr, Ctrl-C cancels the call, and the structured result is printed as JSON.
  */
 import { SingleBar } from "cli-progress";
-import { AuditLog, defaultAuditPath } from "../core/audit.js";
-import { InputError } from "../core/errors.js";
-import { allows, ModeForbiddenError, resolveMode } from "../mcp/safety/mode.js";
-import { ConfirmationRequiredError } from "../mcp/safety/confirm.js";
-import type { AnyTool, ToolContext } from "../mcp/tools/define.js";
-import { userInfo } from "node:os";
-import type { VelociraptorClient } from "../velociraptor/client.js";
+import { resolveMode } from "../mcp/safety/mode.js";
+import { Runtime } from "../mcp/server/context.js";
+import { ToolExecutor, type Channel } from "../mcp/server/executor.js";
+import type { Tool } from "../mcp/tools/define.js";
 
-export async function runToolCli(def: AnyTool, raw: Record<string, unknown>, o: { yes?: boolean; json?: boolean; client?: () => VelociraptorClient; orgId?: string } = {}): Promise<void> {
-  const parsed = def.input.safeParse(raw);
-  if (!parsed.success) {
-    const i = parsed.error.issues[0]!;
-    throw new InputError(`--${String(i.path[0] ?? "input").replace(/_/g, "-")}`, i.message, `See megaraptor ${def.name.replace(/_/g, "-")} --help.`);
-  }
-  const args = parsed.data as Record<string, unknown>;
-  // The CLI runs as the operator at the terminal: respond mode, with --yes as the explicit confirmation.
-  const mode = resolveMode({ mode: process.env.MEGARAPTOR_MODE ?? "respond" });
-  if (!allows(mode, def.tier)) throw new ModeForbiddenError(def.name, def.tier, mode);
-  const audit = new AuditLog(defaultAuditPath());
+export interface CliRunOptions {
+  /** --yes: the operator approves the plan. */
+  yes?: boolean;
+  /** --reason: why (required to approve a destructive plan; else the arguments' reason is used). */
+  reason?: string;
+  /** false prints the human-readable text instead of JSON. */
+  json?: boolean;
+  /** api_client.yaml (else VELOCIRAPTOR_CONFIG_PATH / VELOCIRAPTOR_* variables), read only if the tool needs it. */
+  config?: string;
+  orgId?: string;
+}
+
+export async function runToolCli(def: Tool, raw: Record<string, unknown>, o: CliRunOptions = {}): Promise<void> {
+  // The CLI runs as the operator at the terminal: respond mode unless MEGARAPTOR_MODE says otherwise.
+  const runtime = new Runtime({ mode: resolveMode({ mode: process.env.MEGARAPTOR_MODE ?? "respond" }), configPath: o.config, channel: "cli" });
+  const executor = new ToolExecutor(runtime, [def]);
   const bar = process.stderr.isTTY ? new SingleBar({ format: "{bar} {value}/{total} {step}", hideCursor: true }) : undefined;
   let started = false;
-  const ctx: ToolContext = {
-    client:
-      o.client ??
-      (() => {
-        throw new InputError("velociraptor", "this command does not talk to Velociraptor", "");
-      }),
+  const cancel = new AbortController();
+  const onSigint = () => cancel.abort();
+  process.once("SIGINT", onSigint);
+  const channel: Channel = {
+    signal: cancel.signal,
+    via: "cli",
     orgId: o.orgId,
-    signal: new AbortController().signal,
-    mode,
-    principal: `${userInfo().username} (cli)`,
-    audit,
+    fieldName: (path) => `--${path.split(".")[0]!.replace(/_/g, "-")}`,
     progress: async (n, total, message) => {
       if (!bar) return void process.stderr.write(`… ${message ?? ""} ${total ? `${n}/${total}` : ""}\n`);
       if (!started) bar.start(total ?? 1, n, { step: message ?? "" });
@@ -42,24 +43,21 @@ export async function runToolCli(def: AnyTool, raw: Record<string, unknown>, o: 
       if (total) bar.setTotal(total);
       bar.update(n, { step: message ?? "" });
     },
+    approve: async (plan, a) => {
+      if (o.yes) return { kind: "approved", reason: o.reason?.trim() || a.reason };
+      process.stdout.write(JSON.stringify({ plan, reason_required: a.reasonRequired }, null, 2) + "\n");
+      return { kind: "plan-only", hint: `Review the plan above and rerun with --yes${a.reasonRequired ? ' and --reason "why" (required: this action is destructive)' : ""}.` };
+    },
   };
-  const base = { tool: def.name, principal: ctx.principal, mode, arguments: args };
-  const audited = typeof def.audit === "function" ? def.audit(args) : def.audit;
   try {
-    const plan = def.plan ? await def.plan(args, ctx) : undefined;
-    if (plan && !o.yes) {
-      await audit.append({ ...base, outcome: "planned", summary: plan.summary });
-      process.stdout.write(JSON.stringify({ plan }, null, 2) + "\n");
-      throw new ConfirmationRequiredError(`Confirmation required: ${plan.summary}.`, "Review the plan above and rerun with --yes.");
-    }
-    const r = await def.handler(args, ctx);
+    const out = await executor.run(def, raw, channel);
     bar?.stop();
-    if (audited) await audit.append({ ...base, outcome: "ok", summary: r.auditSummary });
-    process.stdout.write(o.json === false ? r.text + "\n" : JSON.stringify(r.structured, null, 2) + "\n");
-  } catch (err) {
+    if (!out.ok) throw out.error;
+    for (const w of out.warnings) process.stderr.write(`warning: ${w}\n`);
+    process.stdout.write(o.json === false ? out.result.text + "\n" : JSON.stringify(out.result.structured, null, 2) + "\n");
+  } finally {
     bar?.stop();
-    const e = err as { code?: string; message?: string };
-    if (audited && e.code !== "CONFIRMATION_REQUIRED") await audit.append({ ...base, outcome: "error", error: { code: e.code ?? "INTERNAL", message: e.message ?? String(err) } }).catch(() => undefined);
-    throw err;
+    process.removeListener("SIGINT", onSigint);
+    runtime.close();
   }
 }

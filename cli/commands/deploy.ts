@@ -1,13 +1,15 @@
 /** `megaraptor deploy | preview | deployments | status | verify | destroy | credentials`: the deploy tools from a shell. */
 import type { Command } from "commander";
 import { readFileSync } from "node:fs";
-import type { AnyTool } from "../../mcp/tools/define.js";
+import type { Tool } from "../../mcp/tools/define.js";
 import { runToolCli } from "../run-tool.js";
 
 type DeployTools = typeof import("../../mcp/tools/deployments.js");
+/** The exports of the deploy tools module that are tool declarations. */
+type DeployToolName = { [K in keyof DeployTools]: DeployTools[K] extends Tool ? K : never }[keyof DeployTools];
 /** The deploy tools (and through them Pulumi) load only when a deploy subcommand runs, not for --help. */
-async function deployTool(name: keyof DeployTools): Promise<AnyTool> {
-  return (await import("../../mcp/tools/deployments.js"))[name] as unknown as AnyTool;
+async function deployTool(name: DeployToolName): Promise<Tool> {
+  return (await import("../../mcp/tools/deployments.js"))[name];
 }
 
 function kv(value: string, prev: Record<string, string>): Record<string, string> {

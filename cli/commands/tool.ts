@@ -7,14 +7,13 @@ import { createReadStream, readFileSync } from "node:fs";
 import { createInterface } from "node:readline";
 import type { Command } from "commander";
 import { InputError } from "../../core/errors.js";
-import type { AnyTool } from "../../mcp/tools/define.js";
-import type { VelociraptorClient } from "../../velociraptor/client.js";
+import type { Tool } from "../../mcp/tools/define.js";
 import { runToolCli } from "../run-tool.js";
 
 /** The tool registry (and through it gRPC and the analysis code) loads only when a tool runs, not for --help. */
 const registry = async () => (await import("../../mcp/tools/index.js")).TOOLS;
 
-async function findTool(name: string): Promise<AnyTool> {
+async function findTool(name: string): Promise<Tool> {
   const TOOLS = await registry();
   const t = TOOLS.find((x) => x.name === name || x.name === name.replace(/-/g, "_"));
   if (!t) {
@@ -36,19 +35,13 @@ function parseArgs(o: { args?: string; argsFile?: string }): Record<string, unkn
   }
 }
 
-/** A lazily connected client, so tools that never talk to Velociraptor need no config. */
-async function lazyClient(config?: string): Promise<{ get: () => VelociraptorClient; close: () => void }> {
-  const { loadApiClientConfig, VelociraptorClient } = await import("../../velociraptor/index.js");
-  let c: VelociraptorClient | undefined;
-  return { get: () => (c ??= VelociraptorClient.fromConfig(loadApiClientConfig({ path: config }))), close: () => c?.close() };
-}
-
 export function register(program: Command): void {
   program
     .command("tools")
     .description("List the tools `megaraptor tool` can run (the same as the MCP server offers)")
     .action(async () => {
-      for (const t of await registry()) process.stdout.write(`${t.name.padEnd(28)} ${t.tier.padEnd(11)} ${t.title}\n`);
+      const { safetyOf } = await import("../../mcp/tools/define.js");
+      for (const t of await registry()) process.stdout.write(`${t.name.padEnd(28)} ${safetyOf(t).tier.padEnd(11)} ${t.title}\n`);
     });
   program
     .command("tool")
@@ -59,14 +52,10 @@ export function register(program: Command): void {
     .option("-c, --config <file>", "api_client.yaml (default: VELOCIRAPTOR_CONFIG_PATH or VELOCIRAPTOR_* variables)")
     .option("--org <id>", "org id")
     .option("--text", "print the human-readable text instead of JSON")
-    .option("-y, --yes", "approve the plan of a plan → confirm tool (remediation tools need confirm and reason in --args)")
-    .action(async (name: string, o: { args?: string; argsFile?: string; config?: string; org?: string; text?: boolean; yes?: boolean }) => {
-      const client = await lazyClient(o.config);
-      try {
-        await runToolCli(await findTool(name), parseArgs(o), { yes: o.yes, json: !o.text, client: client.get, orgId: o.org });
-      } finally {
-        client.close();
-      }
+    .option("-y, --yes", "approve the tool's plan (plan → confirm); without it the plan is printed and nothing runs")
+    .option("--reason <text>", "why: recorded in the audit log and the case ledger; required with --yes for destructive actions")
+    .action(async (name: string, o: { args?: string; argsFile?: string; config?: string; org?: string; text?: boolean; yes?: boolean; reason?: string }) => {
+      await runToolCli(await findTool(name), parseArgs(o), { yes: o.yes, reason: o.reason, json: !o.text, config: o.config, orgId: o.org });
     });
   program
     .command("iocs")
@@ -83,12 +72,7 @@ export function register(program: Command): void {
       const { IOC_FORMATS, toCsv, toMisp, toStix } = await import("../../dfir/analysis/iocs/export.js");
       if (!(IOC_FORMATS as readonly string[]).includes(o.format)) throw new InputError("--format", `unknown format "${o.format}"`, `Use one of ${IOC_FORMATS.join(", ")}.`);
       if (o.hunt?.length || o.client) {
-        const client = await lazyClient(o.config);
-        try {
-          await runToolCli(await findTool("extract_iocs"), { format: o.format, hunt_ids: o.hunt, client_id: o.client, case_id: o.case, limit: 5000 }, { json: o.format === "json", client: client.get });
-        } finally {
-          client.close();
-        }
+        await runToolCli(await findTool("extract_iocs"), { format: o.format, hunt_ids: o.hunt, client_id: o.client, case_id: o.case, limit: 5000 }, { json: o.format === "json", config: o.config });
         return;
       }
       const { AllowMatcher, DEFAULT_ALLOW, loadAllowListFile, mergeAllowLists } = await import("../../dfir/analysis/iocs/allowlist.js");

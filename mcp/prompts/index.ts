@@ -41,7 +41,7 @@ ${triageArtifacts}
 1. Pick artifacts by type — process: Windows.System.Pslist, Linux.Sys.Pslist; network: Windows.Network.NetstatEnriched, Linux.Network.Netstat; file: Generic.Detection.Yara.Glob, Windows.NTFS.MFT; persistence: Windows.System.Services, Windows.System.TaskScheduler, Linux.Sys.Crontab.
 2. get_artifact for each to set parameters; never put indicator text into VQL — pass it as parameters.
 3. create_hunt (it is created PAUSED and shows how many clients match); narrow with include_labels / os_filter if the scope is large.
-4. Confirm with the user, then modify_hunt action=start (returns a plan + confirm_token).
+4. Confirm with the user, then modify_hunt action=start (returns a plan + confirm_token; repeat with the token once they approve).
 5. get_hunt_results page by page; stack_results groups values rarest first. Coverage "provisional" means clients are still reporting.
 6. correlate hunt_ids=[…] indicators=[…] gives the client × indicator matrix with first-seen times; extract_iocs on the hits finds the next indicators to hunt.`,
   },
@@ -57,7 +57,7 @@ ${triageArtifacts}
 3. ${a.incident_type === "ransomware" ? "Look for mass file renames in Windows.NTFS.MFT, vssadmin/wbadmin in process command lines, new services." : "Look for unusual parents (Office → PowerShell), persistence, outbound connections."}
 4. generate_timeline for the host; extract_iocs; correlate the indicators across the fleet.
 5. Summarise: what happened, since when (earliest timestamp), which accounts, which hosts it talked to; generate_report with a case_id keeps it with the evidence.
-6. If containment is needed, propose quarantine_client; it returns a plan that the user must approve. Removal (remediate_file, kill_process, remove_persistence) needs respond mode: run it with dry_run=true first, show the result, and only then with confirm=true and the user's reason; every change is in list_changes and can often be undone with rollback_change.`,
+6. If containment is needed, propose quarantine_client; it returns a plan and confirm_token that the user must approve. Removal (remediate_file, kill_process, remove_persistence) needs respond mode: run it with dry_run=true first and show the result; the real call returns a plan and confirm_token — repeat it with the token and the user's reason only after they approve. Every change is in list_changes and can often be undone with rollback_change (same plan → confirm).`,
   },
   {
     name: "malware_analysis",
@@ -91,7 +91,7 @@ ${triageArtifacts}
 1. preview_deployment with profile rapid (self-signed, short certificate validity, auto-expiry tag).
 2. deploy_server; wait for health; note the API client credentials (stored, never shown in full).
 3. generate_agent_installer or deploy_agents_ssh for the endpoints; check_agent_deployment until they enrol (list_clients).
-4. Start with investigate_endpoint on the first suspicious host. Destroy with destroy_deployment when done (plan + confirm).`,
+4. Start with investigate_endpoint on the first suspicious host. Destroy with destroy_deployment when done (plan + confirm_token, then the token and the user's reason).`,
   },
   {
     name: "deploy_and_triage",

@@ -1,13 +1,13 @@
 /**
- * Read-only views as MCP resources, served by the same code as the tools (so paging, org and errors behave alike),
- * with templates and id completion. Deployments come from a provider the deployment layer installs.
+ * Read-only views as MCP resources, served through the same executor as the tools (so mode, paging, org and errors
+ * behave alike), with templates and id completion. Deployments are read from the deploy layer, loaded on first use.
  */
 import { ResourceTemplate, type McpServer } from "@modelcontextprotocol/sdk/server/mcp.js";
 import { toMegaraptorError } from "../../core/errors.js";
-import type { Runtime } from "../server/context.js";
+import type { Channel, ToolExecutor } from "../server/executor.js";
 import { getArtifact, listArtifacts } from "../tools/artifacts.js";
 import { getClientInfo, listClients } from "../tools/clients.js";
-import type { AnyTool, ToolContext } from "../tools/define.js";
+import type { Tool, ToolContext } from "../tools/define.js";
 import { getHuntResults, listHunts } from "../tools/hunts.js";
 import { getServerInfo } from "../tools/server-info.js";
 import { rowsOf } from "../tools/common.js";
@@ -31,61 +31,52 @@ function listCases(): string[] {
   return readdirSync(dir).filter((c) => existsSync(join(dir, c, "ledger.jsonl"))).sort();
 }
 
-function ctxFor(runtime: Runtime): ToolContext {
-  return {
-    client: () => runtime.client(),
-    orgId: runtime.defaultOrg,
-    signal: new AbortController().signal,
-    mode: runtime.mode,
-    principal: runtime.principal,
-    audit: runtime.audit,
-    progress: async () => undefined,
-  };
+/** Resource reads are not cancellable by the client and report no progress. */
+const RESOURCE_CHANNEL: Channel = { signal: new AbortController().signal, via: "token" };
+
+function ctxFor(executor: ToolExecutor): ToolContext {
+  return executor.context(RESOURCE_CHANNEL);
 }
 
-async function viaTool(runtime: Runtime, tool: AnyTool, args: Record<string, unknown>, uri: string) {
-  try {
-    const parsed = tool.input.parse(args);
-    const r = await tool.handler(parsed, ctxFor(runtime));
-    return { contents: [{ uri, mimeType: "application/json", text: JSON.stringify(r.structured, null, 2) }] };
-  } catch (err) {
-    const e = toMegaraptorError(err);
-    return { contents: [{ uri, mimeType: "application/json", text: JSON.stringify({ error: { code: e.code, message: e.message, hint: e.hint, retryable: e.retryable } }, null, 2) }] };
-  }
+async function viaTool(executor: ToolExecutor, tool: Tool, args: Record<string, unknown>, uri: string) {
+  const out = await executor.run(tool, args, RESOURCE_CHANNEL);
+  if (out.ok) return { contents: [{ uri, mimeType: "application/json", text: JSON.stringify(out.result.structured, null, 2) }] };
+  const e = out.error;
+  return { contents: [{ uri, mimeType: "application/json", text: JSON.stringify({ error: { code: e.code, message: e.message, hint: e.hint, retryable: e.retryable } }, null, 2) }] };
 }
 
-async function complete(runtime: Runtime, vql: string, column: string, prefix: string): Promise<string[]> {
-  if (!runtime.configured) return [];
+async function complete(executor: ToolExecutor, vql: string, column: string, prefix: string): Promise<string[]> {
+  if (!executor.runtime.configured) return [];
   try {
-    const rows = await rowsOf(ctxFor(runtime), vql, {}, 1000);
+    const rows = await rowsOf(ctxFor(executor), vql, {}, 1000);
     return rows.map((r) => String(r[column])).filter((v) => v.toLowerCase().startsWith(prefix.toLowerCase())).slice(0, 50);
   } catch {
     return [];
   }
 }
 
-export function registerResources(server: McpServer, runtime: Runtime): void {
+export function registerResources(server: McpServer, executor: ToolExecutor): void {
   const json = "application/json";
   server.registerResource("clients", "velociraptor://clients", { title: "Clients", description: "First 100 clients", mimeType: json }, (uri) =>
-    viaTool(runtime, listClients as unknown as AnyTool, { limit: 100 }, uri.href),
+    viaTool(executor, listClients, { limit: 100 }, uri.href),
   );
   server.registerResource(
     "client",
-    new ResourceTemplate("velociraptor://clients/{client_id}", { list: undefined, complete: { client_id: (v) => complete(runtime, "SELECT client_id FROM clients()", "client_id", v) } }),
+    new ResourceTemplate("velociraptor://clients/{client_id}", { list: undefined, complete: { client_id: (v) => complete(executor, "SELECT client_id FROM clients()", "client_id", v) } }),
     { title: "Client", description: "One client's details", mimeType: json },
-    (uri, vars) => viaTool(runtime, getClientInfo as unknown as AnyTool, { client_id: String(vars.client_id) }, uri.href),
+    (uri, vars) => viaTool(executor, getClientInfo, { client_id: String(vars.client_id) }, uri.href),
   );
   server.registerResource("hunts", "velociraptor://hunts", { title: "Hunts", description: "Recent hunts", mimeType: json }, (uri) =>
-    viaTool(runtime, listHunts as unknown as AnyTool, { limit: 100 }, uri.href),
+    viaTool(executor, listHunts, { limit: 100 }, uri.href),
   );
-  const huntComplete = { hunt_id: (v: string) => complete(runtime, "SELECT hunt_id FROM hunts()", "hunt_id", v) };
+  const huntComplete = { hunt_id: (v: string) => complete(executor, "SELECT hunt_id FROM hunts()", "hunt_id", v) };
   server.registerResource(
     "hunt",
     new ResourceTemplate("velociraptor://hunts/{hunt_id}", { list: undefined, complete: huntComplete }),
     { title: "Hunt", description: "One hunt", mimeType: json },
     async (uri, vars) => {
       try {
-        const rows = await rowsOf(ctxFor(runtime), "SELECT * FROM hunts(hunt_id=HuntId)", { HuntId: String(vars.hunt_id) });
+        const rows = await rowsOf(ctxFor(executor), "SELECT * FROM hunts(hunt_id=HuntId)", { HuntId: String(vars.hunt_id) });
         return { contents: [{ uri: uri.href, mimeType: json, text: JSON.stringify(rows[0] ?? { error: { code: "NOT_FOUND", message: `Hunt ${String(vars.hunt_id)} was not found.` } }, null, 2) }] };
       } catch (err) {
         const e = toMegaraptorError(err);
@@ -97,22 +88,22 @@ export function registerResources(server: McpServer, runtime: Runtime): void {
     "hunt-results",
     new ResourceTemplate("velociraptor://hunts/{hunt_id}/results", { list: undefined, complete: huntComplete }),
     { title: "Hunt results", description: "First page of a hunt's results", mimeType: json },
-    (uri, vars) => viaTool(runtime, getHuntResults as unknown as AnyTool, { hunt_id: String(vars.hunt_id) }, uri.href),
+    (uri, vars) => viaTool(executor, getHuntResults, { hunt_id: String(vars.hunt_id) }, uri.href),
   );
   server.registerResource("artifacts", "velociraptor://artifacts", { title: "Artifacts", description: "Artifact catalog (first 1000)", mimeType: json }, (uri) =>
-    viaTool(runtime, listArtifacts as unknown as AnyTool, { limit: 1000 }, uri.href),
+    viaTool(executor, listArtifacts, { limit: 1000 }, uri.href),
   );
   server.registerResource(
     "artifact",
     new ResourceTemplate("velociraptor://artifacts/{artifact_name}", {
       list: undefined,
-      complete: { artifact_name: (v) => complete(runtime, "SELECT name FROM artifact_definitions()", "name", v) },
+      complete: { artifact_name: (v) => complete(executor, "SELECT name FROM artifact_definitions()", "name", v) },
     }),
     { title: "Artifact", description: "One artifact definition", mimeType: json },
-    (uri, vars) => viaTool(runtime, getArtifact as unknown as AnyTool, { artifact_name: String(vars.artifact_name) }, uri.href),
+    (uri, vars) => viaTool(executor, getArtifact, { artifact_name: String(vars.artifact_name) }, uri.href),
   );
   server.registerResource("server-info", "velociraptor://server-info", { title: "Server info", mimeType: json }, (uri) =>
-    viaTool(runtime, getServerInfo as unknown as AnyTool, {}, uri.href),
+    viaTool(executor, getServerInfo, {}, uri.href),
   );
   server.registerResource(
     "evidence",
@@ -145,7 +136,7 @@ export function registerResources(server: McpServer, runtime: Runtime): void {
       complete: { case_id: async (v) => listCases().filter((c) => c.startsWith(v)) },
     }),
     { title: "Case change ledger", description: "Every remediation of a case with before-state, result and rollback (verified hash chain)", mimeType: json },
-    (uri, vars) => viaTool(runtime, listChanges as unknown as AnyTool, { case_id: String(vars.case_id) }, uri.href),
+    (uri, vars) => viaTool(executor, listChanges, { case_id: String(vars.case_id) }, uri.href),
   );
   server.registerResource("deployments", "velociraptor://deployments", { title: "Deployments", description: "Velociraptor deployments managed by Megaraptor", mimeType: json }, async (uri) => {
     try {

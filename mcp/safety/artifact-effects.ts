@@ -201,10 +201,14 @@ export async function enforceArtifacts(session: VelociraptorSession & { mode: Mo
   return a;
 }
 
-/** A plan for a respond-level collection through a generic tool (undefined when it is investigate-level). */
-export function respondPlan(a: ArtifactAssessment, summary: string, details: Record<string, unknown>): { summary: string; details: Record<string, unknown> } | undefined {
+/**
+ * A plan for a respond-level collection through a generic tool (undefined when it is investigate-level); marked
+ * destructive, so confirming it needs a reason like every respond-level action.
+ */
+export function respondPlan(a: ArtifactAssessment, summary: string, details: Record<string, unknown>): { summary: string; details: Record<string, unknown>; destructive: true } | undefined {
   if (a.effect !== "respond") return undefined;
   return {
+    destructive: true,
     summary: `${summary} — respond-level: ${a.verdicts.filter((v) => v.effect === "respond").map((v) => v.name).join(", ")}`,
     details: { ...details, artifacts: a.verdicts.map((v) => ({ artifact: v.name, effect: v.effect, why: v.reasons, required_permissions: v.required_permissions, implied_permissions: v.implied_permissions })) },
   };

@@ -1,6 +1,7 @@
 /**
  * Plan → confirm. A destructive or fleet-wide call first returns a plan and a token bound to a fingerprint of its
- * exact arguments; only the same call with that token, within the TTL and once, executes.
+ * exact arguments; only the same call with that token, within the TTL and once, executes. The executor
+ * (mcp/server/executor.ts) issues and consumes tokens; the same plans are approved by elicitation or the CLI's --yes.
  */
 import { createHash, randomBytes } from "node:crypto";
 import { MegaraptorError } from "../../core/errors.js";
@@ -23,8 +24,12 @@ export function canonicalJson(value: unknown): string {
   return JSON.stringify(value) ?? "null";
 }
 
+/**
+ * What a token approves: the tool and its arguments, without the confirmation itself (the token, and the reason —
+ * which is why the human approved, given on the confirming call, not part of what runs).
+ */
 export function fingerprint(tool: string, args: Record<string, unknown>): string {
-  const { confirm_token: _t, ...rest } = args;
+  const { confirm_token: _t, reason: _r, ...rest } = args;
   return createHash("sha256").update(`${tool}\n${canonicalJson(rest)}`).digest("hex");
 }
 

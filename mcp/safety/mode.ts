@@ -1,18 +1,22 @@
 /**
- * Safety modes. A tool declares the tier it needs; the server's mode decides which tiers are listed and callable.
- * read-only: nothing that changes state. investigate: collections, labels, hunts. respond: containment and removal.
+ * Safety modes. A tool's preset gives it a tier; the server's mode decides which tiers are listed and callable.
+ * read-only: nothing that changes Velociraptor, endpoints or infrastructure (tiers read, evidence — new files in the
+ * evidence folder, audited — and query — run_vql, whose every call is classified by what it would do).
+ * investigate: + collections, labels, hunts, local files, deployments. respond: + containment, removal, destruction.
  */
 import { InputError, MegaraptorError } from "../../core/errors.js";
 
 export const MODES = ["read-only", "investigate", "respond"] as const;
 export type Mode = (typeof MODES)[number];
-export type Tier = "read" | "investigate" | "respond";
+export const TIERS = ["read", "evidence", "query", "investigate", "respond"] as const;
+export type Tier = (typeof TIERS)[number];
 
-const RANK: Record<Tier, number> = { read: 0, investigate: 1, respond: 2 };
+/** The lowest mode that lists and runs each tier. */
+export const TIER_MODE: Record<Tier, Mode> = { read: "read-only", evidence: "read-only", query: "read-only", investigate: "investigate", respond: "respond" };
 const MODE_RANK: Record<Mode, number> = { "read-only": 0, investigate: 1, respond: 2 };
 
 export function allows(mode: Mode, tier: Tier): boolean {
-  return RANK[tier] <= MODE_RANK[mode];
+  return MODE_RANK[TIER_MODE[tier]] <= MODE_RANK[mode];
 }
 
 export function resolveMode(opts: { mode?: string; readOnly?: boolean }, env: NodeJS.ProcessEnv = process.env): Mode {
@@ -24,8 +28,9 @@ export function resolveMode(opts: { mode?: string; readOnly?: boolean }, env: No
 
 export class ModeForbiddenError extends MegaraptorError {
   constructor(tool: string, tier: Tier, mode: Mode) {
-    super("MODE_FORBIDDEN", `${tool} needs the ${tier === "read" ? "read-only" : tier} mode; this server runs in ${mode} mode.`, {
-      hint: `Restart the MCP server with --mode ${tier === "read" ? "read-only" : tier} (or MEGARAPTOR_MODE=${tier}) if this action is intended, ideally with a Velociraptor API key of the matching role.`,
+    const needed = TIER_MODE[tier];
+    super("MODE_FORBIDDEN", `${tool} needs the ${needed} mode; this server runs in ${mode} mode.`, {
+      hint: `Restart the MCP server with --mode ${needed} (or MEGARAPTOR_MODE=${needed}) if this action is intended, ideally with a Velociraptor API key of the matching role.`,
     });
   }
 }

@@ -1,6 +1,7 @@
 /**
  * Runtime state shared by every tool call: the (optional) Velociraptor client, the mode, the audit log and the
- * confirmation service. Created once per server process.
+ * confirmation service. Created once per MCP server process, or once per CLI command. The Velociraptor config is
+ * read on first use, so a CLI command that never talks to Velociraptor needs none.
  */
 import { userInfo } from "node:os";
 import { AuditLog, defaultAuditPath } from "../../core/audit.js";
@@ -19,6 +20,8 @@ export interface ServerOptions {
   /** Overrides config discovery (tests). */
   apiConfig?: ApiClientConfig;
   defaultOrg?: string;
+  /** Who drives the calls, for the audit log's principal (e.g. "cli"); the MCP server leaves it unset. */
+  channel?: string;
 }
 
 export class Runtime {
@@ -26,20 +29,20 @@ export class Runtime {
   readonly confirmations = new ConfirmationService();
   readonly mode: Mode;
   readonly defaultOrg?: string;
-  private readonly config?: ApiClientConfig;
-  private readonly missingHint?: string;
+  private loaded?: { config: ApiClientConfig } | { missing: true; hint: string };
   private velociraptor?: VelociraptorClient;
 
-  constructor(opts: ServerOptions) {
+  constructor(private readonly opts: ServerOptions) {
     this.mode = opts.mode;
     this.audit = new AuditLog(opts.auditPath ?? defaultAuditPath());
     this.defaultOrg = opts.defaultOrg ?? process.env.MEGARAPTOR_DEFAULT_ORG;
-    if (opts.apiConfig) this.config = opts.apiConfig;
-    else {
-      const r = tryLoadApiClientConfig({ path: opts.configPath });
-      if ("config" in r) this.config = r.config;
-      else this.missingHint = r.hint;
-    }
+    if (opts.apiConfig) this.loaded = { config: opts.apiConfig };
+  }
+
+  /** The API config, read once; a config that exists but is wrong throws CONFIG_INVALID here. */
+  private get config(): ApiClientConfig | undefined {
+    this.loaded ??= tryLoadApiClientConfig({ path: this.opts.configPath });
+    return "config" in this.loaded ? this.loaded.config : undefined;
   }
 
   /** Starts checking allow-list pins against the live server (results are reused by every collection). */
@@ -57,14 +60,21 @@ export class Runtime {
     return this.config !== undefined;
   }
 
-  /** Who acts: the local OS user and the Velociraptor API identity. */
+  /** Who acts: the local OS user and the Velociraptor API identity (when a valid config exists). */
   get principal(): string {
-    return `${userInfo().username}${this.config ? ` as ${this.config.name}@${this.config.api_connection_string}` : ""}`;
+    let config: ApiClientConfig | undefined;
+    try {
+      config = this.config;
+    } catch {
+      config = undefined; // a broken config is reported by the call that needs it, not by the audit entry
+    }
+    return `${userInfo().username}${config ? ` as ${config.name}@${config.api_connection_string}` : ""}${this.opts.channel ? ` (${this.opts.channel})` : ""}`;
   }
 
   client(): VelociraptorClient {
-    if (!this.config) throw new NotConfiguredError(this.missingHint);
-    this.velociraptor ??= VelociraptorClient.fromConfig(this.config);
+    const config = this.config;
+    if (!config) throw new NotConfiguredError(this.loaded && "hint" in this.loaded ? this.loaded.hint : undefined);
+    this.velociraptor ??= VelociraptorClient.fromConfig(config);
     return this.velociraptor;
   }
 

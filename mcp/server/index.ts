@@ -13,6 +13,7 @@ import { registerPrompts } from "../prompts/index.js";
 import { registerResources } from "../resources/index.js";
 import { TOOLS } from "../tools/index.js";
 import { Runtime, type ServerOptions } from "./context.js";
+import { ToolExecutor } from "./executor.js";
 import { registerTools } from "./tools.js";
 
 export const SERVER_NAME = "megaraptor";
@@ -24,11 +25,12 @@ export function buildMcpServer(runtime: Runtime): McpServer {
     {
       capabilities: { logging: {} },
       instructions:
-        "Megaraptor drives a Velociraptor DFIR server. Start with get_server_info or list_clients. Results are paged: check `coverage` (truncated means more rows exist — use next_cursor). Destructive actions return a plan and a confirm_token; show the plan to the user before confirming. Remediation tools (remediate_file, kill_process, remove_persistence) need dry_run first, then confirm=true with the user's reason; changes are kept per case_id (list_changes, rollback_change). For analysis use quick_triage, generate_timeline, extract_iocs, correlate and generate_report. Pass user-supplied values to run_vql in env, never inside the query text.",
+        "Megaraptor drives a Velociraptor DFIR server. Start with get_server_info or list_clients. Results are paged: check `coverage` (truncated means more rows exist — use next_cursor). One confirmation model for every action that needs approval: the first call returns CONFIRMATION_REQUIRED with a plan and a confirm_token; show the plan to the user and, if they approve, repeat the call with exactly the same arguments plus confirm_token — and, for destructive actions (reason_required: true), the user's reason. Remediation tools (remediate_file, kill_process, remove_persistence, rollback_change) also take dry_run=true to preview on the endpoint without a plan; real changes are kept per case_id (list_changes, rollback_change). For analysis use quick_triage, generate_timeline, extract_iocs, correlate and generate_report. Pass user-supplied values to run_vql in env, never inside the query text.",
     },
   );
-  registerTools(server, runtime, TOOLS);
-  registerResources(server, runtime);
+  const executor = new ToolExecutor(runtime, TOOLS);
+  registerTools(server, executor);
+  registerResources(server, executor);
   registerPrompts(server);
   return server;
 }

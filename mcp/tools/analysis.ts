@@ -9,7 +9,6 @@ import { correlateIndicators, PIVOTS, sharedValues } from "../../dfir/analysis/c
 import { buildTimeline, newStats, parseBound, type TimelineEvent, type TimelineStats } from "../../dfir/analysis/timeline/build.js";
 import { formatTimeline, TIMELINE_FORMATS } from "../../dfir/analysis/timeline/format.js";
 import { spillLines, spillText } from "../../dfir/results/evidence.js";
-import { READ_TOOL } from "./common.js";
 import { defineTool } from "./define.js";
 import { CaseId, OrgId } from "./ids.js";
 import { resolveScope, ScopeInput } from "./scope.js";
@@ -21,7 +20,6 @@ const FileOutput = z.object({ path: z.string(), uri: z.string(), sha256: z.strin
  * Analyses only read Velociraptor (read tier, allowed in read-only mode), but those that can write an evidence file
  * do change the local machine, so their MCP hints do not claim read-only or idempotent.
  */
-const WRITES_EVIDENCE = { ...READ_TOOL, annotations: { readOnly: false, destructive: false, idempotent: false, openWorld: false } };
 
 export const generateTimeline = defineTool({
   name: "generate_timeline",
@@ -51,9 +49,9 @@ export const generateTimeline = defineTool({
     sources: z.array(z.object({ artifact: z.string(), client_id: z.string().optional(), flow_id: z.string().optional(), hunt_id: z.string().optional() })),
     stats: z.object({ rows: z.number(), events: z.number(), untimed: z.number(), filtered: z.number(), capped: z.record(z.string(), z.number()), fields: z.record(z.string(), z.array(z.string())) }),
   }),
-  ...WRITES_EVIDENCE,
+  preset: "evidence",
   // Writing an evidence file is recorded (path and SHA-256), like export_results.
-  audit: (a: { format: string }) => a.format !== "rows",
+  changes: (a) => a.format !== "rows",
   async handler(args, ctx) {
     const startUs = parseBound("start", args.start);
     const endUs = parseBound("end", args.end);
@@ -143,8 +141,8 @@ export const extractIocs = defineTool({
     coverage: CoverageSchema,
     file: FileOutput.optional(),
   }),
-  ...WRITES_EVIDENCE,
-  audit: (a: { format: string }) => a.format !== "json",
+  preset: "evidence",
+  changes: (a) => a.format !== "json",
   async handler(args, ctx) {
     if (!args.text && !args.client_id && !args.hunt_ids?.length) throw new InputError("text", "give text, or a scope (client_id / flow_ids / hunt_ids)", "Paste the text to scan, or name the client or hunt whose results to scan.");
     const allow = mergeAllowLists(args.use_default_allowlist ? DEFAULT_ALLOW : undefined, loadAllowListFile(), args.allow);
@@ -203,7 +201,7 @@ export const correlate = defineTool({
     rows_scanned: z.number().optional(),
     coverage: CoverageSchema,
   }),
-  ...READ_TOOL,
+  preset: "read",
   async handler(args, ctx) {
     if (!args.indicators?.length && !args.pivot) throw new InputError("indicators", "give indicators to look for, or a pivot", "e.g. indicators=[\"185.220.101.4\"] or pivot=\"process_hash\".");
     if (args.pivot === "column" && !args.column) throw new InputError("column", "pivot=column needs the column name", "e.g. column=\"Exe\".");

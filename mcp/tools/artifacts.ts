@@ -2,7 +2,7 @@
 import { z } from "zod";
 import { NotFoundError } from "../../velociraptor/errors.js";
 import { checkArtifacts, perArtifactParameters } from "./catalog.js";
-import { READ_TOOL, didYouMean, escapeRegex, listPage, listParam, rowsOf } from "./common.js";
+import { didYouMean, escapeRegex, listPage, listParam, rowsOf } from "./common.js";
 import { defineTool } from "./define.js";
 import { scheduleCollection } from "./endpoint.js";
 import { enforceArtifacts, respondPlan } from "../safety/artifact-effects.js";
@@ -23,7 +23,7 @@ export const listArtifacts = defineTool({
     ...PageInput,
   }),
   output: z.object(RowsOutput),
-  ...READ_TOOL,
+  preset: "read",
   async handler(args, ctx) {
     const where: string[] = [];
     const params: Record<string, unknown> = {};
@@ -54,7 +54,7 @@ export const getArtifact = defineTool({
   description: "The definition of one artifact: description, type, parameters (name, default, type), sources, required permissions, precondition. Read it before collect_artifact to set parameters right.",
   input: z.object({ artifact_name: ArtifactName, org_id: OrgId }),
   output: z.object({ artifact: z.record(z.string(), z.unknown()) }),
-  ...READ_TOOL,
+  preset: "read",
   async handler(args, ctx) {
     const rows = await rowsOf(ctx, "SELECT name, type, description, author, precondition, required_permissions, parameters, sources FROM artifact_definitions(names=Name)", { Name: args.artifact_name });
     if (!rows[0]) {
@@ -90,10 +90,7 @@ export const collectArtifact = defineTool({
     errors: z.array(z.string()),
     results: z.object({ rows: z.array(z.record(z.string(), z.unknown())), page: PageSchema, coverage: CoverageSchema, artifact: z.string().nullable(), available_sources: z.array(z.string()) }).optional(),
   }),
-  annotations: { readOnly: false, destructive: false, idempotent: false, openWorld: true },
-  tier: "investigate",
-  audit: true,
-  needsVelociraptor: true,
+  preset: "collect",
   // What the artifacts do decides: respond-level ones (remediation, server artifacts, EXECVE…) are refused below
   // respond mode and need plan → confirm in it.
   async plan(args, ctx) {

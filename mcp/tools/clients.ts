@@ -2,7 +2,7 @@
 import { z } from "zod";
 import { InputError } from "../../core/errors.js";
 import { NotFoundError } from "../../velociraptor/errors.js";
-import { READ_TOOL, listPage, listParam, rowsOf } from "./common.js";
+import { listPage, listParam, rowsOf } from "./common.js";
 import { clientIdentity, scheduleCollection } from "./endpoint.js";
 import { defineTool } from "./define.js";
 import { ClientId, Labels, OrgId } from "./ids.js";
@@ -25,7 +25,7 @@ export const listClients = defineTool({
     ...PageInput,
   }),
   output: z.object(RowsOutput),
-  ...READ_TOOL,
+  preset: "read",
   async handler(args, ctx) {
     // The WHERE clause is assembled from fixed fragments only; every value travels in env.
     const where: string[] = [];
@@ -58,7 +58,7 @@ export const getClientInfo = defineTool({
   description: "Full details of one client: OS, hostname, agent version, labels, IP, first/last seen. Use after list_clients.",
   input: z.object({ client_id: ClientId, org_id: OrgId }),
   output: z.object({ client: z.record(z.string(), z.unknown()) }),
-  ...READ_TOOL,
+  preset: "read",
   async handler(args, ctx) {
     const rows = await rowsOf(ctx, "SELECT * FROM clients(client_id=ClientId)", { ClientId: args.client_id });
     if (!rows[0]) throw new NotFoundError(`Client ${args.client_id}`, "Check the id with list_clients (ids are per org; pass org_id for another org).");
@@ -78,10 +78,7 @@ export const labelClient = defineTool({
     org_id: OrgId,
   }),
   output: z.object({ client_id: z.string(), operation: z.string(), labels: z.array(z.string()) }),
-  annotations: { readOnly: false, destructive: false, idempotent: true, openWorld: false },
-  tier: "investigate",
-  audit: true,
-  needsVelociraptor: true,
+  preset: "change",
   async handler(args, ctx) {
     const exists = await rowsOf(ctx, "SELECT client_id FROM clients(client_id=ClientId)", { ClientId: args.client_id });
     if (!exists[0]) throw new NotFoundError(`Client ${args.client_id}`, "Check the id with list_clients.");
@@ -119,7 +116,7 @@ export const quarantineClient = defineTool({
   name: "quarantine_client",
   title: "Quarantine or release an endpoint",
   description:
-    "Network-isolate a client (quarantine=true) or release it (quarantine=false), as the Velociraptor GUI does: collects the OS's *.Remediation.Quarantine artifact (IPsec / nftables / pf; only the Velociraptor server stays reachable) and sets or removes the Quarantine label. DESTRUCTIVE: the first call returns a plan and confirm_token; call again with the token to execute. Needs respond mode.",
+    "Network-isolate a client (quarantine=true) or release it (quarantine=false), as the Velociraptor GUI does: collects the OS's *.Remediation.Quarantine artifact (IPsec / nftables / pf; only the Velociraptor server stays reachable) and sets or removes the Quarantine label. DESTRUCTIVE: the first call returns a plan and confirm_token; call again with the token and the user's reason to execute. Needs respond mode.",
   input: z.object({
     client_id: ClientId,
     quarantine: z.boolean().default(true).describe("true = isolate, false = release"),
@@ -129,10 +126,7 @@ export const quarantineClient = defineTool({
     org_id: OrgId,
   }),
   output: z.object({ client_id: z.string(), action: z.string(), artifact: z.string(), flow_id: z.string(), labels: z.array(z.string()) }),
-  annotations: { readOnly: false, destructive: true, idempotent: false, openWorld: true },
-  tier: "respond",
-  audit: true,
-  needsVelociraptor: true,
+  preset: "destructive",
   async plan(args, ctx) {
     const t = await quarantineTarget(args.client_id, ctx);
     const parameters = args.quarantine ? (args.message ? { MessageBox: args.message } : {}) : { RemovePolicy: "Y" };

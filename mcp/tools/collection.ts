@@ -49,10 +49,7 @@ export const listCollectionTemplates = defineTool({
   description: "Named, versioned artifact bundles for common scenarios (malware, lateral movement, ransomware, persistence, credential theft, web-server compromise, insider/exfiltration, Linux and macOS intrusion, quick triage), with their artifacts per OS and parameters. Built-ins plus the user's own files (MEGARAPTOR_TEMPLATE_DIR). Use with collect_template or hunt_template.",
   input: z.object({ os: z.enum(OSES).optional().describe("only templates covering this OS") }),
   output: z.object({ templates: z.array(z.object({ name: z.string(), version: z.string(), title: z.string(), description: z.string(), tags: z.array(z.string()), os: z.array(z.string()), parameters: z.array(z.record(z.string(), z.unknown())), artifacts: z.record(z.string(), z.array(z.object({ artifact: z.string(), why: z.string() }))), source: z.string() })) }),
-  annotations: { readOnly: true, destructive: false, idempotent: true, openWorld: false },
-  tier: "read",
-  audit: false,
-  needsVelociraptor: false,
+  preset: "read",
   async handler(args) {
     const list = [...loadTemplates().values()].filter((t) => !args.os || t.artifacts[args.os]?.length);
     const templates = list.map((t) => ({
@@ -85,10 +82,7 @@ export const collectTemplate = defineTool({
     org_id: OrgId,
   }),
   output: z.object({ template: z.string(), version: z.string(), os: z.string(), artifacts: z.array(z.string()), missing: z.array(z.string()), flow_id: z.string(), state: z.string(), errors: z.array(z.string()) }),
-  annotations: { readOnly: false, destructive: false, idempotent: false, openWorld: true },
-  tier: "investigate",
-  audit: true,
-  needsVelociraptor: true,
+  preset: "collect",
   // Templates are user files: what their artifacts do decides, as for collect_artifact.
   async plan(args, ctx) {
     const t = template(args.template);
@@ -137,10 +131,7 @@ export const huntTemplate = defineTool({
     org_id: OrgId,
   }),
   output: z.object({ hunt_id: z.string(), state: z.string(), template: z.string(), version: z.string(), artifacts: z.array(z.string()), missing: z.array(z.string()), scope: z.object({ count: z.number(), sample: z.array(z.record(z.string(), z.unknown())) }) }),
-  annotations: { readOnly: false, destructive: false, idempotent: false, openWorld: true },
-  tier: "investigate",
-  audit: true,
-  needsVelociraptor: true,
+  preset: "collect",
   async plan(args, ctx) {
     const x = expandTemplate(template(args.template), args.os, args.template_parameters);
     const catalog = await loadCatalog(ctx);
@@ -204,10 +195,7 @@ export const collectBulk = defineTool({
     org_id: OrgId,
   }),
   output: z.object({ results: z.array(z.object({ client_id: z.string(), flow_id: z.string().optional(), state: z.string(), errors: z.array(z.string()) })), scheduled: z.number(), failed: z.number() }),
-  annotations: { readOnly: false, destructive: false, idempotent: false, openWorld: true },
-  tier: "investigate",
-  audit: true,
-  needsVelociraptor: true,
+  preset: "collect",
   async plan(args, ctx) {
     await checkArtifacts(ctx, args.artifacts, perArtifactParameters(args.artifacts, args.parameters));
     const a = await enforceArtifacts(ctx, args.artifacts, { onServer: false, via: "collect_bulk" });
@@ -273,10 +261,7 @@ export const quickTriage = defineTool({
     sections: z.array(z.object({ section: z.string(), artifact: z.string(), rows: z.number(), notable: z.number(), truncated: z.boolean() })),
     unscored: z.array(z.string()).describe("results with no triage reader: collected, not scored"),
   }),
-  annotations: { readOnly: false, destructive: false, idempotent: false, openWorld: true },
-  tier: "investigate",
-  audit: true,
-  needsVelociraptor: true,
+  preset: "collect",
   async handler(args, ctx) {
     const { os, hostname } = await clientOs(ctx, args.client_id);
     const x = expandTemplate(template("quick-triage"), os);

@@ -35,14 +35,6 @@ export function escapeRegex(s: string): string {
   return s.replace(/[.*+?^${}()|[\]\\]/g, "\\$&");
 }
 
-/** Declaration fields shared by every tool that only reads from Velociraptor. */
-export const READ_TOOL = {
-  annotations: { readOnly: true, destructive: false, idempotent: true, openWorld: false },
-  tier: "read",
-  audit: false,
-  needsVelociraptor: true,
-} as const;
-
 /**
  * One page of a list query: resolves offset/cursor, fetches offset + limit + 1 rows (LIMIT is a number computed here,
  * never user text) and shapes the page with its coverage label.

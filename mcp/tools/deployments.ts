@@ -18,10 +18,6 @@ import { preflight, type CheckResult } from "../../deploy/preflight/index.js";
 import { checkHealth, healthTimeoutSeconds, waitHealthy } from "../../deploy/health/index.js";
 import { defineTool, type ToolContext } from "./define.js";
 
-const DEPLOY_ANNOTATIONS = { readOnly: false, destructive: false, idempotent: true, openWorld: true } as const;
-const LOCAL_READ = { annotations: { readOnly: true, destructive: false, idempotent: true, openWorld: false }, tier: "read", audit: false, needsVelociraptor: false } as const;
-/** Tools that write files or local state on this machine (audited, nothing remote). */
-const LOCAL_WRITE = { annotations: { readOnly: false, destructive: false, idempotent: true, openWorld: false }, audit: true, needsVelociraptor: false } as const;
 const Summary = z.record(z.string(), z.unknown());
 
 const DeployInput = {
@@ -134,10 +130,7 @@ export const deployServer = defineTool({
     "Create or update a Velociraptor server deployment with Pulumi: target docker | ssh | aws | azure | kubernetes, a profile (minimal, rapid, standard, enterprise), overrides, tags and case. preview_only=true shows what would change. Needs the Pulumi CLI; progress is reported while resources are created. State persists under ~/.megaraptor/pulumi.",
   input: z.object({ ...DeployInput, preview_only: z.boolean().default(false) }),
   output: DeployOutput,
-  annotations: DEPLOY_ANNOTATIONS,
-  tier: "investigate",
-  audit: true,
-  needsVelociraptor: false,
+  preset: "deploy",
   handler: (args, ctx) => deploy(args as DeployArgs, ctx, args.preview_only),
 });
 
@@ -147,8 +140,7 @@ export const previewDeployment = defineTool({
   description: "What deploy_server would create or change (pulumi preview), without changing anything.",
   input: z.object(DeployInput),
   output: DeployOutput,
-  ...LOCAL_READ,
-  annotations: { readOnly: true, destructive: false, idempotent: true, openWorld: true },
+  preset: "read-remote",
   handler: (args, ctx) => deploy(args as DeployArgs, ctx, true),
 });
 
@@ -169,10 +161,7 @@ export const deployServerDocker = defineTool({
     wait_healthy: DeployInput.wait_healthy,
   }),
   output: DeployOutput,
-  annotations: DEPLOY_ANNOTATIONS,
-  tier: "investigate",
-  audit: true,
-  needsVelociraptor: false,
+  preset: "deploy",
   handler: (a, ctx) => {
     const mem = a.memory_limit ? Number(a.memory_limit.slice(0, -1)) * (/g$/i.test(a.memory_limit) ? 1024 : 1) : undefined;
     const resources = { ...(mem ? { memoryMb: mem } : {}), ...(a.cpu_limit ? { cpus: Number(a.cpu_limit) } : {}) };
@@ -199,10 +188,7 @@ export const deployServerCloud = defineTool({
     wait_healthy: DeployInput.wait_healthy,
   }),
   output: DeployOutput,
-  annotations: DEPLOY_ANNOTATIONS,
-  tier: "investigate",
-  audit: true,
-  needsVelociraptor: false,
+  preset: "deploy",
   handler: (a, ctx) =>
     deploy(
       {
@@ -222,7 +208,7 @@ export const getDeploymentStatus = defineTool({
   description: "Status, target, profile, last update, resource count and non-secret outputs (URLs, API address) of a deployment.",
   input: z.object({ deployment_id: z.string() }),
   output: z.object({ deployment: Summary }),
-  ...LOCAL_READ,
+  preset: "read",
   async handler(a) {
     const r = await requireDeployment(a.deployment_id);
     return { structured: { deployment: summarize(r) }, text: deployText(r) };
@@ -235,7 +221,7 @@ export const listDeployments = defineTool({
   description: "Deployments managed by Megaraptor (from the Pulumi state, so they survive restarts). Filter by profile, target, tag (key or key=value) and case; include_destroyed shows tombstones.",
   input: z.object({ profile_filter: z.enum(PROFILE_NAMES).optional(), target: z.enum(TARGETS).optional(), tag: z.string().optional(), case: z.string().optional(), include_destroyed: z.boolean().default(false) }),
   output: z.object({ deployments: z.array(Summary) }),
-  ...LOCAL_READ,
+  preset: "read",
   async handler(a) {
     const all = await (await automationEngine()).list();
     const list = filterDeployments(all, { profile: a.profile_filter, target: a.target, tag: a.tag, caseId: a.case, includeDestroyed: a.include_destroyed }).map(summarize);
@@ -246,13 +232,10 @@ export const listDeployments = defineTool({
 export const destroyDeployment = defineTool({
   name: "destroy_deployment",
   title: "Destroy a deployment",
-  description: "Delete every resource of a deployment (pulumi destroy). DESTRUCTIVE: returns a plan and confirm_token first; needs respond mode. The deployment stays listed as destroyed (include_destroyed).",
+  description: "Delete every resource of a deployment (pulumi destroy). DESTRUCTIVE: returns a plan and confirm_token first; confirm with the token and the user's reason; needs respond mode. The deployment stays listed as destroyed (include_destroyed).",
   input: z.object({ deployment_id: z.string(), confirm: z.boolean().default(false).describe("parity flag; the confirm_token is what authorises"), reason: z.string().max(1000).optional(), confirm_token: z.string().optional() }),
   output: z.object({ deployment: Summary }),
-  annotations: { readOnly: false, destructive: true, idempotent: true, openWorld: true },
-  tier: "respond",
-  audit: true,
-  needsVelociraptor: false,
+  preset: "destructive",
   async plan(a) {
     const r = await requireDeployment(a.deployment_id);
     return { summary: `Destroy deployment ${r.id} (${r.settings.target}/${r.settings.profile}, ${r.resourceCount ?? "?"} resources) — its datastore goes with it unless the target keeps it`, details: summarize(r) };
@@ -269,10 +252,7 @@ export const refreshDeployment = defineTool({
   description: "Reconcile the recorded state with what really exists (pulumi refresh); reports drift in the status.",
   input: z.object({ deployment_id: z.string() }),
   output: z.object({ deployment: Summary }),
-  annotations: { readOnly: false, destructive: false, idempotent: true, openWorld: true },
-  tier: "investigate",
-  audit: true,
-  needsVelociraptor: false,
+  preset: "deploy",
   async handler(a, ctx) {
     const r = await (await automationEngine()).refresh(a.deployment_id, { onProgress: progressOf(ctx), signal: ctx.signal });
     return { structured: { deployment: summarize(r) }, text: deployText(r) };
@@ -285,10 +265,7 @@ export const rollbackDeployment = defineTool({
   description: "Re-apply the previous successful settings of a deployment (e.g. after a bad override). Returns a plan and confirm_token first.",
   input: z.object({ deployment_id: z.string(), ssh_credential: z.string().optional(), confirm_token: z.string().optional() }),
   output: DeployOutput,
-  annotations: { readOnly: false, destructive: true, idempotent: false, openWorld: true },
-  tier: "investigate",
-  audit: true,
-  needsVelociraptor: false,
+  preset: "disruptive",
   async plan(a) {
     const r = await requireDeployment(a.deployment_id);
     if (!r.previous) throw new InputError("deployment_id", `${a.deployment_id} has no earlier successful settings to return to`, "Only deployments updated at least twice can be rolled back.");
@@ -307,8 +284,7 @@ export const saveDeploymentTemplate = defineTool({
   description: "Save a deployment's settings (no secrets, no id) as a named YAML template that others can reuse with deploy_server template=….",
   input: z.object({ deployment_id: z.string(), template_name: z.string(), description: z.string().default("") }),
   output: z.object({ path: z.string() }),
-  ...LOCAL_WRITE,
-  tier: "read",
+  preset: "local-write",
   async handler(a) {
     const r = await requireDeployment(a.deployment_id);
     const path = saveTemplate(a.template_name, r.settings, a.description);
@@ -322,7 +298,7 @@ export const listDeploymentTemplates = defineTool({
   description: "Saved deployment templates (name, target, profile, description).",
   input: z.object({}),
   output: z.object({ templates: z.array(Summary) }),
-  ...LOCAL_READ,
+  preset: "read",
   async handler() {
     const t = listTemplates();
     return { structured: { templates: t }, text: t.map((x) => `${x.name}: ${x.target}/${x.profile} ${x.description}`).join("\n") || "No templates." };
@@ -335,8 +311,7 @@ export const storeCredential = defineTool({
   description: "Keep an SSH key, password or token encrypted at rest (AES-256-GCM, scrypt-derived key, file 0600) under an alias; deploy tools take the alias. The secret is never shown again.",
   input: z.object({ alias: z.string(), kind: CredentialKind, secret: z.string().min(1), description: z.string().default("") }),
   output: z.object({ alias: z.string(), kind: z.string() }),
-  ...LOCAL_WRITE,
-  tier: "investigate",
+  preset: "local-write",
   async handler(a) {
     new CredentialStore().store(a.alias, a.kind, a.secret, a.description);
     return { structured: { alias: a.alias, kind: a.kind }, text: `Stored ${a.kind} as "${a.alias}".` };
@@ -349,7 +324,7 @@ export const listCredentials = defineTool({
   description: "Aliases, kinds and descriptions of stored credentials — never the secrets.",
   input: z.object({}),
   output: z.object({ credentials: z.array(Summary) }),
-  ...LOCAL_READ,
+  preset: "read",
   async handler() {
     const c = new CredentialStore().list();
     return { structured: { credentials: c }, text: c.map((x) => `${x.alias} (${x.kind}) ${x.description}`).join("\n") || "No credentials." };
@@ -359,13 +334,14 @@ export const listCredentials = defineTool({
 export const deleteCredential = defineTool({
   name: "delete_credential",
   title: "Delete a stored credential",
-  description: "Remove a stored credential by alias.",
+  description: "Remove a stored credential by alias. Returns a plan and confirm_token first (the secret cannot be recovered).",
   input: z.object({ alias: z.string() }),
   output: z.object({ alias: z.string(), deleted: z.boolean() }),
-  annotations: { readOnly: false, destructive: true, idempotent: true, openWorld: false },
-  tier: "investigate",
-  audit: true,
-  needsVelociraptor: false,
+  preset: "local-delete",
+  async plan(a) {
+    if (!new CredentialStore().list().some((c) => c.alias === a.alias)) throw new InputError("alias", `no credential named "${a.alias}"`, "List them with list_credentials.");
+    return { summary: `Delete the stored credential "${a.alias}" (it cannot be recovered)`, details: { alias: a.alias } };
+  },
   async handler(a) {
     const deleted = new CredentialStore().delete(a.alias);
     if (!deleted) throw new InputError("alias", `no credential named "${a.alias}"`, "List them with list_credentials.");
@@ -379,8 +355,7 @@ export const generateGpo = defineTool({
   description: "Write a GPO rollout folder for a deployment: the client config (0600), a startup script and instructions. Files stay on this machine.",
   input: z.object({ deployment_id: z.string(), domain_controller: z.string().optional(), labels: z.array(z.string()).optional() }),
   output: z.object({ files: z.array(z.string()) }),
-  ...LOCAL_WRITE,
-  tier: "read",
+  preset: "local-write",
   async handler(a) {
     const r = await requireDeployment(a.deployment_id);
     const files = generateGpoPackage({ outDir: join(deploymentDir(a.deployment_id), "gpo"), clientConfigYaml: await secretOutput(a.deployment_id, "clientConfigYaml"), version: r.settings.version ?? DEFAULT_VELOCIRAPTOR_VERSION, domainController: a.domain_controller, labels: a.labels });
@@ -394,8 +369,7 @@ export const generateAnsible = defineTool({
   description: "Write an Ansible role and playbook installing the client (Linux, Windows, macOS) with the deployment's client config.",
   input: z.object({ deployment_id: z.string(), include_windows: z.boolean().default(true), include_linux: z.boolean().default(true), include_macos: z.boolean().default(false), labels: z.array(z.string()).optional() }),
   output: z.object({ files: z.array(z.string()) }),
-  ...LOCAL_WRITE,
-  tier: "read",
+  preset: "local-write",
   async handler(a) {
     const r = await requireDeployment(a.deployment_id);
     const files = generateAnsiblePlaybook({ outDir: join(deploymentDir(a.deployment_id), "ansible"), clientConfigYaml: await secretOutput(a.deployment_id, "clientConfigYaml"), version: r.settings.version ?? DEFAULT_VELOCIRAPTOR_VERSION, include: { linux: a.include_linux, windows: a.include_windows, macos: a.include_macos } });
@@ -409,8 +383,7 @@ export const generateAgentInstaller = defineTool({
   description: "Write the client config (0600) and an install script (Linux/macOS) or instructions (Windows MSI) for a deployment.",
   input: z.object({ deployment_id: z.string(), os_type: z.enum(["windows", "linux", "macos"]), binary_sha256: z.string().optional().describe("SHA-256 of the client binary (Linux/macOS), to verify the download") }),
   output: z.object({ files: z.array(z.string()) }),
-  ...LOCAL_WRITE,
-  tier: "read",
+  preset: "local-write",
   async handler(a) {
     const r = await requireDeployment(a.deployment_id);
     const version = r.settings.version ?? DEFAULT_VELOCIRAPTOR_VERSION;
@@ -442,8 +415,7 @@ export const createOfflineCollector = defineTool({
     deployment_id: z.string().optional(),
   }),
   output: z.object({ path: z.string(), collector: z.string().optional(), note: z.string() }),
-  ...LOCAL_WRITE,
-  tier: "read",
+  preset: "local-write",
   async handler(a) {
     const password = a.encrypt_output ? (a.password_credential ? new CredentialStore().reveal(a.password_credential).secret : undefined) : undefined;
     if (a.encrypt_output && !password) throw new InputError("password_credential", "is required with encrypt_output", "Store the password with store_credential kind=password, then pass its alias.");
@@ -468,8 +440,7 @@ export const validateDeployment = defineTool({
   description: "Run the target preflight checks and the health checks (frontend /healthz, GUI, gRPC API with the generated API client) on an existing deployment.",
   input: z.object({ deployment_id: z.string(), ssh_credential: z.string().optional() }),
   output: z.object({ healthy: z.boolean(), preflight: z.array(Check), health: z.array(z.object({ name: z.string(), ok: z.boolean(), detail: z.string() })) }),
-  ...LOCAL_READ,
-  annotations: { readOnly: true, destructive: false, idempotent: true, openWorld: true },
+  preset: "read-remote",
   async handler(a) {
     const r = await requireDeployment(a.deployment_id);
     const pf = r.status === "destroyed" ? [] : (await preflight(r.settings, secretsFor({ sshCredential: a.ssh_credential }))).checks.filter((c) => !c.name.startsWith("port "));
@@ -500,10 +471,7 @@ export const deployAgentsSsh = defineTool({
     labels: z.array(z.string()).optional(),
   }),
   output: z.object({ results: z.array(z.object({ host: z.string(), ok: z.boolean(), exitCode: z.number().nullable(), output: z.string() })) }),
-  annotations: { readOnly: false, destructive: false, idempotent: true, openWorld: true },
-  tier: "investigate",
-  audit: true,
-  needsVelociraptor: false,
+  preset: "deploy",
   async handler(a, ctx) {
     const { readFileSync } = await import("node:fs");
     const { installOverSsh } = await import("../../deploy/agents/ssh.js");
@@ -531,7 +499,7 @@ export const deployAgentsWinrm = defineTool({
   description: "Parity name. There is no maintained WinRM/WS-Man client library for Node.js to build on, so this tool does not run anything: use generate_gpo_package (GPO startup script) or generate_ansible_playbook (ansible.windows) for Windows rollouts.",
   input: z.object({ deployment_id: z.string(), targets: z.array(z.string()), username: z.string(), password: z.string().optional(), use_ssl: z.boolean().default(true), port: z.number().int().default(5986) }),
   output: z.object({ supported: z.boolean() }),
-  ...LOCAL_READ,
+  preset: "read",
   async handler() {
     throw new MegaraptorError("NOT_SUPPORTED", "WinRM deployment is not available: no maintained WinRM/WS-Man client library exists for Node.js.", {
       hint: "For Windows use generate_gpo_package (domain GPO) or generate_ansible_playbook (ansible.windows.win_package over WinRM).",
@@ -545,8 +513,7 @@ export const checkAgentDeployment = defineTool({
   description: "Which endpoints have enrolled with a deployment's server: searches its clients (label or search verbs) through the deployment's own API client.",
   input: z.object({ deployment_id: z.string(), client_search: z.string().optional(), labels: z.array(z.string()).optional() }),
   output: z.object({ clients: z.array(Summary), total: z.number() }),
-  ...LOCAL_READ,
-  annotations: { readOnly: true, destructive: false, idempotent: true, openWorld: true },
+  preset: "read-remote",
   async handler(a) {
     const { parseApiClientYaml } = await import("../../velociraptor/config.js");
     const { VelociraptorClient } = await import("../../velociraptor/client.js");
@@ -566,13 +533,10 @@ export const checkAgentDeployment = defineTool({
 export const rotateCertificates = defineTool({
   name: "rotate_certificates",
   title: "Rotate a deployment's certificates",
-  description: "Re-issue the deployment's server, gateway and API certificates under the same CA (certificateRotation + 1) and re-apply; enrolled clients keep working. With rotate_ca also a new CA and client nonce: every enrolled client then needs the new client config. Returns a plan and confirm_token first.",
+  description: "Re-issue the deployment's server, gateway and API certificates under the same CA (certificateRotation + 1) and re-apply; enrolled clients keep working. With rotate_ca also a new CA and client nonce: every enrolled client then needs the new client config. Returns a plan and confirm_token first; confirm with the token and the user's reason.",
   input: z.object({ deployment_id: z.string(), rotate_ca: z.boolean().default(false), validity_days: z.number().int().min(1).max(3650).optional(), ssh_credential: z.string().optional(), confirm_token: z.string().optional() }),
   output: DeployOutput,
-  annotations: { readOnly: false, destructive: true, idempotent: false, openWorld: true },
-  tier: "respond",
-  audit: true,
-  needsVelociraptor: false,
+  preset: "destructive",
   async plan(a) {
     const r = await requireDeployment(a.deployment_id);
     return a.rotate_ca
@@ -595,10 +559,7 @@ export const exportDeploymentDocs = defineTool({
   description: "Write a Markdown runbook of a deployment: what it is, where it runs, how to reach it, how to enrol agents, check health, rotate certificates and destroy it.",
   input: z.object({ deployment_id: z.string(), output_path: z.string().optional() }),
   output: z.object({ path: z.string() }),
-  annotations: { readOnly: false, destructive: false, idempotent: true, openWorld: false },
-  tier: "read",
-  audit: false,
-  needsVelociraptor: false,
+  preset: "local-write",
   async handler(a) {
     const r = await requireDeployment(a.deployment_id);
     const s = summarize(r);
@@ -640,8 +601,7 @@ export const generateServerConfig = defineTool({
   description: "Write a deployment's server.config.yaml (YAML or JSON) to its private folder (0600). It holds the CA and server keys: the content is never returned, only the path.",
   input: z.object({ deployment_id: z.string(), output_format: z.enum(["yaml", "json"]).default("yaml") }),
   output: z.object({ path: z.string() }),
-  ...LOCAL_WRITE,
-  tier: "investigate",
+  preset: "local-write",
   async handler(a) {
     const r = await requireDeployment(a.deployment_id);
     const yaml = outputValue(r, "serverConfigYaml");
@@ -659,10 +619,7 @@ export const generateApiCredentials = defineTool({
   description: "Add an API user (certificate signed by the deployment's CA) by re-applying the deployment, then write its api_client.yaml (0600) to the deployment folder. The deployment creates the user with its roles on the server before the server's next start (SSH and Docker restart it on the change). The acl grant command is returned for servers Megaraptor does not manage.",
   input: z.object({ deployment_id: z.string(), client_name: z.string().regex(/^[A-Za-z0-9_.@-]{1,64}$/).default("megaraptor_api"), roles: z.array(z.enum(VELOCIRAPTOR_ROLES)).min(1).default(["api", "investigator"]), ssh_credential: z.string().optional() }),
   output: z.object({ path: z.string(), grant_command: z.string() }),
-  annotations: { readOnly: false, destructive: false, idempotent: true, openWorld: true },
-  tier: "investigate",
-  audit: true,
-  needsVelociraptor: false,
+  preset: "deploy",
   async handler(a, ctx) {
     const r = await requireDeployment(a.deployment_id);
     const users = [...(r.settings.apiUsers ?? [{ name: "megaraptor", roles: ["api", "investigator"] }]).filter((u) => u.name !== a.client_name), { name: a.client_name, roles: a.roles }];

@@ -7,7 +7,10 @@ import { join } from "node:path";
 import { fileURLToPath } from "node:url";
 import { z } from "zod";
 import { packageRoot } from "../../core/paths.js";
+import { PRESETS, safetyOf } from "./define.js";
 import { TOOLS } from "./index.js";
+
+const yn = (b: boolean) => (b ? "yes" : "no");
 
 function params(schema: z.ZodObject): string {
   const json = z.toJSONSchema(schema, { io: "input", unrepresentable: "any" }) as { properties?: Record<string, { description?: string }>; required?: string[] };
@@ -22,14 +25,21 @@ export function renderToolsMarkdown(): string {
     "",
     "Generated from the tool declarations by `npm run docs:tools`; do not edit by hand.",
     "",
-    "Tier = the lowest server mode that lists the tool (`read` tools are available in every mode). Destructive tools ask for confirmation (plan → `confirm_token`, or elicitation).",
+    "Each tool declares one safety preset; its tier (the lowest server mode that lists and runs it), its MCP annotations and whether it is audited follow from the preset. Tiers `read`, `evidence` and `query` are available in every mode. A tool with a plan answers `CONFIRMATION_REQUIRED` with the plan and a `confirm_token` (or asks through elicitation); it runs when called again with the same arguments plus the token — and a `reason` for respond-tier tools and destructive plans.",
     "",
-    "| tool | tier | read-only | destructive | audited | parameters | what it does |",
+    "| preset | tier | read-only | destructive | idempotent | open world | audited | what it means |",
+    "|---|---|---|---|---|---|---|---|",
+    ...Object.entries(PRESETS).map(([name, p]) => `| \`${name}\` | ${p.tier} | ${yn(p.annotations.readOnly)} | ${yn(p.annotations.destructive)} | ${yn(p.annotations.idempotent)} | ${yn(p.annotations.openWorld)} | ${yn(p.audit)} | ${p.means} |`),
+    "",
+    "| tool | preset | tier | audited | confirmation | parameters | what it does |",
     "|---|---|---|---|---|---|---|",
   ];
   for (const t of TOOLS) {
+    const s = safetyOf(t);
     const desc = t.description.replace(/\|/g, "\\|").replace(/\n/g, " ");
-    lines.push(`| \`${t.name}\` | ${t.tier} | ${t.annotations.readOnly ? "yes" : "no"} | ${t.annotations.destructive ? "yes" : "no"} | ${typeof t.audit === "function" ? "when state-changing" : t.audit ? "yes" : "no"} | ${params(t.input)} | ${desc} |`);
+    const audited = s.audit ? (t.auditsPerCall ? "when it changes something" : "yes") : "no";
+    const confirmation = t.hasPlan ? (s.reasonRequired ? "plan → confirm + reason" : "plan → confirm") : "—";
+    lines.push(`| \`${t.name}\` | ${t.preset} | ${s.tier} | ${audited} | ${confirmation} | ${params(t.inputSchema)} | ${desc} |`);
   }
   return lines.join("\n") + "\n";
 }

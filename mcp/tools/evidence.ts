@@ -3,7 +3,7 @@ import { z } from "zod";
 import { InputError } from "../../core/errors.js";
 import { writeChunks } from "../../dfir/results/evidence.js";
 import { NotFoundError } from "../../velociraptor/errors.js";
-import { READ_TOOL, listPage, rowsOf } from "./common.js";
+import { listPage, rowsOf } from "./common.js";
 import { defineTool } from "./define.js";
 import { ClientOrServerId, FlowId, OrgId } from "./ids.js";
 import { PageInput, RowsOutput } from "./shape.js";
@@ -16,7 +16,7 @@ export const listFlowUploads = defineTool({
   description: "Files a flow uploaded to the server (path on the endpoint, size, filestore components). Download one with download_flow_file.",
   input: z.object({ client_id: ClientOrServerId, flow_id: FlowId, org_id: OrgId, ...PageInput }),
   output: z.object(RowsOutput),
-  ...READ_TOOL,
+  preset: "read",
   async handler(args, ctx) {
     return listPage(ctx, args, {
       key: ["uploads", args.client_id, args.flow_id],
@@ -40,10 +40,7 @@ export const downloadFlowFile = defineTool({
     org_id: OrgId,
   }),
   output: z.object({ path: z.string(), uri: z.string(), bytes: z.number(), sha256: z.string(), truncated: z.boolean(), source: z.string() }),
-  annotations: { readOnly: false, destructive: false, idempotent: false, openWorld: false },
-  tier: "read",
-  audit: true,
-  needsVelociraptor: true,
+  preset: "evidence",
   async handler(args, ctx) {
     const uploads = await rowsOf(ctx, "SELECT Upload.Path AS path, vfs_path, _Components AS components FROM uploads(client_id=ClientId, flow_id=FlowId)", { ClientId: args.client_id, FlowId: args.flow_id });
     const u = uploads.find((x) => x.path === args.path || x.vfs_path === args.path);
@@ -67,10 +64,7 @@ export const exportFlow = defineTool({
   description: "Have the server build the flow's download ZIP (create_flow_download, wait) and save it to the evidence folder with its SHA-256.",
   input: z.object({ client_id: ClientOrServerId, flow_id: FlowId, org_id: OrgId }),
   output: z.object({ path: z.string(), uri: z.string(), bytes: z.number(), sha256: z.string() }),
-  annotations: { readOnly: false, destructive: false, idempotent: false, openWorld: false },
-  tier: "read",
-  audit: true,
-  needsVelociraptor: true,
+  preset: "change",
   async handler(args, ctx) {
     const rows = await rowsOf(ctx, "SELECT create_flow_download(client_id=ClientId, flow_id=FlowId, wait=TRUE) AS D FROM scope()", { ClientId: args.client_id, FlowId: args.flow_id });
     const d = rows[0]?.D as { Components?: string[] } | null;

@@ -4,7 +4,7 @@ import { z } from "zod";
 import { InputError } from "../../core/errors.js";
 import type { Row } from "../../velociraptor/client.js";
 import { CancelledError, NotFoundError } from "../../velociraptor/errors.js";
-import { READ_TOOL, listPage, rowsOf } from "./common.js";
+import { listPage, rowsOf } from "./common.js";
 import { defineTool, type ToolContext } from "./define.js";
 import { ArtifactName, ClientOrServerId, FlowId, OrgId } from "./ids.js";
 import { PageInput, renderRowsText, RowsOutput, shapeRows, startOffset } from "./shape.js";
@@ -90,7 +90,7 @@ export const listFlows = defineTool({
   description: "Collections (flows) on one client, newest first: flow id, artifacts, state, row counts. Use get_flow_results to read one.",
   input: z.object({ client_id: ClientOrServerId, org_id: OrgId, ...PageInput }),
   output: z.object(RowsOutput),
-  ...READ_TOOL,
+  preset: "read",
   async handler(args, ctx) {
     return listPage(ctx, args, {
       key: ["list_flows", args.client_id, args.org_id],
@@ -107,7 +107,7 @@ export const getFlowStatus = defineTool({
   description: "State of one flow (RUNNING, FINISHED, ERROR…), timing, row and upload counts, and its error log lines if it failed.",
   input: z.object({ client_id: ClientOrServerId, flow_id: FlowId, org_id: OrgId }),
   output: z.object({ flow: z.record(z.string(), z.unknown()), errors: z.array(z.string()) }),
-  ...READ_TOOL,
+  preset: "read",
   async handler(args, ctx) {
     const flow = shapeRows({ rows: [await flowRow(ctx, args.client_id, args.flow_id)], offset: 0, limit: 1, queryKey: "x" }).rows[0]!;
     const errors = flow.state === "ERROR" ? await flowErrors(ctx, args.client_id, args.flow_id) : [];
@@ -129,7 +129,7 @@ export const getFlowResults = defineTool({
     ...PageInput,
   }),
   output: z.object({ ...RowsOutput, artifact: z.string().nullable(), available_sources: z.array(z.string()), state: z.string() }),
-  ...READ_TOOL,
+  preset: "read",
   async handler(args, ctx) {
     const page = await flowResultsPage(ctx, args);
     const extra = page.available_sources.length > 1 ? ` (sources with results: ${page.available_sources.join(", ")})` : "";
@@ -143,10 +143,7 @@ export const cancelFlow = defineTool({
   description: "Cancel a running flow on a client. Changes state; audited.",
   input: z.object({ client_id: ClientOrServerId, flow_id: FlowId, org_id: OrgId }),
   output: z.object({ flow_id: z.string(), cancelled: z.boolean(), state: z.string() }),
-  annotations: { readOnly: false, destructive: false, idempotent: true, openWorld: true },
-  tier: "investigate",
-  audit: true,
-  needsVelociraptor: true,
+  preset: "change",
   async handler(args, ctx) {
     const rows = await rowsOf(ctx, "SELECT cancel_flow(client_id=ClientId, flow_id=FlowId) AS R FROM scope()", { ClientId: args.client_id, FlowId: args.flow_id });
     if (!rows[0]?.R) throw new NotFoundError(`Flow ${args.flow_id} on ${args.client_id}`, "List the client's flows with list_flows.");

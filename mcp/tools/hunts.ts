@@ -5,7 +5,7 @@ import { allows, ModeForbiddenError } from "../safety/mode.js";
 import { NotFoundError } from "../../velociraptor/errors.js";
 import { enforceArtifacts, respondPlan } from "../safety/artifact-effects.js";
 import { checkArtifacts, perArtifactParameters } from "./catalog.js";
-import { READ_TOOL, listPage, listParam, rowsOf } from "./common.js";
+import { listPage, listParam, rowsOf } from "./common.js";
 import { defineTool, type ToolContext } from "./define.js";
 import { ArtifactName, HuntId, OrgId } from "./ids.js";
 import { PageInput, renderRowsText, RowsOutput, shapeRows, startOffset } from "./shape.js";
@@ -50,10 +50,7 @@ export const createHunt = defineTool({
     org_id: OrgId,
   }),
   output: z.object({ hunt_id: z.string(), state: z.string(), scope: z.object({ count: z.number(), sample: z.array(z.record(z.string(), z.unknown())) }) }),
-  annotations: { readOnly: false, destructive: false, idempotent: false, openWorld: true },
-  tier: "investigate",
-  audit: true,
-  needsVelociraptor: true,
+  preset: "collect",
   async plan(args, ctx) {
     await checkArtifacts(ctx, args.artifacts, perArtifactParameters(args.artifacts, args.parameters));
     const a = await enforceArtifacts(ctx, args.artifacts, { onServer: false, via: "create_hunt" });
@@ -103,7 +100,7 @@ export const listHunts = defineTool({
   description: "Hunts, newest first: id, description, state (PAUSED, RUNNING, STOPPED, ARCHIVED), artifacts, client counts. Filter by state.",
   input: z.object({ state: z.enum(["PAUSED", "RUNNING", "STOPPED", "ARCHIVED"]).optional(), org_id: OrgId, ...PageInput }),
   output: z.object(RowsOutput),
-  ...READ_TOOL,
+  preset: "read",
   async handler(args, ctx) {
     return listPage(ctx, args, {
       key: ["list_hunts", args.state, args.org_id],
@@ -121,7 +118,7 @@ export const getHuntResults = defineTool({
   description: "One page of a hunt's results across clients (each row has ClientId, FlowId, Fqdn). artifact selects the artifact (Artifact/Source for multi-source); default the hunt's first artifact.",
   input: z.object({ hunt_id: HuntId, artifact: ArtifactName.optional(), source: z.string().optional(), org_id: OrgId, ...PageInput }),
   output: z.object({ ...RowsOutput, hunt_state: z.string() }),
-  ...READ_TOOL,
+  preset: "read",
   async handler(args, ctx) {
     const hunts = await rowsOf(ctx, "SELECT state, artifacts FROM hunts(hunt_id=HuntId)", { HuntId: args.hunt_id });
     if (!hunts[0]) throw new NotFoundError(`Hunt ${args.hunt_id}`, "List hunts with list_hunts.");
@@ -145,13 +142,10 @@ export const modifyHunt = defineTool({
   name: "modify_hunt",
   title: "Start, stop, archive or delete a hunt",
   description:
-    "Change a hunt's state with the functions Velociraptor really has: start → hunt_update(start=TRUE); pause and stop → hunt_update(stop=TRUE) (Velociraptor has no separate pause once started); archive → hunt_delete(archive=TRUE); delete → hunt_delete(really_do_it=TRUE), which removes its results (needs respond mode). start and delete return a plan and confirm_token first.",
+    "Change a hunt's state with the functions Velociraptor really has: start → hunt_update(start=TRUE); pause and stop → hunt_update(stop=TRUE) (Velociraptor has no separate pause once started); archive → hunt_delete(archive=TRUE); delete → hunt_delete(really_do_it=TRUE), which removes its results (needs respond mode). start and delete return a plan and confirm_token first; confirming a delete needs the user's reason.",
   input: z.object({ hunt_id: HuntId, action: z.enum(ACTIONS), confirm_token: z.string().optional(), reason: z.string().max(1000).optional(), org_id: OrgId }),
   output: z.object({ hunt_id: z.string(), action: z.string(), state: z.string() }),
-  annotations: { readOnly: false, destructive: true, idempotent: false, openWorld: true },
-  tier: "investigate",
-  audit: true,
-  needsVelociraptor: true,
+  preset: "disruptive",
   async plan(args, ctx) {
     if (args.action === "delete" && !allows(ctx.mode, "respond")) throw new ModeForbiddenError("modify_hunt action=delete", "respond", ctx.mode);
     if (args.action !== "start" && args.action !== "delete") return undefined;
@@ -162,6 +156,7 @@ export const modifyHunt = defineTool({
     return {
       summary: args.action === "start" ? `Start hunt ${args.hunt_id}: it will run on every matching client` : `Delete hunt ${args.hunt_id} and all its results`,
       details: { hunt: hunts[0], vql: args.action === "start" ? "hunt_update(hunt_id=HuntId, start=TRUE)" : "hunt_delete(hunt_id=HuntId, really_do_it=TRUE)" },
+      destructive: args.action === "delete",
     };
   },
   async handler(args, ctx) {

@@ -5,7 +5,7 @@ import { collectionTools } from "./collection.js";
 import { generateReport } from "./report.js";
 import { responseTools } from "./response.js";
 import { clientTools } from "./clients.js";
-import type { AnyTool } from "./define.js";
+import type { Tool } from "./define.js";
 import { flowTools } from "./flows.js";
 import { huntTools } from "./hunts.js";
 import { serverTools } from "./server-info.js";
@@ -15,4 +15,4 @@ import { resultTools } from "./results.js";
 import { validateVqlTool } from "./validate.js";
 import { vqlTools } from "./vql.js";
 
-export const TOOLS: AnyTool[] = [...clientTools, ...artifactTools, ...huntTools, ...flowTools, ...vqlTools, validateVqlTool, ...resultTools, ...analysisTools, ...collectionTools, ...responseTools, generateReport, ...evidenceTools, ...serverTools, ...deploymentTools] as unknown as AnyTool[];
+export const TOOLS: Tool[] = [...clientTools, ...artifactTools, ...huntTools, ...flowTools, ...vqlTools, validateVqlTool, ...resultTools, ...analysisTools, ...collectionTools, ...responseTools, generateReport, ...evidenceTools, ...serverTools, ...deploymentTools];

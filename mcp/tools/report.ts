@@ -49,10 +49,7 @@ export const generateReport = defineTool({
     org_id: OrgId,
   }),
   output: z.object({ files: z.array(z.object({ format: z.string(), path: z.string(), uri: z.string(), sha256: z.string(), bytes: z.number() })), counts: z.record(z.string(), z.number()) }),
-  annotations: { readOnly: false, destructive: false, idempotent: false, openWorld: false },
-  tier: "read",
-  audit: true,
-  needsVelociraptor: true,
+  preset: "evidence",
   async handler(args, ctx) {
     const scoped = Boolean(args.client_id || args.hunt_ids?.length);
     const sources = scoped ? await resolveScope(ctx, args) : [];
@@ -105,7 +102,7 @@ export const generateReport = defineTool({
     if (agg.size > indicators.length) caveats.push(`Indicator table shows ${indicators.length} of ${agg.size}; run extract_iocs for all.`);
 
     const actions = readAudit(ctx.audit.path, { case: args.case_id }).map((e) => ({ time: e.time, tool: e.tool, principal: e.principal, outcome: e.outcome, summary: e.summary ?? e.error?.message }));
-    const changes = new ChangeLedger(args.case_id).withStatus().map((e) => ({ seq: e.seq, time: e.time, action: e.action, client_id: e.client_id, target: e.target, result: e.result, rollback: e.rolled_back_by ? `rolled back by #${e.rolled_back_by}` : e.rollback.possible ? e.rollback.how : `not reversible: ${e.rollback.how}`, reason: e.reason }));
+    const changes = ChangeLedger.for(args.case_id).withStatus().map((e) => ({ seq: e.seq, time: e.time, action: e.action, client_id: e.client_id, target: e.target, result: e.result, rollback: e.rolled_back_by ? `rolled back by #${e.rolled_back_by}` : e.rollback.possible ? e.rollback.how : `not reversible: ${e.rollback.how}`, reason: e.reason }));
     // Deployments made for this case (deploy tools take the same case id); the state needs the Pulumi CLI.
     let deployments: NonNullable<ReportData["deployments"]> = [];
     try {

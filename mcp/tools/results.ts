@@ -5,7 +5,6 @@ import { spillRows } from "../../dfir/results/evidence.js";
 import { stackRows } from "../../dfir/results/stack.js";
 import type { Row } from "../../velociraptor/client.js";
 import { vqlQuery } from "../../velociraptor/query.js";
-import { READ_TOOL } from "./common.js";
 import { defineTool, type ToolContext } from "./define.js";
 import { ArtifactName, ClientOrServerId, FlowId, HuntId, OrgId } from "./ids.js";
 
@@ -50,7 +49,7 @@ export const stackResults = defineTool({
     groups_total: z.number(),
     coverage: z.object({ status: z.enum(["exhaustive", "truncated"]), note: z.string() }),
   }),
-  ...READ_TOOL,
+  preset: "read",
   async handler(args, ctx) {
     const r = await stackRows(resultRows(ctx, args), { groupBy: args.group_by, timeField: args.time_field, order: args.order, maxGroups: Number(process.env.MEGARAPTOR_STACK_MAX_GROUPS ?? 100_000) });
     const shown = r.groups.slice(0, args.limit);
@@ -69,10 +68,7 @@ export const exportResults = defineTool({
   description: "Write every row of a flow's or hunt's results to a JSON Lines file in the evidence folder (MEGARAPTOR_EVIDENCE_DIR). Returns the path, row count, size, SHA-256 and a megaraptor://evidence/ resource URI — the rows are not put into the conversation.",
   input: z.object(Source),
   output: z.object({ path: z.string(), uri: z.string(), rows: z.number(), bytes: z.number(), sha256: z.string() }),
-  annotations: { readOnly: false, destructive: false, idempotent: false, openWorld: false },
-  tier: "read",
-  audit: true,
-  needsVelociraptor: true,
+  preset: "evidence",
   async handler(args, ctx) {
     const label = args.hunt_id ? `${args.hunt_id}-${args.artifact ?? "results"}` : `${args.client_id}-${args.flow_id}-${args.artifact ?? "results"}`;
     const f = await spillRows(resultRows(ctx, args), label);

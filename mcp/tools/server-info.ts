@@ -1,6 +1,6 @@
 /** Server tools: version, uptime, the caller's identity and roles, and orgs. */
 import { z } from "zod";
-import { READ_TOOL, rowsOf } from "./common.js";
+import { rowsOf } from "./common.js";
 import { defineTool } from "./define.js";
 import { OrgId } from "./ids.js";
 
@@ -10,7 +10,7 @@ export const getServerInfo = defineTool({
   description: "Server version, host, uptime, the orgs the caller can use, and the caller's identity and roles. A good first call to check the connection and what this API key may do.",
   input: z.object({ org_id: OrgId }),
   output: z.object({ version: z.string().nullable(), hostname: z.string().nullable(), uptime_seconds: z.number().nullable(), user: z.string(), roles: z.array(z.string()), orgs: z.array(z.record(z.string(), z.unknown())) }),
-  ...READ_TOOL,
+  preset: "read",
   async handler(_args, ctx) {
     const [info] = await rowsOf(ctx, "SELECT Hostname, Uptime, config.server_version.version AS Version FROM info()");
     const [me] = await rowsOf(ctx, "SELECT whoami() AS Name, user(user=whoami()) AS User FROM scope()");
@@ -28,7 +28,7 @@ export const listOrgs = defineTool({
   description: "Orgs (tenants) the caller can use; pass their id as org_id to any Velociraptor tool.",
   input: z.object({}),
   output: z.object({ orgs: z.array(z.record(z.string(), z.unknown())) }),
-  ...READ_TOOL,
+  preset: "read",
   async handler(_args, ctx) {
     const orgs = await rowsOf(ctx, "SELECT * FROM orgs()");
     return { structured: { orgs }, text: orgs.map((o) => `${String(o.OrgId ?? o.id)}: ${String(o.Name ?? o.name)}`).join("\n") };
@@ -43,7 +43,7 @@ export const findClient = defineTool({
   description: "Look a hostname (or part of it) up in every org the caller can use; returns org_id and client_id per match. Use when you do not know which org an endpoint belongs to.",
   input: z.object({ hostname: z.string().min(1).max(255) }),
   output: z.object({ matches: z.array(z.object({ org_id: z.string(), client_id: z.string(), hostname: z.string(), os: z.string().nullable() })), orgs_searched: z.array(z.string()) }),
-  ...READ_TOOL,
+  preset: "read",
   async handler(args, ctx) {
     const orgs = (await rowsOf({ ...ctx, orgId: undefined }, "SELECT * FROM orgs()")).map((o) => String(o.OrgId ?? o.id));
     const matches: { org_id: string; client_id: string; hostname: string; os: string | null }[] = [];

@@ -86,10 +86,7 @@ export const validateVqlTool = defineTool({
   description: "Parse VQL and check it against the live server: syntax errors with line:column, unknown plugins/functions and arguments (from help()), unknown Artifact.X names and parameters (from the catalog), with suggestions. run_vql calls this first unless skip_validation is set.",
   input: z.object({ query: z.string().min(1).max(100_000), org_id: OrgId }),
   output: z.object({ valid: z.boolean(), issues: z.array(z.object({ severity: z.enum(["error", "warning"]), message: z.string(), line: z.number(), column: z.number(), hint: z.string().optional() })), checked: z.array(z.string()) }),
-  annotations: { readOnly: true, destructive: false, idempotent: true, openWorld: false },
-  tier: "read",
-  audit: false,
-  needsVelociraptor: false,
+  preset: "read",
   async handler(args, ctx) {
     let r: Awaited<ReturnType<typeof validateVql>>;
     try {

@@ -32,14 +32,12 @@ export const runVql = defineTool({
     state_changing_calls: z.array(z.string()),
     file: z.object({ path: z.string(), uri: z.string(), rows: z.number(), bytes: z.number(), sha256: z.string() }).optional(),
   }),
-  annotations: { readOnly: false, destructive: true, idempotent: false, openWorld: true },
-  tier: "read",
+  preset: "query",
   // Only queries that can change state are audited; a syntax error counts as "maybe", so it is audited too.
-  audit: (args) => {
+  changes: (args) => {
     const c = classifyVql(args.query, { env: args.env ?? {} });
     return !c.ok || c.effect !== "read" || c.artifacts.length > 0 || args.spill_to_file === true;
   },
-  needsVelociraptor: true,
   async plan(args, ctx) {
     const syntax = classifyVql(args.query);
     if (!syntax.ok) throw new InputError("query", `VQL syntax error: ${syntax.errors[0]!.message}`, "Fix the query; VQL statements are SELECT … FROM plugin(arg=value) [WHERE …] [LIMIT n] and LET name = ….");
@@ -62,6 +60,8 @@ export const runVql = defineTool({
         calls: j.classification.calls.filter((x) => x.effect !== "read").map((x) => ({ call: x.name, effect: x.effect, why: x.reason, at: `${x.line}:${x.column}` })),
         artifacts: j.artifacts?.verdicts.map((v) => ({ artifact: v.name, via: v.via, effect: v.effect, why: v.reasons, required_permissions: v.required_permissions, implied_permissions: v.implied_permissions })) ?? [],
       },
+      // Respond-level effects (deleting hunts or clients, remediation artifacts) are confirmed with a reason.
+      destructive: j.effect === "respond",
     };
   },
   async handler(args, ctx) {
@@ -124,10 +124,7 @@ export const vqlHelp = defineTool({
   description: "Plugins and functions with their arguments, from the live server's help() when reachable, else a built-in list of the common ones. topic filters by name substring.",
   input: z.object({ topic: z.string().max(100).optional(), org_id: OrgId }),
   output: z.object({ source: z.enum(["server", "builtin"]), entries: z.array(z.object({ name: z.string(), type: z.string(), args: z.string() })) }),
-  annotations: { readOnly: true, destructive: false, idempotent: true, openWorld: false },
-  tier: "read",
-  audit: false,
-  needsVelociraptor: false,
+  preset: "read",
   async handler(args, ctx) {
     const t = (args.topic ?? "").toLowerCase();
     let entries = BUILTIN_HELP;

@@ -54,16 +54,20 @@ describe("megaraptor tool / iocs", () => {
     expect((await cli(["iocs", file, "--format", "pdf"])).stderr).toMatch(/--format: unknown format "pdf"/);
   });
 
-  it("refuses a remediation without confirm and reason, then records a confirmed one in the case ledger", async () => {
+  it("prints the plan of a remediation without --yes, refuses --yes without a reason, then records a confirmed one", async () => {
     const args = { client_id: "C.2b3c4d5e6f7a8b01", pid: 23044, case_id: "CLI-1" };
     const refused = await cli(["tool", "kill_process", "--config", config, "--args", JSON.stringify(args)]);
     expect(refused.code).not.toBe(0);
-    expect(refused.stderr).toMatch(/Refused: kill pid 23044 on web-prod-01/);
-    const ok = await cli(["tool", "kill_process", "--config", config, "--args", JSON.stringify({ ...args, confirm: true, reason: "miner" })]);
+    expect(JSON.parse(refused.stdout)).toMatchObject({ plan: { summary: "kill pid 23044 on web-prod-01 (C.2b3c4d5e6f7a8b01)" }, reason_required: true });
+    expect(refused.stderr).toMatch(/Confirmation required: kill pid 23044 on web-prod-01.*\n.*--yes and --reason/);
+    const noReason = await cli(["tool", "kill_process", "--config", config, "--args", JSON.stringify(args), "--yes"]);
+    expect(noReason.stderr).toMatch(/needs a reason/);
+    const ok = await cli(["tool", "kill_process", "--config", config, "--args", JSON.stringify(args), "--yes", "--reason", "miner"]);
     expect(ok.code).toBe(0);
     expect(JSON.parse(ok.stdout).ledger[0]).toMatchObject({ seq: 1, action: "kill_process", result: "ok" });
     const ledger = readFileSync(join(home, "cases", "CLI-1", "ledger.jsonl"), "utf8").trim().split("\n");
     expect(ledger).toHaveLength(1);
+    expect(JSON.parse(ledger[0]!)).toMatchObject({ reason: "miner" });
     const changes = await cli(["tool", "list_changes", "--args", '{"case_id":"CLI-1"}', "--text"]);
     expect(changes.stdout).toMatch(/#1 .* kill_process C.2b3c4d5e6f7a8b01 kworker pid 23044 → ok/);
   });

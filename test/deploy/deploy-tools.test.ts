@@ -150,7 +150,9 @@ describe("templates and credentials", () => {
     expect(JSON.stringify(list)).not.toContain("BEGIN");
     await call(client, "deploy_server", { ...FAKE, deployment_id: "ssh-lab", target: "ssh", target_host: "192.0.2.5", server_hostname: "vr.lab", ssh_credential: "lab-key", binary_sha256: SHA });
     expect(String(engine.lastSecrets?.sshPrivateKey)).toContain("abc");
-    expect((await call(client, "delete_credential", { alias: "lab-key" })).structured!.deleted).toBe(true);
+    const plan = await call(client, "delete_credential", { alias: "lab-key" });
+    expect(plan.error).toMatchObject({ code: "CONFIRMATION_REQUIRED", plan: { details: { alias: "lab-key" } } });
+    expect((await call(client, "delete_credential", { alias: "lab-key", confirm_token: plan.error!.confirm_token })).structured!.deleted).toBe(true);
     expect((await call(client, "delete_credential", { alias: "lab-key" })).error?.code).toBe("INVALID_INPUT");
   });
 });
@@ -218,7 +220,10 @@ describe("agents and operations", () => {
   it("rotate_certificates re-applies with the next rotation after confirmation; runbook and WinRM answers", async () => {
     await call(client, "deploy_server", { ...FAKE, deployment_id: "rot", target: "docker" });
     const plan = await call(client, "rotate_certificates", { deployment_id: "rot" });
-    await call(client, "rotate_certificates", { deployment_id: "rot", confirm_token: plan.error!.confirm_token });
+    expect(plan.error).toMatchObject({ code: "CONFIRMATION_REQUIRED", reason_required: true });
+    const noReason = await call(client, "rotate_certificates", { deployment_id: "rot", confirm_token: plan.error!.confirm_token });
+    expect(noReason.error?.message).toMatch(/needs a reason/);
+    await call(client, "rotate_certificates", { deployment_id: "rot", confirm_token: plan.error!.confirm_token, reason: "yearly rotation" });
     expect(engine.records.get("rot")!.settings.certificateRotation).toBe(1);
     // A11: the CA (and the nonce enrolled clients pin) changes only when asked for.
     expect(engine.records.get("rot")!.settings.caRotation).toBe(0);

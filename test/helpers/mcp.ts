@@ -47,3 +47,13 @@ export async function call(client: Client, name: string, args: Record<string, un
   }
   return { ok: !r.isError, structured: r.structuredContent as Record<string, any> | undefined, text, error };
 }
+
+/**
+ * Plan → confirm in one step, as a model does after the user approved: the first call must answer with a plan and a
+ * confirm_token; the same call is repeated with the token (and the reason). Returns the confirming call's result.
+ */
+export async function confirmed(client: Client, name: string, args: Record<string, unknown>, reason?: string) {
+  const plan = await call(client, name, args);
+  if (plan.error?.code !== "CONFIRMATION_REQUIRED" || !plan.error.confirm_token) throw new Error(`${name} did not answer with a plan: ${plan.text}`);
+  return call(client, name, { ...args, confirm_token: plan.error.confirm_token, ...(reason === undefined ? {} : { reason }) });
+}

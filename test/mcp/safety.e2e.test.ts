@@ -8,6 +8,7 @@ import { join } from "node:path";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { serveHttp } from "../../mcp/server/index.js";
 import { startTestServer, type TestServer } from "../../test-server/index.js";
+import { readAudit } from "../../core/audit.js";
 import { call, startMcp } from "../helpers/mcp.js";
 
 let vr: TestServer;
@@ -81,29 +82,33 @@ describe("confirmation", () => {
     try {
       const plan = await call(m.client, "quarantine_client", { client_id: "C.1a2b3c4d5e6f7a02" });
       await new Promise((r) => setTimeout(r, 1500));
-      const late = await call(m.client, "quarantine_client", { client_id: "C.1a2b3c4d5e6f7a02", confirm_token: plan.error!.confirm_token });
+      const late = await call(m.client, "quarantine_client", { client_id: "C.1a2b3c4d5e6f7a02", confirm_token: plan.error!.confirm_token, reason: "isolate" });
       expect(late.error?.message).toMatch(/expired/);
     } finally {
       await m.close();
     }
   });
 
-  it("asks the human through elicitation when the client supports it, and honours a decline", async () => {
+  it("asks the human (and the reason) through elicitation when the client supports it, and honours a decline", async () => {
     let answer = true;
     const asked: string[] = [];
+    const required: unknown[] = [];
     const m = await startMcp({
       args: ["--mode", "respond", "--config", configPath],
       capabilities: { elicitation: {} },
       setup: (c) =>
         c.setRequestHandler(ElicitRequestSchema, async (req) => {
           asked.push(req.params.message);
-          return { action: "accept", content: { approve: answer } };
+          required.push((req.params as { requestedSchema?: { required?: string[] } }).requestedSchema?.required);
+          return { action: "accept", content: { approve: answer, reason: "user: contain the DB host" } };
         }),
     });
     try {
       const ok = await call(m.client, "quarantine_client", { client_id: "C.2b3c4d5e6f7a8b02" });
       expect(ok.ok).toBe(true);
       expect(asked[0]).toContain("Quarantine db-prod-01");
+      expect(required[0]).toEqual(["approve", "reason"]);
+      expect(readAudit(m.auditPath).filter((e) => e.tool === "quarantine_client" && e.outcome === "ok")[0]).toMatchObject({ reason: "user: contain the DB host" });
       answer = false;
       const declined = await call(m.client, "quarantine_client", { client_id: "C.2b3c4d5e6f7a8b02", quarantine: false });
       expect(declined.error?.code).toBe("CONFIRMATION_REQUIRED");

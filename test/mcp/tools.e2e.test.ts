@@ -10,6 +10,7 @@ import { verifyAuditFile, readAudit } from "../../core/audit.js";
 import { IntegrityKeys } from "../../core/integrity.js";
 import { ALL_KNOWN_ARTIFACTS } from "../../mcp/prompts/known-artifacts.js";
 import { PROMPTS } from "../../mcp/prompts/index.js";
+import { safetyOf } from "../../mcp/tools/define.js";
 import { TOOLS } from "../../mcp/tools/index.js";
 
 const TOOL_NAMES = new Set(TOOLS.map((t) => t.name));
@@ -46,6 +47,14 @@ describe("tool list", () => {
     expect(byName.get("list_clients")!.annotations).toMatchObject({ readOnlyHint: true, destructiveHint: false });
     expect(byName.get("run_vql")!.annotations?.destructiveHint).toBe(true);
     expect(byName.get("list_clients")!.outputSchema).toBeDefined();
+    // Every listed tool carries exactly the annotations of its preset, and its plan's confirmation fields.
+    for (const def of TOOLS) {
+      const listed = byName.get(def.name);
+      expect(listed, def.name).toBeDefined();
+      const a = safetyOf(def).annotations;
+      expect(listed!.annotations, def.name).toMatchObject({ readOnlyHint: a.readOnly, destructiveHint: a.destructive, idempotentHint: a.idempotent, openWorldHint: a.openWorld });
+      if (def.hasPlan) expect(Object.keys(listed!.inputSchema.properties ?? {}), def.name).toEqual(expect.arrayContaining(["confirm_token", "reason"]));
+    }
   });
 });
 
@@ -103,8 +112,13 @@ describe("clients", () => {
     const plan = await call(mcp.client, "quarantine_client", { client_id: LINUX, message: "IR in progress" });
     expect(plan.error?.code).toBe("CONFIRMATION_REQUIRED");
     expect(plan.error?.plan?.details.artifact).toBe("Linux.Remediation.Quarantine");
-    const done = await call(mcp.client, "quarantine_client", { client_id: LINUX, message: "IR in progress", confirm_token: plan.error!.confirm_token });
+    expect(plan.error).toMatchObject({ reason_required: true, hint: expect.stringContaining("reason") });
+    const done = await call(mcp.client, "quarantine_client", { client_id: LINUX, message: "IR in progress", confirm_token: plan.error!.confirm_token, reason: "beaconing host" });
     expect(done.ok).toBe(true);
+    // Intent before the action, outcome after, both carrying the confirming reason.
+    const entries = readAudit(mcp.auditPath).filter((e) => e.tool === "quarantine_client" && e.reason === "beaconing host");
+    expect(entries.map((e) => e.outcome)).toEqual(["intent", "ok"]);
+    expect(entries[1]!.intent).toBe(entries[0]!.seq);
     expect(done.structured!.labels).toContain("Quarantine");
     expect(done.structured!.flow_id).toMatch(/^F\./);
   });
@@ -114,13 +128,13 @@ describe("confirmation tokens", () => {
   it("refuses a token reused, or presented with changed arguments", async () => {
     const plan = await call(mcp.client, "quarantine_client", { client_id: WIN });
     const token = plan.error!.confirm_token!;
-    const changed = await call(mcp.client, "quarantine_client", { client_id: WIN, message: "different", confirm_token: token });
+    const changed = await call(mcp.client, "quarantine_client", { client_id: WIN, message: "different", confirm_token: token, reason: "test" });
     expect(changed.error?.code).toBe("CONFIRMATION_REQUIRED");
     expect(changed.error?.message).toMatch(/unknown or was already used|differ/);
     const plan2 = await call(mcp.client, "quarantine_client", { client_id: WIN, quarantine: false });
-    const ok = await call(mcp.client, "quarantine_client", { client_id: WIN, quarantine: false, confirm_token: plan2.error!.confirm_token });
+    const ok = await call(mcp.client, "quarantine_client", { client_id: WIN, quarantine: false, confirm_token: plan2.error!.confirm_token, reason: "released after review" });
     expect(ok.ok).toBe(true);
-    const reused = await call(mcp.client, "quarantine_client", { client_id: WIN, quarantine: false, confirm_token: plan2.error!.confirm_token });
+    const reused = await call(mcp.client, "quarantine_client", { client_id: WIN, quarantine: false, confirm_token: plan2.error!.confirm_token, reason: "again" });
     expect(reused.error?.message).toMatch(/unknown or was already used/);
   });
 });

@@ -5,6 +5,8 @@ import { allows, resolveMode } from "../../../mcp/safety/mode.js";
 describe("plan → confirm tokens", () => {
   it("binds a token to the exact arguments, in any key order, ignoring the token itself", () => {
     expect(fingerprint("t", { a: 1, b: [1, 2] })).toBe(fingerprint("t", { b: [1, 2], a: 1, confirm_token: "x" }));
+    // The reason comes with the confirming call: it is why the human approved, not part of what runs.
+    expect(fingerprint("t", { a: 1 })).toBe(fingerprint("t", { a: 1, reason: "contain the host" }));
     expect(fingerprint("t", { a: 1 })).not.toBe(fingerprint("t", { a: 2 }));
     expect(canonicalJson({ b: 1, a: { d: 2, c: 3 } })).toBe('{"a":{"c":3,"d":2},"b":1}');
   });
@@ -26,8 +28,10 @@ describe("plan → confirm tokens", () => {
 });
 
 describe("modes", () => {
-  it("orders tiers read < investigate < respond", () => {
+  it("orders tiers read, evidence, query < investigate < respond", () => {
     expect(allows("read-only", "read")).toBe(true);
+    expect(allows("read-only", "evidence")).toBe(true);
+    expect(allows("read-only", "query")).toBe(true);
     expect(allows("read-only", "investigate")).toBe(false);
     expect(allows("investigate", "respond")).toBe(false);
     expect(allows("respond", "respond")).toBe(true);

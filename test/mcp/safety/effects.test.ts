@@ -16,7 +16,7 @@ import { definitionHash, resetAllowList } from "../../../mcp/safety/allowlist.js
 import type { Mode } from "../../../mcp/safety/mode.js";
 import { collectArtifact } from "../../../mcp/tools/artifacts.js";
 import { collectBulk } from "../../../mcp/tools/collection.js";
-import type { AnyTool, ToolContext } from "../../../mcp/tools/define.js";
+import type { Tool, ToolContext } from "../../../mcp/tools/define.js";
 import { createHunt, modifyHunt } from "../../../mcp/tools/hunts.js";
 import { runVql } from "../../../mcp/tools/vql.js";
 import { VelociraptorClient } from "../../../velociraptor/client.js";
@@ -46,12 +46,13 @@ function ctx(mode: Mode): ToolContext {
 }
 
 type Outcome = { ran: true; result: unknown } | { ran: false; planned: string } | { ran: false; code: string; message: string };
-async function attempt(tool: AnyTool, args: Record<string, unknown>, mode: Mode): Promise<Outcome> {
-  const parsed = tool.input.parse(args) as Record<string, unknown>;
+async function attempt(tool: Tool, args: Record<string, unknown>, mode: Mode): Promise<Outcome> {
+  const bound = tool.bind(args);
+  if (!bound.ok) throw bound.error;
   try {
-    const plan = tool.plan ? await tool.plan(parsed, ctx(mode)) : undefined;
+    const plan = bound.call.plan ? await bound.call.plan(ctx(mode)) : undefined;
     if (plan) return { ran: false, planned: plan.summary };
-    return { ran: true, result: (await tool.handler(parsed, ctx(mode))).structured };
+    return { ran: true, result: (await bound.call.run(ctx(mode))).structured };
   } catch (err) {
     if (err instanceof MegaraptorError) return { ran: false, code: err.code, message: err.message };
     throw err;
@@ -148,7 +149,7 @@ describe("the artifact decides, not the tool (item 10)", () => {
   ])("%s is refused in investigate mode", async (_what, tool, args) => {
     const flows = flowCount();
     const hunts = root().hunts.size;
-    const r = await attempt(tool as AnyTool, args, "investigate");
+    const r = await attempt(tool, args, "investigate");
     expect(r).toMatchObject({ ran: false, code: "MODE_FORBIDDEN" });
     expect(flowCount()).toBe(flows);
     expect(root().hunts.size).toBe(hunts);
