@@ -88,9 +88,9 @@ export function register(program: Command): void {
     .command("destroy")
     .argument("<deployment-id>")
     .description("Destroy a deployment (shows the plan; --yes to proceed)")
-    .option("--reason <text>", "why (audit log)")
+    .option("--reason <text>", "why (required with --yes; recorded in the audit log)")
     .option("--yes", "confirm")
-    .action(async (id: string, o: { reason?: string; yes?: boolean }) => runToolCli(await deployTool("destroyDeployment"), { deployment_id: id, reason: o.reason }, { yes: o.yes }));
+    .action(async (id: string, o: { reason?: string; yes?: boolean }) => runToolCli(await deployTool("destroyDeployment"), { deployment_id: id, reason: o.reason }, { yes: o.yes, reason: o.reason }));
   const cred = program.command("credentials").description("Encrypted credentials for deploy tools");
   cred
     .command("store")
@@ -102,5 +102,9 @@ export function register(program: Command): void {
       runToolCli(await deployTool("storeCredential"), { alias, kind: o.kind, secret: readFileSync(o.file ?? 0, "utf8").replace(/\n$/, o.kind === "ssh_private_key" ? "\n" : ""), description: o.description }, { json: false }),
     );
   cred.command("list").action(async () => runToolCli(await deployTool("listCredentials"), {}, { json: false }));
-  cred.command("delete").argument("<alias>").action(async (alias: string) => runToolCli(await deployTool("deleteCredential"), { alias }, { json: false }));
+  cred
+    .command("delete")
+    .argument("<alias>")
+    .option("--yes", "confirm (the secret cannot be recovered)")
+    .action(async (alias: string, o: { yes?: boolean }) => runToolCli(await deployTool("deleteCredential"), { alias }, { json: false, yes: o.yes }));
 }

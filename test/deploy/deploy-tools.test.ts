@@ -229,7 +229,7 @@ describe("agents and operations", () => {
     expect(engine.records.get("rot")!.settings.caRotation).toBe(0);
     const planCa = await call(client, "rotate_certificates", { deployment_id: "rot", rotate_ca: true });
     expect(planCa.error!.message).toMatch(/new CA/);
-    await call(client, "rotate_certificates", { deployment_id: "rot", rotate_ca: true, confirm_token: planCa.error!.confirm_token });
+    await call(client, "rotate_certificates", { deployment_id: "rot", rotate_ca: true, confirm_token: planCa.error!.confirm_token, reason: "CA key exposure drill" });
     expect(engine.records.get("rot")!.settings.caRotation).toBe(1);
     const doc = await call(client, "export_deployment_docs", { deployment_id: "rot" });
     expect(readFileSync(doc.structured!.path, "utf8")).toContain("destroy_deployment deployment_id=rot");

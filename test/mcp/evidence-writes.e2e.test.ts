@@ -55,7 +55,8 @@ describe.skipIf(skipReason !== undefined)(`evidence writes on a full and a read-
     mkdirSync(evidence);
     vr = await startTestServer();
     const config = vr.writeApiClientYaml(mkdtempSync(join(tmpdir(), "mr-ev-e2e-")));
-    mcp = await startMcp({ args: ["--config", config, "--read-only"], env: { MEGARAPTOR_EVIDENCE_DIR: evidence } });
+    // Investigate mode: export_flow asks the server to build its ZIP (a server-side write), which read-only refuses.
+    mcp = await startMcp({ args: ["--config", config, "--mode", "investigate"], env: { MEGARAPTOR_EVIDENCE_DIR: evidence } });
     (mcp.client.transport as StdioClientTransport).stderr?.on("data", (b: Buffer) => void (stderr += b.toString()));
     upload = (await call(mcp.client, "list_flow_uploads", { client_id: WIN, flow_id: "F.CT1NETSTAT1" })).structured!.rows[0].path;
   }, 60_000);
