@@ -109,6 +109,15 @@ async function freePort(host: string): Promise<number> {
   return port;
 }
 
+/** Go's time.Duration String() for a span in milliseconds: "1.5s", "2m3.25s", "850ms". */
+export function goDuration(ms: number): string {
+  if (ms < 1000) return `${ms}ms`;
+  const trim = (x: number) => x.toFixed(3).replace(/\.?0+$/, "");
+  const m = Math.floor(ms / 60_000);
+  const s = (ms - m * 60_000) / 1000;
+  return m ? `${m}m${trim(s)}s` : `${trim(s)}s`;
+}
+
 function nowUs(): string {
   return String(Date.now() * 1000);
 }
@@ -237,7 +246,8 @@ async function runQuery(model: Model, stats: ServerStats, auth: AuthContext, cal
       }
       if (abort.signal.aborted) break;
     }
-    if (timedOut) log(`query: <red>Timeout Error:</> Query timed out after ${timeoutS} seconds`);
+    // api/query.go 130–131: logged when the timeout fires, with the elapsed time as a Go duration.
+    if (timedOut) log(`collect: <red>Timeout Error:</> Collection timed out after ${goDuration(Date.now() - started)}`);
     log(`DEBUG:Query Stats: {"RowsScanned":0,"PluginsCalled":0,"FunctionsCalled":0,"ProtocolSearch":0,"ScopeCopy":0}`);
   } catch (err) {
     log(`ERROR:${(err as Error).message}`);
