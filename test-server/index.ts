@@ -6,7 +6,7 @@
  * Go verifies it (serverAuth), the user must have a record in the datastore's users/, and roles come from its acl/.
  */
 import * as grpc from "@grpc/grpc-js";
-import { once } from "node:events";
+import { EventEmitter, once } from "node:events";
 import { chmodSync, mkdirSync, mkdtempSync, writeFileSync } from "node:fs";
 import { createServer } from "node:net";
 import { tmpdir } from "node:os";
@@ -77,6 +77,11 @@ export interface TestServer {
   provisionApiUser(name: string, roles: string[] | Record<string, string[]>): Promise<ApiClientYaml>;
   model: Model;
   stats: ServerStats;
+  /**
+   * "batch" (rows, VQL) after a batch with rows went to the client: tests cancel "mid-stream" on it, at a point that
+   * is known to be inside a running query rather than guessed by a delay.
+   */
+  events: EventEmitter;
   /** Resolves once the server listens (immediately unless lateStartMs). */
   ready: Promise<void>;
   apiClientConfig(user?: ClientName): ApiClientYaml;
@@ -156,7 +161,7 @@ function admitQuery(model: Model, auth: AuthContext, call: grpc.ServerWritableSt
   return { user: who.name, orgId };
 }
 
-async function runQuery(model: Model, stats: ServerStats, auth: AuthContext, call: grpc.ServerWritableStream<WireVQLCollectorArgs, WireVQLResponse>): Promise<void> {
+async function runQuery(model: Model, stats: ServerStats, auth: AuthContext, events: EventEmitter, call: grpc.ServerWritableStream<WireVQLCollectorArgs, WireVQLResponse>): Promise<void> {
   const args = call.request;
   stats.lastRequest = args;
   const admitted = admitQuery(model, auth, call);
@@ -220,6 +225,7 @@ async function runQuery(model: Model, stats: ServerStats, auth: AuthContext, cal
             timestamp: nowUs(),
           });
           log(`Time ${((Date.now() - started) / 1000).toFixed(3)}: ${request.Name}: Sending response part ${thisPart} ${Response.length} B (${rows.length} rows).`);
+          if (rows.length) events.emit("batch", rows.length, request.VQL);
         };
         const flush = async (final = false) => {
           while (flushing) await flushing;
@@ -301,10 +307,11 @@ export async function startTestServer(opts: TestServerOptions = {}): Promise<Tes
     orgExists: (id) => Boolean(model.org(id)),
     verbose: opts.verbose ?? false,
   };
+  const events = new EventEmitter();
   const server = new grpc.Server({ "grpc.max_send_message_length": -1, "grpc.max_receive_message_length": 64 * 1024 * 1024 });
 
   server.addService(apiServiceDefinition(), {
-    Query: (call: grpc.ServerWritableStream<WireVQLCollectorArgs, WireVQLResponse>) => void runQuery(model, stats, auth, call),
+    Query: (call: grpc.ServerWritableStream<WireVQLCollectorArgs, WireVQLResponse>) => void runQuery(model, stats, auth, events, call),
     VFSGetBuffer: (call: grpc.ServerUnaryCall<WireVFSFileBuffer, WireVFSFileBuffer>, cb: grpc.sendUnaryData<Partial<WireVFSFileBuffer>>) => {
       const who = admitUnary(model, auth, call, call.request.org_id);
       if (who instanceof Error) return cb(who);
@@ -374,6 +381,7 @@ export async function startTestServer(opts: TestServerOptions = {}): Promise<Tes
     },
     model,
     stats,
+    events,
     ready,
     apiClientConfig,
     writeApiClientYaml(dir, who = "admin") {
