@@ -21,6 +21,7 @@ import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { verifyAuditFile } from "../../core/audit.js";
 import { IntegrityKeys } from "../../core/integrity.js";
 import { packageRoot } from "../../core/paths.js";
+import { safetyOf } from "../../mcp/tools/define.js";
 import { TOOLS } from "../../mcp/tools/index.js";
 import { startTestServer, type TestServer } from "../../test-server/index.js";
 import { MAIN, startMcp, type StartedMcp } from "../helpers/mcp.js";
@@ -218,7 +219,8 @@ class Harness {
   /** A confirmed call needs a fresh token each time: ask for the plan, then call again with it. */
   async confirmedArgs(fixture: Fixture, name: string, args: Record<string, unknown>): Promise<Record<string, unknown> | undefined> {
     const plan = await this.call(fixture, name, args);
-    return plan.code === "CONFIRMATION_REQUIRED" && plan.confirm_token ? { ...args, confirm_token: plan.confirm_token } : undefined;
+    // Respond-tier tools and destructive plans also need the user's reason on the confirming call.
+    return plan.code === "CONFIRMATION_REQUIRED" && plan.confirm_token ? { ...args, confirm_token: plan.confirm_token, reason: (args.reason as string | undefined) ?? "cancel test" } : undefined;
   }
 
   /** One cancel of `name` at `point`; then the server must be alive and answer the probe as before. */
@@ -272,7 +274,8 @@ describe.skipIf(!built)(`cancelling every tool at every point${built ? "" : " (s
   beforeAll(async () => {
     await h.start();
     // A rollback-able ledger entry for list_changes / rollback_change / generate_report.
-    const setup = await h.call("incident", "remove_persistence", { client_id: WEB, kind: "cron", target: "/var/spool/cron/crontabs/www-data", value_name: CRON_LINE, case_id: "CANCEL-LEDGER", confirm: true, reason: "setup for the cancel test" });
+    const persistence = { client_id: WEB, kind: "cron", target: "/var/spool/cron/crontabs/www-data", value_name: CRON_LINE, case_id: "CANCEL-LEDGER" };
+    const setup = await h.call("incident", "remove_persistence", { ...(await h.confirmedArgs("incident", "remove_persistence", persistence))!, reason: "setup for the cancel test" });
     expect(setup.kind, JSON.stringify(setup)).toBe("ok");
   }, 120_000);
   afterAll(() => h.stop());
@@ -305,7 +308,7 @@ describe.skipIf(!built)(`cancelling every tool at every point${built ? "" : " (s
     const again = await h.call(fixture, name, await h.argsOf(name));
     expect(again.kind, `${name} after cancels: ${again.message ?? ""}`).not.toBe("protocol");
     expect(again.code ?? "", `${name} after cancels: ${again.message ?? ""}`).not.toBe("INTERNAL");
-    if (def.annotations.idempotent) expect(`${again.kind}:${again.code ?? ""}`).toBe(`${baseline.kind}:${baseline.code ?? ""}`);
+    if (safetyOf(def).annotations.idempotent) expect(`${again.kind}:${again.code ?? ""}`).toBe(`${baseline.kind}:${baseline.code ?? ""}`);
     expect(h.failures.slice(failuresBefore)).toEqual([]);
   }, 300_000);
 
