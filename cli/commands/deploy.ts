@@ -42,8 +42,10 @@ function deployOptions(c: Command): Command {
     .option("--owner <name>", "owner")
     .option("--ssh-host <host>", "ssh target host")
     .option("--ssh-user <user>", "ssh user")
+    .option("--ssh-port <port>", "ssh port (default 22)", (v: string) => Number(v))
     .option("--ssh-credential <alias>", "stored credential with the SSH key/password")
     .option("--sha256 <hex>", "SHA-256 of the Velociraptor release binary (ssh/aws/azure)")
+    .option("--binary-url <url>", "ssh: http(s) URL of the Velociraptor binary, checked against --sha256")
     .option("--skip-preflight", "skip target checks")
     .option("--no-wait", "do not wait for health");
 }
@@ -61,8 +63,10 @@ function deployArgs(o: Record<string, unknown>) {
     owner: o.owner,
     target_host: o.sshHost,
     ssh_user: o.sshUser,
+    ssh_port: o.sshPort,
     ssh_credential: o.sshCredential,
     binary_sha256: o.sha256,
+    binary_url: o.binaryUrl,
     skip_preflight: !!o.skipPreflight,
     wait_healthy: o.wait !== false,
   };

@@ -32,8 +32,15 @@ const DeployInput = {
   frontend_port: z.number().int().min(1).max(65535).optional(),
   target_host: z.string().optional().describe("ssh target host"),
   ssh_user: z.string().optional(),
+  ssh_port: z.number().int().min(1).max(65535).optional().describe("ssh target: SSH port (default 22)"),
   ssh_credential: z.string().optional().describe("alias of a stored credential (store_credential) holding the SSH key or password"),
   binary_sha256: z.string().optional().describe("SHA-256 of the Velociraptor release binary (ssh/aws/azure)"),
+  binary_url: z
+    .string()
+    .url()
+    .refine((u) => /^https?:\/\//i.test(u), { message: "expected an http(s) URL" })
+    .optional()
+    .describe("ssh target: http(s) URL of the Velociraptor binary, checked against binary_sha256 (default: the GitHub release of the version)"),
   aws: z.record(z.string(), z.unknown()).optional(),
   azure: z.record(z.string(), z.unknown()).optional(),
   kubernetes: z.record(z.string(), z.unknown()).optional(),
@@ -64,7 +71,7 @@ function settingsFromArgs(a: DeployArgs) {
     owner: a.owner,
     description: a.description,
     version: a.version,
-    ...(target === "ssh" ? { ssh: { host: a.target_host, user: a.ssh_user ?? "root", binarySha256: a.binary_sha256 } } : {}),
+    ...(target === "ssh" ? { ssh: { host: a.target_host, port: a.ssh_port, user: a.ssh_user ?? "root", binarySha256: a.binary_sha256, binaryUrl: a.binary_url } } : {}),
     ...(a.aws || target === "aws" ? { aws: { ...((a.aws as object) ?? {}), ...(a.binary_sha256 ? { binarySha256: a.binary_sha256 } : {}) } } : {}),
     ...(a.azure || target === "azure" ? { azure: { ...((a.azure as object) ?? {}), ...(a.binary_sha256 ? { binarySha256: a.binary_sha256 } : {}) } } : {}),
     ...(a.kubernetes ? { kubernetes: a.kubernetes } : {}),

@@ -69,6 +69,12 @@ describe("deploy, list, status", () => {
     expect(engine.records.has("not-yet")).toBe(false);
   });
 
+  it("ssh target: binary_url and ssh_port reach the settings the component is built from", async () => {
+    await call(client, "deploy_server", { ...FAKE, deployment_id: "ssh-url", target: "ssh", target_host: "127.0.0.1", ssh_port: 2222, server_hostname: "vr", binary_sha256: SHA, binary_url: "http://127.0.0.1:8080/velociraptor" });
+    expect(engine.records.get("ssh-url")!.settings.ssh).toMatchObject({ host: "127.0.0.1", port: 2222, binaryUrl: "http://127.0.0.1:8080/velociraptor", binarySha256: SHA });
+    expect((await call(client, "deploy_server", { ...FAKE, deployment_id: "ssh-ftp", target: "ssh", target_host: "h", server_hostname: "h", binary_sha256: SHA, binary_url: "ftp://h/v" })).error?.message).toMatch(/binary_url/);
+  });
+
   it("rejects bad input naming the field", async () => {
     expect((await call(client, "deploy_server", { ...FAKE, deployment_id: "x-y-z" })).error?.message).toMatch(/^target: is required/);
     expect((await call(client, "deploy_server", { ...FAKE, deployment_id: "Bad_Id", target: "docker" })).error?.message).toMatch(/^deploymentId:/);
