@@ -9,7 +9,8 @@ import { chmodSync, existsSync, readFileSync } from "node:fs";
 import { createRequire } from "node:module";
 import { homedir } from "node:os";
 import { delimiter, dirname, join } from "node:path";
-import { megaraptorHome } from "../../core/paths.js";
+import { megaraptorHome, safeName } from "../../core/paths.js";
+import { DEPLOYMENT_ID, DEPLOYMENT_ID_FORM } from "../program/settings.js";
 import { ensureFolder, writeFileAtomic, type WriteError } from "../../core/write.js";
 
 export function backendUrl(env: NodeJS.ProcessEnv = process.env): string {
@@ -26,6 +27,8 @@ export function backendUrl(env: NodeJS.ProcessEnv = process.env): string {
 export function workspaceDir(id: string | undefined, env: NodeJS.ProcessEnv = process.env): string {
   const url = backendUrl(env);
   const base = url.startsWith("file://") ? url.slice("file://".length).replace(/^~(?=\/|$)/, homedir()) : megaraptorHome();
+  // The id becomes a folder name: checked here too, so no caller can make Pulumi's work folder climb out of the backend.
+  if (id !== undefined) safeName("deployment_id", id, DEPLOYMENT_ID, DEPLOYMENT_ID_FORM);
   return ensureFolder(join(base, "workspaces", id ?? "_all"), { what: "deployment work folder", redirect: "MEGARAPTOR_PULUMI_BACKEND or MEGARAPTOR_HOME" });
 }
 

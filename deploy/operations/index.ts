@@ -2,13 +2,13 @@
  * Deployment operations: one implementation behind the MCP deploy tools and the CLI. The engine is a seam: the
  * Pulumi Automation API in production, an in-memory engine in tests.
  */
-import { join } from "node:path";
+import { dirname, join } from "node:path";
 import { InputError } from "../../core/errors.js";
-import { megaraptorHome } from "../../core/paths.js";
+import { confinedPath, megaraptorHome, safeName } from "../../core/paths.js";
 import { DeploymentNotFoundError, type AutomationEngine, type DeploymentRecord } from "../automation/engine.js";
 import { CredentialStore } from "../credentials/index.js";
 import type { DeploymentSecrets } from "../program/build.js";
-import { parseDeploymentSettings, type DeploymentSettings } from "../program/settings.js";
+import { DEPLOYMENT_ID, DEPLOYMENT_ID_FORM, parseDeploymentSettings, type DeploymentSettings } from "../program/settings.js";
 import { ensureFolder, writeFileAtomic } from "../../core/write.js";
 
 let engine: AutomationEngine | undefined;
@@ -70,6 +70,7 @@ export function secretsFor(o: { sshCredential?: string; sshPassword?: string }):
 }
 
 export async function requireDeployment(id: string): Promise<DeploymentRecord> {
+  safeName("deployment_id", id, DEPLOYMENT_ID, DEPLOYMENT_ID_FORM);
   const r = await (await automationEngine()).get(id);
   if (!r) throw new DeploymentNotFoundError(id);
   return r;
@@ -94,15 +95,30 @@ export async function secretOutput(id: string, key: "clientConfigYaml" | "apiCli
   return v;
 }
 
-/** A private folder per deployment for generated files (configs, installers). */
-export function deploymentDir(id: string): string {
-  return ensureFolder(join(megaraptorHome(), "deployments", id), { what: "deployment folder", redirect: "MEGARAPTOR_HOME" });
+/** The folder every deployment's generated files live under: `$MEGARAPTOR_HOME/deployments`. */
+export function deploymentsRoot(): string {
+  return ensureFolder(join(megaraptorHome(), "deployments"), { what: "deployments folder", redirect: "MEGARAPTOR_HOME" });
 }
 
-/** Writes a generated file (owner-only) all or nothing: a failed write leaves no half file and names the folder. */
-export function writePrivate(dir: string, name: string, content: string): string {
-  const p = join(dir, name);
+/**
+ * A private folder per deployment for generated files (configs, installers), optionally a subfolder of it. The id is
+ * checked first (one path component), and the folder must really lie under deploymentsRoot(): a deployment folder or
+ * subfolder that is a symbolic link pointing elsewhere is refused, so nothing is written through it.
+ */
+export function deploymentDir(id: string, sub?: string): string {
+  safeName("deployment_id", id, DEPLOYMENT_ID, DEPLOYMENT_ID_FORM);
+  const dir = confinedPath(deploymentsRoot(), sub ? join(id, sub) : id, "deployment_id");
+  return ensureFolder(dir, { what: "deployment folder", redirect: "MEGARAPTOR_HOME" });
+}
+
+/**
+ * Writes a generated file (owner-only) all or nothing: a failed write leaves no half file and names the folder. The
+ * file must stay inside `dir` (no '..', no symbolic link on the way out).
+ */
+export function writePrivate(dir: string, name: string, content: string, field = "output file"): string {
   ensureFolder(dir, { what: "generated file", redirect: "MEGARAPTOR_HOME" });
+  const p = confinedPath(dir, name, field);
+  ensureFolder(dirname(p), { what: "generated file", redirect: "MEGARAPTOR_HOME" });
   writeFileAtomic(p, content, { what: `generated file ${name}`, redirect: "MEGARAPTOR_HOME", mode: 0o600 });
   return p;
 }

@@ -6,13 +6,19 @@ import { PROFILE_NAMES } from "../../profiles/schema.js";
 const Cidr = z.string().regex(/^[0-9a-fA-F.:]+\/\d{1,3}$/, { message: "expected a CIDR such as 198.51.100.0/24" });
 const Sha256 = z.string().regex(/^[0-9a-fA-F]{64}$/, { message: "expected the SHA-256 (64 hex characters) of the Velociraptor binary" });
 
+/** A deployment id names a stack, its resources and its folders: one path component, never '/', '\\' or "..". */
+export const DEPLOYMENT_ID = /^[a-z][a-z0-9-]{1,38}[a-z0-9]$/;
+export const DEPLOYMENT_ID_FORM = "3–40 lowercase letters, digits or '-', starting with a letter";
+/** The tool-input form of a deployment id: refused before any tool code runs, the message naming the field. */
+export const DeploymentId = z.string().regex(DEPLOYMENT_ID, { message: `expected a deployment id: ${DEPLOYMENT_ID_FORM} (see list_deployments)` }).describe("deployment id (list_deployments)");
+
 export const TARGETS = ["docker", "ssh", "aws", "azure", "kubernetes"] as const;
 
 export const DeploymentSettingsSchema = z
   .object({
     target: z.enum(TARGETS).describe("where to deploy"),
     profile: z.enum(PROFILE_NAMES).default("standard"),
-    deploymentId: z.string().regex(/^[a-z][a-z0-9-]{1,38}[a-z0-9]$/, { message: "3–40 lowercase letters, digits or '-', starting with a letter" }),
+    deploymentId: z.string().regex(DEPLOYMENT_ID, { message: DEPLOYMENT_ID_FORM }),
     hostname: z.string().min(1).describe("name clients and analysts use to reach the server"),
     overrides: z.record(z.string(), z.unknown()).default({}).describe("profile field overrides"),
     version: z.string().optional(),

@@ -9,7 +9,7 @@ import { z } from "zod";
 import { ChainedLog } from "../../core/append.js";
 import { MegaraptorError } from "../../core/errors.js";
 import type { IntegrityKeys } from "../../core/integrity.js";
-import { megaraptorHome } from "../../core/paths.js";
+import { megaraptorHome, safeName } from "../../core/paths.js";
 
 export const CHANGE_ACTIONS = ["quarantine_file", "delete_file", "kill_process", "remove_persistence", "rollback"] as const;
 
@@ -64,6 +64,8 @@ export class ChangeLedger {
     dir = casesDir(),
     keys?: IntegrityKeys,
   ) {
+    // The case id is a folder name: one path component, whatever called (the tools' CaseId schema is the first check).
+    safeName("case_id", caseId, /^[A-Za-z0-9][A-Za-z0-9._-]{0,63}$/, "a case id such as IR-2026-042 (letters, digits, . _ -; up to 64)");
     this.path = join(dir, caseId, "ledger.jsonl");
     this.chain = new ChainedLog(this.path, {
       keys,

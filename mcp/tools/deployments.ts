@@ -11,17 +11,19 @@ import { VELOCIRAPTOR_ROLES } from "../../components/common/users.js";
 import type { DeploymentRecord } from "../../deploy/automation/engine.js";
 import { CredentialKind, CredentialStore } from "../../deploy/credentials/index.js";
 import { automationEngine, deploymentDir, filterDeployments, requireDeployment, secretOutput, secretsFor, settingsFrom, summarize, writePrivate } from "../../deploy/operations/index.js";
-import { TARGETS } from "../../deploy/program/settings.js";
+import { DeploymentId, TARGETS } from "../../deploy/program/settings.js";
 import { listTemplates, saveTemplate, settingsFromTemplate } from "../../deploy/templates/index.js";
 import { InputError, MegaraptorError } from "../../core/errors.js";
 import { preflight, type CheckResult } from "../../deploy/preflight/index.js";
 import { checkHealth, healthTimeoutSeconds, waitHealthy } from "../../deploy/health/index.js";
+import { binaryConfigured, runTrustedBinary, trustedBinary } from "../../deploy/operations/velociraptor-binary.js";
 import { defineTool, type ToolContext } from "./define.js";
+import { ArtifactName } from "./ids.js";
 
 const Summary = z.record(z.string(), z.unknown());
 
 const DeployInput = {
-  deployment_id: z.string().describe("3–40 lowercase letters, digits or '-'; names the stack and resources"),
+  deployment_id: DeploymentId.describe("3–40 lowercase letters, digits or '-', starting with a letter; names the stack and resources"),
   target: z.enum(TARGETS).optional().describe("docker | ssh | aws | azure | kubernetes"),
   deployment_type: z.enum(["docker", "binary", "aws", "azure"]).optional().describe("parity alias of target (binary = ssh)"),
   profile: z.enum(PROFILE_NAMES).optional().describe("default standard (or the template's)"),
@@ -156,7 +158,7 @@ export const deployServerDocker = defineTool({
   title: "Deploy Velociraptor on Docker",
   description: "Shortcut for deploy_server target=docker (parity): profile (default rapid), server_hostname, ports, memory_limit (e.g. 4g) and cpu_limit.",
   input: z.object({
-    deployment_id: z.string(),
+    deployment_id: DeploymentId,
     profile: z.enum(PROFILE_NAMES).default("rapid"),
     server_hostname: z.string().default("localhost"),
     gui_port: z.number().int().optional(),
@@ -181,7 +183,7 @@ export const deployServerCloud = defineTool({
   title: "Deploy Velociraptor on AWS or Azure",
   description: "Shortcut for deploy_server target=aws|azure (parity): cloud_provider, profile, region (AWS) or location (Azure), instance_type, server_hostname, admin_cidrs, binary_sha256.",
   input: z.object({
-    deployment_id: z.string(),
+    deployment_id: DeploymentId,
     cloud_provider: z.enum(["aws", "azure"]),
     profile: z.enum(PROFILE_NAMES).default("standard"),
     region: z.string().optional(),
@@ -213,7 +215,7 @@ export const getDeploymentStatus = defineTool({
   name: "get_deployment_status",
   title: "Deployment status",
   description: "Status, target, profile, last update, resource count and non-secret outputs (URLs, API address) of a deployment.",
-  input: z.object({ deployment_id: z.string() }),
+  input: z.object({ deployment_id: DeploymentId }),
   output: z.object({ deployment: Summary }),
   preset: "read",
   async handler(a) {
@@ -240,7 +242,7 @@ export const destroyDeployment = defineTool({
   name: "destroy_deployment",
   title: "Destroy a deployment",
   description: "Delete every resource of a deployment (pulumi destroy). DESTRUCTIVE: returns a plan and confirm_token first; confirm with the token and the user's reason; needs respond mode. The deployment stays listed as destroyed (include_destroyed).",
-  input: z.object({ deployment_id: z.string(), confirm: z.boolean().default(false).describe("parity flag; the confirm_token is what authorises"), reason: z.string().max(1000).optional(), confirm_token: z.string().optional() }),
+  input: z.object({ deployment_id: DeploymentId, confirm: z.boolean().default(false).describe("parity flag; the confirm_token is what authorises"), reason: z.string().max(1000).optional(), confirm_token: z.string().optional() }),
   output: z.object({ deployment: Summary }),
   preset: "destructive",
   async plan(a) {
@@ -257,7 +259,7 @@ export const refreshDeployment = defineTool({
   name: "refresh_deployment",
   title: "Refresh a deployment's state",
   description: "Reconcile the recorded state with what really exists (pulumi refresh); reports drift in the status.",
-  input: z.object({ deployment_id: z.string() }),
+  input: z.object({ deployment_id: DeploymentId }),
   output: z.object({ deployment: Summary }),
   preset: "deploy",
   async handler(a, ctx) {
@@ -270,7 +272,7 @@ export const rollbackDeployment = defineTool({
   name: "rollback_deployment",
   title: "Roll a deployment back",
   description: "Re-apply the previous successful settings of a deployment (e.g. after a bad override). Returns a plan and confirm_token first.",
-  input: z.object({ deployment_id: z.string(), ssh_credential: z.string().optional(), confirm_token: z.string().optional() }),
+  input: z.object({ deployment_id: DeploymentId, ssh_credential: z.string().optional(), confirm_token: z.string().optional() }),
   output: DeployOutput,
   preset: "disruptive",
   async plan(a) {
@@ -289,7 +291,7 @@ export const saveDeploymentTemplate = defineTool({
   name: "save_deployment_template",
   title: "Save a deployment as a template",
   description: "Save a deployment's settings (no secrets, no id) as a named YAML template that others can reuse with deploy_server template=….",
-  input: z.object({ deployment_id: z.string(), template_name: z.string(), description: z.string().default("") }),
+  input: z.object({ deployment_id: DeploymentId, template_name: z.string(), description: z.string().default("") }),
   output: z.object({ path: z.string() }),
   preset: "local-write",
   async handler(a) {
@@ -360,12 +362,12 @@ export const generateGpo = defineTool({
   name: "generate_gpo_package",
   title: "Windows GPO rollout package",
   description: "Write a GPO rollout folder for a deployment: the client config (0600), a startup script and instructions. Files stay on this machine.",
-  input: z.object({ deployment_id: z.string(), domain_controller: z.string().optional(), labels: z.array(z.string()).optional() }),
+  input: z.object({ deployment_id: DeploymentId, domain_controller: z.string().optional(), labels: z.array(z.string()).optional() }),
   output: z.object({ files: z.array(z.string()) }),
   preset: "local-write",
   async handler(a) {
     const r = await requireDeployment(a.deployment_id);
-    const files = generateGpoPackage({ outDir: join(deploymentDir(a.deployment_id), "gpo"), clientConfigYaml: await secretOutput(a.deployment_id, "clientConfigYaml"), version: r.settings.version ?? DEFAULT_VELOCIRAPTOR_VERSION, domainController: a.domain_controller, labels: a.labels });
+    const files = generateGpoPackage({ outDir: deploymentDir(a.deployment_id, "gpo"), clientConfigYaml: await secretOutput(a.deployment_id, "clientConfigYaml"), version: r.settings.version ?? DEFAULT_VELOCIRAPTOR_VERSION, domainController: a.domain_controller, labels: a.labels });
     return { structured: { files }, text: `Wrote:\n${files.join("\n")}` };
   },
 });
@@ -374,12 +376,12 @@ export const generateAnsible = defineTool({
   name: "generate_ansible_playbook",
   title: "Ansible playbook for agents",
   description: "Write an Ansible role and playbook installing the client (Linux, Windows, macOS) with the deployment's client config.",
-  input: z.object({ deployment_id: z.string(), include_windows: z.boolean().default(true), include_linux: z.boolean().default(true), include_macos: z.boolean().default(false), labels: z.array(z.string()).optional() }),
+  input: z.object({ deployment_id: DeploymentId, include_windows: z.boolean().default(true), include_linux: z.boolean().default(true), include_macos: z.boolean().default(false), labels: z.array(z.string()).optional() }),
   output: z.object({ files: z.array(z.string()) }),
   preset: "local-write",
   async handler(a) {
     const r = await requireDeployment(a.deployment_id);
-    const files = generateAnsiblePlaybook({ outDir: join(deploymentDir(a.deployment_id), "ansible"), clientConfigYaml: await secretOutput(a.deployment_id, "clientConfigYaml"), version: r.settings.version ?? DEFAULT_VELOCIRAPTOR_VERSION, include: { linux: a.include_linux, windows: a.include_windows, macos: a.include_macos } });
+    const files = generateAnsiblePlaybook({ outDir: deploymentDir(a.deployment_id, "ansible"), clientConfigYaml: await secretOutput(a.deployment_id, "clientConfigYaml"), version: r.settings.version ?? DEFAULT_VELOCIRAPTOR_VERSION, include: { linux: a.include_linux, windows: a.include_windows, macos: a.include_macos } });
     return { structured: { files }, text: `Wrote:\n${files.join("\n")}` };
   },
 });
@@ -388,13 +390,13 @@ export const generateAgentInstaller = defineTool({
   name: "generate_agent_installer",
   title: "Agent installer for one OS",
   description: "Write the client config (0600) and an install script (Linux/macOS) or instructions (Windows MSI) for a deployment.",
-  input: z.object({ deployment_id: z.string(), os_type: z.enum(["windows", "linux", "macos"]), binary_sha256: z.string().optional().describe("SHA-256 of the client binary (Linux/macOS), to verify the download") }),
+  input: z.object({ deployment_id: DeploymentId, os_type: z.enum(["windows", "linux", "macos"]), binary_sha256: z.string().optional().describe("SHA-256 of the client binary (Linux/macOS), to verify the download") }),
   output: z.object({ files: z.array(z.string()) }),
   preset: "local-write",
   async handler(a) {
     const r = await requireDeployment(a.deployment_id);
     const version = r.settings.version ?? DEFAULT_VELOCIRAPTOR_VERSION;
-    const dir = join(deploymentDir(a.deployment_id), `installer-${a.os_type}`);
+    const dir = deploymentDir(a.deployment_id, `installer-${a.os_type}`);
     const files = [writePrivate(dir, "client.config.yaml", await secretOutput(a.deployment_id, "clientConfigYaml"))];
     if (a.os_type === "windows") {
       files.push(writePrivate(dir, "README.md", `Install velociraptor-v${version}-windows-amd64.msi, then copy client.config.yaml to C:\\Program Files\\Velociraptor\\ and restart the Velociraptor service (or use generate_gpo_package).\n`));
@@ -412,32 +414,36 @@ export const generateAgentInstaller = defineTool({
 export const createOfflineCollector = defineTool({
   name: "create_offline_collector",
   title: "Offline collector spec",
-  description: "Write a `velociraptor collector` spec for hosts that cannot reach a server: target_os, artifacts (with parameters), optional encryption. Build it with `velociraptor collector spec.yaml`.",
+  description:
+    "Write a `velociraptor collector` spec for hosts that cannot reach a server: target_os, artifacts (with parameters), optional encryption. The collector is also built when the operator configured a pinned Velociraptor binary (VELOCIRAPTOR_BINARY absolute path + VELOCIRAPTOR_BINARY_SHA256); a `velociraptor` on PATH is never run. Otherwise the answer says how to build it.",
   input: z.object({
-    artifacts: z.array(z.string()).min(1),
+    artifacts: z.array(ArtifactName).min(1),
     target_os: z.enum(["windows", "linux", "macos"]),
     parameters: z.record(z.string(), z.record(z.string(), z.string())).optional(),
     encrypt_output: z.boolean().default(false),
     password_credential: z.string().optional().describe("credential alias holding the ZIP password when encrypt_output is set"),
-    deployment_id: z.string().optional(),
+    deployment_id: DeploymentId.optional().describe("write into this deployment's folder (default: the offline-collectors folder)"),
   }),
   output: z.object({ path: z.string(), collector: z.string().optional(), note: z.string() }),
   preset: "local-write",
-  async handler(a) {
+  async handler(a, ctx) {
+    // A configured binary is checked before anything is written: a replaced or unpinned one is an error, not a note.
+    const binary = binaryConfigured() ? trustedBinary() : undefined;
     const password = a.encrypt_output ? (a.password_credential ? new CredentialStore().reveal(a.password_credential).secret : undefined) : undefined;
     if (a.encrypt_output && !password) throw new InputError("password_credential", "is required with encrypt_output", "Store the password with store_credential kind=password, then pass its alias.");
     const spec = offlineCollectorSpec({ os: a.target_os === "windows" ? "Windows" : a.target_os === "linux" ? "Linux" : "MacOS", artifacts: Object.fromEntries(a.artifacts.map((n) => [n, a.parameters?.[n] ?? {}])), encryptPassword: password });
-    const dir = a.deployment_id ? deploymentDir(a.deployment_id) : join(deploymentDir("offline-collectors"));
-    const path = writePrivate(dir, `collector-${a.target_os}-${Date.now()}.yaml`, spec);
-    // With a Velociraptor binary at hand (VELOCIRAPTOR_BINARY or on PATH) build the collector too; otherwise say how.
-    const { execFile } = await import("node:child_process");
-    const binary = process.env.VELOCIRAPTOR_BINARY ?? "velociraptor";
-    const out = join(dir, `collector-${a.target_os}`);
-    const built = await new Promise<string | undefined>((resolve) =>
-      execFile(binary, ["collector", "--datastore", out, path], { timeout: 600_000 }, (err) => resolve(err ? undefined : out)),
-    );
-    const note = built ? `Collector built in ${built}.` : `No Velociraptor binary found (set VELOCIRAPTOR_BINARY); build it with: velociraptor collector --datastore ${out} ${path}`;
-    return { structured: { path, collector: built, note }, text: `Wrote ${path}. ${note}` };
+    const dir = deploymentDir(a.deployment_id ?? "offline-collectors");
+    const stamp = Date.now();
+    const path = writePrivate(dir, `collector-${a.target_os}-${stamp}.yaml`, spec);
+    const out = join(dir, `collector-${a.target_os}-${stamp}`);
+    const build = `velociraptor collector --datastore ${out} ${path}`;
+    if (!binary) {
+      const note = `Not built: no Velociraptor binary is configured (set VELOCIRAPTOR_BINARY to its absolute path and VELOCIRAPTOR_BINARY_SHA256 to its SHA-256; a velociraptor on PATH is never run). Build it with: ${build}`;
+      return { structured: { path, note }, text: `Wrote ${path}. ${note}`, auditSummary: "spec written" };
+    }
+    const failed = await runTrustedBinary(binary, dir, ["collector", "--datastore", out, path], { timeoutMs: 600_000, signal: ctx.signal });
+    const note = failed ? `The spec is written but the build failed: ${failed}. Build it by hand with: ${build}` : `Collector built in ${out} with ${binary.path} (SHA-256 ${binary.sha256}).`;
+    return { structured: { path, collector: failed ? undefined : out, note }, text: `Wrote ${path}. ${note}`, auditSummary: failed ? "spec written, build failed" : `built with sha256 ${binary.sha256}` };
   },
 });
 
@@ -445,7 +451,7 @@ export const validateDeployment = defineTool({
   name: "validate_deployment",
   title: "Validate a deployment",
   description: "Run the target preflight checks and the health checks (frontend /healthz, GUI, gRPC API with the generated API client) on an existing deployment.",
-  input: z.object({ deployment_id: z.string(), ssh_credential: z.string().optional() }),
+  input: z.object({ deployment_id: DeploymentId, ssh_credential: z.string().optional() }),
   output: z.object({ healthy: z.boolean(), preflight: z.array(Check), health: z.array(z.object({ name: z.string(), ok: z.boolean(), detail: z.string() })) }),
   preset: "read-remote",
   async handler(a) {
@@ -464,7 +470,7 @@ export const deployAgentsSsh = defineTool({
   title: "Install agents over SSH",
   description: "Install the Velociraptor client with this deployment's config on Linux/macOS hosts over SSH (checksum-verified binary, config 0600, systemd/launchd). Results per host. Use a stored credential alias for the key or password.",
   input: z.object({
-    deployment_id: z.string(),
+    deployment_id: DeploymentId,
     targets: z.array(z.string()).min(1).max(500).describe("host or host:port"),
     username: z.string(),
     ssh_credential: z.string().optional(),
@@ -504,7 +510,7 @@ export const deployAgentsWinrm = defineTool({
   name: "deploy_agents_winrm",
   title: "Install agents over WinRM (not supported)",
   description: "Parity name. There is no maintained WinRM/WS-Man client library for Node.js to build on, so this tool does not run anything: use generate_gpo_package (GPO startup script) or generate_ansible_playbook (ansible.windows) for Windows rollouts.",
-  input: z.object({ deployment_id: z.string(), targets: z.array(z.string()), username: z.string(), password: z.string().optional(), use_ssl: z.boolean().default(true), port: z.number().int().default(5986) }),
+  input: z.object({ deployment_id: DeploymentId, targets: z.array(z.string()), username: z.string(), password: z.string().optional(), use_ssl: z.boolean().default(true), port: z.number().int().default(5986) }),
   output: z.object({ supported: z.boolean() }),
   preset: "read",
   async handler() {
@@ -518,7 +524,7 @@ export const checkAgentDeployment = defineTool({
   name: "check_agent_deployment",
   title: "Check agent enrolment",
   description: "Which endpoints have enrolled with a deployment's server: searches its clients (label or search verbs) through the deployment's own API client.",
-  input: z.object({ deployment_id: z.string(), client_search: z.string().optional(), labels: z.array(z.string()).optional() }),
+  input: z.object({ deployment_id: DeploymentId, client_search: z.string().optional(), labels: z.array(z.string()).optional() }),
   output: z.object({ clients: z.array(Summary), total: z.number() }),
   preset: "read-remote",
   async handler(a) {
@@ -541,7 +547,7 @@ export const rotateCertificates = defineTool({
   name: "rotate_certificates",
   title: "Rotate a deployment's certificates",
   description: "Re-issue the deployment's server, gateway and API certificates under the same CA (certificateRotation + 1) and re-apply; enrolled clients keep working. With rotate_ca also a new CA and client nonce: every enrolled client then needs the new client config. Returns a plan and confirm_token first; confirm with the token and the user's reason.",
-  input: z.object({ deployment_id: z.string(), rotate_ca: z.boolean().default(false), validity_days: z.number().int().min(1).max(3650).optional(), ssh_credential: z.string().optional(), confirm_token: z.string().optional() }),
+  input: z.object({ deployment_id: DeploymentId, rotate_ca: z.boolean().default(false), validity_days: z.number().int().min(1).max(3650).optional(), ssh_credential: z.string().optional(), confirm_token: z.string().optional() }),
   output: DeployOutput,
   preset: "destructive",
   async plan(a) {
@@ -563,8 +569,8 @@ export const rotateCertificates = defineTool({
 export const exportDeploymentDocs = defineTool({
   name: "export_deployment_docs",
   title: "Deployment runbook",
-  description: "Write a Markdown runbook of a deployment: what it is, where it runs, how to reach it, how to enrol agents, check health, rotate certificates and destroy it.",
-  input: z.object({ deployment_id: z.string(), output_path: z.string().optional() }),
+  description: "Write a Markdown runbook of a deployment into its folder (~/.megaraptor/deployments/<id>/): what it is, where it runs, how to reach it, how to enrol agents, check health, rotate certificates and destroy it.",
+  input: z.object({ deployment_id: DeploymentId, output_path: z.string().min(1).max(1024).optional().describe("file name inside the deployment's folder (default RUNBOOK.md); paths outside it are refused") }),
   output: z.object({ path: z.string() }),
   preset: "local-write",
   async handler(a) {
@@ -596,8 +602,9 @@ ${Object.entries(s.outputs).filter(([, v]) => v !== "[secret]").map(([k, v]) => 
 ${JSON.stringify(r.settings, null, 2)}
 \`\`\`
 `;
-    const path = a.output_path ?? join(deploymentDir(a.deployment_id), "RUNBOOK.md");
-    writePrivate(path.replace(/\/[^/]+$/, ""), path.split("/").pop()!, md);
+    // Confined to the deployment's folder: a relative name, or an absolute path that resolves inside it (no '..', no
+    // symbolic link out). Anything else is refused naming output_path — this tool never writes elsewhere.
+    const path = writePrivate(deploymentDir(a.deployment_id), a.output_path ?? "RUNBOOK.md", md, "output_path");
     return { structured: { path }, text: `Runbook written to ${path}` };
   },
 });
@@ -606,7 +613,7 @@ export const generateServerConfig = defineTool({
   name: "generate_server_config",
   title: "Write the server config to a file",
   description: "Write a deployment's server.config.yaml (YAML or JSON) to its private folder (0600). It holds the CA and server keys: the content is never returned, only the path.",
-  input: z.object({ deployment_id: z.string(), output_format: z.enum(["yaml", "json"]).default("yaml") }),
+  input: z.object({ deployment_id: DeploymentId, output_format: z.enum(["yaml", "json"]).default("yaml") }),
   output: z.object({ path: z.string() }),
   preset: "local-write",
   async handler(a) {
@@ -624,7 +631,7 @@ export const generateApiCredentials = defineTool({
   name: "generate_api_credentials",
   title: "Issue API credentials",
   description: "Add an API user (certificate signed by the deployment's CA) by re-applying the deployment, then write its api_client.yaml (0600) to the deployment folder. The deployment creates the user with its roles on the server before the server's next start (SSH and Docker restart it on the change). The acl grant command is returned for servers Megaraptor does not manage.",
-  input: z.object({ deployment_id: z.string(), client_name: z.string().regex(/^[A-Za-z0-9_.@-]{1,64}$/).default("megaraptor_api"), roles: z.array(z.enum(VELOCIRAPTOR_ROLES)).min(1).default(["api", "investigator"]), ssh_credential: z.string().optional() }),
+  input: z.object({ deployment_id: DeploymentId, client_name: z.string().regex(/^[A-Za-z0-9_.@-]{1,64}$/).default("megaraptor_api"), roles: z.array(z.enum(VELOCIRAPTOR_ROLES)).min(1).default(["api", "investigator"]), ssh_credential: z.string().optional() }),
   output: z.object({ path: z.string(), grant_command: z.string() }),
   preset: "deploy",
   async handler(a, ctx) {

@@ -77,7 +77,7 @@ describe("deploy, list, status", () => {
 
   it("rejects bad input naming the field", async () => {
     expect((await call(client, "deploy_server", { ...FAKE, deployment_id: "x-y-z" })).error?.message).toMatch(/^target: is required/);
-    expect((await call(client, "deploy_server", { ...FAKE, deployment_id: "Bad_Id", target: "docker" })).error?.message).toMatch(/^deploymentId:/);
+    expect((await call(client, "deploy_server", { ...FAKE, deployment_id: "Bad_Id", target: "docker" })).error?.message).toMatch(/^deployment_id: expected a deployment id/);
     expect((await call(client, "deploy_server", { ...FAKE, deployment_id: "ssh-one", target: "ssh", target_host: "h", server_hostname: "h" })).error?.message).toMatch(/^ssh\.binarySha256/);
   });
 });
@@ -259,7 +259,7 @@ describe("config and credentials files", () => {
 });
 
 describe("offline collector", () => {
-  it("builds the collector with a Velociraptor binary when one is configured, and says how otherwise", async () => {
+  it("builds the collector with the configured, pinned Velociraptor binary, and says how otherwise", async () => {
     const { writeFileSync, chmodSync, existsSync } = await import("node:fs");
     const fake = join(home, "velociraptor-fake");
     // Stands in for the real binary: records its arguments where the real one would write the collector.
@@ -268,12 +268,15 @@ describe("offline collector", () => {
     const without = await call(client, "create_offline_collector", { artifacts: ["Generic.Client.Info"], target_os: "linux" });
     expect(without.structured!.note).toMatch(/set VELOCIRAPTOR_BINARY/);
     process.env.VELOCIRAPTOR_BINARY = fake;
+    const { createHash } = await import("node:crypto");
+    process.env.VELOCIRAPTOR_BINARY_SHA256 = createHash("sha256").update(readFileSync(fake)).digest("hex");
     try {
       const r = await call(client, "create_offline_collector", { artifacts: ["Generic.Client.Info"], target_os: "linux" });
       expect(readFileSync(join(r.structured!.collector, "args"), "utf8")).toContain(`collector --datastore ${r.structured!.collector} ${r.structured!.path}`);
       expect(existsSync(r.structured!.path)).toBe(true);
     } finally {
       delete process.env.VELOCIRAPTOR_BINARY;
+      delete process.env.VELOCIRAPTOR_BINARY_SHA256;
     }
   });
 });
