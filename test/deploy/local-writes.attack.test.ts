@@ -27,9 +27,11 @@ let home: string;
 let outside: string;
 let auditPath: string;
 const FAKE = { skip_preflight: true, wait_healthy: false };
+/** Escape targets are unique per run, so a file left by an earlier (unfixed) run cannot mask or fake a result. */
+const ESC = `escape-${process.pid}-${Date.now()}`;
 
 /** The id-traversal class: separators, parent references, absolute paths, encodings, NUL, case and length games. */
-const BAD_IDS = ["../../escape", "..", ".", "a/b", "/etc", "lab\\..\\x", "lab\0x", "%2e%2e%2fx", "Lab-Upper", "-lead", "x", `a${"b".repeat(60)}`, "lab/../../x", "~root"];
+const BAD_IDS = [`../../${ESC}`, "..", ".", "a/b", "/etc", "lab\\..\\x", "lab\0x", "%2e%2e%2fx", "Lab-Upper", "-lead", "x", `a${"b".repeat(60)}`, `lab/../../${ESC}`, "~root"];
 
 function empty(dir: string) {
   return readdirSync(dir);
@@ -70,30 +72,31 @@ describe("deployment ids are one path component (every tool that takes one)", ()
       expect(r.error?.message, t.name).toMatch(/^deployment_id: /);
     }
     expect(empty(outside)).toEqual([]);
-    expect(existsSync(join(home, "escape"))).toBe(false);
-    expect(existsSync(join(home, "..", "escape"))).toBe(false);
+    expect(existsSync(join(home, ESC))).toBe(false);
+    expect(existsSync(join(home, "..", ESC))).toBe(false);
   });
 
   it("the folder helpers refuse them too, whoever calls (defence in depth)", async () => {
-    for (const id of ["../../escape", "a/b", ".."]) {
+    for (const id of [`../../${ESC}`, "a/b", ".."]) {
       expect(() => deploymentDir(id)).toThrow(/^deployment_id: /);
       expect(() => workspaceDir(id)).toThrow(/^deployment_id: /);
       await expect(requireDeployment(id)).rejects.toThrow(/^deployment_id: /);
       expect(() => new ChangeLedger(id, join(home, "cases"))).toThrow(/^case_id: /);
     }
-    expect(() => deploymentDir("docs", "../../../escape")).toThrow(/^deployment_id: .*outside/);
+    expect(() => deploymentDir("docs", `../../../${ESC}`)).toThrow(/^deployment_id: .*outside/);
   });
 });
 
 describe("output paths are confined to the deployment's folder", () => {
-  const ESCAPES = ["../../escape.md", "../docs2/RUNBOOK.md", "sub/../../../escape.md", "/etc/passwd", "/tmp/escape.md", "", "x\0y"];
+  const ESCAPES = [`../../${ESC}.md`, "../docs2/RUNBOOK.md", `sub/../../../${ESC}.md`, "/etc/passwd", `/tmp/${ESC}.md`, "", "x\0y"];
 
   it.each(ESCAPES)("export_deployment_docs refuses output_path %j", async (p) => {
     const r = await call(client, "export_deployment_docs", { deployment_id: "docs", output_path: p });
     expect(r.error?.code).toBe("INVALID_INPUT");
     expect(r.error?.message).toMatch(/^output_path: /);
-    expect(existsSync(join(home, "deployments", "escape.md"))).toBe(false);
-    expect(existsSync("/tmp/escape.md")).toBe(false);
+    expect(existsSync(join(home, `${ESC}.md`))).toBe(false);
+    expect(existsSync(join(home, "..", `${ESC}.md`))).toBe(false);
+    expect(existsSync(`/tmp/${ESC}.md`)).toBe(false);
   });
 
   it("writes inside: the default, a relative name and an absolute path inside the folder", async () => {
