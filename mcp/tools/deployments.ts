@@ -389,7 +389,7 @@ export const generateAnsible = defineTool({
 export const generateAgentInstaller = defineTool({
   name: "generate_agent_installer",
   title: "Agent installer for one OS",
-  description: "Write the client config (0600) and an install script (Linux/macOS) or instructions (Windows MSI) for a deployment.",
+  description: "Write the client config (0600) and an install script (Linux/macOS) or instructions (Windows MSI) for a deployment. Windows has no push-install tool: use this, generate_gpo_package (domain GPO) or generate_ansible_playbook include_windows=true (ansible.windows over your WinRM inventory).",
   input: z.object({ deployment_id: DeploymentId, os_type: z.enum(["windows", "linux", "macos"]), binary_sha256: z.string().optional().describe("SHA-256 of the client binary (Linux/macOS), to verify the download") }),
   output: z.object({ files: z.array(z.string()) }),
   preset: "local-write",
@@ -503,20 +503,6 @@ export const deployAgentsSsh = defineTool({
     }
     const ok = results.filter((x) => x.ok).length;
     return { structured: { results }, text: `${ok}/${results.length} hosts installed\n${results.map((x) => `${x.ok ? "OK  " : "FAIL"} ${x.host}${x.ok ? "" : `: ${x.output.split("\n").slice(-2).join(" ")}`}`).join("\n")}`, auditSummary: `${ok}/${results.length} hosts` };
-  },
-});
-
-export const deployAgentsWinrm = defineTool({
-  name: "deploy_agents_winrm",
-  title: "Install agents over WinRM (not supported)",
-  description: "Parity name. There is no maintained WinRM/WS-Man client library for Node.js to build on, so this tool does not run anything: use generate_gpo_package (GPO startup script) or generate_ansible_playbook (ansible.windows) for Windows rollouts.",
-  input: z.object({ deployment_id: DeploymentId, targets: z.array(z.string()), username: z.string(), password: z.string().optional(), use_ssl: z.boolean().default(true), port: z.number().int().default(5986) }),
-  output: z.object({ supported: z.boolean() }),
-  preset: "read",
-  async handler() {
-    throw new MegaraptorError("NOT_SUPPORTED", "WinRM deployment is not available: no maintained WinRM/WS-Man client library exists for Node.js.", {
-      hint: "For Windows use generate_gpo_package (domain GPO) or generate_ansible_playbook (ansible.windows.win_package over WinRM).",
-    });
   },
 });
 
@@ -651,7 +637,6 @@ export const deploymentTools = [
   generateServerConfig,
   generateApiCredentials,
   deployAgentsSsh,
-  deployAgentsWinrm,
   checkAgentDeployment,
   rotateCertificates,
   exportDeploymentDocs,

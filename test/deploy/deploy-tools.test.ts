@@ -179,6 +179,18 @@ describe("generators", () => {
   });
 });
 
+describe("Windows rollouts", () => {
+  it("list no push tool that cannot run; the GPO package, the MSI installer notes and the Ansible playbook cover Windows", async () => {
+    const names = (await client.listTools()).tools.map((t) => t.name);
+    expect(names).not.toContain("deploy_agents_winrm");
+    expect(names).toEqual(expect.arrayContaining(["generate_gpo_package", "generate_agent_installer", "generate_ansible_playbook"]));
+    await call(client, "deploy_server", { ...FAKE, deployment_id: "win", target: "docker", server_hostname: "vr.corp" });
+    const inst = await call(client, "generate_agent_installer", { deployment_id: "win", os_type: "windows" });
+    expect(readFileSync(inst.structured!.files[0], "utf8")).toContain("https://vr.corp:8000/");
+    expect(readFileSync(inst.structured!.files[1], "utf8")).toMatch(/windows-amd64\.msi/);
+  });
+});
+
 describe("agents and operations", () => {
   it("deploy_agents_ssh installs on a real sshd host (staging prefix) and reports per-host results", async () => {
     const { sshdUnavailable, startSshd } = await import("../helpers/sshd.js");
@@ -223,7 +235,7 @@ describe("agents and operations", () => {
     }
   });
 
-  it("rotate_certificates re-applies with the next rotation after confirmation; runbook and WinRM answers", async () => {
+  it("rotate_certificates re-applies with the next rotation after confirmation; runbook", async () => {
     await call(client, "deploy_server", { ...FAKE, deployment_id: "rot", target: "docker" });
     const plan = await call(client, "rotate_certificates", { deployment_id: "rot" });
     expect(plan.error).toMatchObject({ code: "CONFIRMATION_REQUIRED", reason_required: true });
@@ -239,8 +251,6 @@ describe("agents and operations", () => {
     expect(engine.records.get("rot")!.settings.caRotation).toBe(1);
     const doc = await call(client, "export_deployment_docs", { deployment_id: "rot" });
     expect(readFileSync(doc.structured!.path, "utf8")).toContain("destroy_deployment deployment_id=rot");
-    const winrm = await call(client, "deploy_agents_winrm", { deployment_id: "rot", targets: ["10.0.0.1"], username: "admin" });
-    expect(winrm.error?.code).toBe("NOT_SUPPORTED");
   });
 });
 

@@ -95,7 +95,6 @@ const SAMPLES: Record<string, Sample> = {
   generate_server_config: { fixture: "default", args: { deployment_id: NO_DEPLOYMENT } },
   generate_api_credentials: { fixture: "default", args: { deployment_id: NO_DEPLOYMENT } },
   deploy_agents_ssh: { fixture: "default", args: { deployment_id: NO_DEPLOYMENT, targets: ["127.0.0.1"], username: "root", binary_sha256: "e".repeat(64) } },
-  deploy_agents_winrm: { fixture: "default", args: { deployment_id: NO_DEPLOYMENT, targets: ["127.0.0.1"], username: "admin" } },
   check_agent_deployment: { fixture: "default", args: { deployment_id: NO_DEPLOYMENT } },
   rotate_certificates: { fixture: "default", args: { deployment_id: NO_DEPLOYMENT } },
   export_deployment_docs: { fixture: "default", args: { deployment_id: NO_DEPLOYMENT } },
