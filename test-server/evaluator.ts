@@ -168,27 +168,26 @@ function completeFlowLater(ctx: EvalContext, key: string, failure?: string): voi
   timer.unref();
 }
 
+/** The row of Velociraptor's info() (vql/info.go GetInfo 40-66, plus Fqdn and Architecture 99-101) for the test host. */
+function hostInfo(ctx: EvalContext): Row {
+  return {
+    Hostname: ctx.model.fixture.server.hostname,
+    Uptime: Math.round((Date.now() * 1000 - ctx.model.startedUs) / 1e6),
+    BootTime: Math.round(ctx.model.startedUs / 1e6),
+    OS: "linux",
+    Platform: "debian",
+    PlatformFamily: "debian",
+    PlatformVersion: "12",
+    KernelVersion: "6.1.0",
+    Architecture: "amd64",
+    Fqdn: `${ctx.model.fixture.server.hostname}.example.com`,
+    IsAdmin: false,
+  };
+}
+
 const PLUGINS: Record<string, PluginSpec> = {
   scope: { args: [], run: () => [{}] },
-  info: {
-    args: [],
-    perm: "MACHINE_STATE",
-    run: (_a, ctx) => [
-      {
-        Hostname: ctx.model.fixture.server.hostname,
-        Uptime: Math.round((Date.now() * 1000 - ctx.model.startedUs) / 1e6),
-        BootTime: Math.round(ctx.model.startedUs / 1e6),
-        OS: "linux",
-        Platform: "debian",
-        PlatformFamily: "debian",
-        PlatformVersion: "12",
-        KernelVersion: "6.1.0",
-        Architecture: "amd64",
-        Fqdn: `${ctx.model.fixture.server.hostname}.example.com`,
-        IsAdmin: false,
-      },
-    ],
-  },
+  info: { args: [], perm: "MACHINE_STATE", run: (_a, ctx) => [hostInfo(ctx)] },
   range: {
     args: ["start", "end", "step"],
     *run(a) {
@@ -429,6 +428,8 @@ const FUNCTIONS: Record<string, FunctionSpec> = {
   if: { args: ["condition", "then", "else"], call: (a) => (truthy(a.condition) ? a.then : a.else) },
   get: { args: ["item", "member", "field", "default"], call: (a) => { let v: Value = a.item; for (const p of str(a.member ?? a.field).split(".")) v = v && typeof v === "object" ? (v as Record<string, Value>)[p] : undefined; return v ?? a.default ?? null; } },
   serialize: { args: ["item", "format"], call: (a) => JSON.stringify(a.item) },
+  // The function form of info() carries the same MACHINE_STATE check (vql/info.go 122-128, 73-77).
+  info: { args: [], perm: "MACHINE_STATE", call: (_a, ctx) => hostInfo(ctx) },
   whoami: { args: [], call: (_a, ctx) => ctx.user },
   user: {
     args: ["user", "org"],

@@ -12,6 +12,7 @@ import { CancelledError, classifyGrpcError, ConnectTimeoutError, QueryTimeoutErr
 import { probeTcp, probeTls } from "./diagnose.js";
 import { backoffDelayMs, DEFAULT_RETRY_POLICY, isRetryable, type RetryPolicy } from "./retry.js";
 import type { BuiltQuery } from "./query.js";
+import { readServerFacts, type UnavailableFact } from "./server-facts.js";
 
 export type Row = Record<string, unknown>;
 export type { LogLine };
@@ -238,6 +239,8 @@ export interface HealthStatus {
   status: string;
   serverVersion?: string;
   hostname?: string;
+  /** Facts the caller's permissions do not cover (e.g. hostname without MACHINE_STATE). */
+  unavailable: UnavailableFact[];
   latencyMs: number;
   user: string;
 }
@@ -435,19 +438,20 @@ export class VelociraptorClient {
     return res.status;
   }
 
-  /** Check plus `info()` and the server version, for deploy tools and get_server_info. */
+  /**
+   * Check plus what the caller may read about the server (velociraptor/server-facts.ts): the version always, host name
+   * and uptime only with MACHINE_STATE; what is missing is listed in `unavailable` with the permission and its roles.
+   */
   async healthCheck(deadlineSeconds = 15, signal?: AbortSignal): Promise<HealthStatus> {
     const start = performance.now();
     const status = await this.check(deadlineSeconds, signal);
-    const { rows } = await this.queryAll(
-      "SELECT Hostname, config.server_version.version AS Version FROM info()",
-      { maxRows: 1, deadlineSeconds, failOnVqlError: false, retry: false, signal },
-    );
+    const facts = await readServerFacts(this, { deadlineSeconds, signal });
     return {
       serving: status === "SERVING",
       status,
-      hostname: rows[0]?.Hostname as string | undefined,
-      serverVersion: (rows[0]?.Version as string | undefined) || undefined,
+      hostname: facts.hostname,
+      serverVersion: facts.version,
+      unavailable: facts.unavailable,
       latencyMs: Math.round(performance.now() - start),
       user: this.user,
     };

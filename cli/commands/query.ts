@@ -73,7 +73,7 @@ export function register(program: Command): void {
 
   program
     .command("check")
-    .description("Check the connection to the Velociraptor API (mTLS, Check RPC, info())")
+    .description("Check the connection to the Velociraptor API (mTLS, Check RPC, server version; host name where the key holds MACHINE_STATE)")
     .option("-c, --config <file>", "api_client.yaml")
     .action(async (o: { config?: string }) => {
       const { loadApiClientConfig, VelociraptorClient } = await velociraptor();

@@ -1,7 +1,8 @@
 /**
  * Health wait after a deployment: the frontend's /healthz (TLS, verified against the deployment's own CA), the GUI
- * (200/401/307 all mean "up"), and the gRPC API (Check + info()) with the generated API client. Retries until the
- * timeout; on timeout the deployment stays in place and the error says how to look at it and how to remove it.
+ * (200/401/307 all mean "up"), and the gRPC API (Check + the server's version, and its host where the key may read it)
+ * with the generated API client. Retries until the timeout; on timeout the deployment stays in place and the error
+ * says how to look at it and how to remove it.
  */
 import { request } from "node:https";
 import { setTimeout as sleep } from "node:timers/promises";
@@ -74,7 +75,8 @@ export async function checkHealth(t: HealthTargets): Promise<HealthReport> {
   }
   if (cfg) {
     await checkVelociraptorHealth(cfg, 10).then(
-      (h) => checks.push({ name: "gRPC API", ok: h.serving, detail: `${h.status}, version ${h.serverVersion ?? "?"}, ${h.latencyMs} ms` }),
+      // A key without MACHINE_STATE (the default api,investigator one) cannot read the host name: still healthy, said so.
+      (h) => checks.push({ name: "gRPC API", ok: h.serving, detail: `${h.status}, version ${h.serverVersion ?? "?"}${h.hostname ? ` on ${h.hostname}` : ""}, ${h.latencyMs} ms${h.unavailable.map((u) => `; ${u.fields.join("/")} not readable: needs ${u.permission}`).join("")}` }),
       (e: Error) => checks.push({ name: "gRPC API", ok: false, detail: e.message }),
     );
   }

@@ -7,6 +7,7 @@
  *   PREPARE_RESULTS;
  * - respond: anything (`administrator`).
  */
+import { ROLE_PERMISSIONS } from "../../velociraptor/roles.js";
 import type { Mode } from "./mode.js";
 
 /** Every permission (acls/roles.go ALL_PERMISSIONS). */
@@ -16,16 +17,8 @@ export const ALL_PERMISSIONS = [
   "FILESYSTEM_READ", "FILESYSTEM_WRITE", "NETWORK", "MACHINE_STATE", "PREPARE_RESULTS", "DELETE_RESULTS", "DATASTORE_ACCESS",
 ] as const;
 
-/** Role → permissions, as acls/roles.go expands them (administrator gets ORG_ADMIN only in the root org). */
-export const ROLE_PERMISSIONS: Readonly<Record<string, readonly string[]>> = {
-  org_admin: ["ORG_ADMIN"],
-  administrator: ["ANY_QUERY", "READ_RESULTS", "IMPERSONATION", "LABEL_CLIENT", "COLLECT_CLIENT", "COLLECT_BASIC", "START_HUNT", "COLLECT_SERVER", "ARTIFACT_WRITER", "SERVER_ARTIFACT_WRITER", "EXECVE", "NOTEBOOK_EDITOR", "SERVER_ADMIN", "FILESYSTEM_READ", "FILESYSTEM_WRITE", "NETWORK", "MACHINE_STATE", "PREPARE_RESULTS", "DELETE_RESULTS"],
-  reader: ["READ_RESULTS"],
-  api: ["ANY_QUERY", "READ_RESULTS"],
-  analyst: ["READ_RESULTS", "NOTEBOOK_EDITOR", "LABEL_CLIENT", "ANY_QUERY", "PREPARE_RESULTS"],
-  investigator: ["READ_RESULTS", "NOTEBOOK_EDITOR", "COLLECT_CLIENT", "START_HUNT", "LABEL_CLIENT", "ANY_QUERY", "PREPARE_RESULTS"],
-  artifact_writer: ["ARTIFACT_WRITER"],
-};
+/** Role → permissions, as acls/roles.go expands them: one table, in the Velociraptor layer. */
+export { ROLE_PERMISSIONS };
 
 export const INVESTIGATOR_PERMISSIONS: ReadonlySet<string> = new Set(ROLE_PERMISSIONS.investigator);
 const READ_ONLY_PERMISSIONS: ReadonlySet<string> = new Set(["ANY_QUERY", "READ_RESULTS"]);

@@ -1,5 +1,6 @@
 /** Server tools: version, uptime, the caller's identity and roles, and orgs. */
 import { z } from "zod";
+import { readServerFacts } from "../../velociraptor/server-facts.js";
 import { rowsOf } from "./common.js";
 import { defineTool } from "./define.js";
 import { OrgId } from "./ids.js";
@@ -9,16 +10,28 @@ export const getServerInfo = defineTool({
   title: "Velociraptor server info",
   description: "Server version, host, uptime, the orgs the caller can use, and the caller's identity and roles. A good first call to check the connection and what this API key may do.",
   input: z.object({ org_id: OrgId }),
-  output: z.object({ version: z.string().nullable(), hostname: z.string().nullable(), uptime_seconds: z.number().nullable(), user: z.string(), roles: z.array(z.string()), orgs: z.array(z.record(z.string(), z.unknown())) }),
+  output: z.object({
+    version: z.string().nullable(),
+    hostname: z.string().nullable(),
+    uptime_seconds: z.number().nullable(),
+    user: z.string(),
+    roles: z.array(z.string()),
+    orgs: z.array(z.record(z.string(), z.unknown())),
+    unavailable: z.array(z.object({ fields: z.array(z.string()), permission: z.string(), granted_by: z.array(z.string()), reason: z.string() })).describe("Facts this API key may not read, the permission each needs and the roles that grant it"),
+  }),
   preset: "read",
   async handler(_args, ctx) {
-    const [info] = await rowsOf(ctx, "SELECT Hostname, Uptime, config.server_version.version AS Version FROM info()");
+    // The version needs only ANY_QUERY; host name and uptime need MACHINE_STATE, which a deployment's api,investigator
+    // key lacks: those come back null with the reason in `unavailable` (velociraptor/server-facts.ts).
+    const facts = await readServerFacts(ctx.client(), { orgId: ctx.orgId, signal: ctx.signal });
     const [me] = await rowsOf(ctx, "SELECT whoami() AS Name, user(user=whoami()) AS User FROM scope()");
     const orgs = await rowsOf(ctx, "SELECT * FROM orgs()");
     const user = String(me?.Name ?? "");
     const roles = ((me?.User as { roles?: string[] } | null)?.roles ?? []).map(String);
-    const out = { version: (info?.Version as string) ?? null, hostname: (info?.Hostname as string) ?? null, uptime_seconds: (info?.Uptime as number) ?? null, user, roles, orgs };
-    return { structured: out, text: `Velociraptor ${out.version ?? "?"} on ${out.hostname ?? "?"}; you are ${user} (${roles.join(", ") || "no roles"}); orgs: ${orgs.map((o) => o.OrgId ?? o.id).join(", ")}` };
+    const unavailable = facts.unavailable.map((u) => ({ fields: u.fields, permission: u.permission, granted_by: u.grantedBy, reason: u.reason }));
+    const out = { version: facts.version ?? null, hostname: facts.hostname ?? null, uptime_seconds: facts.uptimeSeconds ?? null, user, roles, orgs, unavailable };
+    const missing = unavailable.map((u) => `\nNot shown: ${u.reason}`).join("");
+    return { structured: out, text: `Velociraptor ${out.version ?? "?"} on ${out.hostname ?? "?"}; you are ${user} (${roles.join(", ") || "no roles"}); orgs: ${orgs.map((o) => o.OrgId ?? o.id).join(", ")}${missing}` };
   },
 });
 

@@ -100,7 +100,9 @@ export const realSteps: LifecycleSteps = {
   async observe(r) {
     const client = VelociraptorClient.fromConfig(parseApiClientYaml(out(r, "apiClientYaml")!, r.id));
     try {
-      const info = await client.queryAll("SELECT * FROM info()");
+      // info() needs MACHINE_STATE, which the deployment's api,investigator key lacks (vql/info.go 73-77): its shape is
+      // empty then on every provider alike, instead of failing the observation.
+      const info = await client.queryAll("SELECT * FROM info()", { failOnVqlError: false });
       const version = await client.queryAll("SELECT config.server_version.version AS V FROM scope()");
       const clients = await client.queryAll("SELECT client_id FROM clients() LIMIT 1");
       const arts = await client.queryAll(vqlQuery("SELECT name FROM artifact_definitions() WHERE name =~ Pattern", { Pattern: "^(Generic|Linux|Windows)\\.(Client|System|Sys)\\." }), { maxRows: 5000 });

@@ -103,6 +103,17 @@ describe("streaming semantics", () => {
     expect(err.details).toBe("User not found: mallory");
   });
 
+  it("refuses info(), plugin and function, without MACHINE_STATE as vql/info.go 73-77 does: a log line and no value", async () => {
+    const plugin = await messages("SELECT * FROM info()", { who: "investigator" });
+    expect(plugin.some((m) => m.log === "info: PermissionDenied: Permission denied: [MACHINE_STATE]\n")).toBe(true);
+    expect(plugin.filter((m) => m.Response).flatMap((m) => JSON.parse(m.Response))).toEqual([]);
+    const fn = await messages("SELECT info() AS Host, config.server_version.version AS V FROM scope()", { who: "investigator" });
+    expect(fn.some((m) => m.log === "info: PermissionDenied: Permission denied: [MACHINE_STATE]\n")).toBe(true);
+    expect(JSON.parse(fn.find((m) => m.Response)!.Response)).toEqual([{ Host: null, V: "0.77.2" }]);
+    const admin = await messages("SELECT info().Hostname AS H FROM scope()");
+    expect(JSON.parse(admin.find((m) => m.Response)!.Response)).toEqual([{ H: "velociraptor-test" }]);
+  });
+
   it("enforces per-function permissions as log errors (reader cannot label)", async () => {
     const msgs = await messages("SELECT label(client_id='C.1a2b3c4d5e6f7a01', labels='x', op='set') AS R FROM scope()", { who: "reader" });
     expect(msgs.some((m) => m.log === "label: PermissionDenied: Permission denied: [LABEL_CLIENT]\n")).toBe(true);

@@ -131,7 +131,20 @@ describe("filestore and health", () => {
 
   it("health check reports SERVING, version and host", async () => {
     const h = await client.healthCheck();
-    expect(h).toMatchObject({ serving: true, serverVersion: "0.77.2", hostname: "velociraptor-test", user: "admin" });
+    expect(h).toMatchObject({ serving: true, serverVersion: "0.77.2", hostname: "velociraptor-test", user: "admin", unavailable: [] });
+  });
+
+  it("health check with a deployment's api,investigator key: the version, and the host named as needing MACHINE_STATE", async () => {
+    // info() needs MACHINE_STATE (vql/info.go 73-77), which only administrator grants (acls/roles.go 187-206).
+    const c = clientFor(await server.provisionApiUser("deployed", ["api", "investigator"]));
+    try {
+      const h = await c.healthCheck();
+      expect(h).toMatchObject({ serving: true, serverVersion: "0.77.2", user: "deployed" });
+      expect(h.hostname).toBeUndefined();
+      expect(h.unavailable).toEqual([expect.objectContaining({ fields: ["hostname", "uptime_seconds"], permission: "MACHINE_STATE", grantedBy: ["administrator"] })]);
+    } finally {
+      c.close();
+    }
   });
 
   it("works with a password-protected key", async () => {
