@@ -6,7 +6,7 @@
 import { rowStrings } from "../fields.js";
 import { detectTimestamp } from "../timeline/timestamps.js";
 import type { AllowMatcher } from "./allowlist.js";
-import { extractIndicators, isPublicIp, type ExtractOptions } from "./extract.js";
+import { extractIndicators, isPublicIp, rangeOf, type ExtractOptions } from "./extract.js";
 import type { IocType } from "./patterns.js";
 
 export interface Provenance {
@@ -27,6 +27,8 @@ export interface AggregatedIndicator {
   artifacts: string[];
   /** For addresses: routable on the internet. */
   public?: boolean;
+  /** Why an address or name is not a public one: private, loopback, documentation (RFC 5737)… */
+  range?: string;
 }
 
 interface Entry {
@@ -39,12 +41,37 @@ interface Entry {
   artifacts: Set<string>;
 }
 
-// Columns whose values are Velociraptor bookkeeping, not evidence.
-const SKIP_COLUMNS = new Set(["ClientId", "client_id", "FlowId", "flow_id", "_OrgId", "Fqdn", "_Source", "HuntId"]);
+/**
+ * Columns Velociraptor adds to result rows as bookkeeping, not evidence (each checked against the column catalogue's
+ * conventions by test/dfir/analysis/iocs.test.ts). Only columns Velociraptor really adds belong here: a name that no
+ * result carries would only hide a real column of that name.
+ */
+export const BOOKKEEPING_COLUMNS: Readonly<Record<string, string>> = {
+  ClientId: "vql/server/hunts/hunts.go:295-298 (rows read through a hunt)",
+  FlowId: "vql/server/hunts/hunts.go:295-298",
+  _OrgId: "vql/server/hunts/hunts.go:297",
+  // Also a column of Generic.Client.Info and the SSH host keys: there too the endpoint's own name, not an indicator.
+  Fqdn: "vql/server/hunts/hunts.go:295-298",
+  _Source: "file_store/directory/queue.go:160-174 (event queue rows)",
+};
+const SKIP_COLUMNS = new Set(Object.keys(BOOKKEEPING_COLUMNS));
+
+/** Distinct suppressed values kept per rule (the count covers all of them). */
+export const SUPPRESSED_SAMPLE = 50;
+
+/**
+ * The key an indicator is deduplicated on: Windows paths are case-insensitive (NTFS and the Win32 API), so
+ * C:\Users\Bob\upd.exe and c:\users\bob\UPD.EXE are one indicator, shown in the first spelling seen.
+ */
+function dedupKey(type: IocType, value: string): string {
+  return `${type}\u0000${type === "windows_path" ? value.toLowerCase() : value}`;
+}
 
 export class IocAggregator {
   private readonly entries = new Map<string, Entry>();
   readonly suppressed = new Map<string, number>();
+  /** Per rule, the distinct values suppressed (the first SUPPRESSED_SAMPLE of each). */
+  readonly suppressedValues = new Map<string, Set<string>>();
   overflow = 0;
   rowsScanned = 0;
   private readonly verdicts = new Map<string, string>();
@@ -58,12 +85,15 @@ export class IocAggregator {
   addText(text: string, p: Provenance = {}): void {
     this.bytesScanned += text.length;
     for (const i of extractIndicators(text, this.opts)) {
-      const key = `${i.type}\u0000${i.value}`;
+      const key = dedupKey(i.type, i.value);
       let e = this.entries.get(key);
       // The allow-list decides once per distinct value (address parsing is costly on big inputs).
       const rule = e ? undefined : (this.verdicts.get(key) ?? this.decide(key, i));
       if (rule) {
         this.suppressed.set(rule, (this.suppressed.get(rule) ?? 0) + 1);
+        const seen = this.suppressedValues.get(rule) ?? new Set<string>();
+        if (seen.size < SUPPRESSED_SAMPLE) seen.add(i.value);
+        this.suppressedValues.set(rule, seen);
         continue;
       }
       if (!e) {
@@ -117,6 +147,12 @@ export class IocAggregator {
         clients: [...e.clients].sort(),
         artifacts: [...e.artifacts].sort(),
         ...(e.type === "ipv4" || e.type === "ipv6" ? { public: isPublicIp(e.value) } : {}),
+        ...withRange(e.type, e.value),
       }));
   }
+}
+
+function withRange(type: IocType, value: string): { range?: string } {
+  const range = rangeOf({ type, value });
+  return range ? { range } : {};
 }

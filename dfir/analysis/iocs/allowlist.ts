@@ -10,7 +10,7 @@ import { parseDocument } from "yaml";
 import { z } from "zod";
 import { InputError } from "../../../core/errors.js";
 import { megaraptorHome } from "../../../core/paths.js";
-import { isPublicIp, type Indicator } from "./extract.js";
+import { documentationRange, isPublicIp, type Indicator } from "./extract.js";
 
 export const AllowListSchema = z
   .object({
@@ -18,6 +18,7 @@ export const AllowListSchema = z
     cidrs: z.array(z.string().min(1)).default([]).describe("address ranges, e.g. 203.0.113.0/24"),
     values: z.array(z.string().min(1)).default([]).describe("exact indicator values (hashes, paths, keys)"),
     include_private: z.boolean().default(false).describe("keep private, loopback and link-local addresses"),
+    include_documentation: z.boolean().default(false).describe("keep documentation/test addresses and names (RFC 5737, 3849, 2606: 192.0.2.0/24, 2001:db8::/32, example.com)"),
   })
   .strict();
 export type AllowListInput = z.input<typeof AllowListSchema>;
@@ -28,12 +29,27 @@ export const DEFAULT_ALLOW: AllowList = {
   domains: [
     "microsoft.com", "windows.com", "windowsupdate.com", "msftncsi.com", "msftconnecttest.com", "live.com", "office.com", "office365.com",
     "microsoftonline.com", "azureedge.net", "msedge.net", "digicert.com", "verisign.com", "velocidex.com", "velociraptor.app",
-    "schemas.microsoft.com", "w3.org", "example.com", "example.net", "example.org", "localhost",
+    "schemas.microsoft.com", "w3.org", "localhost",
   ],
   cidrs: [],
   values: [],
   include_private: false,
+  include_documentation: false,
 };
+
+/**
+ * The allow-list options extract_iocs and generate_report both take (one schema, so they cannot drift): the
+ * per-call additions and whether the built-in list applies. The user's file always applies.
+ */
+export const IocAllowInput = {
+  allow: AllowListSchema.partial().optional().describe("extra known-good: {domains, cidrs, values, include_private, include_documentation}"),
+  use_default_allowlist: z.boolean().default(true).describe("suppress Microsoft/Velociraptor infrastructure, private and documentation ranges"),
+};
+
+/** The matcher for a call's allow-list options: the built-in list (unless turned off), the user's file, the call's own. */
+export function iocAllowMatcher(o: { allow?: AllowListInput; use_default_allowlist?: boolean }): AllowMatcher {
+  return new AllowMatcher(mergeAllowLists(o.use_default_allowlist === false ? undefined : DEFAULT_ALLOW, loadAllowListFile(), o.allow));
+}
 
 export function defaultAllowListPath(env: NodeJS.ProcessEnv = process.env): string {
   return env.MEGARAPTOR_IOC_ALLOWLIST ?? join(megaraptorHome(), "ioc-allowlist.yaml");
@@ -53,7 +69,7 @@ export function loadAllowListFile(path = defaultAllowListPath()): AllowList | un
 }
 
 export function mergeAllowLists(...lists: (AllowListInput | undefined)[]): AllowList {
-  const out: AllowList = { domains: [], cidrs: [], values: [], include_private: false };
+  const out: AllowList = { domains: [], cidrs: [], values: [], include_private: false, include_documentation: false };
   for (const l of lists) {
     if (!l) continue;
     const p = AllowListSchema.parse(l);
@@ -61,6 +77,7 @@ export function mergeAllowLists(...lists: (AllowListInput | undefined)[]): Allow
     out.cidrs.push(...p.cidrs);
     out.values.push(...p.values);
     out.include_private ||= p.include_private;
+    out.include_documentation ||= p.include_documentation;
   }
   return out;
 }
@@ -94,6 +111,9 @@ export class AllowMatcher {
 
   check(i: Indicator): Verdict {
     if (this.values.has(i.value.toLowerCase())) return { allowed: true, rule: `value ${i.value}` };
+    // Documentation and test ranges are never evidence of an intrusion; they get their own rule, not "private".
+    const doc = this.list.include_documentation ? undefined : documentationRange(i);
+    if (doc) return { allowed: true, rule: doc.replace(/^documentation/, "documentation range") };
     if (i.type === "ipv4" || i.type === "ipv6") {
       if (!this.list.include_private && !isPublicIp(i.value)) return { allowed: true, rule: "non-public address" };
       const a = ipaddr.parse(i.value);

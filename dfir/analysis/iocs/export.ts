@@ -93,12 +93,18 @@ export function toStix(items: AggregatedIndicator[], o: { caseId?: string; now?:
   return { type: "bundle", id: `bundle--${uuidv4()}`, objects };
 }
 
+/**
+ * MISP attribute per type. `to_ids` (use for detection) only where a value found in endpoint data is specific enough
+ * to alert on: validated digests, full URLs and checksum-validated wallets. Addresses, names, emails and paths are
+ * extracted from free text and logs with heuristics (and are often infrastructure): they go to MISP as context with
+ * to_ids false, for an analyst to promote.
+ */
 const MISP: Record<IocType, { type: string; category: string; to_ids: boolean }> = {
-  ipv4: { type: "ip-dst", category: "Network activity", to_ids: true },
-  ipv6: { type: "ip-dst", category: "Network activity", to_ids: true },
-  domain: { type: "domain", category: "Network activity", to_ids: true },
+  ipv4: { type: "ip-dst", category: "Network activity", to_ids: false },
+  ipv6: { type: "ip-dst", category: "Network activity", to_ids: false },
+  domain: { type: "domain", category: "Network activity", to_ids: false },
   url: { type: "url", category: "Network activity", to_ids: true },
-  email: { type: "email-src", category: "Payload delivery", to_ids: true },
+  email: { type: "email-src", category: "Payload delivery", to_ids: false },
   md5: { type: "md5", category: "Payload delivery", to_ids: true },
   sha1: { type: "sha1", category: "Payload delivery", to_ids: true },
   sha256: { type: "sha256", category: "Payload delivery", to_ids: true },
@@ -109,6 +115,9 @@ const MISP: Record<IocType, { type: string; category: string; to_ids: boolean }>
   cve: { type: "vulnerability", category: "External analysis", to_ids: false },
   bitcoin: { type: "btc", category: "Financial fraud", to_ids: true },
 };
+
+/** Types exported to MISP with to_ids true. */
+export const MISP_TO_IDS_TYPES: readonly IocType[] = (Object.keys(MISP) as IocType[]).filter((t) => MISP[t].to_ids);
 
 export function toMisp(items: AggregatedIndicator[], o: { caseId?: string; info?: string; now?: Date } = {}): Record<string, unknown> {
   const now = o.now ?? new Date();

@@ -30,9 +30,68 @@ export function isPublicIp(ip: string): boolean {
   }
 }
 
+// Address blocks reserved for documentation and testing: ipaddr.js files them under "reserved" with others.
+const DOCUMENTATION_RANGES: [string, string][] = [
+  ["192.0.2.0/24", "documentation (RFC 5737)"],
+  ["198.51.100.0/24", "documentation (RFC 5737)"],
+  ["203.0.113.0/24", "documentation (RFC 5737)"],
+  ["2001:db8::/32", "documentation (RFC 3849)"],
+  ["198.18.0.0/15", "benchmarking (RFC 2544)"],
+];
+const DOC_CIDRS = DOCUMENTATION_RANGES.map(([c, label]) => ({ range: ipaddr.parseCIDR(c), label }));
+// Names reserved for documentation and tests (RFC 2606, RFC 6761).
+const DOC_DOMAINS = ["example.com", "example.net", "example.org"];
+const DOC_TLDS = ["example", "test", "invalid", "localhost"];
+
+function hostOfIndicator(i: Indicator): string | undefined {
+  if (i.type === "domain") return i.value;
+  if (i.type === "email") return i.value.split("@")[1];
+  if (i.type === "url") return hostOf(i.value);
+  return undefined;
+}
+
+/** A documentation/test label for addresses and names reserved for examples, else undefined. */
+export function documentationRange(i: Indicator): string | undefined {
+  if (i.type === "ipv4" || i.type === "ipv6") {
+    try {
+      const a = ipaddr.parse(i.value);
+      return DOC_CIDRS.find((d) => d.range[0].kind() === a.kind() && a.match(d.range))?.label;
+    } catch {
+      return undefined;
+    }
+  }
+  const host = hostOfIndicator(i)?.toLowerCase();
+  if (!host) return undefined;
+  if (DOC_DOMAINS.some((d) => host === d || host.endsWith(`.${d}`)) || DOC_TLDS.includes(host.split(".").pop()!)) return "documentation (RFC 2606)";
+  return undefined;
+}
+
+/**
+ * Why an indicator is not a public address or name: "documentation (RFC 5737)", "private", "loopback",
+ * "linkLocal"… (ipaddr.js range names); undefined for public addresses and ordinary names.
+ */
+export function rangeOf(i: Indicator): string | undefined {
+  const doc = documentationRange(i);
+  if (doc) return doc;
+  if (i.type !== "ipv4" && i.type !== "ipv6") return undefined;
+  try {
+    const r = ipaddr.parse(i.value).range();
+    return r === "unicast" ? undefined : r;
+  } catch {
+    return undefined;
+  }
+}
+
+// "Sysmon 15.14.0.0", "VMware Tools 12.3.0.0": a product name then a dotted quad ending in .0.0 (not a CIDR) is a
+// version; "Subnet 192.168.1.0" and "Network 10.0.0.0/8" stay addresses.
+const PRODUCT_BEFORE = /(?:^|[\s("'=:,])[A-Z][A-Za-z]*[a-z][A-Za-z0-9+_-]* $/;
+
 function validIpv4(s: string, text: string, index: number): boolean {
+  // 0.0.0.0 is "any address" (a listening socket, a sinkhole entry), never an indicator.
+  if (s === "0.0.0.0") return false;
   const parts = s.split(".");
   if (parts.some((p) => (p.length > 1 && p.startsWith("0")) || Number(p) > 255)) return false;
+  if (parts[2] === "0" && parts[3] === "0" && text[index + s.length] !== "/" && PRODUCT_BEFORE.test(text.slice(Math.max(0, index - 40), index))) return false;
   // "version 1.2.3.4", "v10.0.0.1", "build 6.1.0.0": dotted numbers introduced as versions are not addresses.
   const before = text.slice(Math.max(0, index - 12), index).toLowerCase();
   if (/(?:\bv|version[\s:=]*|ver[\s:=.]*|build[\s:=]*|release[\s:=]*|rev[\s:=.]*)$/.test(before)) return false;
@@ -47,7 +106,11 @@ function validIpv6(s: string): string | undefined {
   return ipaddr.IPv6.parse(addr).toString();
 }
 
+// Prefetch files are named EXECUTABLE-PATHHASH.pf (8 hex digits of the path hash), and .pf is also a TLD.
+const PREFETCH_NAME = /-[0-9a-f]{8}\.pf$/i;
+
 function validDomain(d: string, fileNamesPossible = true): boolean {
+  if (PREFETCH_NAME.test(d)) return false;
   const labels = d.split(".");
   const tld = labels[labels.length - 1]!.toLowerCase();
   if (!TLDS.has(tld) || labels.length < 2) return false;

@@ -3,9 +3,11 @@ import { readFileSync } from "node:fs";
 import { join } from "node:path";
 import { describe, expect, it } from "vitest";
 import { packageRoot } from "../../../core/paths.js";
+import { CATALOGUE, catalogueResults, resultColumns } from "../../../dfir/analysis/columns/catalogue.js";
+import { HUNT_COLUMNS } from "../../../dfir/analysis/columns/conform.js";
 import { AllowMatcher, DEFAULT_ALLOW, mergeAllowLists } from "../../../dfir/analysis/iocs/allowlist.js";
-import { IocAggregator } from "../../../dfir/analysis/iocs/aggregate.js";
-import { stixPattern, toCsv, toMisp, toStix } from "../../../dfir/analysis/iocs/export.js";
+import { BOOKKEEPING_COLUMNS, IocAggregator } from "../../../dfir/analysis/iocs/aggregate.js";
+import { MISP_TO_IDS_TYPES, stixPattern, toCsv, toMisp, toStix } from "../../../dfir/analysis/iocs/export.js";
 import { extractIndicators, hexRuns } from "../../../dfir/analysis/iocs/extract.js";
 import { refang } from "../../../dfir/analysis/iocs/patterns.js";
 
@@ -99,6 +101,62 @@ describe("allow-list and aggregation", () => {
   });
 });
 
+describe("near-misses from Velociraptor results (issue 16)", () => {
+  it("rejects Prefetch file names as domains (Windows.Forensics.Prefetch Binary/OSPath: NAME.EXE-8HEX.pf)", () => {
+    const got = extractIndicators("Binary CMD.EXE-4A81B364.pf, SVCHOST-1A2B3C4D.pf and UPD.EXE-0F3C2A11.pf ran; C2 evil-updates.pf").map((i) => `${i.type} ${i.value}`);
+    expect(got).toEqual(["domain evil-updates.pf"]);
+  });
+
+  it("rejects product version strings as addresses but keeps subnets and real peers", () => {
+    const got = extractIndicators("DisplayName Sysmon 15.14.0.0 and VMware Tools 12.3.0.0; Subnet 10.20.0.0/16; peer 185.220.101.4").map((i) => i.value);
+    expect(got).toEqual(["10.20.0.0", "185.220.101.4"]);
+  });
+
+  it("never reports 0.0.0.0 (a listening socket's any-address)", () => {
+    expect(extractIndicators("LISTEN 0.0.0.0:445 and 0.0.0.0").map((i) => i.value)).toEqual([]);
+  });
+
+  it("deduplicates Windows paths case-insensitively, keeping the first spelling and counting all", () => {
+    const agg = new IocAggregator(new AllowMatcher(mergeAllowLists({})));
+    agg.addRow({ Exe: "C:\\Users\\Bob\\AppData\\Local\\Temp\\upd.exe" }, { client_id: "C.1" });
+    agg.addRow({ ExecutableDosPath: "c:\\users\\bob\\appdata\\local\\temp\\UPD.EXE" }, { client_id: "C.2" });
+    const paths = agg.results().filter((i) => i.type === "windows_path");
+    expect(paths).toHaveLength(1);
+    expect(paths[0]).toMatchObject({ value: "C:\\Users\\Bob\\AppData\\Local\\Temp\\upd.exe", count: 2, clients: ["C.1", "C.2"] });
+  });
+
+  it("lists the suppressed values per rule, not only counts, and labels documentation ranges as such (not private)", () => {
+    const agg = new IocAggregator(new AllowMatcher(mergeAllowLists(DEFAULT_ALLOW)));
+    agg.addText("10.0.0.5 10.0.0.5 192.168.1.7 192.0.2.44 2001:db8::7 https://www.example.com/x update.microsoft.com 185.220.101.4");
+    expect(Object.fromEntries([...agg.suppressedValues].map(([k, v]) => [k, [...v].sort()]))).toEqual({
+      "non-public address": ["10.0.0.5", "192.168.1.7"],
+      "documentation range (RFC 5737)": ["192.0.2.44"],
+      "documentation range (RFC 3849)": ["2001:db8::7"],
+      "documentation range (RFC 2606)": ["https://www.example.com/x", "www.example.com"],
+      "domain microsoft.com": ["update.microsoft.com"],
+    });
+    expect(agg.suppressed.get("non-public address")).toBe(3);
+    const kept = new IocAggregator(new AllowMatcher(mergeAllowLists({ include_documentation: true, include_private: true })));
+    kept.addText("192.0.2.44 10.0.0.5 198.51.100.1");
+    expect(Object.fromEntries(kept.results().map((i) => [i.value, i.range]))).toEqual({ "192.0.2.44": "documentation (RFC 5737)", "10.0.0.5": "private", "198.51.100.1": "documentation (RFC 5737)" });
+  });
+
+  it("skips only the bookkeeping columns Velociraptor really adds (the catalogue's hunt-row convention), none an artifact emits", () => {
+    const convention = CATALOGUE.conventions.find((c) => c.from.startsWith("vql/server/hunts/hunts.go"))!.fact;
+    for (const [name, from] of Object.entries(BOOKKEEPING_COLUMNS)) {
+      expect(from).toMatch(/\.go:\d+/);
+      if (from.startsWith("vql/server/hunts")) expect(convention).toContain(name);
+    }
+    for (const name of HUNT_COLUMNS) expect(BOOKKEEPING_COLUMNS[name]).toBeDefined();
+    // Generic.Client.Info and the SSH host keys also carry Fqdn: the endpoint's own name, never an indicator either.
+    const emitted = catalogueResults().flatMap((r) => (resultColumns(r) ?? []).map((c) => c.name));
+    expect(Object.keys(BOOKKEEPING_COLUMNS).filter((n) => emitted.includes(n))).toEqual(["Fqdn"]);
+    expect(Object.keys(BOOKKEEPING_COLUMNS)).not.toEqual(expect.arrayContaining(["client_id"]));
+    expect(Object.keys(BOOKKEEPING_COLUMNS)).not.toEqual(expect.arrayContaining(["flow_id"]));
+    expect(Object.keys(BOOKKEEPING_COLUMNS)).not.toEqual(expect.arrayContaining(["HuntId"]));
+  });
+});
+
 describe("exports", () => {
   const items = [
     { type: "ipv4" as const, value: "185.220.101.4", count: 3, clients: ["C.1"], artifacts: ["A"], first_seen: "2026-11-20T08:14:09.000Z", public: true },
@@ -128,12 +186,14 @@ describe("exports", () => {
   it("writes a MISP event with the right attribute types and to_ids flags", () => {
     const m = toMisp(items, { caseId: "IR-1" }) as { Event: { Attribute: Record<string, unknown>[]; Tag: unknown[] } };
     expect(m.Event.Attribute.map((x) => [x.type, x.category, x.to_ids])).toEqual([
-      ["ip-dst", "Network activity", true],
+      ["ip-dst", "Network activity", false],
       ["sha256", "Payload delivery", true],
       ["filename", "Artifacts dropped", false],
       ["vulnerability", "External analysis", false],
     ]);
     expect(m.Event.Tag).toEqual([{ name: 'megaraptor:case="IR-1"' }]);
+    // to_ids only where a value is specific enough to alert on.
+    expect([...MISP_TO_IDS_TYPES].sort()).toEqual(["bitcoin", "md5", "sha1", "sha256", "sha512", "url"]);
   });
 
   it("writes CSV with quoting", () => {
