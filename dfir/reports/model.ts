@@ -22,11 +22,14 @@ export interface ReportData {
   scope: {
     clients: { client_id: string; hostname?: string; os?: string }[];
     hunts: { hunt_id: string; description?: string; artifacts: string[] }[];
-    flows: { client_id: string; flow_id: string; artifacts: string[]; created?: string; state?: string }[];
+    flows: { client_id: string; hostname?: string; flow_id: string; artifacts: string[]; created?: string; state?: string; status?: string; hunt_id?: string }[];
   };
   findings: Finding[];
-  indicators: { type: string; value: string; count: number; clients: string[]; first_seen?: string; last_seen?: string }[];
-  timeline: { datetime: string; source: string; timestamp_desc: string; message: string; client_id?: string }[];
+  /** `hosts`: the host names of `clients`, same order (the client id when unknown). `range`: documentation, private… */
+  indicators: { type: string; value: string; count: number; clients: string[]; hosts?: string[]; first_seen?: string; last_seen?: string; range?: string }[];
+  /** Indicators suppressed as known-good, per allow-list rule, with (the first) values. */
+  suppressed?: { rule: string; count: number; values: string[] }[];
+  timeline: { datetime: string; source: string; timestamp_desc: string; message: string; client_id?: string; hostname?: string }[];
   actions: { time: string; tool: string; principal: string; outcome: string; summary?: string }[];
   changes: { seq: number; time: string; action: string; client_id: string; target: string; result: string; rollback?: string; reason: string }[];
   /** Velociraptor deployments made for this case (deploy tools with the same case id). */

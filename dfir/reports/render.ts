@@ -74,15 +74,26 @@ function mdList(items: string[]): string {
 
 const joinOr = (xs: string[], empty = "—") => (xs.length ? xs.join(", ") : empty);
 
+// Rows shared by both renderers: a host name always stands beside its client id.
+const hostCell = (clientId: string | undefined, hostname: string | undefined) => (clientId && hostname ? `${hostname} (${clientId})` : (clientId ?? ""));
+const FLOW_COLUMNS = ["Client", "Flow", "Artifacts", "Created", "State"];
+const flowRows = (r: ReportData) => r.scope.flows.map((f) => [hostCell(f.client_id, f.hostname), f.hunt_id ? `${f.flow_id} (hunt ${f.hunt_id})` : f.flow_id, f.artifacts.join(", "), f.created, f.status && f.state !== "FINISHED" ? `${f.state ?? ""}: ${f.status}` : f.state]);
+const INDICATOR_COLUMNS = ["Type", "Value", "Count", "Hosts", "First seen", "Last seen"];
+const indicatorRows = (r: ReportData) => r.indicators.map((i) => [i.type, i.range ? `${i.value} [${i.range}]` : i.value, i.count, i.clients.map((c, k) => hostCell(c, i.hosts?.[k] !== c ? i.hosts?.[k] : undefined)).join(", "), i.first_seen, i.last_seen]);
+const SUPPRESSED_COLUMNS = ["Rule", "Occurrences", "Values"];
+const suppressedRows = (r: ReportData) => (r.suppressed ?? []).map((s) => [s.rule, s.count, s.values.join(", ")]);
+const TIMELINE_COLUMNS = ["Datetime", "Host", "Source", "What", "Message"];
+const timelineRows = (r: ReportData) => r.timeline.map((e) => [e.datetime, hostCell(e.client_id, e.hostname), e.source, e.timestamp_desc, e.message]);
+
 function mdScope(r: ReportData): string {
-  const { clients, hunts, flows } = r.scope;
+  const { clients, hunts } = r.scope;
   return [
     "### Clients",
     mdTable(["Client", "Hostname", "OS"], clients.map((c) => [c.client_id, c.hostname, c.os])),
     "### Hunts",
     mdTable(["Hunt", "Description", "Artifacts"], hunts.map((h) => [h.hunt_id, h.description, h.artifacts.join(", ")])),
     "### Flows",
-    mdTable(["Client", "Flow", "Artifacts", "Created", "State"], flows.map((f) => [f.client_id, f.flow_id, f.artifacts.join(", "), f.created, f.state])),
+    mdTable(FLOW_COLUMNS, flowRows(r)),
   ].join("\n\n");
 }
 
@@ -118,8 +129,8 @@ export function renderMarkdown(r: ReportData): string {
     ["Summary", r.summary?.trim() ? mdProse(r.summary) : NONE],
     ["Scope", mdScope(r)],
     ["Key findings", mdFindings(r.findings)],
-    ["Indicators", mdTable(["Type", "Value", "Count", "Clients", "First seen", "Last seen"], r.indicators.map((i) => [i.type, i.value, i.count, i.clients.join(", "), i.first_seen, i.last_seen]))],
-    ["Timeline excerpt", mdTable(["Datetime", "Client", "Source", "What", "Message"], r.timeline.map((e) => [e.datetime, e.client_id, e.source, e.timestamp_desc, e.message]))],
+    ["Indicators", [mdTable(INDICATOR_COLUMNS, indicatorRows(r)), "### Suppressed as known-good", mdTable(SUPPRESSED_COLUMNS, suppressedRows(r))].join("\n\n")],
+    ["Timeline excerpt", [mdChartNote(r.timeline), mdTable(TIMELINE_COLUMNS, timelineRows(r))].filter(Boolean).join("\n\n")],
     ["Actions taken", mdTable(["Time", "Tool", "Principal", "Outcome", "Summary"], r.actions.map((a) => [a.time, a.tool, a.principal, a.outcome, a.summary]))],
     ["Remediation ledger changes", mdTable(["Seq", "Time", "Action", "Client", "Target", "Result", "Rollback", "Reason"], r.changes.map((c) => [c.seq, c.time, c.action, c.client_id, c.target, c.result, c.rollback, c.reason]))],
     ["Deployments", mdTable(DEPLOYMENT_COLUMNS, deploymentRows(r))],
@@ -170,10 +181,10 @@ const prose = (s: string | undefined) => (s?.trim() ? html`<p class="prose">${s}
 const section = (id: string, title: string, body: HtmlValue) => html`<section id="${id}"><h2>${title}</h2>${body}</section>`;
 
 function htmlScope(r: ReportData): SafeHtml {
-  const { clients, hunts, flows } = r.scope;
+  const { clients, hunts } = r.scope;
   return html`<h3>Clients</h3>${htmlTable(["Client", "Hostname", "OS"], clients.map((c) => [c.client_id, c.hostname, c.os]))}
 <h3>Hunts</h3>${htmlTable(["Hunt", "Description", "Artifacts"], hunts.map((h) => [h.hunt_id, h.description, h.artifacts.join(", ")]))}
-<h3>Flows</h3>${htmlTable(["Client", "Flow", "Artifacts", "Created", "State"], flows.map((f) => [f.client_id, f.flow_id, f.artifacts.join(", "), f.created, f.state]))}`;
+<h3>Flows</h3>${htmlTable(FLOW_COLUMNS, flowRows(r))}`;
 }
 
 function htmlFindings(findings: Finding[]): SafeHtml {
@@ -209,13 +220,48 @@ export interface TimelineBins {
   counts: number[][];
   /** Events whose datetime did not parse; they are listed in the table but cannot be placed on the axis. */
   unplaced: number;
+  /** Events outside the charted window (the chart focuses on where events are dense), before and after it. */
+  before: number;
+  after: number;
+}
+
+/** Share of the events the focused window must hold. */
+const DENSE_SHARE = 0.9;
+/** Focus only when the dense window is this much narrower than the whole span (otherwise chart everything). */
+const FOCUS_RATIO = 4;
+
+/**
+ * The window the chart shows: the whole span, unless a window holding DENSE_SHARE of the events (the narrowest such
+ * window of sorted times, i.e. between two order statistics, grown over its close neighbours) is FOCUS_RATIO times
+ * narrower — then that window, so a few stray events months away do not squeeze the activity into one or two bins.
+ * What falls outside is counted and said.
+ */
+export function denseWindow(sortedTimes: readonly number[]): { start: number; end: number } {
+  const n = sortedTimes.length;
+  const whole = { start: sortedTimes[0] ?? 0, end: sortedTimes[n - 1] ?? 0 };
+  const k = Math.ceil(n * DENSE_SHARE);
+  if (n < 10 || k >= n) return whole;
+  let best = { start: whole.start, end: whole.end };
+  for (let i = 0; i + k - 1 < n; i++) {
+    const w = sortedTimes[i + k - 1]! - sortedTimes[i]!;
+    if (w < best.end - best.start) best = { start: sortedTimes[i]!, end: sortedTimes[i + k - 1]! };
+  }
+  // Grow the window over neighbours close to it (within a quarter of its width), so the tail of the same burst
+  // stays on the chart and only genuinely distant events fall outside.
+  const reach = Math.max(1, (best.end - best.start) / 4);
+  let lo = sortedTimes.indexOf(best.start);
+  let hi = sortedTimes.lastIndexOf(best.end);
+  while (lo > 0 && sortedTimes[lo]! - sortedTimes[lo - 1]! <= reach) lo--;
+  while (hi < n - 1 && sortedTimes[hi + 1]! - sortedTimes[hi]! <= reach) hi++;
+  const dense = { start: sortedTimes[lo]!, end: sortedTimes[hi]! };
+  const span = whole.end - whole.start;
+  return span > 0 && (dense.end - dense.start) * FOCUS_RATIO <= span ? dense : whole;
 }
 
 export function binTimeline(events: ReportData["timeline"], maxBins = 48): TimelineBins {
-  const placed = events.map((e) => ({ source: e.source, t: Date.parse(e.datetime) })).filter((e) => Number.isFinite(e.t));
-  const times = placed.map((e) => e.t);
-  const start = times.length ? Math.min(...times) : 0;
-  const end = times.length ? Math.max(...times) : 0;
+  const all = events.map((e) => ({ source: e.source, t: Date.parse(e.datetime) })).filter((e) => Number.isFinite(e.t));
+  const { start, end } = denseWindow(all.map((e) => e.t).sort((a, b) => a - b));
+  const placed = all.filter((e) => e.t >= start && e.t <= end);
   const binCount = end > start ? maxBins : 1;
   const sources = [...new Set(placed.map((e) => e.source))].sort();
   const counts = sources.map(() => new Array<number>(binCount).fill(0));
@@ -224,7 +270,18 @@ export function binTimeline(events: ReportData["timeline"], maxBins = 48): Timel
     const bin = end > start ? Math.min(binCount - 1, Math.floor(((e.t - start) / (end - start)) * binCount)) : 0;
     counts[sources.indexOf(e.source)][bin] += 1;
   }
-  return { start, end, binCount, sources, counts, unplaced: events.length - placed.length };
+  return { start, end, binCount, sources, counts, unplaced: events.length - all.length, before: all.filter((e) => e.t < start).length, after: all.filter((e) => e.t > end).length };
+}
+
+/** What the chart leaves out, in words (empty when it shows every event). */
+export function outsideNote(b: TimelineBins, lead = "The chart shows"): string {
+  if (!b.before && !b.after) return "";
+  return `${lead} ${isoTime(b.start)} to ${isoTime(b.end)}, where ${Math.round(DENSE_SHARE * 100)}% or more of the events are; ${b.before} event(s) before and ${b.after} after it are in the table but not charted.`;
+}
+
+/** The Markdown report has no chart; it still says where the events are dense. */
+function mdChartNote(timeline: ReportData["timeline"]): string {
+  return mdProse(outsideNote(binTimeline(timeline), "The HTML report's chart shows"));
 }
 
 // Okabe–Ito: distinguishable with the common colour-vision deficiencies and in greyscale print.
@@ -275,7 +332,8 @@ function timelineChart(timeline: ReportData["timeline"]): SafeHtml {
   const legendY = axisY + CHART.axis;
   const height = legendY + Math.ceil(b.sources.length / CHART.legendCols) * CHART.legendRow;
   const yMax = peak(b);
-  const note = b.unplaced ? html`<p class="note">${b.unplaced} event(s) with an unparseable datetime are not charted.</p>` : "";
+  const outside = outsideNote(b);
+  const note = [b.unplaced ? html`<p class="note">${b.unplaced} event(s) with an unparseable datetime are not charted.</p>` : "", outside ? html`<p class="note chart-window">${outside}</p>` : ""];
   return html`<figure><svg id="timeline-chart" xmlns="http://www.w3.org/2000/svg" viewBox="0 0 ${CHART.width} ${height}" role="img" aria-labelledby="timeline-chart-title">
 <title id="timeline-chart-title">Timeline events per ${b.binCount === 1 ? "instant" : "time bin"}, stacked by source</title>
 <line class="axis" x1="${CHART.left}" y1="${axisY}" x2="${CHART.left + plotWidth}" y2="${axisY}"></line>
@@ -338,8 +396,8 @@ export function renderHtml(r: ReportData): string {
     section("summary", "Summary", prose(r.summary)),
     section("scope", "Scope", htmlScope(r)),
     section("findings", "Key findings", htmlFindings(r.findings)),
-    section("indicators", "Indicators", htmlTable(["Type", "Value", "Count", "Clients", "First seen", "Last seen"], r.indicators.map((i) => [i.type, i.value, i.count, i.clients.join(", "), i.first_seen, i.last_seen]))),
-    section("timeline", "Timeline excerpt", [timelineChart(r.timeline), htmlTable(["Datetime", "Client", "Source", "What", "Message"], r.timeline.map((e) => [e.datetime, e.client_id, e.source, e.timestamp_desc, e.message]))]),
+    section("indicators", "Indicators", [htmlTable(INDICATOR_COLUMNS, indicatorRows(r)), html`<h3>Suppressed as known-good</h3>`, htmlTable(SUPPRESSED_COLUMNS, suppressedRows(r))]),
+    section("timeline", "Timeline excerpt", [timelineChart(r.timeline), htmlTable(TIMELINE_COLUMNS, timelineRows(r))]),
     section("actions", "Actions taken", htmlTable(["Time", "Tool", "Principal", "Outcome", "Summary"], r.actions.map((a) => [a.time, a.tool, a.principal, a.outcome, a.summary]))),
     section("changes", "Remediation ledger changes", htmlTable(["Seq", "Time", "Action", "Client", "Target", "Result", "Rollback", "Reason"], r.changes.map((c) => [c.seq, c.time, c.action, c.client_id, c.target, c.result, c.rollback, c.reason]))),
     section("deployments", "Deployments", htmlTable(DEPLOYMENT_COLUMNS, deploymentRows(r))),

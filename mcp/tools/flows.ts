@@ -80,6 +80,7 @@ export async function flowResultsPage(
     columns: args.columns,
     total: typeof flow.total_collected_rows === "number" && available.length <= 1 ? flow.total_collected_rows : undefined,
     provisional: running ? `The flow is still ${String(flow.state)}; more results may arrive. Check get_flow_status, then page again.` : undefined,
+    failed: flow.state === "ERROR" ? `The flow ended in ERROR (${String(flow.status || "no status recorded")}): ${offset + Math.min(rows.length, args.limit)} row(s) are all it collected before it stopped, not all there is. get_flow_status shows its error log; collect again for the rest.` : undefined,
   });
   return { ...shaped, artifact: target ?? null, available_sources: available, state: String(flow.state) };
 }
@@ -133,7 +134,7 @@ export const getFlowResults = defineTool({
   async handler(args, ctx) {
     const page = await flowResultsPage(ctx, args);
     const extra = page.available_sources.length > 1 ? ` (sources with results: ${page.available_sources.join(", ")})` : "";
-    return { structured: page, text: renderRowsText(`Results of ${args.flow_id} ${page.artifact ?? ""}${extra}`, page) };
+    return { structured: page, text: renderRowsText(`Results of ${args.flow_id} (flow ${page.state}) ${page.artifact ?? "(no results)"}${extra}`, page) };
   },
 });
 

@@ -57,7 +57,7 @@ export const stackResults = defineTool({
     const coverage = cut
       ? { status: "truncated" as const, note: `${shown.length} of ${r.groupsTotal} groups shown${r.overflowGroups ? `; ${r.overflowRows} rows fell outside the group cap` : ""}. Raise limit, or group by fewer/coarser columns.` }
       : { status: "exhaustive" as const, note: `All ${r.groupsTotal} groups from ${r.rowsScanned} rows.` };
-    const text = [`${r.rowsScanned} rows → ${r.groupsTotal} groups (${args.order} first) [${coverage.status}]`, ...shown.map((g) => `${String(g.count).padStart(8)}  ${g.clients} client(s)  ${JSON.stringify(g.key)}`)].join("\n");
+    const text = [`${r.rowsScanned} rows → ${r.groupsTotal} groups (${args.order} first) [${coverage.status}] ${coverage.note}`, ...shown.map((g) => `${String(g.count).padStart(8)}  ${g.clients} client(s)  ${JSON.stringify(g.key)}`)].join("\n");
     return { structured: { groups: shown, rows_scanned: r.rowsScanned, groups_total: r.groupsTotal, coverage }, text };
   },
 });

@@ -103,6 +103,8 @@ export interface ShapeInput {
   filtered?: string;
   /** The collection is still running: results may grow. */
   provisional?: string;
+  /** The collection failed or was cancelled: these rows are all it collected, not all there is. */
+  failed?: string;
   total?: number;
 }
 
@@ -131,6 +133,7 @@ export function shapeRows(s: ShapeInput): Shaped {
   const next = hasMore ? encodeCursor(s.queryKey, s.offset + rows.length) : undefined;
   let coverage: Coverage;
   if (s.provisional) coverage = { status: "provisional", note: s.provisional };
+  else if (s.failed && !hasMore) coverage = { status: "truncated", note: s.failed };
   else if (hasMore)
     coverage = {
       status: "truncated",
@@ -143,9 +146,12 @@ export function shapeRows(s: ShapeInput): Shaped {
   return { rows, page: { offset: s.offset, returned: rows.length, has_more: hasMore, next_cursor: next, total: s.total }, coverage };
 }
 
-/** A short text rendering for clients that only show text. */
+/**
+ * A short text rendering for clients that only show text: the coverage, the rows, and the next_cursor value itself
+ * (a model that reads only text must be able to ask for the next page).
+ */
 export function renderRowsText(title: string, shaped: Shaped): string {
   const head = `${title}: ${shaped.rows.length} row(s) [${shaped.coverage.status}] ${shaped.coverage.note}`;
-  const body = shaped.rows.map((r) => JSON.stringify(r)).join("\n");
-  return body ? `${head}\n${body}` : head;
+  const next = shaped.page.has_more && shaped.page.next_cursor ? [`next_cursor: ${shaped.page.next_cursor}`] : [];
+  return [head, ...shaped.rows.map((r) => JSON.stringify(r)), ...next].join("\n");
 }

@@ -172,8 +172,8 @@ describe("renderMarkdown", () => {
   it("keeps every section of an empty report, each saying None recorded.", () => {
     const md = renderMarkdown(empty());
     positions(md, MD_SECTIONS);
-    // Summary, 3 scope tables, findings, indicators, timeline, actions, changes, caveats, 2 appendix parts.
-    expect(md.match(/None recorded\./g)).toHaveLength(13);
+    // Summary, 3 scope tables, findings, indicators, suppressed, timeline, actions, changes, deployments, caveats, 2 appendix parts.
+    expect(md.match(/None recorded\./g)).toHaveLength(14);
   });
 });
 
@@ -216,7 +216,7 @@ describe("renderHtml", () => {
   it("keeps every section of an empty report, each saying None recorded., and draws no chart", () => {
     const page = renderHtml(empty());
     positions(page, ['id="summary"', 'id="scope"', 'id="findings"', 'id="indicators"', 'id="timeline"', 'id="actions"', 'id="changes"', 'id="deployments"', 'id="caveats"', 'id="appendix"']);
-    expect(page.match(/None recorded\./g)).toHaveLength(13);
+    expect(page.match(/None recorded\./g)).toHaveLength(14);
     expect(page).not.toContain("<svg");
   });
 });
@@ -236,6 +236,24 @@ describe("binTimeline", () => {
     const b = binTimeline([{ datetime: "2024-03-01T00:00:00Z", source: "A", timestamp_desc: "", message: "" }]);
     expect(b.binCount).toBe(1);
     expect(b.counts).toEqual([[1]]);
+  });
+
+  it("focuses on where events are dense: stray events 21 months away do not squeeze the activity into 2 of 48 bins", () => {
+    const at = (iso: string, source = "A") => ({ datetime: iso, source, timestamp_desc: "", message: "" });
+    // An intrusion's day (46 events over 9 hours) plus an install time and a stale prefetch entry 21 months earlier.
+    const day = Array.from({ length: 46 }, (_, i) => at(new Date(Date.parse("2026-11-20T08:00:00Z") + i * 12 * 60_000).toISOString(), i % 2 ? "B" : "A"));
+    const events = [at("2025-02-01T10:00:00Z"), at("2025-02-03T12:00:00Z"), ...day];
+    const b = binTimeline(events);
+    const occupied = b.counts[0]!.map((n, i) => n + b.counts[1]![i]!).filter((n) => n > 0).length;
+    expect(occupied).toBeGreaterThan(24);
+    expect({ before: b.before, after: b.after }).toEqual({ before: 2, after: 0 });
+    expect(new Date(b.start).toISOString().slice(0, 10)).toBe("2026-11-20");
+    const page = renderHtml({ ...empty(), timeline: events });
+    expect(page).toMatch(/The chart shows 2026-11-20 08:00:00Z to 2026-11-20 \d\d:\d\d:00Z, where 90% or more of the events are; 2 event\(s\) before and 0 after it are in the table but not charted\./);
+    expect(renderMarkdown({ ...empty(), timeline: events })).toContain("The HTML report's chart shows 2026-11-20 08:00:00Z");
+    // Evenly spread events are charted whole.
+    const even = binTimeline(Array.from({ length: 30 }, (_, i) => at(new Date(Date.parse("2026-01-01T00:00:00Z") + i * 86_400_000).toISOString())));
+    expect({ before: even.before, after: even.after }).toEqual({ before: 0, after: 0 });
   });
 });
 
