@@ -63,7 +63,7 @@ export function serverIdentity(
   const usersScript = (binary: string, configPath: string = CONFIG_PATH) =>
     pulumi.secret(
       pki.guiPasswords.apply((pw) =>
-        userBootstrapScript({ binary, config: configPath, apiUsers, guiUsers: guiUsers.map((u) => ({ ...u, password: pw[u.name] ?? "" })) }),
+        userBootstrapScript({ binary, config: configPath, apiUsers, guiUsers: guiUsers.map((u) => ({ ...u, password: pw[u.name] ?? "" })), datastore: o.datastorePath }),
       ),
     );
   return { pki, configs, apiAddress, apiClientYaml: pulumi.secret(configs.apiClientYamls.apply((m) => Object.values(m)[0] ?? "")), guiPasswords: pki.guiPasswords, usersScript };

@@ -20,8 +20,19 @@
  * - The GUI password is an argument of `user add` for the second it runs, as in Velociraptor's own container
  *   entrypoint (Docker/entrypoint: `user add admin "$PASSWORD" --role administrator`); the script file holding it is
  *   readable by the service user only.
+ * - A user dropped from the deployment is revoked the way Velociraptor's `user_delete()` does it
+ *   (services/users/delete.go 56-92: the policy reset to an empty one, then the user record deleted, which
+ *   storage.go DeleteUser 653-675 does by removing `users/<name>.db`). 0.77.2 has no `user delete` command (bin/users.go
+ *   49-62 defines only `user add` and `user show`) and `user_delete()` refuses to run outside the frontend
+ *   (vql/server/users/delete.go 27-31, services/frontend.go 87-102 RequireFrontend), so the script does the same two
+ *   steps offline: `acl grant N '{}'` (an empty policy replaces the old one, bin/grant.go 99-124) and removing the
+ *   record file. Velociraptor keeps no revocation list — the API accepts any certificate that chains to the CA
+ *   (services/users/grpc.go 95-99) — so what revokes an API user's certificate is its missing user record: the next
+ *   call gets `User not found` (storage.go 208). The script knows which users it made from a list it keeps in the
+ *   datastore (`megaraptor-users`); users made by hand are never touched.
  */
 import { InputError } from "../../core/errors.js";
+import { userRecordFile } from "./datastore-names.js";
 
 /** Velociraptor's roles (acls/roles.go:13-15 ALL_ROLES @ v0.77.2); GrantRoles refuses any other. */
 export const VELOCIRAPTOR_ROLES = ["org_admin", "administrator", "reader", "analyst", "investigator", "artifact_writer", "api"] as const;
@@ -67,7 +78,12 @@ export interface BootstrapInput {
   config: string;
   apiUsers: UserSpec[];
   guiUsers: (UserSpec & { password: string })[];
+  /** Datastore.location on the server: the user records live there, and the list of users this script made. */
+  datastore: string;
 }
+
+/** The file, in the datastore, listing the users the bootstrap made ("<name> <record file>" per line). */
+export const MANAGED_USERS_FILE = "megaraptor-users";
 
 /** Where every target keeps the rendered script, next to the config. */
 export const BOOTSTRAP_PATH = "/etc/velociraptor/bootstrap-users.sh";
@@ -94,6 +110,28 @@ export function userBootstrapScript(i: BootstrapInput): string {
     lines.push(`  vr user add ${q(u.name)} ${q(u.password)} --role ${q(u.roles.join(","))} >/dev/null`);
     lines.push("fi");
   }
-  lines.push("");
+  const all = [...i.apiUsers, ...i.guiUsers];
+  const ds = i.datastore.replace(/\/+$/, "");
+  const managed = `${ds}/${MANAGED_USERS_FILE}`;
+  lines.push(
+    "# Users this script made before and no longer listed: revoked as Velociraptor's user_delete() does (empty policy,",
+    "# then the user record removed), so their certificates get 'User not found'. Names compare case-insensitively, as",
+    "# Velociraptor's user store does.",
+    `keep=' ${all.map((u) => u.name.toLowerCase()).join(" ")} '`,
+    `if [ -f ${q(managed)} ]; then`,
+    "  while read -r name record; do",
+    `    case "$record" in *.db) ;; *) continue ;; esac`,
+    `    case "$record" in */*|.*) continue ;; esac`,
+    `    lower=$(printf '%s' "$name" | tr 'A-Z' 'a-z')`,
+    `    case "$keep" in *" $lower "*) continue ;; esac`,
+    `    if vr user show "$name" >/dev/null 2>&1; then vr acl grant "$name" '{}' >/dev/null; fi`,
+    `    rm -f ${q(`${ds}/users/`)}"$record"`,
+    `  done < ${q(managed)}`,
+    "fi",
+    `mkdir -p ${q(ds)}`,
+    `printf '%s\\n' ${all.map((u) => q(`${u.name} ${userRecordFile(u.name)}`)).join(" ")} > ${q(`${managed}.new`)}`,
+    `mv -f ${q(`${managed}.new`)} ${q(managed)}`,
+    "",
+  );
   return lines.join("\n");
 }

@@ -55,7 +55,7 @@ describe.skipIf(!host.ok)(`SshBinaryServer scripts on a Debian host with systemd
   it("installs, runs the bootstrap as the service user before the server, survives re-runs, and uninstalls", async () => {
     const pki = await generatePki({ dnsNames: ["vr.lab"], ipAddresses: [], validityDays: 30, apiUsers: [{ name: "megaraptor", roles: ["api", "investigator"] }], rotation: 0, guiUsers: ["admin"] });
     const config = renderServerConfig({ profile: loadProfile("standard"), version: "0.77.2", hostname: "vr.lab", pki, datastorePath: DATASTORE });
-    const users = userBootstrapScript({ binary: s.BIN, config: s.CONFIG, apiUsers: [{ name: "megaraptor", roles: ["api", "investigator"] }], guiUsers: [{ name: "admin", roles: ["administrator"], password: pki.guiPasswords!.admin! }] });
+    const users = userBootstrapScript({ binary: s.BIN, config: s.CONFIG, apiUsers: [{ name: "megaraptor", roles: ["api", "investigator"] }], guiUsers: [{ name: "admin", roles: ["administrator"], password: pki.guiPasswords!.admin! }], datastore: DATASTORE });
     // The binary step's create downloads; here the stand-in is installed the same way the copy step installs.
     const install = async () => {
       await run("host", s.prepareHostScript(DATASTORE));

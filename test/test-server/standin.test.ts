@@ -197,7 +197,7 @@ describe("users and roles, written by the commands and enforced by the frontend"
 describe("the deployment's user bootstrap script against the stand-in", () => {
   it("makes the API user and the GUI user exist with their roles, and is idempotent", () => {
     const script = join(dir, "bootstrap-users.sh");
-    writeFileSync(script, userBootstrapScript({ binary: bin, config: configPath, apiUsers: [{ name: "svc-api", roles: ["api", "investigator"] }], guiUsers: [{ name: "admin", roles: ["administrator"], password: "pw-2_XyZ" }] }));
+    writeFileSync(script, userBootstrapScript({ binary: bin, config: configPath, apiUsers: [{ name: "svc-api", roles: ["api", "investigator"] }], guiUsers: [{ name: "admin", roles: ["administrator"], password: "pw-2_XyZ" }], datastore }));
     for (let i = 0; i < 2; i++) expect(spawnSync("sh", [script], { encoding: "utf8" })).toMatchObject({ status: 0, stderr: "" });
     expect(JSON.parse(vr(["acl", "show", "svc-api"]).stdout)).toEqual({ roles: ["api", "investigator"] });
     expect(JSON.parse(vr(["acl", "show", "admin", "--effective"]).stdout)).toMatchObject({ any_query: true, server_admin: true, org_admin: true });
