@@ -2,8 +2,8 @@
  * The seam between deployment operations and Pulumi. `PulumiEngine` (./pulumi-engine.ts) drives real stacks through
  * the Automation API; tests use an in-memory engine with the same contract.
  */
-import type { DeploymentSettings } from "../program/settings.js";
-import type { DeploymentSecrets } from "../program/build.js";
+import type { DeploymentSettings } from "../request/index.js";
+import type { DeploymentSecrets } from "../targets/target.js";
 import { MegaraptorError } from "../../core/errors.js";
 
 export type DeploymentStatus = "active" | "failed" | "destroyed" | "previewed";

@@ -11,7 +11,7 @@ import { ConcurrentUpdateError, LocalWorkspace, PulumiCommand, type EngineEvent,
 import { log } from "../../core/logger.js";
 import { packageRoot } from "../../core/paths.js";
 import { buildDeployment, type DeploymentSecrets } from "../program/build.js";
-import { parseDeploymentSettings, type DeploymentSettings } from "../program/settings.js";
+import { parseStoredSettings, type DeploymentSettings } from "../request/index.js";
 import {
   DeploymentBusyError,
   DeploymentFailedError,
@@ -86,8 +86,8 @@ export class PulumiEngine implements AutomationEngine {
   private async stack(settings: DeploymentSettings, secrets: DeploymentSecrets): Promise<Stack> {
     const pulumiCommand = await pulumiCli(this.env);
     return LocalWorkspace.createOrSelectStack(
-      { stackName: settings.deploymentId, projectName: PROJECT, program: async () => buildDeployment(settings, secrets) },
-      { pulumiCommand, workDir: workspaceDir(settings.deploymentId, this.env), envVars: pulumiEnv(this.env), secretsProvider: "passphrase", projectSettings: this.project() },
+      { stackName: settings.deployment_id, projectName: PROJECT, program: async () => buildDeployment(settings, secrets) },
+      { pulumiCommand, workDir: workspaceDir(settings.deployment_id, this.env), envVars: pulumiEnv(this.env), secretsProvider: "passphrase", projectSettings: this.project() },
     );
   }
 
@@ -109,20 +109,20 @@ export class PulumiEngine implements AutomationEngine {
   }
 
   async preview(settings: DeploymentSettings, secrets: DeploymentSecrets, opts?: OperationOptions): Promise<PreviewResult> {
-    return this.locks.run(settings.deploymentId, async () => {
+    return this.locks.run(settings.deployment_id, async () => {
       try {
         const stack = await this.stack(settings, secrets);
         const r = await stack.preview({ onEvent: progressHandler(opts), signal: opts?.signal });
         return { changes: r.changeSummary as Record<string, number>, stdout: r.stdout };
       } catch (err) {
-        return this.wrap(settings.deploymentId, err);
+        return this.wrap(settings.deployment_id, err);
       }
     });
   }
 
   async up(settings: DeploymentSettings, secrets: DeploymentSecrets, opts?: OperationOptions): Promise<DeploymentRecord> {
-    return this.locks.run(settings.deploymentId, async () => {
-      const stack = await this.stack(settings, secrets).catch((err) => this.wrap(settings.deploymentId, err));
+    return this.locks.run(settings.deployment_id, async () => {
+      const stack = await this.stack(settings, secrets).catch((err) => this.wrap(settings.deployment_id, err));
       const before = await this.read(stack).catch(() => undefined);
       try {
         await stack.setAllConfig({ [KEY.settings]: { value: JSON.stringify(settings) } });
@@ -134,10 +134,10 @@ export class PulumiEngine implements AutomationEngine {
           // Another process holds the stack: what it is deploying stays recorded, not these settings.
           if (before) await stack.setAllConfig({ [KEY.settings]: { value: JSON.stringify(before.settings) } }).catch(() => undefined);
           else await stack.removeConfig(KEY.settings).catch(() => undefined);
-          return this.wrap(settings.deploymentId, err);
+          return this.wrap(settings.deployment_id, err);
         }
         await this.mark(stack, "failed", { [KEY.error]: String((err as Error).message ?? err).slice(0, 2000) }).catch(() => undefined);
-        return this.wrap(settings.deploymentId, err);
+        return this.wrap(settings.deployment_id, err);
       }
     });
   }
@@ -174,7 +174,7 @@ export class PulumiEngine implements AutomationEngine {
     if (!names.includes(id)) throw new DeploymentNotFoundError(id);
     const raw = await ws.getAllConfig(id);
     if (!raw[KEY.settings]) throw new DeploymentMetadataMissingError(id, workspaceDir(id, this.env));
-    const settings = parseDeploymentSettings(JSON.parse(raw[KEY.settings].value));
+    const settings = parseStoredSettings(JSON.parse(raw[KEY.settings].value), "state", ` (deployment ${id})`);
     const stack = await this.stack(settings, {});
     return { stack, record: (await this.read(stack))! };
   }
@@ -187,8 +187,9 @@ export class PulumiEngine implements AutomationEngine {
     return {
       id: stack.name.split("/").pop()!,
       status: (cfg[KEY.status]?.value as DeploymentStatus) ?? "previewed",
-      settings: JSON.parse(cfg[KEY.settings].value),
-      previous: cfg[KEY.previous] ? JSON.parse(cfg[KEY.previous].value) : undefined,
+      // Validated on read: settings stored by earlier releases (camelCase names) come back under today's names.
+      settings: parseStoredSettings(JSON.parse(cfg[KEY.settings].value), "state", ` (deployment ${stack.name})`),
+      previous: cfg[KEY.previous] ? parseStoredSettings(JSON.parse(cfg[KEY.previous].value), "state", ` (previous settings of ${stack.name})`) : undefined,
       updatedAt: cfg[KEY.updated]?.value ?? info?.endTime ?? "",
       resourceCount: info?.resourceChanges ? Object.values(info.resourceChanges).reduce((a, b) => a + b, 0) : undefined,
       outputs,

@@ -10,7 +10,7 @@ import { createRequire } from "node:module";
 import { homedir } from "node:os";
 import { delimiter, dirname, join } from "node:path";
 import { megaraptorHome, safeName } from "../../core/paths.js";
-import { DEPLOYMENT_ID, DEPLOYMENT_ID_FORM } from "../program/settings.js";
+import { DEPLOYMENT_ID, DEPLOYMENT_ID_FORM } from "../request/base.js";
 import { ensureFolder, writeFileAtomic, type WriteError } from "../../core/write.js";
 
 export function backendUrl(env: NodeJS.ProcessEnv = process.env): string {

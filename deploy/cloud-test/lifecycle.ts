@@ -4,7 +4,7 @@
  * count what is left with the run id. Steps that touch the network are injected, so the sequence is testable.
  */
 import type { AutomationEngine, DeploymentRecord } from "../automation/engine.js";
-import type { DeploymentSettings } from "../program/settings.js";
+import type { DeploymentSettings } from "../request/index.js";
 import type { Enrolment } from "./enrol.js";
 import type { Observation } from "./parity.js";
 import type { TestRun } from "./run.js";
@@ -37,7 +37,7 @@ export async function runLifecycle(engine: AutomationEngine, settings: Deploymen
     if (!created || destroyed) return;
     destroyed = true;
     step("destroy");
-    await engine.destroy(tagged.deploymentId);
+    await engine.destroy(tagged.deployment_id);
   };
   const onSignal = () => void destroy().finally(() => process.exit(130));
   process.once("SIGINT", onSignal);

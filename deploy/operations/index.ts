@@ -1,14 +1,15 @@
 /**
- * Deployment operations: one implementation behind the MCP deploy tools and the CLI. The engine is a seam: the
- * Pulumi Automation API in production, an in-memory engine in tests.
+ * Deployment operations: one implementation behind the MCP deploy tools and the CLI (deploy.ts: deploy and preview;
+ * lifecycle.ts: day-2 changes, destroy, checks; files.ts: generated files). This module holds what they share. The
+ * engine is a seam: the Pulumi Automation API in production, an in-memory engine in tests.
  */
 import { dirname, join } from "node:path";
 import { InputError } from "../../core/errors.js";
 import { confinedPath, megaraptorHome, safeName } from "../../core/paths.js";
 import { DeploymentNotFoundError, type AutomationEngine, type DeploymentRecord } from "../automation/engine.js";
 import { CredentialStore } from "../credentials/index.js";
-import type { DeploymentSecrets } from "../program/build.js";
-import { DEPLOYMENT_ID, DEPLOYMENT_ID_FORM, parseDeploymentSettings, type DeploymentSettings } from "../program/settings.js";
+import type { DeploymentSecrets } from "../targets/target.js";
+import { DEPLOYMENT_ID, DEPLOYMENT_ID_FORM } from "../request/base.js";
 import { ensureFolder, writeFileAtomic } from "../../core/write.js";
 
 let engine: AutomationEngine | undefined;
@@ -25,6 +26,14 @@ export function setAutomationEngine(e: AutomationEngine): void {
   engine = e;
 }
 
+export type DeploymentSummary = ReturnType<typeof summarize>;
+
+/** A string output of a deployment (URLs, and secret configs for local files only). */
+export function outputValue(r: DeploymentRecord, key: string): string | undefined {
+  const v = r.outputs?.[key]?.value;
+  return typeof v === "string" ? v : undefined;
+}
+
 /** What a listing shows about a deployment: no secrets, outputs only when not secret. */
 export function summarize(r: DeploymentRecord) {
   const outputs = Object.fromEntries(Object.entries(r.outputs ?? {}).map(([k, v]) => [k, v.secret ? "[secret]" : v.value]));
@@ -34,7 +43,7 @@ export function summarize(r: DeploymentRecord) {
     target: r.settings.target,
     profile: r.settings.profile,
     hostname: r.settings.hostname,
-    case: r.settings.caseId ?? null,
+    case_id: r.settings.case_id ?? null,
     owner: r.settings.owner ?? null,
     tags: r.settings.tags,
     description: r.settings.description ?? null,
@@ -76,13 +85,13 @@ export async function requireDeployment(id: string): Promise<DeploymentRecord> {
   return r;
 }
 
-export function filterDeployments(all: DeploymentRecord[], f: { profile?: string; target?: string; tag?: string; caseId?: string; includeDestroyed?: boolean }) {
+export function filterDeployments(all: DeploymentRecord[], f: { profile?: string; target?: string; tag?: string; case_id?: string; includeDestroyed?: boolean }) {
   return all.filter(
     (r) =>
       (f.includeDestroyed || r.status !== "destroyed") &&
       (!f.profile || r.settings.profile === f.profile) &&
       (!f.target || r.settings.target === f.target) &&
-      (!f.caseId || r.settings.caseId === f.caseId) &&
+      (!f.case_id || r.settings.case_id === f.case_id) &&
       (!f.tag || Object.entries(r.settings.tags).some(([k, v]) => f.tag === k || f.tag === `${k}=${v}`)),
   );
 }
@@ -121,13 +130,4 @@ export function writePrivate(dir: string, name: string, content: string, field =
   ensureFolder(dirname(p), { what: "generated file", redirect: "MEGARAPTOR_HOME" });
   writeFileAtomic(p, content, { what: `generated file ${name}`, redirect: "MEGARAPTOR_HOME", mode: 0o600 });
   return p;
-}
-
-export function settingsFrom(raw: Record<string, unknown>): DeploymentSettings {
-  try {
-    return parseDeploymentSettings(raw);
-  } catch (err) {
-    const m = /^megaraptor:([^:]+): (.*)$/.exec((err as Error).message);
-    throw new InputError(m?.[1] ?? "settings", m?.[2] ?? (err as Error).message, "See docs/platform.md for every deployment setting.");
-  }
 }

@@ -2,10 +2,11 @@
 import { existsSync, readdirSync, readFileSync } from "node:fs";
 import { join } from "node:path";
 import { parse, stringify } from "yaml";
+import { z } from "zod";
 import { InputError } from "../../core/errors.js";
 import { ensureFolder, writeFileAtomic } from "../../core/write.js";
 import { megaraptorHome } from "../../core/paths.js";
-import { DeploymentSettingsSchema, type DeploymentSettings } from "../program/settings.js";
+import { DEFAULT_PROFILE, snakeKeys, type DeploymentSettings } from "../request/index.js";
 
 export function templatesDir(env: NodeJS.ProcessEnv = process.env): string {
   return env.MEGARAPTOR_TEMPLATES_DIR ?? join(megaraptorHome(), "templates", "deployments");
@@ -13,14 +14,27 @@ export function templatesDir(env: NodeJS.ProcessEnv = process.env): string {
 
 const NAME = /^[a-z0-9][a-z0-9-]{0,62}$/;
 
+/** A template file: settings without the deployment id (older files may spell fields in camelCase). */
+const TemplateFile = z.object({
+  name: z.string(),
+  description: z.string().optional(),
+  settings: z.preprocess(snakeKeys, z.object({ target: z.string(), profile: z.string().optional() }).catchall(z.unknown())),
+});
+
 export function saveTemplate(name: string, settings: DeploymentSettings, description = "", dir = templatesDir()): string {
   if (!NAME.test(name)) throw new InputError("template_name", "use lowercase letters, digits and -", "e.g. ir-docker-rapid");
   ensureFolder(dir, { what: "template folder", redirect: "MEGARAPTOR_TEMPLATES_DIR", mode: 0o755 });
-  // The deployment id and host name are per deployment; everything else is what a template shares.
-  const { deploymentId: _id, ...shared } = settings;
+  // The deployment id is per deployment; everything else is what a template shares.
+  const { deployment_id: _id, ...shared } = settings;
   const path = join(dir, `${name}.yaml`);
   writeFileAtomic(path, `# Megaraptor deployment template: ${description || name}\n${stringify({ name, description, settings: shared })}`, { what: "deployment template", redirect: "MEGARAPTOR_TEMPLATES_DIR", mode: 0o644 });
   return path;
+}
+
+function readTemplate(path: string, name: string) {
+  const r = TemplateFile.safeParse(parse(readFileSync(path, "utf8")));
+  if (!r.success) throw new InputError("template", `${path} is not a deployment template (${r.error.issues[0]?.path.join(".")}: ${r.error.issues[0]?.message})`, `Save it again with save_deployment_template, or delete ${name}.yaml.`);
+  return r.data;
 }
 
 export function listTemplates(dir = templatesDir()): { name: string; description: string; target: string; profile: string; path: string }[] {
@@ -28,20 +42,14 @@ export function listTemplates(dir = templatesDir()): { name: string; description
   return readdirSync(dir)
     .filter((f) => f.endsWith(".yaml"))
     .map((f) => {
-      const doc = parse(readFileSync(join(dir, f), "utf8")) as { name: string; description?: string; settings: { target: string; profile?: string } };
-      return { name: doc.name, description: doc.description ?? "", target: doc.settings.target, profile: doc.settings.profile ?? "standard", path: join(dir, f) };
+      const doc = readTemplate(join(dir, f), f.replace(/\.yaml$/, ""));
+      return { name: doc.name, description: doc.description ?? "", target: doc.settings.target, profile: doc.settings.profile ?? DEFAULT_PROFILE, path: join(dir, f) };
     });
 }
 
-export function settingsFromTemplate(name: string, overrides: Record<string, unknown>, dir = templatesDir()): DeploymentSettings {
+/** A template's settings, for a request to put its own fields on top (deploy/request settingsOf). */
+export function templateSettings(name: string, dir = templatesDir()): Record<string, unknown> {
   const path = join(dir, `${name}.yaml`);
   if (!existsSync(path)) throw new InputError("template", `no template named "${name}"`, "List them with list_deployment_templates.");
-  const doc = parse(readFileSync(path, "utf8")) as { settings: Record<string, unknown> };
-  const given = Object.fromEntries(Object.entries(overrides).filter(([, v]) => v !== undefined));
-  const r = DeploymentSettingsSchema.safeParse({ ...doc.settings, ...given });
-  if (!r.success) {
-    const i = r.error.issues[0]!;
-    throw new InputError(i.path.join(".") || "template", `${i.message} (template ${name})`, "Pass the missing field, e.g. deployment_id and hostname.");
-  }
-  return r.data;
+  return readTemplate(path, name).settings;
 }

@@ -9,7 +9,7 @@ import type { Tool } from "./define.js";
 import { flowTools } from "./flows.js";
 import { huntTools } from "./hunts.js";
 import { serverTools } from "./server-info.js";
-import { deploymentTools } from "./deployments.js";
+import { deploymentTools } from "./deploy/index.js";
 import { evidenceTools } from "./evidence.js";
 import { resultTools } from "./results.js";
 import { validateVqlTool } from "./validate.js";

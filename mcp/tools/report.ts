@@ -42,7 +42,7 @@ export const generateReport = defineTool({
       auditPath: ctx.audit.path,
       // Deployments made for this case (deploy tools take the same case id); the state needs the Pulumi CLI.
       deployments: async () =>
-        filterDeployments(await (await automationEngine()).list(), { caseId: args.case_id, includeDestroyed: true }).map((d) => ({
+        filterDeployments(await (await automationEngine()).list(), { case_id: args.case_id, includeDestroyed: true }).map((d) => ({
           id: d.id,
           target: d.settings.target,
           profile: d.settings.profile,

@@ -25,9 +25,9 @@ describe("megaraptor deploy commands", () => {
   });
 
   it("reject bad input naming the option", async () => {
-    const r = await cli(["deploy", "--id", "Bad_Id", "--target", "docker", "--skip-preflight"]);
+    const r = await cli(["deploy", "--deployment-id", "Bad_Id", "--target", "docker", "--skip-preflight"]);
     expect(r.code).not.toBe(0);
-    expect(r.stderr).toMatch(/deploymentId/);
+    expect(r.stderr).toMatch(/--deployment-id/);
   });
 
   it("store and list credentials without ever printing the secret", async () => {

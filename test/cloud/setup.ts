@@ -10,7 +10,7 @@ import { binaryClient, enrolAndCollect } from "../../deploy/cloud-test/enrol.js"
 import type { LifecycleSteps } from "../../deploy/cloud-test/lifecycle.js";
 import { TAG_RUN } from "../../deploy/cloud-test/run.js";
 import { waitHealthy } from "../../deploy/health/index.js";
-import { parseDeploymentSettings, type DeploymentSettings } from "../../deploy/program/settings.js";
+import { parseDeploymentSettings, type DeploymentSettings } from "../../deploy/request/index.js";
 
 export function hasPulumi(): boolean {
   try {
@@ -35,10 +35,10 @@ export function testSettings(p: Provider, id: string, profile: "minimal" | "rapi
   return parseDeploymentSettings({
     target: p,
     profile,
-    deploymentId: id,
+    deployment_id: id,
     hostname: process.env.MEGARAPTOR_TEST_HOSTNAME ?? `${id}.invalid`,
-    aws: p === "aws" ? { region: process.env.AWS_REGION ?? "eu-west-1", spot: true, instanceType: "t3.small", elasticIp: true, adminCidrs: [process.env.MEGARAPTOR_TEST_ADMIN_CIDR ?? "0.0.0.0/32"], binarySha256: sha } : undefined,
-    azure: p === "azure" ? { location: process.env.MEGARAPTOR_AZURE_LOCATION ?? "westeurope", spot: true, vmSize: "Standard_B1ms", adminCidrs: [process.env.MEGARAPTOR_TEST_ADMIN_CIDR ?? "0.0.0.0/32"], sshPublicKey: process.env.MEGARAPTOR_TEST_SSH_PUBLIC_KEY ?? "", binarySha256: sha } : undefined,
+    aws: p === "aws" ? { region: process.env.AWS_REGION ?? "eu-west-1", spot: true, instance_type: "t3.small", elastic_ip: true, admin_cidrs: [process.env.MEGARAPTOR_TEST_ADMIN_CIDR ?? "0.0.0.0/32"], binary_sha256: sha } : undefined,
+    azure: p === "azure" ? { location: process.env.MEGARAPTOR_AZURE_LOCATION ?? "westeurope", spot: true, vm_size: "Standard_B1ms", admin_cidrs: [process.env.MEGARAPTOR_TEST_ADMIN_CIDR ?? "0.0.0.0/32"], ssh_public_key: process.env.MEGARAPTOR_TEST_SSH_PUBLIC_KEY ?? "", binary_sha256: sha } : undefined,
   });
 }
 

@@ -28,8 +28,8 @@ describe("PulumiEngine", () => {
     const { join } = await import("node:path");
     const dir = mkdtempSync(join(tmpdir(), "mr-pulumi-"));
     const env = { ...process.env, MEGARAPTOR_PULUMI_BACKEND: `file://${dir}`, PULUMI_CONFIG_PASSPHRASE: "test" };
-    const { parseDeploymentSettings } = await import("../../deploy/program/settings.js");
-    const settings = parseDeploymentSettings({ target: "docker", profile: "minimal", deploymentId: "ci-docker", hostname: "localhost" });
+    const { parseDeploymentSettings } = await import("../../deploy/request/index.js");
+    const settings = parseDeploymentSettings({ target: "docker", profile: "minimal", deployment_id: "ci-docker", hostname: "localhost" });
     const engine = new PulumiEngine(env);
     const preview = await engine.preview(settings, {});
     expect(Object.keys(preview.changes).length).toBeGreaterThan(0);

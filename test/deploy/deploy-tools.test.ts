@@ -7,6 +7,7 @@ import { join } from "node:path";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { buildMcpServer, Runtime } from "../../mcp/server/index.js";
 import { setAutomationEngine } from "../../deploy/operations/index.js";
+import { DEFAULT_PROFILE } from "../../deploy/request/index.js";
 import { call } from "../helpers/mcp.js";
 import { MemoryEngine } from "../helpers/memory-engine.js";
 
@@ -39,10 +40,10 @@ afterAll(async () => {
 describe("deploy, list, status", () => {
   it("deploys, reports progress, lists and shows status with secrets masked", async () => {
     const progress: string[] = [];
-    const r = await client.callTool({ name: "deploy_server", arguments: { ...FAKE, deployment_id: "lab-docker", target: "docker", profile: "minimal", case: "CASE-1", tags: { team: "ir" } } }, undefined, { onprogress: (p) => void progress.push(String(p.message)) });
+    const r = await client.callTool({ name: "deploy_server", arguments: { ...FAKE, deployment_id: "lab-docker", target: "docker", profile: "minimal", case_id: "CASE-1", tags: { team: "ir" } } }, undefined, { onprogress: (p) => void progress.push(String(p.message)) });
     expect(r.isError).toBeFalsy();
     expect(progress).toContain("finished");
-    const list = await call(client, "list_deployments", { case: "CASE-1" });
+    const list = await call(client, "list_deployments", { case_id: "CASE-1" });
     expect(list.structured!.deployments.map((d: any) => d.id)).toEqual(["lab-docker"]);
     expect((await call(client, "list_deployments", { tag: "team=ir" })).structured!.deployments).toHaveLength(1);
     expect((await call(client, "list_deployments", { target: "aws" })).structured!.deployments).toHaveLength(0);
@@ -58,9 +59,15 @@ describe("deploy, list, status", () => {
     expect(md).toMatch(/## Deployments\n\n\| Deployment \| Target \| Profile \| Status \|[^\n]*\n[^\n]*\n\| lab-docker \| docker \| minimal \| active \|/);
   });
 
-  it("parity shortcuts: deploy_server_docker maps memory/cpu limits onto the profile", async () => {
-    await call(client, "deploy_server_docker", { deployment_id: "quick-ir", memory_limit: "4g", cpu_limit: "2", ...FAKE });
-    expect(engine.records.get("quick-ir")!.settings).toMatchObject({ target: "docker", profile: "rapid", overrides: { resources: { memoryMb: 4096, cpus: 2 } } });
+  it("parity shortcuts: deploy_server_docker maps memory/cpu limits and ports onto the profile, with the one default profile", async () => {
+    await call(client, "deploy_server_docker", { deployment_id: "quick-ir", memory_limit: "4g", cpu_limit: "2", gui_port: 9889, ...FAKE });
+    expect(engine.records.get("quick-ir")!.settings).toMatchObject({ target: "docker", profile: DEFAULT_PROFILE, hostname: "localhost", overrides: { resources: { memoryMb: 4096, cpus: 2 }, ports: { gui: 9889 } } });
+  });
+
+  it("one default profile on every path: deploy_server, the docker shortcut and a request without a template", async () => {
+    await call(client, "deploy_server", { ...FAKE, deployment_id: "dflt", target: "docker" });
+    expect(engine.records.get("dflt")!.settings.profile).toBe(DEFAULT_PROFILE);
+    expect(DEFAULT_PROFILE).toBe("standard");
   });
 
   it("preview_only changes nothing", async () => {
@@ -69,29 +76,32 @@ describe("deploy, list, status", () => {
     expect(engine.records.has("not-yet")).toBe(false);
   });
 
-  it("ssh target: binary_url and ssh_port reach the settings the component is built from", async () => {
-    await call(client, "deploy_server", { ...FAKE, deployment_id: "ssh-url", target: "ssh", target_host: "127.0.0.1", ssh_port: 2222, server_hostname: "vr", binary_sha256: SHA, binary_url: "http://127.0.0.1:8080/velociraptor" });
-    expect(engine.records.get("ssh-url")!.settings.ssh).toMatchObject({ host: "127.0.0.1", port: 2222, binaryUrl: "http://127.0.0.1:8080/velociraptor", binarySha256: SHA });
-    expect((await call(client, "deploy_server", { ...FAKE, deployment_id: "ssh-ftp", target: "ssh", target_host: "h", server_hostname: "h", binary_sha256: SHA, binary_url: "ftp://h/v" })).error?.message).toMatch(/binary_url/);
+  it("ssh target: binary_url and port reach the settings the component is built from, under the same names", async () => {
+    await call(client, "deploy_server", { ...FAKE, deployment_id: "ssh-url", target: "ssh", hostname: "vr", ssh: { host: "127.0.0.1", port: 2222, binary_sha256: SHA, binary_url: "http://127.0.0.1:8080/velociraptor" } });
+    expect(engine.records.get("ssh-url")!.settings.ssh).toEqual({ host: "127.0.0.1", port: 2222, user: "root", binary_url: "http://127.0.0.1:8080/velociraptor", binary_sha256: SHA, open_firewall: false, remove_datastore_on_delete: false });
+    expect((await call(client, "deploy_server", { ...FAKE, deployment_id: "ssh-ftp", target: "ssh", hostname: "h", ssh: { host: "h", binary_sha256: SHA, binary_url: "ftp://h/v" } })).error?.message).toMatch(/^ssh\.binary_url: expected an http\(s\) URL/);
   });
 
   it("rejects bad input naming the field", async () => {
     expect((await call(client, "deploy_server", { ...FAKE, deployment_id: "x-y-z" })).error?.message).toMatch(/^target: is required/);
     expect((await call(client, "deploy_server", { ...FAKE, deployment_id: "Bad_Id", target: "docker" })).error?.message).toMatch(/^deployment_id: expected a deployment id/);
-    expect((await call(client, "deploy_server", { ...FAKE, deployment_id: "ssh-one", target: "ssh", target_host: "h", server_hostname: "h" })).error?.message).toMatch(/^ssh\.binarySha256/);
+    expect((await call(client, "deploy_server", { ...FAKE, deployment_id: "ssh-one", target: "ssh", hostname: "h", ssh: { host: "h" } })).error?.message).toMatch(/^ssh\.binary_sha256/);
+    expect((await call(client, "deploy_server", { ...FAKE, deployment_id: "ssh-two", target: "ssh", hostname: "h" })).error).toMatchObject({ code: "INVALID_INPUT", message: expect.stringMatching(/^ssh: target ssh needs a "ssh" section/) });
+    // Names that moved are refused by name, not dropped.
+    expect((await call(client, "deploy_server", { ...FAKE, deployment_id: "old-names", target: "docker", case: "IR-1" })).error?.message).toMatch(/case/);
   });
 });
 
 describe("checks around a deployment", () => {
   it("refuses to create anything when preflight fails, naming the fix", async () => {
-    const r = await call(client, "deploy_server", { deployment_id: "pf-fail", target: "ssh", target_host: "127.0.0.1", ssh_user: "nobody", server_hostname: "vr", binary_sha256: SHA, wait_healthy: false });
+    const r = await call(client, "deploy_server", { deployment_id: "pf-fail", target: "ssh", hostname: "vr", ssh: { host: "127.0.0.1", user: "nobody", binary_sha256: SHA }, wait_healthy: false });
     expect(r.error?.code).toBe("PREFLIGHT_FAILED");
     expect(r.error?.message).toContain("ssh reachable");
     expect(engine.records.has("pf-fail")).toBe(false);
   });
 
   it("leaves a deployment that never becomes healthy in place and says how to inspect and destroy it", async () => {
-    const r = await call(client, "deploy_server", { deployment_id: "unhealthy", target: "docker", server_hostname: "127.0.0.1", skip_preflight: true });
+    const r = await call(client, "deploy_server", { deployment_id: "unhealthy", target: "docker", hostname: "127.0.0.1", skip_preflight: true });
     expect(r.error?.code).toBe("HEALTH_TIMEOUT");
     expect(r.error?.hint).toContain("destroy_deployment unhealthy");
     expect(engine.records.get("unhealthy")!.status).toBe("active");
@@ -154,7 +164,7 @@ describe("templates and credentials", () => {
     expect(statSync(join(home, "credentials.json")).mode & 0o777).toBe(0o600);
     const list = await call(client, "list_credentials");
     expect(JSON.stringify(list)).not.toContain("BEGIN");
-    await call(client, "deploy_server", { ...FAKE, deployment_id: "ssh-lab", target: "ssh", target_host: "192.0.2.5", server_hostname: "vr.lab", ssh_credential: "lab-key", binary_sha256: SHA });
+    await call(client, "deploy_server", { ...FAKE, deployment_id: "ssh-lab", target: "ssh", hostname: "vr.lab", ssh: { host: "192.0.2.5", binary_sha256: SHA }, ssh_credential: "lab-key" });
     expect(String(engine.lastSecrets?.sshPrivateKey)).toContain("abc");
     const plan = await call(client, "delete_credential", { alias: "lab-key" });
     expect(plan.error).toMatchObject({ code: "CONFIRMATION_REQUIRED", plan: { details: { alias: "lab-key" } } });
@@ -165,7 +175,7 @@ describe("templates and credentials", () => {
 
 describe("generators", () => {
   it("write GPO, Ansible, installer and collector files with the deployment's client config (0600)", async () => {
-    await call(client, "deploy_server", { ...FAKE, deployment_id: "gen", target: "docker", server_hostname: "vr.corp" });
+    await call(client, "deploy_server", { ...FAKE, deployment_id: "gen", target: "docker", hostname: "vr.corp" });
     const gpo = await call(client, "generate_gpo_package", { deployment_id: "gen", domain_controller: "dc1" });
     const cfg = gpo.structured!.files.find((f: string) => f.endsWith("client.config.yaml"));
     expect(readFileSync(cfg, "utf8")).toContain("https://vr.corp:8000/");
@@ -184,7 +194,7 @@ describe("Windows rollouts", () => {
     const names = (await client.listTools()).tools.map((t) => t.name);
     expect(names).not.toContain("deploy_agents_winrm");
     expect(names).toEqual(expect.arrayContaining(["generate_gpo_package", "generate_agent_installer", "generate_ansible_playbook"]));
-    await call(client, "deploy_server", { ...FAKE, deployment_id: "win", target: "docker", server_hostname: "vr.corp" });
+    await call(client, "deploy_server", { ...FAKE, deployment_id: "win", target: "docker", hostname: "vr.corp" });
     const inst = await call(client, "generate_agent_installer", { deployment_id: "win", os_type: "windows" });
     expect(readFileSync(inst.structured!.files[0], "utf8")).toContain("https://vr.corp:8000/");
     expect(readFileSync(inst.structured!.files[1], "utf8")).toMatch(/windows-amd64\.msi/);
@@ -204,7 +214,7 @@ describe("agents and operations", () => {
       writeFileSync(bin, "#!/bin/sh\necho velociraptor\n");
       const sha = createHash("sha256").update(readFileSync(bin)).digest("hex");
       await call(client, "store_credential", { alias: "agents-key", kind: "ssh_private_key", secret: sshd.privateKey });
-      await call(client, "deploy_server", { ...FAKE, deployment_id: "agents", target: "docker", server_hostname: "vr.agents" });
+      await call(client, "deploy_server", { ...FAKE, deployment_id: "agents", target: "docker", hostname: "vr.agents" });
       const prefix = join(home, "agent-root");
       const r = await call(client, "deploy_agents_ssh", { deployment_id: "agents", targets: [`127.0.0.1:${sshd.port}`, "127.0.0.1:1"], username: "root", ssh_credential: "agents-key", binary_sha256: sha, binary_url: `file://${bin}`, install_prefix: prefix, start_service: false });
       expect(r.structured!.results.map((x: any) => x.ok)).toEqual([true, false]);
@@ -242,13 +252,13 @@ describe("agents and operations", () => {
     const noReason = await call(client, "rotate_certificates", { deployment_id: "rot", confirm_token: plan.error!.confirm_token });
     expect(noReason.error?.message).toMatch(/needs a reason/);
     await call(client, "rotate_certificates", { deployment_id: "rot", confirm_token: plan.error!.confirm_token, reason: "yearly rotation" });
-    expect(engine.records.get("rot")!.settings.certificateRotation).toBe(1);
+    expect(engine.records.get("rot")!.settings.certificate_rotation).toBe(1);
     // A11: the CA (and the nonce enrolled clients pin) changes only when asked for.
-    expect(engine.records.get("rot")!.settings.caRotation).toBe(0);
+    expect(engine.records.get("rot")!.settings.ca_rotation).toBe(0);
     const planCa = await call(client, "rotate_certificates", { deployment_id: "rot", rotate_ca: true });
     expect(planCa.error!.message).toMatch(/new CA/);
     await call(client, "rotate_certificates", { deployment_id: "rot", rotate_ca: true, confirm_token: planCa.error!.confirm_token, reason: "CA key exposure drill" });
-    expect(engine.records.get("rot")!.settings.caRotation).toBe(1);
+    expect(engine.records.get("rot")!.settings.ca_rotation).toBe(1);
     const doc = await call(client, "export_deployment_docs", { deployment_id: "rot" });
     expect(readFileSync(doc.structured!.path, "utf8")).toContain("destroy_deployment deployment_id=rot");
   });
@@ -264,7 +274,7 @@ describe("config and credentials files", () => {
     const c = await call(client, "generate_api_credentials", { deployment_id: "cfg", client_name: "analyst1", roles: ["reader", "api"] });
     expect(readFileSync(c.structured!.path, "utf8")).toContain("name: analyst1");
     expect(c.structured!.grant_command).toBe("velociraptor --config server.config.yaml acl grant analyst1 --role reader,api");
-    expect(engine.records.get("cfg")!.settings.apiUsers!.map((u) => u.name)).toEqual(["megaraptor", "analyst1"]);
+    expect(engine.records.get("cfg")!.settings.api_users!.map((u) => u.name)).toEqual(["megaraptor", "analyst1"]);
   });
 });
 

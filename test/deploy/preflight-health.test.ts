@@ -6,7 +6,7 @@ import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { stringify } from "yaml";
 import { dockerVersion, preflight, sshProbe } from "../../deploy/preflight/index.js";
 import { checkHealth, HealthTimeoutError, waitHealthy } from "../../deploy/health/index.js";
-import { parseDeploymentSettings } from "../../deploy/program/settings.js";
+import { parseDeploymentSettings } from "../../deploy/request/index.js";
 import { startTestServer, type TestServer } from "../../test-server/index.js";
 import { sshdUnavailable, startSshd, type TestSshd } from "../helpers/sshd.js";
 
@@ -21,7 +21,7 @@ describe("preflight: docker", () => {
     await once(taken, "listening");
     const port = (taken.address() as { port: number }).port;
     try {
-      const r = await preflight(parseDeploymentSettings({ target: "docker", profile: "minimal", deploymentId: "pf-docker", hostname: "localhost", overrides: { ports: { frontend: port } } }));
+      const r = await preflight(parseDeploymentSettings({ target: "docker", profile: "minimal", deployment_id: "pf-docker", hostname: "localhost", overrides: { ports: { frontend: port } } }));
       const docker = r.checks.find((c) => c.name === "docker daemon")!;
       expect(docker.status).toBe("pass");
       expect(docker.detail).toMatch(/^Docker \d+\./);
@@ -34,7 +34,7 @@ describe("preflight: docker", () => {
   });
 
   it("says how to fix an unreachable engine", async () => {
-    const r = await preflight(parseDeploymentSettings({ target: "docker", profile: "minimal", deploymentId: "pf-docker2", hostname: "localhost" }), {}, { ...process.env, DOCKER_HOST: "tcp://127.0.0.1:1" });
+    const r = await preflight(parseDeploymentSettings({ target: "docker", profile: "minimal", deployment_id: "pf-docker2", hostname: "localhost" }), {}, { ...process.env, DOCKER_HOST: "tcp://127.0.0.1:1" });
     expect(r.checks.find((c) => c.name === "docker daemon")).toMatchObject({ status: "fail", fix: expect.stringContaining("DOCKER_HOST") });
   });
 });
@@ -47,7 +47,7 @@ describe("preflight: ssh", () => {
   afterAll(() => sshd?.stop());
 
   it.skipIf(!!sshReason)("connects with the key to a real sshd and checks sudo", async () => {
-    const s = parseDeploymentSettings({ target: "ssh", profile: "minimal", deploymentId: "pf-ssh", hostname: "vr.lab", ssh: { host: "127.0.0.1", port: sshd.port, user: "root", binarySha256: "f".repeat(64) } });
+    const s = parseDeploymentSettings({ target: "ssh", profile: "minimal", deployment_id: "pf-ssh", hostname: "vr.lab", ssh: { host: "127.0.0.1", port: sshd.port, user: "root", binary_sha256: "f".repeat(64) } });
     const r = await preflight(s, { sshPrivateKey: sshd.privateKey });
     expect(r.checks.filter((c) => c.name.startsWith("ssh") || c.name.startsWith("sudo")).map((c) => c.status)).toEqual(["pass", "pass"]);
     expect(r.ok).toBe(true);

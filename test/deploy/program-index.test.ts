@@ -11,8 +11,8 @@ beforeAll(async () => {
     "megaraptor:target": "docker",
     "megaraptor:profile": "rapid",
     "megaraptor:hostname": "vr.local",
-    "megaraptor:case": "CASE-9",
-    "megaraptor:docker": JSON.stringify({ networkIsolation: false }),
+    "megaraptor:case_id": "CASE-9",
+    "megaraptor:docker": JSON.stringify({ network_isolation: false }),
   });
   program = (await import("../../deploy/program/index.js")) as unknown as typeof program;
 });

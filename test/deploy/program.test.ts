@@ -1,8 +1,10 @@
 import { readFileSync } from "node:fs";
 import * as pulumi from "@pulumi/pulumi";
 import { parse } from "yaml";
+import { z } from "zod";
 import { beforeAll, beforeEach, describe, expect, it } from "vitest";
-import { parseDeploymentSettings } from "../../deploy/program/settings.js";
+import { DEFAULT_PROFILE, DeploymentSettingsError, parseDeploymentSettings, parseStoredSettings } from "../../deploy/request/index.js";
+import { TARGET_LIST } from "../../deploy/targets/index.js";
 import { installMocks, isSecret, ofType, registrations, resetRegistrations, value } from "../helpers/pulumi-mocks.js";
 
 let buildDeployment: typeof import("../../deploy/program/build.js").buildDeployment;
@@ -14,23 +16,47 @@ beforeAll(async () => {
 });
 beforeEach(resetRegistrations);
 
-const base = { deploymentId: "dep-x", hostname: "vr.example.com" };
+const base = { deployment_id: "dep-x", hostname: "vr.example.com" };
+/** A stack file's megaraptor:* keys, as the stack program hands them to the settings schema. */
+const stackSettings = (cfg: Record<string, unknown>, id: string) => ({ deployment_id: id, ...Object.fromEntries(Object.entries(cfg).map(([k, v]) => [k.replace("megaraptor:", ""), v])) });
 
 describe("deployment settings", () => {
   it("reject unknown fields and missing target sections, naming the config key", () => {
-    expect(() => parseDeploymentSettings({ ...base, target: "docker", colour: "red" })).toThrow(/megaraptor:\(settings\).*colour/);
-    expect(() => parseDeploymentSettings({ ...base, target: "aws" })).toThrow(/megaraptor:aws: target aws needs/);
-    expect(() => parseDeploymentSettings({ ...base, target: "ssh", ssh: { host: "h", user: "u" } })).toThrow(/megaraptor:ssh\.binarySha256/);
-    expect(() => parseDeploymentSettings({ ...base, target: "aws", aws: { binarySha256: "REPLACE_WITH_THE_RELEASE_SHA256" } })).toThrow(/megaraptor:aws\.binarySha256: expected the SHA-256/);
+    expect(() => parseDeploymentSettings({ ...base, target: "docker", colour: "red" }, "stack")).toThrow(/megaraptor:\(settings\).*colour/);
+    expect(() => parseDeploymentSettings({ ...base, target: "aws" }, "stack")).toThrow(/megaraptor:aws: target aws needs/);
+    expect(() => parseDeploymentSettings({ ...base, target: "ssh", ssh: { host: "h", user: "u" } }, "stack")).toThrow(/megaraptor:ssh\.binary_sha256/);
+    expect(() => parseDeploymentSettings({ ...base, target: "aws", aws: { binary_sha256: "REPLACE_WITH_THE_RELEASE_SHA256" } }, "stack")).toThrow(/megaraptor:aws\.binary_sha256: expected the SHA-256/);
+  });
+
+  it("are a typed error naming the field and the fix, and say the new name of a renamed key", () => {
+    const err = (() => {
+      try {
+        parseDeploymentSettings({ ...base, target: "docker", case: "IR-1", deploymentId: "x" }, "stack");
+      } catch (e) {
+        return e;
+      }
+    })();
+    expect(err).toBeInstanceOf(DeploymentSettingsError);
+    expect(err).toMatchObject({ code: "INVALID_INPUT", field: "megaraptor:(settings)", source: "stack" });
+    expect((err as DeploymentSettingsError).hint).toMatch(/case → case_id, deploymentId → deployment_id.*Pulumi\.<stack>\.yaml/);
+  });
+
+  it("default to the one documented profile, in the Pulumi project file too", () => {
+    expect(parseDeploymentSettings({ ...base, target: "docker" }).profile).toBe(DEFAULT_PROFILE);
+    const project = parse(readFileSync("Pulumi.yaml", "utf8")) as { config: Record<string, { default?: string }> };
+    expect(project.config["megaraptor:profile"]!.default).toBe(DEFAULT_PROFILE);
+  });
+
+  it("stored by earlier releases in camelCase read back under today's names", () => {
+    const s = parseStoredSettings({ target: "ssh", deploymentId: "old-one", hostname: "h", caseId: "IR-7", certificateRotation: 2, overrides: { resources: { memoryMb: 2048 } }, ssh: { host: "h", binarySha256: SHA, openFirewall: true } });
+    expect(s).toMatchObject({ deployment_id: "old-one", case_id: "IR-7", certificate_rotation: 2, overrides: { resources: { memoryMb: 2048 } }, ssh: { host: "h", port: 22, binary_sha256: SHA, open_firewall: true } });
   });
 
   it("every example stack file parses (with its placeholder checksum replaced)", () => {
-    for (const f of ["docker-local", "ssh-lab", "aws-standard", "azure-standard", "k8s-enterprise"]) {
+    for (const f of TARGET_LIST.map((t) => t.example)) {
       const cfg = (parse(readFileSync(`Pulumi.${f}.yaml`, "utf8")) as { config: Record<string, unknown> }).config;
-      const raw: Record<string, unknown> = { deploymentId: f };
-      for (const [k, v] of Object.entries(cfg)) raw[k.replace("megaraptor:", "") === "case" ? "caseId" : k.replace("megaraptor:", "")] = v;
-      const text = JSON.stringify(raw).replaceAll("REPLACE_WITH_THE_RELEASE_SHA256", SHA);
-      expect(() => parseDeploymentSettings(JSON.parse(text)), f).not.toThrow();
+      const text = JSON.stringify(stackSettings(cfg, f)).replaceAll("REPLACE_WITH_THE_RELEASE_SHA256", SHA);
+      expect(() => parseDeploymentSettings(JSON.parse(text), "stack"), f).not.toThrow();
     }
   });
 });
@@ -38,12 +64,12 @@ describe("deployment settings", () => {
 describe("buildDeployment", () => {
   it.each([
     ["docker", {}, "megaraptor:index:DockerServer"],
-    ["ssh", { ssh: { host: "192.0.2.1", user: "admin", binarySha256: SHA } }, "megaraptor:index:SshBinaryServer"],
-    ["aws", { aws: { region: "eu-west-1", binarySha256: SHA } }, "megaraptor:index:AwsServer"],
-    ["azure", { azure: { location: "westeurope", sshPublicKey: "ssh-ed25519 AAAA", binarySha256: SHA } }, "megaraptor:index:AzureServer"],
+    ["ssh", { ssh: { host: "192.0.2.1", user: "admin", binary_sha256: SHA } }, "megaraptor:index:SshBinaryServer"],
+    ["aws", { aws: { region: "eu-west-1", binary_sha256: SHA } }, "megaraptor:index:AwsServer"],
+    ["azure", { azure: { location: "westeurope", ssh_public_key: "ssh-ed25519 AAAA", binary_sha256: SHA } }, "megaraptor:index:AzureServer"],
     ["kubernetes", {}, "megaraptor:index:KubernetesServer"],
   ] as const)("%s builds %s and exports secret credentials", async (target, extra, type) => {
-    const out = buildDeployment(parseDeploymentSettings({ ...base, target, profile: "minimal", ...extra }), { sshPrivateKey: pulumi.secret("KEY") });
+    const out = await buildDeployment(parseDeploymentSettings({ ...base, target, profile: "minimal", ...extra }), { sshPrivateKey: pulumi.secret("KEY") });
     expect(await value(out.serverUrl)).toBe("https://vr.example.com:8000/");
     expect(await isSecret(out.apiClientYaml)).toBe(true);
     expect(await isSecret(out.clientConfigYaml)).toBe(true);
@@ -53,15 +79,15 @@ describe("buildDeployment", () => {
 });
 
 describe("users and CA rotation reach the components", () => {
-  it("guiUsers get generated passwords (secret output); caRotation reaches the PKI", async () => {
-    const out = buildDeployment(parseDeploymentSettings({ ...base, deploymentId: "dep-users", target: "docker", profile: "minimal", guiUsers: [{ name: "alice", roles: ["analyst"] }], caRotation: 2 }));
+  it("gui_users get generated passwords (secret output); ca_rotation reaches the PKI", async () => {
+    const out = await buildDeployment(parseDeploymentSettings({ ...base, deployment_id: "dep-users", target: "docker", profile: "minimal", gui_users: [{ name: "alice", roles: ["analyst"] }], ca_rotation: 2 }));
     const pw = await value(out.guiPasswords);
     expect(Object.keys(pw)).toEqual(["alice"]);
     expect(await isSecret(out.guiPasswords)).toBe(true);
     const pki = registrations.find((r) => r.type === "pulumi-nodejs:dynamic:Resource" && r.name === "dep-users-pki-pki")!;
     expect(pki.inputs.caRotation).toBe(2);
     expect(pki.inputs.guiUsers).toEqual(["alice"]);
-    expect(() => parseDeploymentSettings({ ...base, target: "docker", guiUsers: [{ name: "x", roles: ["root"] }] })).toThrow(/megaraptor:guiUsers\.0\.roles\.0/);
+    expect(() => parseDeploymentSettings({ ...base, target: "docker", gui_users: [{ name: "x", roles: ["root"] }] }, "stack")).toThrow(/megaraptor:gui_users\.0\.roles\.0/);
   });
 });
 
@@ -71,18 +97,17 @@ describe("users and CA rotation reach the components", () => {
 describe("shipped examples", () => {
   const example = (f: string) => {
     const cfg = (parse(readFileSync(`Pulumi.${f}.yaml`, "utf8")) as { config: Record<string, unknown> }).config;
-    const raw: Record<string, unknown> = { deploymentId: f };
-    for (const [k, v] of Object.entries(cfg)) raw[k.replace("megaraptor:", "") === "case" ? "caseId" : k.replace("megaraptor:", "")] = v;
-    return parseDeploymentSettings(JSON.parse(JSON.stringify(raw).replaceAll("REPLACE_WITH_THE_RELEASE_SHA256", SHA)));
+    return parseDeploymentSettings(JSON.parse(JSON.stringify(stackSettings(cfg, f)).replaceAll("REPLACE_WITH_THE_RELEASE_SHA256", SHA)), "stack");
   };
 
   it.each(["ssh-lab", "aws-standard", "azure-standard"])("%s: the health check can reach the API", async (f) => {
     const s = example(f);
-    const out = buildDeployment(s, { sshPrivateKey: pulumi.secret("KEY") });
+    const out = await buildDeployment(s, { sshPrivateKey: pulumi.secret("KEY") });
     const address = parse(await value(out.apiClientYaml)).api_connection_string as string;
     expect(address, f).toBe(`${s.hostname}:8001`);
     expect(parse(await value(out.serverConfigYaml)).API.bind_address, f).toBe("0.0.0.0");
-    const admins = (s.aws ?? s.azure)?.adminCidrs;
+    const section = z.object({ admin_cidrs: z.array(z.string()) }).partial().parse(s.aws ?? s.azure ?? {});
+    const admins = section.admin_cidrs;
     if (s.target === "aws") {
       const sg = ofType("aws:ec2/securityGroup:SecurityGroup").find((r) => r.name.startsWith(f))!.inputs;
       expect(sg.ingress).toContainEqual(expect.objectContaining({ fromPort: 8001, cidrBlocks: admins }));

@@ -3,8 +3,8 @@ import { renderClientConfig } from "../../components/config/render.js";
 import { generatePki } from "../../components/pki/provider.js";
 import { loadProfile } from "../../profiles/index.js";
 import { DeploymentBusyError, DeploymentFailedError, DeploymentLocks, DeploymentNotFoundError, type AutomationEngine, type DeploymentRecord, type OperationOptions } from "../../deploy/automation/engine.js";
-import type { DeploymentSecrets } from "../../deploy/program/build.js";
-import type { DeploymentSettings } from "../../deploy/program/settings.js";
+import type { DeploymentSecrets } from "../../deploy/targets/target.js";
+import type { DeploymentSettings } from "../../deploy/request/index.js";
 
 export class MemoryEngine implements AutomationEngine {
   readonly records = new Map<string, DeploymentRecord>();
@@ -24,28 +24,28 @@ export class MemoryEngine implements AutomationEngine {
       clientConfigYaml: { value: client, secret: true },
       apiClientYaml: { value: this.apiClientYaml, secret: true },
       serverConfigYaml: { value: `Frontend:\n  hostname: ${s.hostname}\nCA:\n  private_key: "-----BEGIN RSA PRIVATE KEY-----"\n`, secret: true },
-      apiClientYamls: { value: Object.fromEntries((s.apiUsers ?? [{ name: "megaraptor" }]).map((u) => [u.name, `name: ${u.name}\n`])), secret: true },
+      apiClientYamls: { value: Object.fromEntries((s.api_users ?? [{ name: "megaraptor" }]).map((u) => [u.name, `name: ${u.name}\n`])), secret: true },
     };
   }
 
   async preview(s: DeploymentSettings) {
-    return { changes: { create: this.records.has(s.deploymentId) ? 0 : 7, same: this.records.has(s.deploymentId) ? 7 : 0 }, stdout: "" };
+    return { changes: { create: this.records.has(s.deployment_id) ? 0 : 7, same: this.records.has(s.deployment_id) ? 7 : 0 }, stdout: "" };
   }
 
   async up(s: DeploymentSettings, secrets: DeploymentSecrets, opts?: OperationOptions) {
-    return this.locks.run(s.deploymentId, async () => {
+    return this.locks.run(s.deployment_id, async () => {
       this.lastSecrets = secrets;
       opts?.onProgress?.({ step: "create docker:index/container:Container", resourcesDone: 0, resourcesTotal: 7 });
       if (this.delayMs) await new Promise((r) => setTimeout(r, this.delayMs));
-      const before = this.records.get(s.deploymentId);
+      const before = this.records.get(s.deployment_id);
       if (this.failNext) {
         const msg = this.failNext;
         this.failNext = undefined;
-        this.records.set(s.deploymentId, { ...(before ?? { id: s.deploymentId, settings: s, updatedAt: "" }), status: "failed", lastError: msg, updatedAt: new Date().toISOString() });
-        throw new DeploymentFailedError(s.deploymentId, msg);
+        this.records.set(s.deployment_id, { ...(before ?? { id: s.deployment_id, settings: s, updatedAt: "" }), status: "failed", lastError: msg, updatedAt: new Date().toISOString() });
+        throw new DeploymentFailedError(s.deployment_id, msg);
       }
-      const r: DeploymentRecord = { id: s.deploymentId, status: "active", settings: s, previous: before?.status === "active" ? before.settings : undefined, updatedAt: new Date().toISOString(), resourceCount: 7, outputs: await this.outputs(s) };
-      this.records.set(s.deploymentId, r);
+      const r: DeploymentRecord = { id: s.deployment_id, status: "active", settings: s, previous: before?.status === "active" ? before.settings : undefined, updatedAt: new Date().toISOString(), resourceCount: 7, outputs: await this.outputs(s) };
+      this.records.set(s.deployment_id, r);
       opts?.onProgress?.({ step: "finished", resourcesDone: 7, resourcesTotal: 7 });
       return r;
     });

@@ -6,7 +6,7 @@ import { runLifecycle } from "../../../deploy/cloud-test/lifecycle.js";
 import { compareParity, type Observation } from "../../../deploy/cloud-test/parity.js";
 import { reap, selectExpired } from "../../../deploy/cloud-test/reaper.js";
 import { newTestRun, TAG_EXPIRES, TAG_RUN, ttlHours } from "../../../deploy/cloud-test/run.js";
-import { parseDeploymentSettings } from "../../../deploy/program/settings.js";
+import { parseDeploymentSettings } from "../../../deploy/request/index.js";
 import { MemoryEngine } from "../../helpers/memory-engine.js";
 import { installMocks, ofType, resetRegistrations, unwrapSecret, value, waitUntil } from "../../helpers/pulumi-mocks.js";
 
@@ -26,7 +26,7 @@ describe("test runs", () => {
     resetRegistrations();
     const { buildDeployment } = await import("../../../deploy/program/build.js");
     const run = newTestRun({ owner: "ci", now });
-    const out = buildDeployment(parseDeploymentSettings({ target: "aws", profile: "minimal", deploymentId: "t-aws", hostname: "t.example.com", tags: run.tags, aws: { region: "eu-west-1", spot: true, binarySha256: SHA } }));
+    const out = await buildDeployment(parseDeploymentSettings({ target: "aws", profile: "minimal", deployment_id: "t-aws", hostname: "t.example.com", tags: run.tags, aws: { region: "eu-west-1", spot: true, binary_sha256: SHA } }));
     await value(out.apiClientYaml);
     await waitUntil(() => ofType("aws:ec2/volumeAttachment:VolumeAttachment").length > 0, "the AWS server's children");
     for (const t of ["aws:ec2/instance:Instance", "aws:ec2/securityGroup:SecurityGroup", "aws:ebs/volume:Volume", "aws:ec2/vpc:Vpc"]) expect(unwrapSecret(ofType(t)[0]!.inputs.tags).value[TAG_RUN], t).toBe(run.runId);
@@ -59,7 +59,7 @@ describe("reaper", () => {
   let engine: MemoryEngine;
   beforeEach(async () => {
     engine = new MemoryEngine();
-    const mk = (id: string, tags: Record<string, string>) => engine.up(parseDeploymentSettings({ target: "docker", deploymentId: id, hostname: "h", tags }), {});
+    const mk = (id: string, tags: Record<string, string>) => engine.up(parseDeploymentSettings({ target: "docker", deployment_id: id, hostname: "h", tags }), {});
     await mk("old-run", { [TAG_RUN]: "t1", [TAG_EXPIRES]: "2026-11-24T09:00:00Z" });
     await mk("fresh-run", { [TAG_RUN]: "t2", [TAG_EXPIRES]: "2026-11-24T11:00:00Z" });
     await mk("production", { [TAG_EXPIRES]: "2020-01-01T00:00:00Z" });
@@ -84,7 +84,7 @@ describe("reaper", () => {
 });
 
 describe("lifecycle", () => {
-  const settings = parseDeploymentSettings({ target: "docker", deploymentId: "life", hostname: "h" });
+  const settings = parseDeploymentSettings({ target: "docker", deployment_id: "life", hostname: "h" });
   const observed = { serverVersion: "0.77.2", shapes: { "info()": ["Hostname"] }, artifacts: ["Generic.Client.Info"] };
 
   it("runs deploy → healthy → observe → destroy → leftovers, tagging the deployment with the run", async () => {

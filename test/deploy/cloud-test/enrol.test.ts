@@ -13,7 +13,7 @@ import { enrolAndCollect, type StartClient } from "../../../deploy/cloud-test/en
 import { runLifecycle } from "../../../deploy/cloud-test/lifecycle.js";
 import { compareParity } from "../../../deploy/cloud-test/parity.js";
 import { newTestRun } from "../../../deploy/cloud-test/run.js";
-import { parseDeploymentSettings } from "../../../deploy/program/settings.js";
+import { parseDeploymentSettings } from "../../../deploy/request/index.js";
 import { MemoryEngine } from "../../helpers/memory-engine.js";
 import { startTestServer, type TestServer } from "../../../test-server/index.js";
 
@@ -75,7 +75,7 @@ describe("enrolAndCollect", () => {
 describe("lifecycle with enrolment", () => {
   it("runs the step between observe and destroy, and parity compares the collected shapes", async () => {
     const engine = new MemoryEngine();
-    const settings = parseDeploymentSettings({ target: "docker", deploymentId: "life-enrol", hostname: "h" });
+    const settings = parseDeploymentSettings({ target: "docker", deployment_id: "life-enrol", hostname: "h" });
     const observed = { serverVersion: "0.77.2", shapes: {}, artifacts: [] };
     const r = await runLifecycle(engine, settings, newTestRun({ owner: "ci" }), {
       waitHealthy: async () => undefined,
