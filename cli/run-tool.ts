@@ -6,6 +6,7 @@
  */
 import { SingleBar } from "cli-progress";
 import { resolveMode } from "../mcp/safety/mode.js";
+import { strictKey } from "../mcp/safety/key-check.js";
 import { Runtime } from "../mcp/server/context.js";
 import { ToolExecutor, type Channel } from "../mcp/server/executor.js";
 import type { Tool } from "../mcp/tools/define.js";
@@ -24,7 +25,16 @@ export interface CliRunOptions {
 
 export async function runToolCli(def: Tool, raw: Record<string, unknown>, o: CliRunOptions = {}): Promise<void> {
   // The CLI runs as the operator at the terminal: respond mode unless MEGARAPTOR_MODE says otherwise.
-  const runtime = new Runtime({ mode: resolveMode({ mode: process.env.MEGARAPTOR_MODE ?? "respond" }), configPath: o.config, channel: "cli" });
+  const runtime = new Runtime({ mode: resolveMode({ mode: process.env.MEGARAPTOR_MODE ?? "respond" }), configPath: o.config, channel: "cli", strictKey: strictKey(undefined) });
+  // The key check (defence in depth): strict runs it first and refuses; otherwise it runs beside the tool and its
+  // warning is printed when it arrives (waited for briefly at the end, so an unreachable server does not hold the CLI).
+  let configured = false;
+  try {
+    configured = runtime.configured;
+  } catch {
+    // A broken config is reported by the tool that needs it (CONFIG_INVALID), not by the key check.
+  }
+  const keyCheck = configured ? (strictKey(undefined) ? await runtime.checkKey(true).then(() => undefined) : runtime.checkKey(false).catch(() => undefined)) : undefined;
   const executor = new ToolExecutor(runtime, [def]);
   const bar = process.stderr.isTTY ? new SingleBar({ format: "{bar} {value}/{total} {step}", hideCursor: true }) : undefined;
   let started = false;
@@ -58,6 +68,7 @@ export async function runToolCli(def: Tool, raw: Record<string, unknown>, o: Cli
   } finally {
     bar?.stop();
     process.removeListener("SIGINT", onSigint);
+    if (keyCheck) await Promise.race([keyCheck, new Promise((r) => setTimeout(r, 2000).unref())]);
     runtime.close();
   }
 }

@@ -8,6 +8,8 @@ import { generatedRows, type Model, type OrgState, type Row } from "./model.js";
 import { parse as parseYaml } from "yaml";
 import { runRemediation } from "./endpoint.js";
 import { ArtifactSchema, type FixtureRows } from "./fixture-schema.js";
+import { effectivePolicy, PERMISSIONS, permissionField } from "./acl.js";
+import { SUPERUSER as SUPERUSER_NAME } from "./user-store.js";
 
 export interface EvalContext {
   model: Model;
@@ -79,6 +81,50 @@ function requirePerm(name: string, perm: string | string[] | undefined, ctx: Eva
   if (any.some((p) => ctx.permissions.has(p))) return true;
   ctx.log(`${name}: PermissionDenied: Permission denied: [${any[0]}]`);
   return false;
+}
+
+/**
+ * services/users/get.go GetUser as the `user()` function sees it: the superuser gets a hard-coded record; anyone may
+ * read their own record; ORG_ADMIN (root org) sees every record; otherwise SERVER_ADMIN or READ_RESULTS in an org the
+ * user belongs to. Returns the record's name, or the error text Velociraptor logs.
+ */
+function visibleUser(ctx: EvalContext, name: string): { name: string } | string {
+  if (name === SUPERUSER_NAME) return { name };
+  const store = ctx.model.users;
+  if (!store?.hasUser(name)) return `User not found: ${name}`;
+  const record = store.getUser(name);
+  if (ctx.user === record.name || ctx.user === SUPERUSER_NAME) return { name: record.name };
+  if (store.checkAccess("root", ctx.user, "ORG_ADMIN").allowed) return { name: record.name };
+  for (const o of ctx.model.orgs.values()) {
+    if (!store.getPolicy(o.id, record.name)) continue;
+    if (store.checkAccess(o.id, ctx.user, "SERVER_ADMIN").allowed || store.checkAccess(o.id, ctx.user, "READ_RESULTS").allowed) return { name: record.name };
+  }
+  return "PermissionDenied";
+}
+
+/**
+ * vql/server/users/users.go getUserRecord for the scope's org: `roles` is the stored policy's roles (NULL without a
+ * policy), `effective_policy` the expanded ApiClientACL (services/acl_manager GetEffectivePolicy: roles expanded and
+ * then cleared, super_user only for the server's own identity, org_admin only in the root org) with its proto field
+ * names and only the fields that are set (ConvertPolicyToOrderedDict) — NULL when it cannot be expanded.
+ */
+function userRecord(ctx: EvalContext, name: string): Record<string, Value> {
+  const record: Record<string, Value> = { name, org_id: ctx.org.id, org_name: ctx.org.name, picture: "", email: false, stats: null };
+  if (name === SUPERUSER_NAME) return { ...record, roles: null, _policy: {}, effective_policy: { super_user: true } };
+  const policy = ctx.model.users?.getPolicy(ctx.org.id, name);
+  if (!policy) return { ...record, roles: null, _policy: {}, effective_policy: null };
+  const stored: Record<string, Value> = {};
+  for (const p of PERMISSIONS) if (policy.permissions.includes(p)) stored[permissionField(p)] = true;
+  if (policy.publishQueues.length) stored.publish_queues = policy.publishQueues;
+  if (policy.roles.length) stored.roles = policy.roles;
+  const e = effectivePolicy(policy, ctx.org.id);
+  let effective: Record<string, Value> | null = null;
+  if (e.ok) {
+    effective = {};
+    if (e.publishQueues.length) effective.publish_queues = e.publishQueues;
+    for (const p of PERMISSIONS) if (e.permissions.has(p)) effective[permissionField(p)] = true;
+  }
+  return { ...record, roles: policy.roles, _policy: stored, effective_policy: effective };
 }
 
 /** The roles a user holds in an org, from the server's user store. */
@@ -433,13 +479,14 @@ const FUNCTIONS: Record<string, FunctionSpec> = {
   whoami: { args: [], call: (_a, ctx) => ctx.user },
   user: {
     args: ["user", "org"],
+    // vql/server/users/get.go UserFunction: the `org` argument is parsed but unused (the record is built for the
+    // scope's org); every failure is logged as "user: …" and the call yields NULL.
     call: (a, ctx) => {
-      const store = ctx.model.users;
       const name = str(a.user);
-      if (!store?.hasUser(name)) return null;
-      const record = store.getUser(name);
-      const orgs = [...ctx.model.orgs.values()].filter((o) => store.getPolicy(o.id, record.name));
-      return { name: record.name, roles: rolesIn(ctx, record.name, ctx.org.id), orgs: orgs.map((o) => ({ id: o.id, name: o.name })) };
+      if (!name) return ctx.log("user: user: required argument"), null;
+      const seen = visibleUser(ctx, name);
+      if (typeof seen === "string") return ctx.log(`user: ${seen}`), null;
+      return userRecord(ctx, seen.name);
     },
   },
   client_info: {

@@ -12,6 +12,8 @@ import { VelociraptorClient } from "../../velociraptor/client.js";
 import { NotConfiguredError } from "../../velociraptor/errors.js";
 import { currentAllowList, verifyPins } from "../safety/allowlist.js";
 import { log } from "../../core/logger.js";
+import { toMegaraptorError } from "../../core/errors.js";
+import { assessKey, KeyExceedsModeError, readKeyPermissions, type KeyAssessment } from "../safety/key-check.js";
 
 export interface ServerOptions {
   mode: Mode;
@@ -22,6 +24,14 @@ export interface ServerOptions {
   defaultOrg?: string;
   /** Who drives the calls, for the audit log's principal (e.g. "cli"); the MCP server leaves it unset. */
   channel?: string;
+  /** --strict-key / MEGARAPTOR_STRICT_KEY: refuse to start when the API key can do more than the mode allows. */
+  strictKey?: boolean;
+}
+
+/** Printed to stderr as its own block so an operator scanning the start-up output cannot miss it. */
+function warnLoudly(text: string): void {
+  process.stderr.write(`\n*** WARNING (megaraptor): ${text}\n\n`);
+  log.warn("API key check", { warning: text });
 }
 
 export class Runtime {
@@ -54,6 +64,30 @@ export class Runtime {
       list,
       async (names) => (await client.queryAll({ vql: "SELECT * FROM artifact_definitions(names=parse_json(data=Names).items)", env: { Names: JSON.stringify({ items: names }) } }, { orgId: this.defaultOrg })).rows,
     ).catch((err: unknown) => log.warn("could not verify the artifact allow-list pins yet", { error: String(err) }));
+  }
+
+  /**
+   * Defence in depth: reads the API key's own permissions (whoami(), user()) and warns loudly on stderr when they
+   * exceed the mode, or when they cannot be read; with `strict` either case throws KEY_EXCEEDS_MODE instead. Nothing
+   * happens without a Velociraptor configuration.
+   */
+  async checkKey(strict = this.opts.strictKey ?? false): Promise<KeyAssessment | undefined> {
+    if (!this.configured) return undefined;
+    let a: KeyAssessment;
+    try {
+      a = assessKey(this.mode, await readKeyPermissions(this.client(), { orgId: this.defaultOrg }));
+    } catch (err) {
+      const e = toMegaraptorError(err);
+      const text = `cannot read the API key's permissions (${e.code}: ${e.message}); the ${this.mode} mode rests on Megaraptor's checks alone.`;
+      if (strict) throw new KeyExceedsModeError(text, this.mode);
+      warnLoudly(text);
+      return undefined;
+    }
+    if (a.warning) {
+      if (strict) throw new KeyExceedsModeError(a.warning, this.mode);
+      warnLoudly(a.warning);
+    }
+    return a;
   }
 
   get configured(): boolean {

@@ -40,6 +40,9 @@ export async function serveStdio(opts: ServerOptions): Promise<void> {
   const server = buildMcpServer(runtime);
   if (!runtime.configured) log.warn("no Velociraptor API configuration found; Velociraptor tools will explain how to configure one");
   runtime.checkAllowListPins();
+  // Strict: nothing is served before the key is known to fit the mode. Otherwise the check warns when it completes.
+  if (opts.strictKey) await runtime.checkKey(true);
+  else void runtime.checkKey(false).catch(() => undefined);
   await server.connect(new StdioServerTransport());
   log.info("megaraptor MCP server ready on stdio", { mode: runtime.mode, velociraptor: runtime.configured });
   const shutdown = () => {
@@ -76,6 +79,8 @@ export async function serveHttp(opts: HttpOptions): Promise<{ server: Server; ur
   const allowed = new Set([...LOOPBACK, ...(loopback ? [] : [opts.host]), ...(opts.allowedHosts ?? [])]);
   const runtime = new Runtime(opts);
   runtime.checkAllowListPins();
+  if (opts.strictKey) await runtime.checkKey(true);
+  else void runtime.checkKey(false).catch(() => undefined);
   const expected = Buffer.from(`Bearer ${token}`);
 
   const reject = (res: ServerResponse, status: number, code: string, message: string) => {

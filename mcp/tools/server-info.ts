@@ -1,14 +1,26 @@
 /** Server tools: version, uptime, the caller's identity and roles, and orgs. */
 import { z } from "zod";
 import { readServerFacts } from "../../velociraptor/server-facts.js";
+import { assessKey, keyPermissionsFrom } from "../safety/key-check.js";
 import { rowsOf } from "./common.js";
 import { defineTool } from "./define.js";
 import { OrgId } from "./ids.js";
 
+const KeyPermissionsOutput = z.object({
+  user: z.string(),
+  super_user: z.boolean(),
+  roles: z.array(z.string()).nullable(),
+  permissions: z.array(z.string()),
+  known: z.boolean(),
+  mode: z.string(),
+  exceeds_mode: z.array(z.string()),
+  warning: z.string().optional(),
+});
+
 export const getServerInfo = defineTool({
   name: "get_server_info",
   title: "Velociraptor server info",
-  description: "Server version, host, uptime, the orgs the caller can use, and the caller's identity and roles. A good first call to check the connection and what this API key may do.",
+  description: "Server version, host, uptime, the orgs the caller can use, the caller's identity and roles, and key_permissions: what this API key may do on the server and whether that exceeds the server's mode. A good first call to check the connection and what this API key may do.",
   input: z.object({ org_id: OrgId }),
   output: z.object({
     version: z.string().nullable(),
@@ -18,6 +30,7 @@ export const getServerInfo = defineTool({
     roles: z.array(z.string()),
     orgs: z.array(z.record(z.string(), z.unknown())),
     unavailable: z.array(z.object({ fields: z.array(z.string()), permission: z.string(), granted_by: z.array(z.string()), reason: z.string() })).describe("Facts this API key may not read, the permission each needs and the roles that grant it"),
+    key_permissions: KeyPermissionsOutput.describe("What this API key may do on the server, and what of that exceeds the mode"),
   }),
   preset: "read",
   async handler(_args, ctx) {
@@ -29,9 +42,11 @@ export const getServerInfo = defineTool({
     const user = String(me?.Name ?? "");
     const roles = ((me?.User as { roles?: string[] } | null)?.roles ?? []).map(String);
     const unavailable = facts.unavailable.map((u) => ({ fields: u.fields, permission: u.permission, granted_by: u.grantedBy, reason: u.reason }));
-    const out = { version: facts.version ?? null, hostname: facts.hostname ?? null, uptime_seconds: facts.uptimeSeconds ?? null, user, roles, orgs, unavailable };
+    // What this key may do on the server, against what the mode allows (the same check as at start-up).
+    const key_permissions = assessKey(ctx.mode, keyPermissionsFrom(user, me?.User));
+    const out = { version: facts.version ?? null, hostname: facts.hostname ?? null, uptime_seconds: facts.uptimeSeconds ?? null, user, roles, orgs, unavailable, key_permissions };
     const missing = unavailable.map((u) => `\nNot shown: ${u.reason}`).join("");
-    return { structured: out, text: `Velociraptor ${out.version ?? "?"} on ${out.hostname ?? "?"}; you are ${user} (${roles.join(", ") || "no roles"}); orgs: ${orgs.map((o) => o.OrgId ?? o.id).join(", ")}${missing}` };
+    return { structured: out, text: `Velociraptor ${out.version ?? "?"} on ${out.hostname ?? "?"}; you are ${user} (${roles.join(", ") || "no roles"}); orgs: ${orgs.map((o) => o.OrgId ?? o.id).join(", ")}${missing}${key_permissions.warning ? `\nWARNING: ${key_permissions.warning}` : ""}` };
   },
 });
 
