@@ -25,6 +25,7 @@ import {
   type OperationOptions,
   type PreviewResult,
 } from "./engine.js";
+import { failureDetail } from "./failure.js";
 import { backendUrl, pulumiEnv, workspaceDir } from "./state.js";
 
 const PROJECT = "megaraptor";
@@ -104,8 +105,7 @@ export class PulumiEngine implements AutomationEngine {
   private wrap(id: string, err: unknown): never {
     if (err instanceof ConcurrentUpdateError) throw new DeploymentBusyError(id);
     if (err instanceof PulumiCliMissingError) throw err;
-    const text = String((err as Error).message ?? err).split("\n").filter((l) => /error|failed/i.test(l)).slice(-5).join(" | ");
-    throw new DeploymentFailedError(id, text || String(err).slice(0, 500));
+    throw new DeploymentFailedError(id, failureDetail(String((err as Error).message ?? err)));
   }
 
   async preview(settings: DeploymentSettings, secrets: DeploymentSecrets, opts?: OperationOptions): Promise<PreviewResult> {
