@@ -81,7 +81,7 @@ export function validateApiClientConfig(raw: unknown, source: string, env: NodeJ
   try {
     key = createPrivateKey(cfg.client_private_key);
   } catch (err) {
-    throw new ConfigError("client_private_key", `cannot be read (damaged or truncated PEM): ${opensslReason(err)}`, `Copy client_private_key again, whole, from the api_client.yaml that \`velociraptor config api_client\` wrote.`, source);
+    throw new ConfigError("client_private_key", `is damaged or truncated: not a readable PEM private key (${opensslReason(err)})`, `Copy client_private_key again, whole, from the api_client.yaml that \`velociraptor config api_client\` wrote.`, source);
   }
   if (!cert.checkPrivateKey(key))
     throw new ConfigError("client_private_key", "does not belong to client_cert", "Use the key and certificate from the same api_client.yaml.", source);

@@ -70,8 +70,19 @@ describe("a damaged private key", () => {
     const err = errorOf(() => parseApiClientYaml(stringify({ ...base(), client_private_key: damagedKey() }), "api.yaml", {}));
     expect(err).toBeInstanceOf(ConfigError);
     expect(err.field).toBe("client_private_key");
-    expect(err.message).toMatch(/api\.yaml: client_private_key: cannot be read/);
-    expect(err.message).not.toMatch(/client_cert/);
+    expect(err.message).toMatch(/api\.yaml: client_private_key: is damaged or truncated/);
+    expect(err.message).not.toMatch(/client_cert|cannot be read/);
+    expect(leaks(everything(err))).toEqual([]);
+  });
+
+  it.each([
+    ["cut short", () => pki.clients.admin.privateKey.replace(/\n[A-Za-z0-9+/=]+\n-----END/, "\n-----END")],
+    ["damaged in the middle", damagedKey],
+  ])("a key %s in VELOCIRAPTOR_CLIENT_KEY is named as the damaged key too", (_what, key) => {
+    const err = errorOf(() => loadApiClientConfig({ env: { VELOCIRAPTOR_API_URL: "127.0.0.1:8001", VELOCIRAPTOR_CLIENT_CERT: pki.clients.admin.certificate, VELOCIRAPTOR_CA_CERT: pki.ca.certificate, VELOCIRAPTOR_CLIENT_KEY: key() } }));
+    expect(err).toBeInstanceOf(ConfigError);
+    expect(err.field).toBe("client_private_key");
+    expect(err.message).toMatch(/client_private_key: is damaged or truncated/);
     expect(leaks(everything(err))).toEqual([]);
   });
 
