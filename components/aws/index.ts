@@ -4,13 +4,14 @@
  * an instance role that may read exactly two Secrets Manager secrets — the server config and the user bootstrap
  * (GUI passwords) — which cloud-init fetches, so keys are not in user data. Secrets Manager because the config
  * (three keys, four certificates, > 10 KB) exceeds an SSM parameter (Advanced tier: 8 KB). The SSM agent is
- * installed (Debian's AMIs lack it) so the GUI is reachable by SSM port forwarding without opening it. Optional
- * Elastic IP, Route 53 record and spot pricing. Everything taggable is tagged.
+ * installed (Debian's AMIs lack it) so the GUI is reachable by SSM port forwarding without opening it, and so an SSM
+ * association can re-apply a changed config or user list (day 2). Optional Elastic IP, Route 53 record and spot
+ * pricing. Everything taggable is tagged.
  */
 import * as aws from "@pulumi/aws";
 import * as pulumi from "@pulumi/pulumi";
 import { VelociraptorServerComponent } from "../common/server.js";
-import { renderCloudInit } from "../cloudinit/index.js";
+import { renderCloudInit, renderDay2Script } from "../cloudinit/index.js";
 import { checkDeploymentId, deploymentTagsOutput, resolveProfile, resolveVersion, type DeploymentBaseArgs } from "../common/index.js";
 import { exposureRules, withAdminAccess } from "../common/network.js";
 import { serverIdentity } from "../common/identity.js";
@@ -35,6 +36,11 @@ export interface AwsServerArgs extends DeploymentBaseArgs {
 
 const DATASTORE = "/var/lib/velociraptor";
 const BIN = "/usr/local/bin/velociraptor";
+/** IMDSv2 only (metadataOptions.httpTokens "required"): every metadata call needs a session token (B7). */
+const REGION_FROM_IMDS = [
+  `imds_token=$(curl -fsS -X PUT http://169.254.169.254/latest/api/token -H "X-aws-ec2-metadata-token-ttl-seconds: 300")`,
+  `region=$(curl -fsS -H "X-aws-ec2-metadata-token: $imds_token" http://169.254.169.254/latest/meta-data/placement/region)`,
+];
 
 export class AwsServer extends VelociraptorServerComponent {
   readonly instanceId: pulumi.Output<string>;
@@ -115,9 +121,7 @@ export class AwsServer extends VelociraptorServerComponent {
         datastore: DATASTORE,
         packages: ["awscli"],
         extraSetup: [
-          // IMDSv2 only (metadataOptions.httpTokens "required"): every metadata call needs a session token.
-          `imds_token=$(curl -fsS -X PUT http://169.254.169.254/latest/api/token -H "X-aws-ec2-metadata-token-ttl-seconds: 300")`,
-          `region=$(curl -fsS -H "X-aws-ec2-metadata-token: $imds_token" http://169.254.169.254/latest/meta-data/placement/region)`,
+          ...REGION_FROM_IMDS,
           // Debian's AMIs do not ship the SSM agent; AWS documents this package for Debian. Without it the GUI is
           // only reachable through adminCidrs, so a failure here warns instead of stopping the server.
           `command -v amazon-ssm-agent >/dev/null 2>&1 || { curl -fsSL --retry 3 -o /tmp/amazon-ssm-agent.deb "https://s3.$region.amazonaws.com/amazon-ssm-$region/latest/debian_amd64/amazon-ssm-agent.deb" && dpkg -i /tmp/amazon-ssm-agent.deb && systemctl enable --now amazon-ssm-agent; rm -f /tmp/amazon-ssm-agent.deb; } || echo "warning: amazon-ssm-agent not installed; SSM port forwarding to the GUI will not work" >&2`,
@@ -146,6 +150,35 @@ export class AwsServer extends VelociraptorServerComponent {
       tags: tags.apply((t) => ({ ...t, Name: `megaraptor-${id}` })),
     }, { parent: this, dependsOn: [configSecret.version, usersSecret.version] });
     new aws.ec2.VolumeAttachment(`${name}-datastore-attach`, { deviceName: "/dev/sdf", volumeId: data.id, instanceId: instance.id }, p);
+
+    // Day 2 (B5): user data runs once, so a new config or user list would stop at Secrets Manager. An SSM command
+    // document holds the apply script (ARNs only, no secret); an association runs it on the instance whenever its
+    // `revision` parameter changes — the two secrets' version ids, new on every new value — since State Manager runs
+    // an association immediately on create and on every update unless applyOnlyAtCronInterval is set (AWS SSM API,
+    // UpdateAssociation). It needs the SSM agent that user data installs.
+    const day2 = pulumi.all([fetch(configSecret.arn), fetch(usersSecret.arn)]).apply(([fetchConfig, fetchUsers]) =>
+      renderDay2Script({ prelude: REGION_FROM_IMDS, config: { fetchCommand: fetchConfig }, users: { fetchCommand: fetchUsers } }),
+    );
+    const document = new aws.ssm.Document(`${name}-day2`, {
+      name: `megaraptor-${id}-day2`,
+      documentType: "Command",
+      documentFormat: "JSON",
+      content: day2.apply((script) =>
+        JSON.stringify({
+          schemaVersion: "2.2",
+          description: `Apply the Velociraptor server config and user list of ${id} (managed by Megaraptor)`,
+          parameters: { revision: { type: "String", default: "", description: "Changes whenever the config or the users change; only there to make the association run again" } },
+          mainSteps: [{ action: "aws:runShellScript", name: "applyConfigAndUsers", inputs: { runCommand: script.split("\n"), timeoutSeconds: "900" } }],
+        }),
+      ),
+      tags,
+    }, p);
+    new aws.ssm.Association(`${name}-day2`, {
+      name: document.name,
+      associationName: `megaraptor-${id}-day2`,
+      targets: [{ key: "InstanceIds", values: [instance.id] }],
+      parameters: { revision: pulumi.interpolate`${configSecret.version.versionId}/${usersSecret.version.versionId}` },
+    }, p);
     if (eip) new aws.ec2.EipAssociation(`${name}-eip-assoc`, { allocationId: eip.allocationId, instanceId: instance.id }, p);
     const publicIp = eip ? eip.publicIp : instance.publicIp;
     if (args.route53) new aws.route53.Record(`${name}-dns`, { zoneId: args.route53.zoneId, name: args.route53.name, type: "A", ttl: 300, records: [publicIp] }, p);

@@ -9,7 +9,8 @@ import * as network from "@pulumi/azure-native/network/index.js";
 import * as resources from "@pulumi/azure-native/resources/index.js";
 import * as pulumi from "@pulumi/pulumi";
 import { VelociraptorServerComponent } from "../common/server.js";
-import { renderCloudInit } from "../cloudinit/index.js";
+import { createHash } from "node:crypto";
+import { renderCloudInit, renderDay2Script } from "../cloudinit/index.js";
 import { checkDeploymentId, deploymentTagsOutput, resolveProfile, resolveVersion, type DeploymentBaseArgs } from "../common/index.js";
 import { exposureRules, withAdminAccess } from "../common/network.js";
 import { serverIdentity } from "../common/identity.js";
@@ -87,8 +88,9 @@ export class AzureServer extends VelociraptorServerComponent {
 
     const hostname = pulumi.output(args.hostname);
     const { configs, apiAddress, apiClientYaml, guiPasswords, usersScript } = serverIdentity(name, args, profile, version, this, { datastorePath: DATASTORE, apiHost: hostname });
+    const users = usersScript("/usr/local/bin/velociraptor");
     const customData = pulumi.secret(
-      pulumi.all([configs.serverConfigYaml, usersScript("/usr/local/bin/velociraptor")]).apply(([config, users]) =>
+      pulumi.all([configs.serverConfigYaml, users]).apply(([config, users]) =>
         Buffer.from(
           renderCloudInit({
             binaryUrl: args.binaryUrl ?? releaseBinaryUrl(version),
@@ -124,6 +126,30 @@ export class AzureServer extends VelociraptorServerComponent {
       evictionPolicy: args.spot ? "Deallocate" : undefined,
       billingProfile: args.spot ? { maxPrice: -1 } : undefined,
       tags: tags.apply((t) => ({ ...t, Name: `megaraptor-${id}` })),
+      // customData is read by cloud-init at provisioning only; later changes go through the day-2 extension below
+      // and must never touch (or replace) the VM.
+    }, { parent: this, ignoreChanges: ["osProfile.customData"] });
+
+    // Day 2 (B5): a Custom Script extension (Microsoft.Azure.Extensions/CustomScript 2.1) runs the apply script with
+    // the config inline in its protected settings, which Azure keeps encrypted and decrypts only on the VM
+    // (Azure/custom-script-extension-linux main/handlersettings.go: `script`, base64, accepted in protectedSettings;
+    // main/cmds.go: at most 256 KiB, written to script.sh and run — the script deletes that copy when done).
+    // The extension runs again whenever its configuration changes (that repository's README: "If you change anything
+    // in the extension configuration and deploy it again, the command will be executed again"); forceUpdateTag, a
+    // digest of the script, makes the change visible even where protected settings cannot be compared.
+    const day2 = pulumi.all([configs.serverConfigYaml, users]).apply(([config, users]) => renderDay2Script({ config: { inline: config }, users: { inline: users }, removeSelf: true }));
+    new compute.VirtualMachineExtension(`${name}-day2`, {
+      resourceGroupName: rgName,
+      vmName: vm.name,
+      location: args.location,
+      vmExtensionName: "megaraptor-day2",
+      publisher: "Microsoft.Azure.Extensions",
+      type: "CustomScript",
+      typeHandlerVersion: "2.1",
+      autoUpgradeMinorVersion: true,
+      protectedSettings: pulumi.secret(day2.apply((script) => ({ script: Buffer.from(script).toString("base64") }))),
+      forceUpdateTag: pulumi.unsecret(day2.apply((script) => createHash("sha256").update(script).digest("hex").slice(0, 32))),
+      tags,
     }, p);
 
     this.vmId = vm.id;

@@ -64,3 +64,53 @@ export function renderCloudInit(i: CloudInitInput): string {
     "",
   ].join("\n");
 }
+
+export interface Day2Input {
+  /** The server config, as the cloud delivers it now. */
+  config: FileSource;
+  /** The user bootstrap script (components/common/users.ts), as the cloud delivers it now. */
+  users: FileSource;
+  /** Shell run before the files are fetched (e.g. the IMDSv2 token and region the AWS CLI needs). */
+  prelude?: string[];
+  /**
+   * Delete this script's own file when done: Azure's Custom Script extension leaves the decoded script (here with the
+   * config inline) as script.sh under its download folder (custom-script-extension-linux main/cmds.go writeTempScript).
+   */
+  removeSelf?: boolean;
+}
+
+/**
+ * The day-2 script for cloud VMs (B5). Cloud-init runs user data / custom data once, at first boot, so a changed
+ * server config or user list (certificate rotation, a new or removed API or GUI user) would otherwise never reach
+ * the server. The cloud runs this on every such change (AWS: an SSM association, Azure: a Custom Script extension):
+ * it writes the new config and user bootstrap and restarts the service, whose ExecStartPre runs the bootstrap before
+ * the server starts — new users are created and dropped ones revoked (components/common/users.ts). Files that did not
+ * change mean no restart. POSIX sh: the SSM agent and the Custom Script extension start it with /bin/sh.
+ */
+export function renderDay2Script(i: Day2Input): string {
+  const fetch = (source: FileSource, file: string, marker: string) =>
+    "fetchCommand" in source ? `${source.fetchCommand} > "$tmp/${file}"` : `cat > "$tmp/${file}" <<'${marker}'\n${source.inline}\n${marker}`;
+  return [
+    "#!/bin/sh",
+    "# Megaraptor: apply a changed server config and user list to a running Velociraptor server (day 2).",
+    "set -eu",
+    // Created together with the VM, the first run can start while cloud-init still installs: wait for it (it writes
+    // the same files, so this run then finds nothing to change).
+    "cloud-init status --wait >/dev/null 2>&1 || true",
+    `if [ ! -x ${s.BIN} ] || ! id velociraptor >/dev/null 2>&1; then echo "Velociraptor is not installed here: first boot failed (see /var/log/cloud-init-output.log)" >&2; exit 1; fi`,
+    ...(i.prelude ?? []),
+    'tmp=$(mktemp -d)',
+    i.removeSelf ? `trap 'rm -rf "$tmp"; rm -f -- "$0"' EXIT` : `trap 'rm -rf "$tmp"' EXIT`,
+    fetch(i.config, "config", "MEGARAPTOR_CONFIG_EOF"),
+    fetch(i.users, "users", "MEGARAPTOR_USERS_EOF"),
+    // Without pipefail in sh: refuse an empty fetch rather than install an empty config.
+    `[ -s "$tmp/config" ] && [ -s "$tmp/users" ] || { echo "the server config or the user bootstrap came back empty; nothing changed" >&2; exit 1; }`,
+    `if cmp -s "$tmp/config" ${s.CONFIG} && cmp -s "$tmp/users" ${s.BOOTSTRAP}; then echo "config and users unchanged"; exit 0; fi`,
+    `install -m 0600 -o velociraptor -g velociraptor "$tmp/config" ${s.CONFIG}`,
+    `install -m 0600 -o velociraptor -g velociraptor "$tmp/users" ${s.BOOTSTRAP}`,
+    // A failing user bootstrap (ExecStartPre) fails the restart: show why, and fail the run so the cloud reports it.
+    `if ! systemctl restart ${s.SERVICE} || ! systemctl is-active --quiet ${s.SERVICE}; then journalctl -u ${s.SERVICE} -n 30 --no-pager -o cat >&2; exit 1; fi`,
+    'echo "config and users applied; server restarted"',
+    "",
+  ].join("\n");
+}

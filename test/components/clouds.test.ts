@@ -1,6 +1,6 @@
 import { parse } from "yaml";
 import { beforeAll, beforeEach, describe, expect, it } from "vitest";
-import { renderCloudInit } from "../../components/cloudinit/index.js";
+import { renderCloudInit, renderDay2Script } from "../../components/cloudinit/index.js";
 import { execFileSync } from "node:child_process";
 import { installMocks, isSecret, ofType, registrations, resetRegistrations, unwrapSecret, value, waitUntil } from "../helpers/pulumi-mocks.js";
 
@@ -46,6 +46,31 @@ describe("cloud-init", () => {
     expect(script).toMatch(/cat > \/etc\/velociraptor\/bootstrap-users.sh/);
     expect(script).toContain("chown velociraptor:velociraptor /etc/velociraptor/bootstrap-users.sh");
     expect(() => execFileSync("bash", ["-n"], { input: script })).not.toThrow();
+  });
+});
+
+// B5: cloud-init runs once; a changed config or user list reaches the server through this script, run by the cloud.
+describe("day-2 script", () => {
+  const script = renderDay2Script({ prelude: ["region=eu-west-1"], config: { fetchCommand: "aws secretsmanager get-secret-value --secret-id 'arn:c'" }, users: { inline: "#!/bin/sh\necho users" }, removeSelf: true });
+
+  it("is POSIX sh (the SSM agent and the Custom Script extension start it with /bin/sh) and bash", () => {
+    for (const sh of ["sh", "bash"]) expect(() => execFileSync(sh, ["-n"], { input: script })).not.toThrow();
+    expect(script).not.toMatch(/pipefail/);
+  });
+
+  it("waits for a first boot still running, refuses empty files, and restarts only when something changed", () => {
+    const at = (needle: string) => script.indexOf(needle);
+    expect(at("cloud-init status --wait")).toBeGreaterThan(-1);
+    expect(at("cloud-init status --wait")).toBeLessThan(at("aws secretsmanager"));
+    expect(script).toContain(`aws secretsmanager get-secret-value --secret-id 'arn:c' > "$tmp/config"`);
+    expect(script).toContain(`cat > "$tmp/users" <<'MEGARAPTOR_USERS_EOF'\n#!/bin/sh\necho users\nMEGARAPTOR_USERS_EOF`);
+    expect(script).toContain(`[ -s "$tmp/config" ] && [ -s "$tmp/users" ] || {`);
+    expect(script).toContain(`if cmp -s "$tmp/config" /etc/velociraptor/server.config.yaml && cmp -s "$tmp/users" /etc/velociraptor/bootstrap-users.sh; then echo "config and users unchanged"; exit 0; fi`);
+    // Written for the service user only, then the restart whose ExecStartPre runs the user bootstrap (new users
+    // created, dropped ones revoked) before the server starts.
+    expect(at("install -m 0600 -o velociraptor -g velociraptor \"$tmp/config\" /etc/velociraptor/server.config.yaml")).toBeLessThan(at("systemctl restart velociraptor_server"));
+    expect(at("install -m 0600 -o velociraptor -g velociraptor \"$tmp/users\" /etc/velociraptor/bootstrap-users.sh")).toBeLessThan(at("systemctl restart velociraptor_server"));
+    expect(script).toContain(`trap 'rm -rf "$tmp"; rm -f -- "$0"' EXIT`);
   });
 });
 
@@ -108,6 +133,38 @@ describe("AwsServer", () => {
     expect(parse(await value(s.serverConfigYaml)).API.hostname).toBe("localhost"); // A7: not a hairpin to the public name
   });
 
+  it("B5: an SSM association re-applies config and users on the instance whenever either secret gets a new version", async () => {
+    const mk = (name: string, guiUsers?: { name: string; roles: string[] }[]) =>
+      new AwsServer(name, { deploymentId: "ir-day2", profile: "standard", hostname: "vr.example.com", binarySha256: SHA, guiUsers });
+    const before = mk("d2a");
+    const after = mk("d2b", [{ name: "admin", roles: ["administrator"] }, { name: "analyst2", roles: ["analyst"] }]);
+    await Promise.all([value(before.apiClientYaml), value(after.apiClientYaml)]);
+    await waitUntil(() => ofType("aws:ssm/association:Association").length === 2, "associations");
+    const doc = ofType("aws:ssm/document:Document").find((d) => d.name === "d2a-day2")!.inputs;
+    expect(doc).toMatchObject({ documentType: "Command", documentFormat: "JSON" });
+    const content = JSON.parse(doc.content);
+    expect(content.schemaVersion).toBe("2.2");
+    expect(content.parameters.revision.type).toBe("String");
+    expect(content.mainSteps[0].action).toBe("aws:runShellScript");
+    const run = content.mainSteps[0].inputs.runCommand.join("\n");
+    // The document carries how to fetch, never what: ARNs of the two secrets, no key material.
+    expect(run).toContain("aws secretsmanager get-secret-value --region \"$region\" --secret-id 'arn:aws:secretsmanager:eu-west-1:123456789012:d2a-config'");
+    expect(run).toContain("--secret-id 'arn:aws:secretsmanager:eu-west-1:123456789012:d2a-users'");
+    expect(run).toContain("X-aws-ec2-metadata-token: $imds_token"); // B7 for the CLI's region
+    expect(run).toContain("systemctl restart velociraptor_server");
+    expect(run).not.toContain("PRIVATE KEY");
+    const assoc = (n: string) => ofType("aws:ssm/association:Association").find((a) => a.name === `${n}-day2`)!.inputs;
+    expect(assoc("d2a").name).toBe("megaraptor-ir-day2-day2");
+    expect(assoc("d2a").targets).toEqual([{ key: "InstanceIds", values: ["d2a-server-id"] }]);
+    const version = (secret: string) => ofType("aws:secretsmanager/secretVersion:SecretVersion").find((v) => v.name === secret)!;
+    const users = (n: string) => unwrapSecret(version(`${n}-users`).inputs.secretString).value;
+    expect(users("d2b")).toContain("vr user add 'analyst2'");
+    expect(users("d2a")).not.toContain("analyst2");
+    // A new GUI user changes the users secret, hence its version id, hence the association's revision: it runs again.
+    expect(assoc("d2a").parameters.revision).toMatch(/^[0-9a-f]{32}\/[0-9a-f]{32}$/);
+    expect(assoc("d2b").parameters.revision.split("/")[1]).not.toBe(assoc("d2a").parameters.revision.split("/")[1]);
+  });
+
   it("opens only the frontend when no admin CIDRs are given, and reuses an existing subnet", async () => {
     const s = new AwsServer("aws2", { deploymentId: "ir-aws2", profile: "standard", hostname: "vr2.example.com", subnetId: "subnet-123", binarySha256: SHA });
     await value(s.apiAddress);
@@ -148,6 +205,30 @@ describe("AzureServer", () => {
     expect(parse(await value(s.serverConfigYaml)).API.hostname).toBe("localhost"); // A7
     for (const t of ["azure-native:resources:ResourceGroup", "azure-native:network:VirtualNetwork", "azure-native:network:NetworkSecurityGroup", "azure-native:network:PublicIPAddress", "azure-native:network:NetworkInterface", "azure-native:compute:VirtualMachine"])
       expect(unwrapSecret(ofType(t)[0]!.inputs.tags).value["megaraptor-deployment"], t).toBe("ir-az");
+  });
+});
+
+describe("AzureServer day 2", () => {
+  it("B5: a Custom Script extension carries config and users in protected settings and re-runs when either changes", async () => {
+    const mk = (name: string, apiUsers?: { name: string; roles: string[] }[]) =>
+      new AzureServer(name, { deploymentId: "ir-az2", profile: "standard", location: "westeurope", hostname: "vr.example.net", sshPublicKey: "ssh-ed25519 AAAA test", binarySha256: SHA, apiUsers });
+    const before = mk("z2a");
+    const after = mk("z2b", [{ name: "megaraptor", roles: ["api", "investigator"] }, { name: "soar", roles: ["api"] }]);
+    await Promise.all([value(before.apiClientYaml), value(after.apiClientYaml)]);
+    await waitUntil(() => ofType("azure-native:compute:VirtualMachineExtension").length === 2, "extensions");
+    const ext = (n: string) => ofType("azure-native:compute:VirtualMachineExtension").find((e) => e.name === `${n}-day2`)!.inputs;
+    expect(ext("z2a")).toMatchObject({ publisher: "Microsoft.Azure.Extensions", type: "CustomScript", typeHandlerVersion: "2.1", vmExtensionName: "megaraptor-day2" });
+    const settings = unwrapSecret(ext("z2a").protectedSettings);
+    expect(settings.secret).toBe(true);
+    const script = Buffer.from(settings.value.script, "base64").toString();
+    expect(script).toContain("cat > \"$tmp/config\" <<'MEGARAPTOR_CONFIG_EOF'");
+    expect(script).toContain("BEGIN RSA PRIVATE KEY"); // inline: the protected settings are the secret channel
+    expect(script).toContain("vr config api_client --name 'megaraptor'");
+    expect(script).toContain("systemctl restart velociraptor_server");
+    expect(Buffer.from(unwrapSecret(ext("z2b").protectedSettings).value.script, "base64").toString()).toContain("vr config api_client --name 'soar' --role 'api'");
+    // A new API user changes the script, hence the tag the extension re-runs on; the tag is a digest, not the script.
+    expect(ext("z2a").forceUpdateTag).toMatch(/^[0-9a-f]{32}$/);
+    expect(ext("z2b").forceUpdateTag).not.toBe(ext("z2a").forceUpdateTag);
   });
 });
 

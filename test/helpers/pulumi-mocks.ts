@@ -2,6 +2,7 @@
  * Pulumi unit-test harness: `pulumi.runtime.setMocks` with a recorder of every registration (type, name, inputs,
  * parent URN). Dynamic PKI resources are answered by running the real generator, so tests check real certificates.
  */
+import { createHash } from "node:crypto";
 import * as pulumi from "@pulumi/pulumi";
 import { answerDynamicResource } from "../../components/common/dynamic-mocks.js";
 
@@ -30,6 +31,8 @@ export async function installMocks(): Promise<void> {
         if (args.type === "docker:index/container:Container") state.id = `${args.name}-container-id`;
         if (args.type === "aws:ec2/instance:Instance") Object.assign(state, { publicIp: "203.0.113.10", privateIp: "10.0.1.10", publicDns: "ec2-203-0-113-10.compute.amazonaws.com" });
         if (args.type === "aws:ec2/eip:Eip") Object.assign(state, { publicIp: "203.0.113.20" });
+        // Secrets Manager gives every new secret value a new VersionId (PutSecretValue); the mock derives it from the value.
+        if (args.type === "aws:secretsmanager/secretVersion:SecretVersion") state.versionId = createHash("sha256").update(JSON.stringify(args.inputs.secretString ?? null)).digest("hex").slice(0, 32);
         return { id: `${args.name}-id`, state };
       },
       call(args) {
