@@ -89,7 +89,7 @@ export const generateTimeline = defineTool({
     const sourceList = sources.map((s) => ({ artifact: s.artifact, client_id: s.client_id, flow_id: s.flow_id, hunt_id: s.hunt_id }));
     if (args.format !== "rows") {
       const label = `timeline-${args.case_id ?? args.client_id ?? args.client_ids?.[0] ?? args.hunt_ids?.[0] ?? "scope"}`;
-      const f = await spillLines(formatTimeline(timeline, args.format), label, args.format === "csv" ? "csv" : "jsonl");
+      const f = await spillLines(formatTimeline(withHostnames(timeline, hosts), args.format), label, args.format === "csv" ? "csv" : "jsonl");
       const records = args.format === "csv" ? (f.rows ?? 1) - 1 : (f.rows ?? 0);
       const coverage = withScope(timelineCoverage(stats, args, `${records} events from ${stats.rows} rows in ${sources.length} sources.`), scope);
       return {
@@ -138,6 +138,11 @@ function timelineCoverage(stats: TimelineStats, a: { start?: string; end?: strin
   const capped = Object.values(stats.capped).reduce((x, y) => x + y, 0);
   if (capped) return { status: "truncated", note: `${summary} ${capped} events over per_source_cap were left out; raise per_source_cap.` };
   return { status: a.start || a.end || a.text ? "filtered" : "exhaustive", note: summary };
+}
+
+/** Events with their host names, for the files (each line of a cross-host timeline names its host). */
+async function* withHostnames(events: AsyncIterable<TimelineEvent>, hosts: ReadonlyMap<string, string | undefined>): AsyncGenerator<TimelineEvent> {
+  for await (const e of events) yield e.client_id && hosts.get(e.client_id) ? { ...e, hostname: hosts.get(e.client_id) } : e;
 }
 
 /** An event for the answer: the host name beside its client id (`host`), without the internal µs key. */

@@ -132,7 +132,7 @@ export const getHuntResults = defineTool({
     );
     const state = String(hunts[0].state);
     const shaped = shapeRows({ rows, offset, limit: args.limit, queryKey: key, columns: args.columns, provisional: state === "RUNNING" ? "The hunt is RUNNING: more clients may still report." : undefined });
-    return { structured: { ...shaped, hunt_state: state }, text: renderRowsText(`Hunt ${args.hunt_id} ${artifact}`, shaped) };
+    return { structured: { ...shaped, hunt_state: state }, text: renderRowsText(`Hunt ${args.hunt_id} (hunt ${state}) ${artifact}`, shaped) };
   },
 });
 

@@ -59,6 +59,11 @@ describe("text content a model can act on", () => {
     const events = r.structured!.events as { client_id: string; hostname: string }[];
     expect(new Set(events.map((e) => `${e.client_id} ${e.hostname}`)).size).toBeGreaterThan(0);
     for (const e of events) expect(e.hostname).toBe(e.client_id === FIN ? "WKS-FIN-01" : "WKS-HR-07");
+    // Files name the host on every line too.
+    const file = await call(mcp.client, "generate_timeline", { client_ids: [FIN, HR], format: "timesketch", case_id: "IR-TEXT-1" });
+    const records = readFileSync(file.structured!.file.path, "utf8").trimEnd().split("\n").map((l) => JSON.parse(l) as { client_id: string; hostname: string });
+    expect(new Set(records.map((x) => `${x.client_id} ${x.hostname}`))).toEqual(new Set([`${FIN} WKS-FIN-01`, `${HR} WKS-HR-07`]));
+    expect(file.text).toContain(`caveat: Flow F.HRAMCACHE1 on WKS-HR-07 (${HR}) failed`);
   });
 
   it("extract_iocs: says how many indicators were left out and how to page (the cursor value), never exhaustive when cut", async () => {
@@ -100,6 +105,9 @@ describe("text content a model can act on", () => {
     expect(r.structured!.coverage.status).not.toBe("exhaustive");
     const paged = await call(mcp.client, "get_flow_results", { client_id: FIN, flow_id: "F.FINPSLIST1", limit: 2 });
     expect(paged.text).toContain(`next_cursor: ${paged.structured!.page.next_cursor}`);
+    const hunt = await call(mcp.client, "get_hunt_results", { hunt_id: "H.PSWIN00001", limit: 2 });
+    expect(hunt.text).toMatch(/^Hunt H\.PSWIN00001 \(hunt STOPPED\) Windows\.System\.Pslist: 2 row\(s\) \[truncated\]/);
+    expect(hunt.text).toContain(`next_cursor: ${hunt.structured!.page.next_cursor}`);
   });
 
   it("quick_triage: each notable line names the host and the row (service name and command line, process and pid)", async () => {

@@ -22,6 +22,8 @@ export interface TimelineEvent {
   source: string;
   field: string;
   client_id?: string;
+  /** The client's host name, when the caller knows it (dfir/scope resolves them); files carry it beside client_id. */
+  hostname?: string;
   flow_id?: string;
   row: Record<string, unknown>;
 }

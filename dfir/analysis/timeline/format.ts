@@ -4,7 +4,7 @@ import type { TimelineEvent } from "./build.js";
 export const TIMELINE_FORMATS = ["jsonl", "csv", "timesketch"] as const;
 export type TimelineFormat = (typeof TIMELINE_FORMATS)[number];
 
-const CSV_COLUMNS = ["datetime", "timestamp_desc", "source", "field", "client_id", "flow_id", "message", "row"] as const;
+const CSV_COLUMNS = ["datetime", "timestamp_desc", "source", "field", "client_id", "hostname", "flow_id", "message", "row"] as const;
 
 export function csvCell(v: unknown): string {
   const s = v === undefined || v === null ? "" : typeof v === "object" ? JSON.stringify(v) : String(v);
@@ -29,6 +29,7 @@ export function timesketchRecord(e: TimelineEvent): Record<string, unknown> {
     artifact: e.source,
     time_field: e.field,
     client_id: e.client_id ?? "",
+    hostname: e.hostname ?? "",
     flow_id: e.flow_id ?? "",
     ...extra,
   };

@@ -119,12 +119,13 @@ describe("buildTimeline", () => {
 
   it("writes CSV (formula-safe), JSON Lines and Timesketch records with the mandatory fields", async () => {
     const csv = (await collect(formatTimeline(buildTimeline([{ artifact: "X", rows: [{ Cmd: "a,b", T: "2026-11-20T08:14:00Z" }] }]), "csv"))).join("").split("\n");
-    expect(csv[0]).toBe("datetime,timestamp_desc,source,field,client_id,flow_id,message,row");
-    expect(csv[1]).toBe('2026-11-20T08:14:00.000000Z,T,X,T,,,"Cmd=a,b","{""Cmd"":""a,b"",""T"":""2026-11-20T08:14:00Z""}"');
+    expect(csv[0]).toBe("datetime,timestamp_desc,source,field,client_id,hostname,flow_id,message,row");
+    expect(csv[1]).toBe('2026-11-20T08:14:00.000000Z,T,X,T,,,,"Cmd=a,b","{""Cmd"":""a,b"",""T"":""2026-11-20T08:14:00Z""}"');
     expect(csvCell('=HYPERLINK("http://x")')).toBe(`"'=HYPERLINK(""http://x"")"`);
     expect(csvCell("-2+3")).toBe("'-2+3");
     const [ev] = await collect(buildTimeline(sources()));
-    const ts = timesketchRecord(ev!);
+    const ts = timesketchRecord({ ...ev!, hostname: "WKS-FIN-01" });
+    expect(ts).toMatchObject({ hostname: "WKS-FIN-01", client_id: "C.1" });
     expect(ts).toMatchObject({ message: expect.any(String), datetime: "2026-11-20T08:13:55.000000Z", timestamp_desc: "Process started", artifact: "Windows.System.Pslist", vr_Pid: 4410 });
     const lines = (await collect(formatTimeline(buildTimeline(sources()), "timesketch"))).map((l) => JSON.parse(l));
     expect(lines).toHaveLength(4);
