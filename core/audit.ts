@@ -4,7 +4,8 @@
  * or cutting off entries is reported by `verifyAuditFile`; appends are safe from several processes at once.
  *
  * A state-changing call writes an `intent` entry before it acts and an outcome entry (`ok` / `error`, pointing at the
- * intent's seq) after: when the intent cannot be written, the action does not run.
+ * intent's seq) after: when the intent cannot be written, the action does not run. A call that ran but whose change
+ * did not (fully) happen — a remediation the case ledger records as failed or partial — ends `failed` / `partial`.
  */
 import { existsSync, readFileSync, statSync } from "node:fs";
 import { join } from "node:path";
@@ -16,7 +17,7 @@ import { megaraptorHome } from "./paths.js";
 
 export type { VerifyResult } from "./append.js";
 
-export const AUDIT_OUTCOMES = ["intent", "ok", "error", "refused", "planned"] as const;
+export const AUDIT_OUTCOMES = ["intent", "ok", "failed", "partial", "error", "refused", "planned"] as const;
 export type AuditOutcome = (typeof AUDIT_OUTCOMES)[number];
 
 export interface AuditEntry {

@@ -65,3 +65,8 @@ export function checkEnv(env: Record<string, unknown>): Record<string, string> {
   }
   return out;
 }
+
+/** Wraps a list so it can travel as one env string: VQL reads it with parse_json(data=X).items. */
+export function listParam(items: readonly string[]): { items: readonly string[] } {
+  return { items };
+}

@@ -5,6 +5,7 @@
  */
 import type { Row } from "../../velociraptor/client.js";
 import { toMicros } from "../analysis/timeline/timestamps.js";
+import { valueAt } from "./paths.js";
 
 export interface StackGroup {
   key: Record<string, unknown>;
@@ -41,7 +42,8 @@ export async function stackRows(
   let overflowRows = 0;
   for await (const row of rows as AsyncIterable<Row>) {
     scanned++;
-    const keyValues = o.groupBy.map((c) => row[c] ?? null);
+    // A group-by or time column may be a nested path (Authenticode.Trusted), as in correlate.
+    const keyValues = o.groupBy.map((c) => valueAt(row, c) ?? null);
     const k = JSON.stringify(keyValues);
     let g = groups.get(k);
     if (!g) {
@@ -56,7 +58,7 @@ export async function stackRows(
     const client = CLIENT_FIELDS.map((f) => row[f]).find((v) => typeof v === "string") as string | undefined;
     if (client && g.clients.size < 10_000) g.clients.add(client);
     if (o.timeField) {
-      const t = toIso(row[o.timeField]);
+      const t = toIso(valueAt(row, o.timeField));
       if (t) {
         if (!g.first || t < g.first) g.first = t;
         if (!g.last || t > g.last) g.last = t;

@@ -40,6 +40,23 @@ export type Outcome =
   | { ok: true; result: ToolResult<Record<string, unknown>>; warnings: string[] }
   | { ok: false; error: MegaraptorError; extra?: Record<string, unknown> };
 
+type ProgressFn = (progress: number, total?: number, message?: string) => Promise<void>;
+
+/**
+ * MCP requires a call's progress values to increase with every notification. Tools report per phase (scheduling 0..n,
+ * then waiting 0..m, then reading 0..k); this shifts each new phase past the last value sent, and its total with it,
+ * so what the client sees only ever increases and a phase's own total still bounds its values.
+ */
+export function monotonicProgress(send: ProgressFn): ProgressFn {
+  let last = -Infinity;
+  let shift = 0;
+  return (progress, total, message) => {
+    if (progress + shift <= last) shift = last + 1 - progress;
+    last = progress + shift;
+    return send(last, total === undefined ? undefined : total + shift, message);
+  };
+}
+
 function firstIssue(error: z.ZodError, name: (p: string) => string): InputError {
   const i = error.issues[0];
   const path = i?.path.map(String).join(".") || "input";
@@ -79,6 +96,8 @@ export class ToolExecutor {
   async run(tool: Tool | string, raw: Record<string, unknown>, channel: Channel): Promise<Outcome> {
     const def = typeof tool === "string" ? this.find(tool) : tool;
     if (!def) return { ok: false, error: await this.unknownTool(String(tool)) };
+    // One increasing progress sequence per call, whatever the phases of its plan and handler report.
+    if (channel.progress) channel = { ...channel, progress: monotonicProgress(channel.progress) };
     const safety = safetyOf(def);
     const runtime = this.runtime;
     const caseId = typeof raw.case_id === "string" ? raw.case_id : undefined;
@@ -141,7 +160,7 @@ export class ToolExecutor {
       if (!shape.success) throw new Error(`${def.name} returned output that does not match its schema: ${shape.error.issues[0]?.path.join(".")}: ${shape.error.issues[0]?.message}`);
       const warnings: string[] = [];
       if (intent)
-        await record({ outcome: "ok", intent: intent.seq, summary: result.auditSummary, reason: confirmation?.reason ?? given }, args).catch((err: unknown) => {
+        await record({ outcome: result.outcome ?? "ok", intent: intent.seq, summary: result.auditSummary, reason: confirmation?.reason ?? given }, args).catch((err: unknown) => {
           // The action happened and its intent is on record; say that its outcome is not.
           warnings.push(`the outcome could not be written to the audit log (${toMegaraptorError(err).message}); intent entry #${intent!.seq} records the call`);
           log.error("could not audit an outcome", { tool: def.name, error: String(err) });

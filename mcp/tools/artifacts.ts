@@ -4,11 +4,12 @@ import { NotFoundError } from "../../velociraptor/errors.js";
 import { checkArtifacts, perArtifactParameters } from "./catalog.js";
 import { didYouMean, escapeRegex, listPage, listParam, rowsOf } from "./common.js";
 import { defineTool } from "./define.js";
-import { scheduleCollection } from "./endpoint.js";
+import { collectArtifacts } from "../../dfir/collection/collect.js";
+import { collectionSession } from "./session.js";
 import { enforceArtifacts, respondPlan } from "../safety/artifact-effects.js";
-import { flowErrors, flowResultsPage, waitForFlow } from "./flows.js";
+import { firstPagesText, FirstPageOutput, shapeFirstPages } from "./flows.js";
 import { ArtifactName, ClientOrServerId, OrgId } from "./ids.js";
-import { PageInput, PageSchema, CoverageSchema, renderRowsText, RowsOutput } from "./shape.js";
+import { PageInput, PageSchema, CoverageSchema, RowsOutput } from "./shape.js";
 
 const TYPE_FILTER: Record<string, string[]> = { client: ["client"], server: ["server"], event: ["client_event", "server_event"] };
 
@@ -70,14 +71,14 @@ export const collectArtifact = defineTool({
   name: "collect_artifact",
   title: "Collect artifacts from an endpoint",
   description:
-    "Schedule a collection of one or more artifacts on one client (or 'server'). parameters: either per artifact {\"Windows.System.Pslist\": {\"ProcessRegex\": \"x\"}} or shared {\"ProcessRegex\": \"x\"}. Names are checked against the live catalog (with suggestions). With wait=true it waits (progress notifications) and returns the first page of results, or the flow's error log if it failed. Returns the flow id for get_flow_status / get_flow_results.",
+    "Schedule a collection of one or more artifacts on one client (or 'server'). parameters: either per artifact {\"Windows.System.Pslist\": {\"ProcessRegex\": \"x\"}} or shared {\"ProcessRegex\": \"x\"}. Names are checked against the live catalog (with suggestions). With wait=true it waits (progress notifications) and returns the first page of every result set (each source of a multi-source artifact), plus the flow's error lines if it failed. Returns the flow id for get_flow_status / get_flow_results.",
   input: z.object({
     client_id: ClientOrServerId,
     artifacts: z.array(ArtifactName).min(1).max(50),
     parameters: z.record(z.string(), z.unknown()).optional(),
     timeout: z.number().int().min(1).max(86_400).default(600).describe("seconds the client may spend"),
     urgent: z.boolean().default(false),
-    wait: z.boolean().default(false).describe("wait for completion and return the first page"),
+    wait: z.boolean().default(false).describe("wait for completion and return the first page of each result set"),
     wait_timeout: z.number().int().min(1).max(3600).default(300).describe("seconds to wait when wait=true"),
     limit: PageInput.limit,
     org_id: OrgId,
@@ -88,7 +89,8 @@ export const collectArtifact = defineTool({
     artifacts: z.array(z.string()),
     state: z.string(),
     errors: z.array(z.string()),
-    results: z.object({ rows: z.array(z.record(z.string(), z.unknown())), page: PageSchema, coverage: CoverageSchema, artifact: z.string().nullable(), available_sources: z.array(z.string()) }).optional(),
+    results: z.object({ rows: z.array(z.record(z.string(), z.unknown())), page: PageSchema, coverage: CoverageSchema, artifact: z.string().nullable(), available_sources: z.array(z.string()) }).optional().describe("the first result set's first page (all of them are in pages)"),
+    pages: z.array(FirstPageOutput).optional().describe("with wait=true: the first page of each result set with rows"),
   }),
   preset: "collect",
   // What the artifacts do decides: respond-level ones (remediation, server artifacts, EXECVE…) are refused below
@@ -100,28 +102,22 @@ export const collectArtifact = defineTool({
     return respondPlan(a, `Collect ${args.artifacts.join(", ")} on ${args.client_id}`, { client_id: args.client_id, parameters: spec });
   },
   async handler(args, ctx) {
-    const spec = perArtifactParameters(args.artifacts, args.parameters);
-    await checkArtifacts(ctx, args.artifacts, spec);
-    const flowId = await scheduleCollection(ctx, { clientId: args.client_id, artifacts: args.artifacts, spec, timeoutSeconds: args.timeout, urgent: args.urgent });
-    const base = { flow_id: flowId, client_id: args.client_id, artifacts: args.artifacts };
-    if (!args.wait)
-      return {
-        structured: { ...base, state: "RUNNING", errors: [] },
-        text: `Scheduled ${flowId} on ${args.client_id}. Poll get_flow_status, then get_flow_results.`,
-        auditSummary: `flow ${flowId}`,
-      };
-
-    const state = await waitForFlow(ctx, args.client_id, flowId, args.wait_timeout);
-    const errors = state === "ERROR" ? await flowErrors(ctx, args.client_id, flowId) : [];
-    const results = state === "ERROR" ? undefined : await flowResultsPage(ctx, { client_id: args.client_id, flow_id: flowId, limit: args.limit, artifact: args.artifacts[0] });
-    const text =
-      state === "ERROR"
-        ? `Flow ${flowId} failed:\n${errors.join("\n") || "(no error lines logged)"}`
-        : `Flow ${flowId} is ${state}.${results ? `\n${renderRowsText("First page", results)}` : ""}`;
+    const r = await collectArtifacts(collectionSession(ctx), {
+      clientId: args.client_id,
+      artifacts: args.artifacts,
+      parameters: args.parameters,
+      timeoutSeconds: args.timeout,
+      urgent: args.urgent,
+      wait: args.wait ? { timeoutSeconds: args.wait_timeout, pageRows: args.limit } : undefined,
+    });
+    const base = { flow_id: r.flowId, client_id: r.clientId, artifacts: r.artifacts, state: r.state, errors: r.errors };
+    if (!r.waited) return { structured: base, text: `Scheduled ${r.flowId} on ${args.client_id}. Poll get_flow_status, then get_flow_results.`, auditSummary: `flow ${r.flowId}` };
+    const pages = shapeFirstPages(args.client_id, r.flowId, r.waited, args.limit);
+    const first = pages[0];
     return {
-      structured: { ...base, state, errors, results: results && { rows: results.rows, page: results.page, coverage: results.coverage, artifact: results.artifact, available_sources: results.available_sources } },
-      text,
-      auditSummary: `flow ${flowId} ${state}`,
+      structured: { ...base, results: first && { rows: first.rows, page: first.page, coverage: first.coverage, artifact: first.artifact, available_sources: r.waited.sources }, pages },
+      text: firstPagesText(r.flowId, r.state, r.errors, pages),
+      auditSummary: `flow ${r.flowId} ${r.state}`,
     };
   },
 });

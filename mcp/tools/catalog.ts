@@ -1,79 +1,11 @@
-/** The live artifact catalog, used to reject hallucinated artifact and parameter names before they reach the server. */
-import { InputError } from "../../core/errors.js";
-import { ArtifactNotAllowedError, currentAllowList } from "../safety/allowlist.js";
-import type { Row } from "../../velociraptor/client.js";
-import { didYouMean, rowsOf } from "./common.js";
+/** The live artifact catalog for tools: the dfir/collection service, with the MCP layer's allow-list as its gate. */
+import { checkArtifacts as check, type Catalog } from "../../dfir/collection/catalog.js";
 import type { ToolContext } from "./define.js";
+import { collectionSession } from "./session.js";
 
-export interface CatalogEntry {
-  name: string;
-  type: string;
-  parameters: string[];
-  sources: string[];
-}
+export { loadCatalog, perArtifactParameters, type Catalog, type CatalogEntry } from "../../dfir/collection/catalog.js";
 
-export async function loadCatalog(ctx: ToolContext): Promise<Map<string, CatalogEntry>> {
-  const rows: Row[] = await rowsOf(ctx, "SELECT name, type, parameters, sources FROM artifact_definitions()", {}, 100_000);
-  return new Map(
-    rows.map((r) => [
-      String(r.name),
-      {
-        name: String(r.name),
-        type: String(r.type),
-        parameters: ((r.parameters as { name: string }[] | null) ?? []).map((p) => p.name),
-        sources: ((r.sources as { name?: string }[] | null) ?? []).map((s) => s.name ?? "").filter(Boolean),
-      },
-    ]),
-  );
-}
-
-/**
- * Checks artifact names and per-artifact parameter names; errors carry "did you mean" suggestions. The allow-list
- * name check here gives the early, friendly error; pins and effects are enforced where the collection is scheduled
- * (mcp/safety/artifact-effects.ts enforceArtifacts), with definitions read at that moment.
- */
-export async function checkArtifacts(
-  ctx: ToolContext,
-  artifacts: string[],
-  parameters: Record<string, Record<string, string>>,
-  field = "artifacts",
-  /** The catalog when the caller already loaded it (it is the whole artifact list: one query is enough). */
-  loaded?: Map<string, CatalogEntry>,
-): Promise<Map<string, CatalogEntry>> {
-  const catalog = loaded ?? (await loadCatalog(ctx));
-  const allow = currentAllowList();
-  for (const [i, full] of artifacts.entries()) {
-    const [name, source] = full.split("/") as [string, string | undefined];
-    const entry = catalog.get(name);
-    if (!entry) {
-      const near = didYouMean(name, catalog.keys());
-      throw new InputError(`${field}[${i}]`, `unknown artifact "${name}"`, near.length ? `Did you mean ${near.join(", ")}? (list_artifacts shows what exists)` : "Use list_artifacts to find the right name.");
-    }
-    if (allow && !allow.entries.has(name)) throw new ArtifactNotAllowedError(name, `is not in the artifact allow-list (${allow.path})`);
-    if (source && !entry.sources.includes(source))
-      throw new InputError(`${field}[${i}]`, `${name} has no source "${source}"`, `Sources: ${entry.sources.join(", ") || "(single source — omit /Source)"}.`);
-    for (const p of Object.keys(parameters[name] ?? {}))
-      if (!entry.parameters.includes(p)) {
-        const near = didYouMean(p, entry.parameters);
-        throw new InputError(`parameters.${name}.${p}`, `${name} has no parameter "${p}"`, near.length ? `Did you mean ${near.join(", ")}?` : `Parameters: ${entry.parameters.join(", ") || "(none)"}.`);
-      }
-  }
-  return catalog;
-}
-
-/**
- * Parameters come either per artifact (`{"Windows.System.Pslist": {"ProcessRegex": "x"}}`) or shared by all
- * (`{"ProcessRegex": "x"}`); returns the per-artifact form. Values become strings, as Velociraptor expects.
- */
-export function perArtifactParameters(artifacts: string[], parameters: Record<string, unknown> | undefined): Record<string, Record<string, string>> {
-  const out: Record<string, Record<string, string>> = {};
-  if (!parameters) return out;
-  const names = new Set(artifacts.map((a) => a.split("/")[0]!));
-  const keyed = Object.keys(parameters).length > 0 && Object.keys(parameters).every((k) => names.has(k));
-  const toStr = (v: unknown) => (typeof v === "string" ? v : typeof v === "boolean" ? (v ? "Y" : "N") : JSON.stringify(v));
-  for (const a of names) {
-    const src = keyed ? ((parameters[a] as Record<string, unknown> | undefined) ?? {}) : parameters;
-    if (Object.keys(src).length) out[a] = Object.fromEntries(Object.entries(src).map(([k, v]) => [k, toStr(v)]));
-  }
-  return out;
+/** Checks artifact and parameter names against the catalog (and the allow-list's names); see the service. */
+export function checkArtifacts(ctx: ToolContext, artifacts: string[], parameters: Record<string, Record<string, string>>, field = "artifacts", loaded?: Catalog): Promise<Catalog> {
+  return check(collectionSession(ctx), artifacts, parameters, field, loaded);
 }

@@ -3,43 +3,18 @@
  * clients, and quick_triage — one flow with the OS's triage bundle, summarised with the notable rows first.
  */
 import { z } from "zod";
-import { InputError } from "../../core/errors.js";
-import { expandTemplate, loadTemplates, OSES, type Os, type Template } from "../../dfir/collection/templates.js";
+import { collectBulk as collectBulkService } from "../../dfir/collection/collect.js";
+import { collectTemplate as collectTemplateService, collectTriage, huntTemplate as huntTemplateService, templateCollectionArtifacts, templateHuntPlanRequest, TRIAGE_ROWS } from "../../dfir/collection/template-runs.js";
+import { loadTemplates, OSES, type Os } from "../../dfir/collection/templates.js";
 import { NOTABLE, notableLine, triageHost } from "../../dfir/collection/triage/score.js";
-import { collectArtifact } from "./artifacts.js";
-import { checkArtifacts, loadCatalog, perArtifactParameters } from "./catalog.js";
-import { rowsOf } from "./common.js";
-import { defineTool, type ToolContext } from "./define.js";
-import { clientIdentity, scheduleCollection } from "./endpoint.js";
-import { flowErrors, waitForFlow } from "./flows.js";
-import { createHunt } from "./hunts.js";
 import { enforceArtifacts, respondPlan } from "../safety/artifact-effects.js";
+import { checkArtifacts, perArtifactParameters } from "./catalog.js";
+import { defineTool } from "./define.js";
+import { firstPagesText, FirstPageOutput, shapeFirstPages } from "./flows.js";
+import { huntText, planHunt } from "./hunts.js";
 import { ArtifactName, CaseId, ClientId, OrgId } from "./ids.js";
-
-async function clientOs(ctx: ToolContext, clientId: string): Promise<{ os: Os; hostname: string }> {
-  const c = await clientIdentity(ctx, clientId);
-  if (!(OSES as readonly string[]).includes(c.os)) throw new InputError("client_id", `client ${clientId} reports OS "${c.os}"`, "Templates cover windows, linux and darwin clients.");
-  return { os: c.os as Os, hostname: c.hostname };
-}
-
-function template(name: string): Template {
-  const all = loadTemplates();
-  const t = all.get(name);
-  if (!t) throw new InputError("template", `no template "${name}"`, `Templates: ${[...all.keys()].join(", ")} (list_collection_templates).`);
-  return t;
-}
-
-/** Splits the template's artifacts into those the server has and those it lacks, checking parameters of the first. */
-async function availableArtifacts(ctx: ToolContext, artifacts: string[], spec: Record<string, Record<string, string>>, skipMissing: boolean) {
-  const catalog = await loadCatalog(ctx);
-  const missing = artifacts.filter((a) => !catalog.has(a.split("/")[0]!));
-  if (missing.length && !skipMissing) throw new InputError("template", `the server lacks ${missing.join(", ")}`, "Import them (Artifact Exchange), pass skip_missing=true to collect the rest, or use another template.");
-  const present = artifacts.filter((a) => !missing.includes(a));
-  if (!present.length) throw new InputError("template", "none of the template's artifacts exist on this server", `Missing: ${missing.join(", ")}.`);
-  const presentSpec = Object.fromEntries(Object.entries(spec).filter(([k]) => present.includes(k) && Object.keys(spec[k]!).length));
-  await checkArtifacts(ctx, present, presentSpec, "template artifacts", catalog);
-  return { present, missing, spec: presentSpec };
-}
+import { PageInput } from "./shape.js";
+import { collectionSession } from "./session.js";
 
 const TemplateParams = z.record(z.string(), z.union([z.string(), z.number(), z.boolean()]).transform(String)).optional().describe("values for the template's {{Parameters}}");
 
@@ -70,7 +45,7 @@ export const listCollectionTemplates = defineTool({
 export const collectTemplate = defineTool({
   name: "collect_template",
   title: "Collect a template on one client",
-  description: "Collect a collection template's artifacts for the client's OS (detected from the client) in one flow. Artifacts the server lacks are refused (or skipped with skip_missing=true, and listed). wait=true waits with progress and returns the first page.",
+  description: "Collect a collection template's artifacts for the client's OS (detected from the client) in one flow. Artifacts the server lacks are refused (or skipped with skip_missing=true, and listed). wait=true waits with progress and returns the first page of every result set.",
   input: z.object({
     client_id: ClientId,
     template: z.string().min(1),
@@ -78,36 +53,44 @@ export const collectTemplate = defineTool({
     skip_missing: z.boolean().default(false),
     wait: z.boolean().default(false),
     wait_timeout: z.number().int().min(1).max(3600).default(600),
+    limit: PageInput.limit,
     case_id: CaseId.optional(),
     org_id: OrgId,
   }),
-  output: z.object({ template: z.string(), version: z.string(), os: z.string(), artifacts: z.array(z.string()), missing: z.array(z.string()), flow_id: z.string(), state: z.string(), errors: z.array(z.string()) }),
+  output: z.object({
+    template: z.string(),
+    version: z.string(),
+    os: z.string(),
+    artifacts: z.array(z.string()),
+    missing: z.array(z.string()),
+    flow_id: z.string(),
+    state: z.string(),
+    errors: z.array(z.string()),
+    pages: z.array(FirstPageOutput).optional().describe("with wait=true: the first page of each result set with rows"),
+  }),
   preset: "collect",
   // Templates are user files: what their artifacts do decides, as for collect_artifact.
   async plan(args, ctx) {
-    const t = template(args.template);
-    const { os } = await clientOs(ctx, args.client_id);
-    const x = expandTemplate(t, os, args.template_parameters);
-    const present = [...(await loadCatalog(ctx)).keys()];
-    const artifacts = x.artifacts.filter((a) => present.includes(a.split("/")[0]!));
+    const { template: t, artifacts } = await templateCollectionArtifacts(ctx, { clientId: args.client_id, template: args.template, values: args.template_parameters });
     if (!artifacts.length) return undefined;
     const a = await enforceArtifacts(ctx, artifacts, { onServer: false, via: "collect_template" });
     return respondPlan(a, `Collect template ${t.name} on ${args.client_id}`, { client_id: args.client_id, template: t.name, version: t.version });
   },
   async handler(args, ctx) {
-    const t = template(args.template);
-    const { os } = await clientOs(ctx, args.client_id);
-    const x = expandTemplate(t, os, args.template_parameters);
-    const av = await availableArtifacts(ctx, x.artifacts, x.spec, args.skip_missing);
-    const r = await collectArtifact.handler(
-      { client_id: args.client_id, artifacts: av.present, parameters: av.spec, timeout: t.timeout, urgent: false, wait: args.wait, wait_timeout: args.wait_timeout, limit: 20, org_id: args.org_id },
-      ctx,
-    );
-    const s = r.structured;
+    const r = await collectTemplateService(collectionSession(ctx), {
+      clientId: args.client_id,
+      template: args.template,
+      values: args.template_parameters,
+      skipMissing: args.skip_missing,
+      wait: args.wait ? { timeoutSeconds: args.wait_timeout, pageRows: args.limit } : undefined,
+    });
+    const t = r.template;
+    const pages = r.waited && shapeFirstPages(args.client_id, r.flowId, r.waited, args.limit);
+    const head = `Template ${t.name} ${t.version} (${r.os}) → flow ${r.flowId} (${r.state}) with ${r.artifacts.length} artifacts${r.missing.length ? `; skipped (not on server): ${r.missing.join(", ")}` : ""}.`;
     return {
-      structured: { template: t.name, version: t.version, os, artifacts: av.present, missing: av.missing, flow_id: s.flow_id, state: s.state, errors: s.errors },
-      text: `Template ${t.name} ${t.version} (${os}) → flow ${s.flow_id} (${s.state}) with ${av.present.length} artifacts${av.missing.length ? `; skipped (not on server): ${av.missing.join(", ")}` : ""}.`,
-      auditSummary: `template ${t.name}@${t.version} flow ${s.flow_id}`,
+      structured: { template: t.name, version: t.version, os: r.os, artifacts: r.artifacts, missing: r.missing, flow_id: r.flowId, state: r.state, errors: r.errors, ...(pages ? { pages } : {}) },
+      text: pages ? `${head}\n${firstPagesText(r.flowId, r.state, r.errors, pages)}` : `${head} Poll get_flow_status, then get_flow_results.`,
+      auditSummary: `template ${t.name}@${t.version} flow ${r.flowId}`,
     };
   },
 });
@@ -133,50 +116,21 @@ export const huntTemplate = defineTool({
   output: z.object({ hunt_id: z.string(), state: z.string(), template: z.string(), version: z.string(), artifacts: z.array(z.string()), missing: z.array(z.string()), scope: z.object({ count: z.number(), sample: z.array(z.record(z.string(), z.unknown())) }) }),
   preset: "collect",
   async plan(args, ctx) {
-    const x = expandTemplate(template(args.template), args.os, args.template_parameters);
-    const catalog = await loadCatalog(ctx);
-    const present = x.artifacts.filter((a) => catalog.has(a.split("/")[0]!));
-    if (!present.length) return undefined;
-    return createHunt.plan!(huntArgs(args, present, Object.fromEntries(Object.entries(x.spec).filter(([k]) => present.includes(k)))), ctx);
+    const req = await templateHuntPlanRequest(ctx, huntTemplateRequest(args));
+    return req && planHunt(ctx, req, "hunt_template");
   },
   async handler(args, ctx) {
-    const t = template(args.template);
-    const x = expandTemplate(t, args.os, args.template_parameters);
-    const av = await availableArtifacts(ctx, x.artifacts, x.spec, args.skip_missing);
-    const r = await createHunt.handler(huntArgs(args, av.present, av.spec, `${t.name}@${t.version}`), ctx);
+    const h = await huntTemplateService(collectionSession(ctx), huntTemplateRequest(args));
     return {
-      structured: { ...r.structured, template: t.name, version: t.version, artifacts: av.present, missing: av.missing },
-      text: `${r.text}${av.missing.length ? `\nSkipped (not on server): ${av.missing.join(", ")}` : ""}`,
-      auditSummary: `template ${t.name}@${t.version} ${r.auditSummary ?? ""}`,
+      structured: { hunt_id: h.huntId, state: h.state, scope: h.scope, template: h.template.name, version: h.template.version, artifacts: h.artifacts, missing: h.missing },
+      text: `${huntText(h, h.artifacts)}${h.missing.length ? `\nSkipped (not on server): ${h.missing.join(", ")}` : ""}`,
+      auditSummary: `template ${h.template.name}@${h.template.version} hunt ${h.huntId} ${h.state} scope=${h.scope.count}`,
     };
   },
 });
 
-function huntArgs(a: { os: Os; description?: string; include_labels?: string[]; exclude_labels?: string[]; expires_hours: number; paused: boolean; template: string; confirm_token?: string; org_id?: string }, artifacts: string[], spec: Record<string, Record<string, string>>, label = a.template) {
-  return {
-    artifacts,
-    description: a.description ?? `Megaraptor template ${label} (${a.os})`,
-    parameters: spec,
-    include_labels: a.include_labels,
-    exclude_labels: a.exclude_labels,
-    os_filter: a.os,
-    timeout: 1800,
-    expires_hours: a.expires_hours,
-    paused: a.paused,
-    confirm_token: a.confirm_token,
-    org_id: a.org_id,
-  };
-}
-
-const BULK_MAX = 200;
-
-/** The named clients plus those a search matches, deduplicated; refuses an empty or fleet-sized set. */
-async function bulkTargets(ctx: ToolContext, ids: string[], search?: string): Promise<string[]> {
-  const found = search ? (await rowsOf(ctx, "SELECT client_id FROM clients(search=Search)", { Search: search }, BULK_MAX + 1)).map((r) => String(r.client_id)) : [];
-  const all = [...new Set([...ids, ...found])];
-  if (!all.length) throw new InputError(search ? "client_search" : "client_ids", search ? `"${search}" matches no client` : "give client_ids or a client_search", "Check the search with list_clients.");
-  if (all.length > BULK_MAX) throw new InputError(search ? "client_search" : "client_ids", `selects more than ${BULK_MAX} clients`, "Narrow the search, or use hunt_template / create_hunt for fleet-wide collection.");
-  return all;
+function huntTemplateRequest(a: { template: string; os: Os; template_parameters?: Record<string, string>; skip_missing: boolean; description?: string; include_labels?: string[]; exclude_labels?: string[]; expires_hours: number; paused: boolean }) {
+  return { template: a.template, os: a.os, values: a.template_parameters, skipMissing: a.skip_missing, description: a.description, includeLabels: a.include_labels, excludeLabels: a.exclude_labels, expiresHours: a.expires_hours, paused: a.paused };
 }
 
 export const collectBulk = defineTool({
@@ -202,40 +156,21 @@ export const collectBulk = defineTool({
     return respondPlan(a, `Collect ${args.artifacts.join(", ")} on ${args.client_ids.length} named client(s)${args.client_search ? ` and those matching ${args.client_search}` : ""}`, { client_ids: args.client_ids, client_search: args.client_search ?? null });
   },
   async handler(args, ctx) {
-    const unknown = Object.keys(args.parameters ?? {}).filter((k) => !args.artifacts.some((a) => a.split("/")[0] === k));
-    if (unknown.length) throw new InputError(`parameters.${unknown[0]}`, "is not one of the artifacts being collected", "Key parameters by artifact name.");
-    const spec = perArtifactParameters(args.artifacts, args.parameters);
-    await checkArtifacts(ctx, args.artifacts, spec);
-    const targets = await bulkTargets(ctx, args.client_ids, args.client_search);
-    const checked = await enforceArtifacts(ctx, args.artifacts, { onServer: false, via: "collect_bulk" });
-    const results: { client_id: string; flow_id?: string; state: string; errors: string[] }[] = [];
-    for (const [i, client] of targets.entries()) {
-      await ctx.progress(i, targets.length, `scheduling on ${client}`);
-      try {
-        const flowId = await scheduleCollection(ctx, { clientId: client, artifacts: args.artifacts, spec, timeoutSeconds: args.timeout, checked });
-        results.push({ client_id: client, flow_id: flowId, state: "RUNNING", errors: [] });
-      } catch (err) {
-        results.push({ client_id: client, state: "NOT_SCHEDULED", errors: [(err as Error).message] });
-      }
-    }
-    if (args.wait) {
-      const deadline = Date.now() + args.wait_timeout * 1000;
-      for (const r of results.filter((x) => x.flow_id)) {
-        r.state = await waitForFlow(ctx, r.client_id, r.flow_id!, Math.max(1, (deadline - Date.now()) / 1000), `${r.client_id} ${r.flow_id}`);
-        if (r.state === "ERROR") r.errors = await flowErrors(ctx, r.client_id, r.flow_id!);
-      }
-    }
-    const failed = results.filter((r) => !r.flow_id).length;
+    const r = await collectBulkService(collectionSession(ctx), {
+      clientIds: args.client_ids,
+      clientSearch: args.client_search,
+      artifacts: args.artifacts,
+      parameters: args.parameters,
+      timeoutSeconds: args.timeout,
+      waitTimeoutSeconds: args.wait ? args.wait_timeout : undefined,
+    });
     return {
-      structured: { results, scheduled: results.length - failed, failed },
-      text: [`Scheduled on ${results.length - failed} of ${results.length} clients${failed ? ` (${failed} failed)` : ""}:`, ...results.map((r) => `${r.client_id}  ${r.flow_id ?? "-"}  ${r.state}${r.errors.length ? `  ${r.errors[0]}` : ""}`)].join("\n"),
-      auditSummary: `bulk ${args.artifacts.join(",")} on ${results.length - failed}/${results.length} clients`,
+      structured: r,
+      text: [`Scheduled on ${r.scheduled} of ${r.results.length} clients${r.failed ? ` (${r.failed} failed)` : ""}:`, ...r.results.map((x) => `${x.client_id}  ${x.flow_id ?? "-"}  ${x.state}${x.errors.length ? `  ${x.errors[0]}` : ""}`)].join("\n"),
+      auditSummary: `bulk ${args.artifacts.join(",")} on ${r.scheduled}/${r.results.length} clients`,
     };
   },
 });
-
-/** Rows read per triage result; beyond it the result is marked truncated (the rest are not scored). */
-const TRIAGE_ROWS = 20_000;
 
 export const quickTriage = defineTool({
   name: "quick_triage",
@@ -263,24 +198,13 @@ export const quickTriage = defineTool({
   }),
   preset: "collect",
   async handler(args, ctx) {
-    const { os, hostname } = await clientOs(ctx, args.client_id);
-    const x = expandTemplate(template("quick-triage"), os);
-    const av = await availableArtifacts(ctx, x.artifacts, x.spec, true);
-    const flowId = await scheduleCollection(ctx, { clientId: args.client_id, artifacts: av.present, spec: av.spec, urgent: true, timeoutSeconds: args.wait_timeout });
-    const state = await waitForFlow(ctx, args.client_id, flowId, args.wait_timeout, `triage ${hostname}`);
-    const errors = state === "FINISHED" ? [] : await flowErrors(ctx, args.client_id, flowId);
-    const withResults = ((await rowsOf(ctx, "SELECT artifacts_with_results FROM flows(client_id=ClientId, flow_id=FlowId)", { ClientId: args.client_id, FlowId: flowId }))[0]?.artifacts_with_results as string[] | null) ?? [];
-    const results: Record<string, Record<string, unknown>[]> = {};
-    for (const [i, artifact] of withResults.sort().entries()) {
-      await ctx.progress(i, withResults.length, `reading ${artifact}`);
-      results[artifact] = await rowsOf(ctx, "SELECT * FROM source(client_id=ClientId, flow_id=FlowId, artifact=ArtifactName)", { ClientId: args.client_id, FlowId: flowId, ArtifactName: artifact }, TRIAGE_ROWS);
-    }
+    const { os, hostname, flowId, state, errors, skipped, results } = await collectTriage(collectionSession(ctx), { clientId: args.client_id, waitTimeoutSeconds: args.wait_timeout });
     const t = triageHost({ hostname, client_id: args.client_id, results });
     const sections = t.sections.map((s) => ({ ...s, truncated: s.rows >= TRIAGE_ROWS }));
     const rows = sections.reduce((n, s) => n + s.rows, 0);
     const shown = t.notable.slice(0, args.notable_limit);
     const text = [
-      `Triage of ${hostname} (${args.client_id}, ${os}): flow ${flowId} ${state}; ${t.notable.length} notable row(s) (score ≥ ${NOTABLE}) of ${rows} in ${sections.length} result(s), highest score first${av.missing.length ? `; skipped (not on server): ${av.missing.join(", ")}` : ""}`,
+      `Triage of ${hostname} (${args.client_id}, ${os}): flow ${flowId} ${state}; ${t.notable.length} notable row(s) (score ≥ ${NOTABLE}) of ${rows} in ${sections.length} result(s), highest score first${skipped.length ? `; skipped (not on server): ${skipped.join(", ")}` : ""}`,
       ...errors.map((e) => `  error: ${e}`),
       ...shown.map(notableLine),
       ...(t.notable.length > shown.length ? [`… ${t.notable.length - shown.length} more notable row(s) in structured content (or raise notable_limit).`] : []),
@@ -295,7 +219,7 @@ export const quickTriage = defineTool({
         flow_id: flowId,
         state,
         errors,
-        skipped: av.missing,
+        skipped,
         notable: t.notable.map((n) => ({ score: n.score, section: n.section, artifact: n.artifact, kind: n.kind, identity: n.identity, reasons: n.reasons, row: n.row })),
         sections,
         unscored: t.unread,

@@ -5,31 +5,9 @@ import type { ToolContext } from "./define.js";
 import { renderRowsText, shapeRows, startOffset, type Shaped } from "./shape.js";
 
 export { rowsOf };
+export { listParam } from "../../velociraptor/query.js";
+export { didYouMean, levenshtein } from "../../core/suggest.js";
 
-/** Wraps a list so it can travel as one env string: VQL reads it with parse_json(data=X).items. */
-export function listParam(items: readonly string[]): { items: readonly string[] } {
-  return { items };
-}
-
-export function levenshtein(a: string, b: string): number {
-  const dp = Array.from({ length: b.length + 1 }, (_, j) => j);
-  for (let i = 1; i <= a.length; i++) {
-    let prev = dp[0]!;
-    dp[0] = i;
-    for (let j = 1; j <= b.length; j++) {
-      const tmp = dp[j]!;
-      dp[j] = Math.min(dp[j]! + 1, dp[j - 1]! + 1, prev + (a[i - 1]!.toLowerCase() === b[j - 1]!.toLowerCase() ? 0 : 1));
-      prev = tmp;
-    }
-  }
-  return dp[b.length]!;
-}
-
-/** Up to three close names, best first. */
-export function didYouMean(name: string, candidates: Iterable<string>): string[] {
-  const scored = [...candidates].map((c) => ({ c, d: levenshtein(name, c) })).filter((x) => x.d <= Math.max(3, Math.floor(name.length / 4)));
-  return scored.sort((x, y) => x.d - y.d).slice(0, 3).map((x) => x.c);
-}
 
 export function escapeRegex(s: string): string {
   return s.replace(/[.*+?^${}()|[\]\\]/g, "\\$&");

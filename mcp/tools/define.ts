@@ -85,6 +85,11 @@ export interface ToolResult<O> {
   text: string;
   /** One line for the audit log. */
   auditSummary?: string;
+  /**
+   * The audit outcome when the call ran but its change did not (fully) happen — a remediation the case ledger records
+   * as failed or partial — so the audit log and the ledger agree. Absent: ok.
+   */
+  outcome?: "ok" | "failed" | "partial";
 }
 
 export interface ToolDefinition<I extends z.ZodObject = z.ZodObject, O extends z.ZodObject = z.ZodObject> {

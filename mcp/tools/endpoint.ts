@@ -1,41 +1,11 @@
-/** Two steps many tools share: who a client is (OS, hostname, labels) and scheduling a collection on it. */
-import { NotFoundError } from "../../velociraptor/errors.js";
-import { enforceArtifacts, type ArtifactAssessment } from "../safety/artifact-effects.js";
-import { listParam, rowsOf } from "./common.js";
+/** Two steps many tools share — who a client is, scheduling a collection on it — from the dfir/collection service. */
+import { scheduleCollection as schedule, type ScheduleRequest } from "../../dfir/collection/endpoint.js";
 import type { ToolContext } from "./define.js";
+import { collectionSession } from "./session.js";
 
-export interface ClientIdentity {
-  os: string;
-  hostname: string;
-  labels: string[];
-}
+export { clientIdentity, type ClientIdentity } from "../../dfir/collection/endpoint.js";
 
-export async function clientIdentity(ctx: ToolContext, clientId: string): Promise<ClientIdentity> {
-  const row = (await rowsOf(ctx, "SELECT os_info.system AS os, os_info.hostname AS hostname, labels FROM clients(client_id=ClientId)", { ClientId: clientId }))[0];
-  if (!row) throw new NotFoundError(`Client ${clientId}`, "Find the client with list_clients.");
-  return { os: String(row.os), hostname: String(row.hostname), labels: (row.labels as string[] | null) ?? [] };
-}
-
-/**
- * Schedules one flow collecting `artifacts` (per-artifact parameters in `spec`); returns its flow id. Every tool
- * collection passes here, so this is where the artifact allow-list (pins read now) and the artifacts' effect are
- * enforced against the mode. `checked` is an assessment the caller just made for exactly these artifacts and target
- * (collect_bulk checks once for many clients).
- */
-export async function scheduleCollection(
-  ctx: ToolContext,
-  o: { clientId: string; artifacts: string[]; spec?: Record<string, Record<string, string>>; urgent?: boolean; timeoutSeconds?: number; checked?: ArtifactAssessment },
-): Promise<string> {
-  if (!o.checked) await enforceArtifacts(ctx, o.artifacts, { onServer: o.clientId === "server", via: "collection" });
-  const rows = await rowsOf(ctx, "SELECT collect_client(client_id=ClientId, artifacts=parse_json(data=Artifacts).items, spec=parse_json(data=Spec), timeout=int(int=Timeout), urgent=Urgent) AS Flow FROM scope()", {
-    ClientId: o.clientId,
-    Artifacts: listParam(o.artifacts.map((a) => a.split("/")[0]!)),
-    Spec: o.spec ?? {},
-    Timeout: o.timeoutSeconds ?? 600,
-    Urgent: o.urgent ?? false,
-  });
-  const flowId = (rows[0]?.Flow as { flow_id?: string } | null)?.flow_id;
-  if (!flowId)
-    throw new NotFoundError(`A collection of ${o.artifacts.join(", ")} on ${o.clientId}`, "The server did not schedule it: check the client id (list_clients), that the artifacts exist (list_artifacts) and that the API user may collect (COLLECT_CLIENT).");
-  return flowId;
+/** Schedules one flow through the tool's gate (allow-list pins and the artifacts' effect against the mode). */
+export function scheduleCollection(ctx: ToolContext, o: Omit<ScheduleRequest, "checked">): Promise<string> {
+  return schedule(collectionSession(ctx), o);
 }

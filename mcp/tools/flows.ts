@@ -1,77 +1,31 @@
 /** Flow tools: list collections on a client, their status, their results (paged server-side), and cancel them. */
-import { setTimeout as sleep } from "node:timers/promises";
 import { z } from "zod";
-import { InputError } from "../../core/errors.js";
-import type { Row } from "../../velociraptor/client.js";
-import { CancelledError, NotFoundError } from "../../velociraptor/errors.js";
+import type { Waited } from "../../dfir/collection/collect.js";
+import { flowErrors, flowRow, pickSource, readSource, RUNNING_STATES, sourcesWithResults } from "../../dfir/collection/flows.js";
+import { NotFoundError } from "../../velociraptor/errors.js";
 import { listPage, rowsOf } from "./common.js";
 import { defineTool, type ToolContext } from "./define.js";
 import { ArtifactName, ClientOrServerId, FlowId, OrgId } from "./ids.js";
-import { PageInput, renderRowsText, RowsOutput, shapeRows, startOffset } from "./shape.js";
+import { PageInput, renderRowsText, RowsOutput, shapeRows, startOffset, type Shaped } from "./shape.js";
 
-export async function flowRow(ctx: ToolContext, clientId: string, flowId: string): Promise<Row> {
-  const rows = await rowsOf(ctx, "SELECT * FROM flows(client_id=ClientId, flow_id=FlowId)", { ClientId: clientId, FlowId: flowId });
-  if (!rows[0]) throw new NotFoundError(`Flow ${flowId} on ${clientId}`, "List the client's flows with list_flows.");
-  return rows[0];
-}
-
-const TERMINAL = new Set(["FINISHED", "ERROR"]);
-
-/**
- * Waits for a flow to finish (progress notifications while it runs); returns the last state seen, or throws
- * CancelledError when the caller cancels — a cancelled wait must not look like a flow that is still RUNNING.
- */
-export async function waitForFlow(ctx: ToolContext, clientId: string, flowId: string, timeoutSeconds: number, label = flowId): Promise<string> {
-  const deadline = Date.now() + timeoutSeconds * 1000;
-  const cancelled = () => new CancelledError(`Waiting for ${flowId} on ${clientId}`);
-  let state = "RUNNING";
-  for (let tick = 0; ; tick++) {
-    if (ctx.signal.aborted) throw cancelled();
-    state = String((await flowRow(ctx, clientId, flowId)).state);
-    if (ctx.signal.aborted) throw cancelled();
-    if (TERMINAL.has(state) || Date.now() > deadline) return state;
-    await ctx.progress(tick, undefined, `${label}: ${state}`);
-    await sleep(Math.min(2000, 250 * (tick + 1), Math.max(0, deadline - Date.now())), undefined, { signal: ctx.signal }).catch(() => undefined);
-  }
-}
-
-export async function flowErrors(ctx: ToolContext, clientId: string, flowId: string): Promise<string[]> {
-  const logs = await rowsOf(ctx, "SELECT level, message FROM flow_logs(client_id=ClientId, flow_id=FlowId)", { ClientId: clientId, FlowId: flowId }, 1000);
-  return logs.filter((l) => /error|warn/i.test(String(l.level))).map((l) => String(l.message));
-}
+export { flowErrors, flowRow, waitForFlow } from "../../dfir/collection/flows.js";
 
 /**
  * One page of a flow's results, fetched server-side with source(start_row, count) so a page of a 1M-row flow
- * never loads the flow. With several sources and none requested, says which exist instead of returning nothing.
+ * never loads the flow. With several result sets and none (or an artifact without its source) named, reads the first
+ * with results and lists all of them in available_sources.
  */
 export async function flowResultsPage(
   ctx: ToolContext,
   args: { client_id: string; flow_id: string; artifact?: string; source?: string; limit: number; offset?: number; cursor?: string; columns?: string[] },
 ) {
   const flow = await flowRow(ctx, args.client_id, args.flow_id);
-  const available = ((flow.artifacts_with_results as string[] | null) ?? []).slice().sort();
-  let target = args.artifact && args.source ? `${args.artifact}/${args.source}` : args.artifact;
-  if (!target) {
-    if (available.length === 0) target = undefined;
-    else if (available.length === 1) target = available[0];
-    else target = available[0];
-  } else if (available.length && !available.includes(target)) {
-    const sources = available.filter((a) => a.startsWith(`${target}/`));
-    if (sources.length === 1) target = sources[0];
-    else if (sources.length > 1) throw new InputError("artifact", `${target} has several sources with results`, `Pick one: ${sources.join(", ")} (pass artifact='Artifact/Source' or source=).`);
-  }
+  const available = sourcesWithResults(flow);
+  const target = pickSource(available, args.artifact, args.source);
   const key = JSON.stringify(["flow", args.client_id, args.flow_id, target]);
   const offset = startOffset(args, key);
-  const rows = target
-    ? await rowsOf(ctx, "SELECT * FROM source(client_id=ClientId, flow_id=FlowId, artifact=ArtifactName, start_row=int(int=StartRow), count=int(int=PageSize))", {
-        ClientId: args.client_id,
-        FlowId: args.flow_id,
-        ArtifactName: target,
-        StartRow: offset,
-        PageSize: args.limit + 1,
-      })
-    : [];
-  const running = ["RUNNING", "WAITING", "IN_PROGRESS"].includes(String(flow.state));
+  const rows = target ? await readSource(ctx, args.client_id, args.flow_id, target, offset, args.limit + 1) : [];
+  const running = RUNNING_STATES.has(String(flow.state));
   const shaped = shapeRows({
     rows,
     offset,
@@ -83,6 +37,33 @@ export async function flowResultsPage(
     failed: flow.state === "ERROR" ? `The flow ended in ERROR (${String(flow.status || "no status recorded")}): ${offset + Math.min(rows.length, args.limit)} row(s) are all it collected before it stopped, not all there is. get_flow_status shows its error log; collect again for the rest.` : undefined,
   });
   return { ...shaped, artifact: target ?? null, available_sources: available, state: String(flow.state) };
+}
+
+export const FirstPageOutput = z.object({ artifact: z.string(), ...RowsOutput });
+
+/** The first page of each result set of a waited-for flow, shaped like get_flow_results pages (with their cursors). */
+export function shapeFirstPages(clientId: string, flowId: string, waited: Waited, limit: number): (Shaped & { artifact: string })[] {
+  const running = RUNNING_STATES.has(waited.state);
+  return waited.pages.map((p) => ({
+    artifact: p.artifact,
+    ...shapeRows({
+      rows: p.rows,
+      offset: 0,
+      limit,
+      queryKey: JSON.stringify(["flow", clientId, flowId, p.artifact]),
+      total: waited.pages.length === 1 ? waited.totalRows : undefined,
+      provisional: running ? `The flow is still ${waited.state}; more results may arrive. Check get_flow_status, then page with get_flow_results.` : undefined,
+    }),
+  }));
+}
+
+/** The text of first pages: each result set under its name, or why there are none. */
+export function firstPagesText(flowId: string, state: string, errors: string[], pages: (Shaped & { artifact: string })[]): string {
+  return [
+    `Flow ${flowId} is ${state}.`,
+    ...errors.map((e) => `error: ${e}`),
+    ...(pages.length ? pages.map((p) => renderRowsText(`First page of ${p.artifact} (get_flow_results artifact=${p.artifact})`, p)) : [state === "FINISHED" ? "No result set has rows." : "No rows yet."]),
+  ].join("\n");
 }
 
 export const listFlows = defineTool({

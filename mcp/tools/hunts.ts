@@ -5,30 +5,36 @@ import { allows, ModeForbiddenError } from "../safety/mode.js";
 import { NotFoundError } from "../../velociraptor/errors.js";
 import { enforceArtifacts, respondPlan } from "../safety/artifact-effects.js";
 import { checkArtifacts, perArtifactParameters } from "./catalog.js";
-import { listPage, listParam, rowsOf } from "./common.js";
-import { defineTool, type ToolContext } from "./define.js";
+import { listPage, rowsOf } from "./common.js";
+import { defineTool, type Plan, type ToolContext } from "./define.js";
+import { createHunt as createHuntService, huntScope, type CreatedHunt, type HuntRequest } from "../../dfir/collection/hunts.js";
+import { collectionSession } from "./session.js";
 import { ArtifactName, HuntId, OrgId } from "./ids.js";
 import { PageInput, renderRowsText, RowsOutput, shapeRows, startOffset } from "./shape.js";
 
 const MAX_HUNT_CLIENTS = Number(process.env.MEGARAPTOR_MAX_HUNT_CLIENTS ?? 500);
 
-interface ScopeArgs {
-  include_labels?: string[];
-  exclude_labels?: string[];
-  os_filter?: "windows" | "linux" | "darwin";
+export { huntScope } from "../../dfir/collection/hunts.js";
+
+/**
+ * Whether creating this hunt needs the user's approval (MCP safety policy, shared by create_hunt and hunt_template):
+ * respond-level artifacts, an unpaused hunt, or one reaching more than MEGARAPTOR_MAX_HUNT_CLIENTS clients.
+ */
+export async function planHunt(ctx: ToolContext, req: HuntRequest, via: string): Promise<Plan | undefined> {
+  const parameters = perArtifactParameters(req.artifacts, req.parameters);
+  await checkArtifacts(ctx, req.artifacts, parameters);
+  const a = await enforceArtifacts(ctx, req.artifacts, { onServer: false, via });
+  const scope = await huntScope(ctx, req);
+  const summary = `Create ${req.paused ? "a paused" : "and START a"} hunt for ${req.artifacts.join(", ")} on ${scope.count} client(s)`;
+  const respond = respondPlan(a, summary, { scope, parameters });
+  if (respond) return respond;
+  if (req.paused && scope.count <= MAX_HUNT_CLIENTS) return undefined;
+  return { summary, details: { artifacts: req.artifacts, parameters, scope, include_labels: req.includeLabels, exclude_labels: req.excludeLabels, os: req.os, max_hunt_clients: MAX_HUNT_CLIENTS } };
 }
 
-/** Estimates which clients a hunt would reach (Velociraptor: OS wins over include_labels; exclusions apply last). */
-export async function huntScope(ctx: ToolContext, a: ScopeArgs) {
-  const rows = await rowsOf(ctx, "SELECT client_id, os_info.hostname AS hostname, os_info.system AS os, labels FROM clients()", {}, 1_000_000);
-  const matches = rows.filter((r) => {
-    const labels = (r.labels as string[]) ?? [];
-    if (a.os_filter) {
-      if (r.os !== a.os_filter) return false;
-    } else if (a.include_labels?.length && !a.include_labels.some((l) => labels.includes(l))) return false;
-    return !a.exclude_labels?.some((l) => labels.includes(l));
-  });
-  return { count: matches.length, sample: matches.slice(0, 10).map((r) => ({ client_id: r.client_id, hostname: r.hostname, os: r.os })) };
+/** The service request for create_hunt's arguments. */
+function huntRequest(args: { artifacts: string[]; description: string; parameters?: Record<string, unknown>; include_labels?: string[]; exclude_labels?: string[]; os_filter?: "windows" | "linux" | "darwin"; timeout: number; expires_hours: number; paused: boolean }): HuntRequest {
+  return { artifacts: args.artifacts, description: args.description, parameters: args.parameters, includeLabels: args.include_labels, excludeLabels: args.exclude_labels, os: args.os_filter, timeoutSeconds: args.timeout, expiresHours: args.expires_hours, paused: args.paused };
 }
 
 export const createHunt = defineTool({
@@ -51,48 +57,21 @@ export const createHunt = defineTool({
   }),
   output: z.object({ hunt_id: z.string(), state: z.string(), scope: z.object({ count: z.number(), sample: z.array(z.record(z.string(), z.unknown())) }) }),
   preset: "collect",
-  async plan(args, ctx) {
-    await checkArtifacts(ctx, args.artifacts, perArtifactParameters(args.artifacts, args.parameters));
-    const a = await enforceArtifacts(ctx, args.artifacts, { onServer: false, via: "create_hunt" });
-    const scope = await huntScope(ctx, args);
-    const respond = respondPlan(a, `Create ${args.paused ? "a paused" : "and START a"} hunt for ${args.artifacts.join(", ")} on ${scope.count} client(s)`, { scope, parameters: perArtifactParameters(args.artifacts, args.parameters) });
-    if (respond) return respond;
-    if (args.paused && scope.count <= MAX_HUNT_CLIENTS) return undefined;
-    return {
-      summary: `Create ${args.paused ? "a paused" : "and START a"} hunt for ${args.artifacts.join(", ")} on ${scope.count} client(s)`,
-      details: { artifacts: args.artifacts, parameters: perArtifactParameters(args.artifacts, args.parameters), scope, include_labels: args.include_labels, exclude_labels: args.exclude_labels, os: args.os_filter, max_hunt_clients: MAX_HUNT_CLIENTS },
-    };
-  },
+  plan: (args, ctx) => planHunt(ctx, huntRequest(args), "create_hunt"),
   async handler(args, ctx) {
-    const spec = perArtifactParameters(args.artifacts, args.parameters);
-    await checkArtifacts(ctx, args.artifacts, spec);
-    await enforceArtifacts(ctx, args.artifacts, { onServer: false, via: "create_hunt" });
-    const scope = await huntScope(ctx, args);
-    const rows = await rowsOf(
-      ctx,
-      "SELECT hunt(artifacts=parse_json(data=Artifacts).items, description=Description, spec=parse_json(data=Spec), include_labels=parse_json(data=Include).items, exclude_labels=parse_json(data=Exclude).items, os=Os, timeout=int(int=Timeout), expires=now() + int(int=ExpiresSeconds), pause=Pause) AS Hunt FROM scope()",
-      {
-        Artifacts: listParam(args.artifacts),
-        Description: args.description,
-        Spec: spec,
-        Include: listParam(args.include_labels ?? []),
-        Exclude: listParam(args.exclude_labels ?? []),
-        Os: args.os_filter ?? "",
-        Timeout: args.timeout,
-        ExpiresSeconds: Math.round(args.expires_hours * 3600),
-        Pause: args.paused,
-      },
-    );
-    const hunt = rows[0]?.Hunt as { HuntId?: string } | null;
-    if (!hunt?.HuntId) throw new NotFoundError("The new hunt", "The server did not create it; the API user needs START_HUNT.");
-    const state = args.paused ? "PAUSED" : "RUNNING";
+    const h = await createHuntService(collectionSession(ctx), huntRequest(args));
     return {
-      structured: { hunt_id: hunt.HuntId, state, scope },
-      text: `Hunt ${hunt.HuntId} created ${state} for ${args.artifacts.join(", ")}; about ${scope.count} client(s) match.${args.paused ? " Start it with modify_hunt action=start." : ""}`,
-      auditSummary: `hunt ${hunt.HuntId} ${state} scope=${scope.count}`,
+      structured: { hunt_id: h.huntId, state: h.state, scope: h.scope },
+      text: huntText(h, args.artifacts),
+      auditSummary: `hunt ${h.huntId} ${h.state} scope=${h.scope.count}`,
     };
   },
 });
+
+/** One line about a created hunt (create_hunt, hunt_template). */
+export function huntText(h: CreatedHunt, artifacts: string[]): string {
+  return `Hunt ${h.huntId} created ${h.state} for ${artifacts.join(", ")}; about ${h.scope.count} client(s) match.${h.state === "PAUSED" ? " Start it with modify_hunt action=start." : ""}`;
+}
 
 export const listHunts = defineTool({
   name: "list_hunts",

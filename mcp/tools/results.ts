@@ -38,7 +38,7 @@ export const stackResults = defineTool({
     "Aggregate a flow's or hunt's results by columns — count, distinct clients, first/last time — rarest first, so a million rows become a few dozen lines. The classic DFIR pivot: stack process names/paths/hashes across a hunt and look at the rare ones. Rows stream through Megaraptor in bounded memory.",
   input: z.object({
     ...Source,
-    group_by: z.array(z.string().min(1)).min(1).max(5).describe("columns to group by, e.g. [\"Name\", \"Exe\"]"),
+    group_by: z.array(z.string().min(1)).min(1).max(5).describe("columns to group by, e.g. [\"Name\", \"Exe\"]; nested paths such as Authenticode.Trusted are accepted"),
     time_field: z.string().optional().describe("column with a timestamp for first/last seen"),
     order: z.enum(["rarest", "commonest"]).default("rarest"),
     limit: z.number().int().min(1).max(1000).default(50),

@@ -5,6 +5,7 @@
 import { createHmac, randomBytes } from "node:crypto";
 import { z } from "zod";
 import { MegaraptorError } from "../../core/errors.js";
+import { hasPath, valueAt } from "../../dfir/results/paths.js";
 import type { Row } from "../../velociraptor/client.js";
 
 export const DEFAULT_LIMIT = 50;
@@ -15,7 +16,7 @@ export const PageInput = {
   limit: z.number().int().min(1).max(MAX_LIMIT).default(DEFAULT_LIMIT).describe(`rows per page (default ${DEFAULT_LIMIT}, max ${MAX_LIMIT})`),
   offset: z.number().int().min(0).optional().describe("rows to skip; prefer cursor for the next page"),
   cursor: z.string().optional().describe("next_cursor from a previous page of the same query"),
-  columns: z.array(z.string()).optional().describe("only these columns (smaller pages)"),
+  columns: z.array(z.string()).optional().describe("only these columns (smaller pages); nested paths such as Authenticode.Trusted are accepted"),
 };
 
 export const CoverageSchema = z.object({
@@ -84,10 +85,11 @@ export function withIsoTimes(row: Row): Row {
   return out ?? row;
 }
 
+/** Only the named columns; a column may be a nested path (Authenticode.Trusted), kept under that name. */
 function pick(row: Row, columns?: string[]): Row {
   if (!columns?.length) return row;
   const out: Row = {};
-  for (const c of columns) if (c in row) out[c] = row[c];
+  for (const c of columns) if (hasPath(row, c)) out[c] = valueAt(row, c);
   return out;
 }
 

@@ -41,4 +41,10 @@ describe("shapeRows", () => {
       Pid: 1_763_900_000,
     });
   });
+
+  it("keeps nested columns named by path (Authenticode.Trusted), as stack_results and correlate read them", () => {
+    const row = { OSPath: "C:\\x.exe", Authenticode: { Trusted: "untrusted", SubjectName: "CN=x" }, Size: 1 };
+    const s = shapeRows({ rows: [row], offset: 0, limit: 10, queryKey: "k", columns: ["OSPath", "Authenticode.Trusted", "Missing.Path"] });
+    expect(s.rows[0]).toEqual({ OSPath: "C:\\x.exe", "Authenticode.Trusted": "untrusted" });
+  });
 });

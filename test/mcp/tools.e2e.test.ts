@@ -190,8 +190,11 @@ describe("artifacts and flows", () => {
     const r = await call(mcp.client, "get_flow_results", { client_id: WIN, flow_id: "F.CT1INFO0001", artifact: "Generic.Client.Info", source: "Users" });
     expect(r.structured!.rows).toEqual([{ Name: "jdoe", Description: expect.stringContaining("ProfileList"), LastLogin: "2025-11-23T09:59:50Z" }]);
     expect(r.structured!.available_sources).toEqual(["Generic.Client.Info/BasicInformation", "Generic.Client.Info/Users"]);
-    const ambiguous = await call(mcp.client, "get_flow_results", { client_id: WIN, flow_id: "F.CT1INFO0001", artifact: "Generic.Client.Info" });
-    expect(ambiguous.error?.hint).toMatch(/BasicInformation/);
+    // No source named: the first source with results is read, and every source with results is listed (issue 16).
+    const unnamed = await call(mcp.client, "get_flow_results", { client_id: WIN, flow_id: "F.CT1INFO0001", artifact: "Generic.Client.Info" });
+    expect(unnamed.structured!.artifact).toBe("Generic.Client.Info/BasicInformation");
+    expect(unnamed.structured!.rows.length).toBeGreaterThan(0);
+    expect(unnamed.text).toMatch(/Generic\.Client\.Info\/Users/);
   });
 
   it("cancel_flow cancels a running collection", async () => {

@@ -20,4 +20,22 @@ describe("stackRows", () => {
     expect(s.overflowRows).toBe(9_900);
     expect(s.overflowGroups).toBe(true);
   });
+
+  // Nested columns as Velociraptor emits them: Windows.System.Services puts authenticode() of the service binary in
+  // CertinfoServiceExe (artifacts/definitions/Windows/System/Services.yaml L106, Velocidex/velociraptor cd02ac663) and
+  // Windows.Detection.BinaryHunter tests Authenticode.Trusted = "trusted" (BinaryHunter.yaml L137, L151).
+  it("groups by a nested path (CertinfoServiceExe.Trusted), as correlate reads one", async () => {
+    const svc = (Name: string, Trusted: string) => ({ Name, AbsoluteExePath: `C:\\x\\${Name}.exe`, CertinfoServiceExe: { Trusted, Subject: "CN=x" } });
+    const rows = [svc("a", "trusted"), svc("b", "trusted"), svc("c", "untrusted"), svc("d", "trusted")];
+    const s = await stackRows(rows, { groupBy: ["CertinfoServiceExe.Trusted"] });
+    expect(s.groups.map((g) => [g.key["CertinfoServiceExe.Trusted"], g.count])).toEqual([
+      ["untrusted", 1],
+      ["trusted", 3],
+    ]);
+  });
+
+  it("prefers a key that contains a dot as written over walking the path", async () => {
+    const s = await stackRows([{ "a.b": 1, a: { b: 2 } }], { groupBy: ["a.b"] });
+    expect(s.groups[0]!.key).toEqual({ "a.b": 1 });
+  });
 });
