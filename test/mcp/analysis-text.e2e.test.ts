@@ -110,6 +110,13 @@ describe("text content a model can act on", () => {
     expect(hunt.text).toContain(`next_cursor: ${hunt.structured!.page.next_cursor}`);
   });
 
+  it("stack_results: the text says what was cut and how to get the rest, never a bare status", async () => {
+    const r = await call(mcp.client, "stack_results", { hunt_id: "H.PSWIN00001", group_by: ["Name"], limit: 1 });
+    expect(r.ok, r.text).toBe(true);
+    expect(r.structured!.groups_total).toBeGreaterThan(1);
+    expect(r.text.split("\n")[0]).toBe(`${r.structured!.rows_scanned} rows → ${r.structured!.groups_total} groups (rarest first) [truncated] 1 of ${r.structured!.groups_total} groups shown. Raise limit, or group by fewer/coarser columns.`);
+  });
+
   it("quick_triage: each notable line names the host and the row (service name and command line, process and pid)", async () => {
     const r = await call(mcp.client, "quick_triage", { client_id: FIN, wait_timeout: 60 });
     expect(r.ok, r.text).toBe(true);
