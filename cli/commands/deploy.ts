@@ -57,7 +57,8 @@ function deployOptions(c: Command): Command {
 const nonEmpty = <T extends object>(o: T): T | undefined => (Object.keys(o).length ? o : undefined);
 const defined = (o: Record<string, unknown>) => Object.fromEntries(Object.entries(o).filter(([, v]) => v !== undefined));
 
-function deployRequest(o: Record<string, unknown>) {
+/** The one mapping from `megaraptor deploy|preview` flags (commander's camelCase keys) to deploy_server's request. */
+export function deployRequest(o: Record<string, unknown>) {
   // Binary flags belong to the target's own section; the ssh flags make the ssh section.
   const binary = defined({ binary_url: o.binaryUrl, binary_sha256: o.binarySha256 });
   const ssh = defined({ host: o.sshHost, port: o.sshPort, user: o.sshUser, ...(o.target === "ssh" ? binary : {}) });

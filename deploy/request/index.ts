@@ -119,7 +119,8 @@ export const DeployRequestSchema = z
   })
   .strict();
 
-export type DeployRequest = z.infer<typeof DeployRequestSchema>;
+/** Target sections are typed in their target's module (deploy/targets), which is the only code that reads them. */
+export type DeployRequest = z.infer<typeof DeployRequestSchema> & { [section: string]: unknown };
 
 /** A request built in code (the parity shortcuts, the CLI): refused like any other, naming the field. */
 export function parseDeployRequest(raw: unknown): DeployRequest {
