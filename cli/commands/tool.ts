@@ -96,8 +96,10 @@ export function register(program: Command): void {
         if (chunk.length) agg.addText(chunk.join("\n"), { artifact: f === "-" ? "stdin" : f });
       }
       const all = agg.results();
-      const out = o.format === "csv" ? toCsv(all) : JSON.stringify(o.format === "stix" ? toStix(all, { caseId: o.case }) : o.format === "misp" ? toMisp(all, { caseId: o.case }) : { indicators: all, total: all.length, suppressed: Object.fromEntries(agg.suppressed), bytes_scanned: agg.bytesScanned }, null, 2) + "\n";
+      const out = o.format === "csv" ? toCsv(all) : JSON.stringify(o.format === "stix" ? toStix(all, { caseId: o.case }) : o.format === "misp" ? toMisp(all, { caseId: o.case }) : { indicators: all, total: all.length, suppressed: Object.fromEntries(agg.suppressed), suppressed_values: Object.fromEntries([...agg.suppressedValues].map(([rule, v]) => [rule, [...v]])), bytes_scanned: agg.bytesScanned }, null, 2) + "\n";
       process.stdout.write(out);
       process.stderr.write(`${all.length} indicators from ${agg.bytesScanned.toLocaleString()} characters; ${[...agg.suppressed.values()].reduce((x, y) => x + y, 0)} suppressed as known-good\n`);
+      // What was suppressed, per rule with its values: a suppression the user did not expect must be visible.
+      for (const [rule, n] of agg.suppressed) process.stderr.write(`  suppressed (${rule}): ${n}: ${[...(agg.suppressedValues.get(rule) ?? [])].slice(0, 10).join(", ")}\n`);
     });
 }

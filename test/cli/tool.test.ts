@@ -39,6 +39,8 @@ describe("megaraptor tool / iocs", () => {
     const r = await cli(["iocs"], "beacon hxxps://update-check[.]biz/api from 185.220.101[.]4\n");
     expect(r.code).toBe(0);
     expect(JSON.parse(r.stdout).indicators.map((i: { value: string }) => i.value).sort()).toEqual(["185.220.101.4", "https://update-check.biz/api", "update-check.biz"]);
+    const quiet = await cli(["iocs"], "from 10.0.0.5 and 192.0.2.7 to 185.220.101.4\n");
+    expect(JSON.parse(quiet.stdout).suppressed_values).toEqual({ "non-public address": ["10.0.0.5"], "documentation range (RFC 5737)": ["192.0.2.7"] });
   });
 
   it("streams a multi-megabyte file in chunks and writes STIX to stdout", async () => {
@@ -51,6 +53,7 @@ describe("megaraptor tool / iocs", () => {
     const bundle = JSON.parse(r.stdout);
     expect(bundle.objects.filter((x: { type: string }) => x.type === "indicator").map((x: { pattern: string }) => x.pattern).sort()).toEqual(["[domain-name:value = 'evil.biz']", "[ipv4-addr:value = '45.77.12.9']"]);
     expect(r.stderr).toMatch(/2 indicators from [\d,]+ characters; 1 suppressed/);
+    expect(r.stderr).toContain("  suppressed (non-public address): 1: 10.0.0.1");
     expect((await cli(["iocs", file, "--format", "pdf"])).stderr).toMatch(/--format: unknown format "pdf"/);
   });
 
