@@ -4,6 +4,7 @@
  * read on first use, so a CLI command that never talks to Velociraptor needs none.
  */
 import { userInfo } from "node:os";
+import type { ToolsetName } from "../tools/toolsets.js";
 import { AuditLog, defaultAuditPath } from "../../core/audit.js";
 import { ConfirmationService } from "../safety/confirm.js";
 import type { Mode } from "../safety/mode.js";
@@ -26,6 +27,10 @@ export interface ServerOptions {
   channel?: string;
   /** --strict-key / MEGARAPTOR_STRICT_KEY: refuse to start when the API key can do more than the mode allows. */
   strictKey?: boolean;
+  /** The toolsets an MCP session lists at start (default: DEFAULT_TOOLSETS plus core). */
+  toolsets?: readonly ToolsetName[];
+  /** List each tool's output schema too (larger tools/list; structured results are returned either way). */
+  outputSchemas?: boolean;
 }
 
 /** Printed to stderr as its own block so an operator scanning the start-up output cannot miss it. */
@@ -39,11 +44,15 @@ export class Runtime {
   readonly confirmations = new ConfirmationService();
   readonly mode: Mode;
   readonly defaultOrg?: string;
+  readonly toolsets?: readonly ToolsetName[];
+  readonly outputSchemas: boolean;
   private loaded?: { config: ApiClientConfig } | { missing: true; hint: string };
   private velociraptor?: VelociraptorClient;
 
   constructor(private readonly opts: ServerOptions) {
     this.mode = opts.mode;
+    this.toolsets = opts.toolsets;
+    this.outputSchemas = opts.outputSchemas ?? false;
     this.audit = new AuditLog(opts.auditPath ?? defaultAuditPath());
     this.defaultOrg = opts.defaultOrg ?? process.env.MEGARAPTOR_DEFAULT_ORG;
     if (opts.apiConfig) this.loaded = { config: opts.apiConfig };

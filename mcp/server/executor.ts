@@ -15,6 +15,8 @@ import { log } from "../../core/logger.js";
 import { ConfirmationRequiredError } from "../safety/confirm.js";
 import { allows, ModeForbiddenError } from "../safety/mode.js";
 import { safetyOf, type Confirmation, type Plan, type Tool, type ToolContext, type ToolResult } from "../tools/define.js";
+import type { ToolsetSession } from "../tools/toolsets.js";
+import { TOOLSET_NAMES } from "../tools/toolsets.js";
 import type { Runtime } from "./context.js";
 
 /** How the human answered a plan on this channel. */
@@ -34,6 +36,8 @@ export interface Channel {
   approve?: (plan: Plan, o: { tool: string; reasonRequired: boolean; reason?: string }) => Promise<Approval | undefined>;
   /** Names an input field in errors (the CLI says --client-id where the MCP client says client_id). */
   fieldName?: (path: string) => string;
+  /** The MCP session's toolsets; elsewhere (CLI, resources) every toolset counts as listed and none can change. */
+  toolsets?: ToolsetSession;
 }
 
 export type Outcome =
@@ -77,6 +81,20 @@ export class ToolExecutor {
     return this.byName.get(name);
   }
 
+  /** Whether this runtime's mode lets the named tool run. */
+  allowedInMode(name: string): boolean {
+    const def = this.byName.get(name);
+    return def !== undefined && allows(this.runtime.mode, safetyOf(def).tier);
+  }
+
+  /** For callers without an MCP session: every toolset counts as listed, and none can be enabled. */
+  private readonly fixedToolsets: ToolsetSession = {
+    enabled: () => TOOLSET_NAMES,
+    dynamic: false,
+    allowedInMode: (tool) => this.allowedInMode(tool),
+    enable: async () => [],
+  };
+
   /** The ToolContext every tool call (and every resource read) gets — built here and nowhere else. */
   context(channel: Channel, orgId?: unknown, confirmation?: Confirmation): ToolContext {
     const runtime = this.runtime;
@@ -89,6 +107,7 @@ export class ToolExecutor {
       audit: runtime.audit,
       progress: channel.progress ?? (async () => undefined),
       confirmation,
+      toolsets: channel.toolsets ?? this.fixedToolsets,
     };
   }
 

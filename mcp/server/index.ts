@@ -19,17 +19,18 @@ import { registerTools } from "./tools.js";
 export const SERVER_NAME = "megaraptor";
 export const SERVER_VERSION = "0.1.0";
 
-export function buildMcpServer(runtime: Runtime): McpServer {
+/** `dynamic`: enable_toolsets may widen this server's tool list (a stdio session); false for stateless HTTP. */
+export function buildMcpServer(runtime: Runtime, o: { dynamic: boolean } = { dynamic: true }): McpServer {
   const server = new McpServer(
     { name: SERVER_NAME, version: SERVER_VERSION },
     {
       capabilities: { logging: {} },
       instructions:
-        "Megaraptor drives a Velociraptor DFIR server. Start with get_server_info or list_clients. Results are paged: check `coverage` (truncated means more rows exist — use next_cursor). One confirmation model for every action that needs approval: the first call returns CONFIRMATION_REQUIRED with a plan and a confirm_token; show the plan to the user and, if they approve, repeat the call with exactly the same arguments plus confirm_token — and, for destructive actions (reason_required: true), the user's reason. Remediation tools (remediate_file, kill_process, remove_persistence, rollback_change) also take dry_run=true to preview on the endpoint without a plan; real changes are kept per case_id (list_changes, rollback_change). For analysis use quick_triage, generate_timeline, extract_iocs, correlate and generate_report. Pass user-supplied values to run_vql in env, never inside the query text.",
+        "Megaraptor drives a Velociraptor DFIR server. Start with get_server_info or list_clients. Results are paged: check `coverage` (truncated means more rows exist — use next_cursor). One confirmation model for every action that needs approval: the first call returns CONFIRMATION_REQUIRED with a plan and a confirm_token; show the plan to the user and, if they approve, repeat the call with exactly the same arguments plus confirm_token — and, for destructive actions (reason_required: true), the user's reason. Remediation tools (remediate_file, kill_process, remove_persistence, rollback_change) also take dry_run=true to preview on the endpoint without a plan; real changes are kept per case_id (list_changes, rollback_change). For analysis use quick_triage, generate_timeline, extract_iocs, correlate and generate_report. Pass user-supplied values to run_vql in env, never inside the query text. Tools come in toolsets (collection, hunts, vql, evidence, analysis, response, deploy, agents); list_toolsets shows which are listed and enable_toolsets lists more.",
     },
   );
   const executor = new ToolExecutor(runtime, TOOLS);
-  registerTools(server, executor);
+  registerTools(server, executor, o);
   registerResources(server, executor);
   registerPrompts(server);
   return server;
@@ -105,7 +106,7 @@ export async function serveHttp(opts: HttpOptions): Promise<{ server: Server; ur
     if (auth.length !== expected.length || !timingSafeEqual(auth, expected)) return reject(res, 401, "UNAUTHORIZED", "missing or wrong bearer token");
     if (req.url?.split("?")[0] !== "/mcp") return reject(res, 404, "NOT_FOUND", "the MCP endpoint is /mcp");
     if (req.method !== "POST") return reject(res, 405, "METHOD_NOT_ALLOWED", "this server is stateless: POST /mcp");
-    const server = buildMcpServer(runtime);
+    const server = buildMcpServer(runtime, { dynamic: false });
     const transport = new StreamableHTTPServerTransport({ sessionIdGenerator: undefined });
     res.on("close", () => {
       void transport.close();

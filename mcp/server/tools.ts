@@ -5,16 +5,27 @@
  * retryable — never a stack trace. Confirmation here is a confirm_token, or elicitation when the client supports it.
  */
 import type { McpServer } from "@modelcontextprotocol/sdk/server/mcp.js";
-import { CallToolRequestSchema, type CallToolResult } from "@modelcontextprotocol/sdk/types.js";
-import type { MegaraptorError } from "../../core/errors.js";
-import { allows } from "../safety/mode.js";
-import { safetyOf, type Plan } from "../tools/define.js";
+import { CallToolRequestSchema, ListToolsRequestSchema, type CallToolResult, type Tool as ListedTool } from "@modelcontextprotocol/sdk/types.js";
+import { z } from "zod";
+import { MegaraptorError } from "../../core/errors.js";
+import { safetyOf, type Plan, type Tool } from "../tools/define.js";
+import { parseToolsets, TOOLSET_NAMES, toolsetOf, type ToolsetName, type ToolsetSession } from "../tools/toolsets.js";
 import type { Approval, Channel, ToolExecutor } from "./executor.js";
 
 interface CallExtra {
   signal: AbortSignal;
   _meta?: { progressToken?: string | number };
   sendNotification: (n: { method: "notifications/progress"; params: { progressToken: string | number; progress: number; total?: number; message?: string } }) => Promise<void>;
+}
+
+/** A tool that exists and the mode allows, but whose toolset this session does not list. */
+export class ToolsetDisabledError extends MegaraptorError {
+  constructor(tool: string, toolset: string | undefined, dynamic: boolean) {
+    super("TOOLSET_DISABLED", `${tool} is in the "${toolset ?? "?"}" toolset, which this session does not list`, {
+      hint: dynamic ? `Call enable_toolsets with toolsets=["${toolset ?? "all"}"], then call ${tool}.` : `Restart the MCP server with --toolsets default,${toolset ?? "all"} (or MEGARAPTOR_TOOLSETS).`,
+      details: { toolset },
+    });
+  }
 }
 
 export function errorResult(e: MegaraptorError, extra: Record<string, unknown> = {}): CallToolResult {
@@ -41,9 +52,10 @@ async function askHuman(server: McpServer, plan: Plan, o: { reasonRequired: bool
   return { kind: "approved", reason };
 }
 
-export async function callTool(server: McpServer, executor: ToolExecutor, name: string, args: Record<string, unknown>, extra: CallExtra): Promise<CallToolResult> {
+export async function callTool(server: McpServer, executor: ToolExecutor, name: string, args: Record<string, unknown>, extra: CallExtra, toolsets: ToolsetSession): Promise<CallToolResult> {
   const channel: Channel = {
     signal: extra.signal,
+    toolsets,
     via: "elicitation",
     progress: async (progress, total, message) => {
       const token = extra._meta?.progressToken;
@@ -57,30 +69,101 @@ export async function callTool(server: McpServer, executor: ToolExecutor, name: 
   return { content: [{ type: "text", text }], structuredContent: out.result.structured };
 }
 
-export function registerTools(server: McpServer, executor: ToolExecutor): void {
-  const mode = executor.runtime.mode;
-  for (const def of executor.tools) {
-    const safety = safetyOf(def);
-    if (!allows(mode, safety.tier)) continue; // tools above the mode are not listed (calls are still answered below)
-    server.registerTool(
-      def.name,
-      {
-        title: def.title,
-        description: def.description,
-        inputSchema: def.inputSchema,
-        outputSchema: def.output,
-        annotations: {
-          title: def.title,
-          readOnlyHint: safety.annotations.readOnly,
-          destructiveHint: safety.annotations.destructive,
-          idempotentHint: safety.annotations.idempotent,
-          openWorldHint: safety.annotations.openWorld,
-        },
-      },
-      (args: Record<string, unknown>, extra: CallExtra) => callTool(server, executor, def.name, args, extra),
-    );
+/**
+ * The tools/list entry of one tool. Built here rather than by McpServer.registerTool so the list stays small: no
+ * `$schema` keys, no Number.MAX_SAFE_INTEGER bounds that zod adds to every integer, annotations without a second copy
+ * of the title, and output schemas only when asked for (structured results are returned either way and checked
+ * against them by the executor).
+ */
+export function listEntry(def: Tool, o: { outputSchemas: boolean }): ListedTool {
+  const safety = safetyOf(def);
+  return {
+    name: def.name,
+    title: def.title,
+    description: def.description,
+    inputSchema: compactSchema(z.toJSONSchema(def.inputSchema, { target: "draft-7", io: "input" })) as ListedTool["inputSchema"],
+    ...(o.outputSchemas ? { outputSchema: compactSchema(z.toJSONSchema(def.output, { target: "draft-7", io: "output", unrepresentable: "any" })) as ListedTool["outputSchema"] } : {}),
+    annotations: hintsDifferingFromDefaults({
+      readOnlyHint: safety.annotations.readOnly,
+      destructiveHint: safety.annotations.destructive,
+      idempotentHint: safety.annotations.idempotent,
+      openWorldHint: safety.annotations.openWorld,
+    }),
+  };
+}
+
+/** The MCP spec's defaults for absent hints (schema.ts ToolAnnotations): a tool is assumed to write, destroy, not be
+ * idempotent and touch an open world unless it says otherwise. Listing only the hints that differ means the same. */
+const HINT_DEFAULTS = { readOnlyHint: false, destructiveHint: true, idempotentHint: false, openWorldHint: true } as const;
+
+function hintsDifferingFromDefaults(h: Record<keyof typeof HINT_DEFAULTS, boolean>): Partial<Record<keyof typeof HINT_DEFAULTS, boolean>> {
+  // destructiveHint and idempotentHint mean something only when readOnlyHint is false: keep them then, as the spec
+  // reads them; drop them for read-only tools where a client ignores them.
+  const out: Partial<Record<keyof typeof HINT_DEFAULTS, boolean>> = {};
+  for (const k of Object.keys(HINT_DEFAULTS) as (keyof typeof HINT_DEFAULTS)[]) {
+    if (h.readOnlyHint && (k === "destructiveHint" || k === "idempotentHint")) continue;
+    if (h[k] !== HINT_DEFAULTS[k]) out[k] = h[k];
   }
-  // The SDK's own dispatcher answers a hidden tool with "Tool X not found" and bad arguments with free text. Every
-  // call goes to the executor instead: MODE_FORBIDDEN (audited) above the mode, INVALID_INPUT naming the field.
-  server.server.setRequestHandler(CallToolRequestSchema, (request, extra) => callTool(server, executor, request.params.name, request.params.arguments ?? {}, extra));
+  return out;
+}
+
+/**
+ * Drops what a model does not need to form a call: `$schema`; ±MAX_SAFE_INTEGER bounds (zod's default for int());
+ * string length limits; and the regular expression of a field whose description already shows its form with an
+ * example (ids). The executor still validates every call against the full schema and names the field and the
+ * expected form when one is wrong.
+ */
+function compactSchema(node: unknown): unknown {
+  if (Array.isArray(node)) return node.map(compactSchema);
+  if (node === null || typeof node !== "object") return node;
+  const described = typeof (node as { description?: unknown }).description === "string";
+  const out: Record<string, unknown> = {};
+  for (const [k, v] of Object.entries(node)) {
+    if (k === "$schema" || k === "minLength" || k === "maxLength") continue;
+    if (k === "pattern" && described) continue;
+    if ((k === "maximum" || k === "minimum") && typeof v === "number" && Math.abs(v) >= Number.MAX_SAFE_INTEGER) continue;
+    out[k] = compactSchema(v);
+  }
+  return out;
+}
+
+/** The toolsets one MCP session lists; enabling more tells the client its list changed. */
+function sessionToolsets(server: McpServer, executor: ToolExecutor, dynamic: boolean): ToolsetSession {
+  const enabled = new Set<ToolsetName>(executor.runtime.toolsets ?? parseToolsets(undefined));
+  return {
+    enabled: () => TOOLSET_NAMES.filter((n) => enabled.has(n)),
+    dynamic,
+    allowedInMode: (tool) => executor.allowedInMode(tool),
+    async enable(names) {
+      const added = names.filter((n) => !enabled.has(n));
+      added.forEach((n) => enabled.add(n));
+      if (added.length && server.isConnected()) await server.server.sendToolListChanged();
+      return added;
+    },
+  };
+}
+
+/**
+ * Lists the tools the mode allows from the session's toolsets, and answers every tools/call through the executor —
+ * also for tools the mode hides (MODE_FORBIDDEN, audited) and tools outside the listed toolsets (TOOLSET_DISABLED,
+ * naming the toolset to enable), rather than the SDK's "Tool X not found".
+ * `dynamic`: whether enable_toolsets may widen the list (false for the stateless HTTP transport).
+ */
+export function registerTools(server: McpServer, executor: ToolExecutor, o: { dynamic: boolean }): void {
+  const toolsets = sessionToolsets(server, executor, o.dynamic);
+  const listed = (def: Tool) => {
+    if (!executor.allowedInMode(def.name)) return false; // above the mode: never listed (calls are refused below)
+    if (def.name === "enable_toolsets" && !toolsets.dynamic) return false; // it could not change anything here
+    const set = toolsetOf(def.name);
+    return set !== undefined && toolsets.enabled().includes(set);
+  };
+  server.server.registerCapabilities({ tools: { listChanged: o.dynamic } });
+  server.server.setRequestHandler(ListToolsRequestSchema, () => ({ tools: executor.tools.filter(listed).map((def) => listEntry(def, { outputSchemas: executor.runtime.outputSchemas })) }));
+  server.server.setRequestHandler(CallToolRequestSchema, (request, extra) => {
+    const name = request.params.name;
+    const def = executor.find(name);
+    // enable_toolsets itself answers where it cannot work (it says to restart with --toolsets).
+    if (def && name !== "enable_toolsets" && executor.allowedInMode(name) && !listed(def)) return Promise.resolve(errorResult(new ToolsetDisabledError(name, toolsetOf(name), toolsets.dynamic)));
+    return callTool(server, executor, name, request.params.arguments ?? {}, extra, toolsets);
+  });
 }

@@ -13,6 +13,7 @@ import { z } from "zod";
 import type { AuditLog } from "../../core/audit.js";
 import type { Mode, Tier } from "../safety/mode.js";
 import type { VelociraptorSession } from "../../velociraptor/session.js";
+import type { ToolsetSession } from "./toolsets.js";
 
 export interface ToolAnnotationsSpec {
   readOnly: boolean;
@@ -78,6 +79,8 @@ export interface ToolContext extends VelociraptorSession {
   audit: AuditLog;
   /** Set when the call executes an approved plan. */
   confirmation?: Confirmation;
+  /** The toolsets the caller's session lists (list_toolsets / enable_toolsets). */
+  toolsets: ToolsetSession;
 }
 
 export interface ToolResult<O> {
@@ -115,8 +118,8 @@ export interface ToolDefinition<I extends z.ZodObject = z.ZodObject, O extends z
 
 /** The confirmation fields every tool with a plan accepts (added to its input schema). */
 export const ConfirmInput = z.object({
-  confirm_token: z.string().min(1).max(200).optional().describe("from the plan: repeat the call with exactly the same arguments plus this token"),
-  reason: z.string().trim().min(3).max(1000).optional().describe("why — recorded in the audit log (and the case ledger); required to confirm a destructive plan"),
+  confirm_token: z.string().min(1).max(200).optional().describe("from the plan: repeat the same call with this token"),
+  reason: z.string().trim().min(3).max(1000).optional().describe("why (audit log, case ledger); required to confirm a destructive plan"),
 });
 
 /** A call whose arguments were validated against the tool's schema, ready for the executor. */

@@ -9,6 +9,7 @@ import { z } from "zod";
 import { packageRoot } from "../../core/paths.js";
 import { PRESETS, safetyOf } from "./define.js";
 import { TOOLS } from "./index.js";
+import { DEFAULT_TOOLSETS, TOOLSET_NAMES, TOOLSETS, toolsetOf } from "./toolsets.js";
 
 const yn = (b: boolean) => (b ? "yes" : "no");
 
@@ -31,15 +32,23 @@ export function renderToolsMarkdown(): string {
     "|---|---|---|---|---|---|---|---|",
     ...Object.entries(PRESETS).map(([name, p]) => `| \`${name}\` | ${p.tier} | ${yn(p.annotations.readOnly)} | ${yn(p.annotations.destructive)} | ${yn(p.annotations.idempotent)} | ${yn(p.annotations.openWorld)} | ${yn(p.audit)} | ${p.means} |`),
     "",
-    "| tool | preset | tier | audited | confirmation | parameters | what it does |",
-    "|---|---|---|---|---|---|---|",
+    "Tools come in toolsets. An MCP session lists the toolsets given by `--toolsets` / `MEGARAPTOR_TOOLSETS` (default: " +
+      DEFAULT_TOOLSETS.map((n) => `\`${n}\``).join(", ") +
+      "; `all` for every one) and, over stdio, more on request with `enable_toolsets`. The mode still decides which of a toolset's tools are listed. The CLI (`megaraptor tool`) runs every tool.",
+    "",
+    "| toolset | default | what it covers |",
+    "|---|---|---|",
+    ...TOOLSET_NAMES.map((n) => `| \`${n}\` | ${yn(DEFAULT_TOOLSETS.includes(n))} | ${TOOLSETS[n].description} |`),
+    "",
+    "| tool | toolset | preset | tier | audited | confirmation | parameters | what it does |",
+    "|---|---|---|---|---|---|---|---|",
   ];
   for (const t of TOOLS) {
     const s = safetyOf(t);
     const desc = t.description.replace(/\|/g, "\\|").replace(/\n/g, " ");
     const audited = s.audit ? (t.auditsPerCall ? "when it changes something" : "yes") : "no";
     const confirmation = t.hasPlan ? (s.reasonRequired ? "plan → confirm + reason" : "plan → confirm") : "—";
-    lines.push(`| \`${t.name}\` | ${t.preset} | ${s.tier} | ${audited} | ${confirmation} | ${params(t.inputSchema)} | ${desc} |`);
+    lines.push(`| \`${t.name}\` | ${toolsetOf(t.name) ?? "—"} | ${t.preset} | ${s.tier} | ${audited} | ${confirmation} | ${params(t.inputSchema)} | ${desc} |`);
   }
   return lines.join("\n") + "\n";
 }

@@ -28,11 +28,11 @@ export const ArtifactName = z
   })
   .describe("artifact name, e.g. Windows.System.Pslist; Artifact/Source for one source");
 
-export const OrgId = z.string().regex(/^[A-Za-z0-9_.-]{1,64}$/, { message: "expected an org id such as root or O123 (see list_orgs)" }).optional().describe("Velociraptor org id (default: the server's default org or MEGARAPTOR_DEFAULT_ORG)");
+export const OrgId = z.string().regex(/^[A-Za-z0-9_.-]{1,64}$/, { message: "expected an org id such as root or O123 (see list_orgs)" }).optional().describe("org id (omit for the default org)");
 
 export const Labels = z.array(z.string().min(1).max(128).regex(/^[^\n\r]+$/, { message: "labels are single-line text" })).min(1);
 
 export const CaseId = z
   .string()
   .regex(/^[A-Za-z0-9][A-Za-z0-9._-]{0,63}$/, { message: "expected a case id such as IR-2026-042 (letters, digits, . _ -; up to 64)" })
-  .describe("case id tying reports, remediation ledger entries and audit records together");
+  .describe("case id linking reports, ledger and audit entries");

@@ -13,6 +13,7 @@ import { deploymentTools } from "./deploy/index.js";
 import { evidenceTools } from "./evidence.js";
 import { resultTools } from "./results.js";
 import { validateVqlTool } from "./validate.js";
+import { toolsetTools } from "./toolset-tools.js";
 import { vqlTools } from "./vql.js";
 
-export const TOOLS: Tool[] = [...clientTools, ...artifactTools, ...huntTools, ...flowTools, ...vqlTools, validateVqlTool, ...resultTools, ...analysisTools, ...collectionTools, ...responseTools, generateReport, ...evidenceTools, ...serverTools, ...deploymentTools];
+export const TOOLS: Tool[] = [...toolsetTools, ...clientTools, ...artifactTools, ...huntTools, ...flowTools, ...vqlTools, validateVqlTool, ...resultTools, ...analysisTools, ...collectionTools, ...responseTools, generateReport, ...evidenceTools, ...serverTools, ...deploymentTools];

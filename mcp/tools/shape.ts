@@ -14,9 +14,9 @@ export const DEFAULT_BYTE_CAP = Number(process.env.MEGARAPTOR_MAX_RESULT_BYTES ?
 
 export const PageInput = {
   limit: z.number().int().min(1).max(MAX_LIMIT).default(DEFAULT_LIMIT).describe(`rows per page (default ${DEFAULT_LIMIT}, max ${MAX_LIMIT})`),
-  offset: z.number().int().min(0).optional().describe("rows to skip; prefer cursor for the next page"),
-  cursor: z.string().optional().describe("next_cursor from a previous page of the same query"),
-  columns: z.array(z.string()).optional().describe("only these columns (smaller pages); nested paths such as Authenticode.Trusted are accepted"),
+  offset: z.number().int().min(0).optional().describe("rows to skip (prefer cursor)"),
+  cursor: z.string().optional().describe("next_cursor of the previous page"),
+  columns: z.array(z.string()).optional().describe("only these columns; nested paths like Authenticode.Trusted work"),
 };
 
 export const CoverageSchema = z.object({

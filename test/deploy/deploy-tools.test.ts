@@ -6,6 +6,7 @@ import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { buildMcpServer, Runtime } from "../../mcp/server/index.js";
+import { TOOLSET_NAMES } from "../../mcp/tools/toolsets.js";
 import { setAutomationEngine } from "../../deploy/operations/index.js";
 import { DEFAULT_PROFILE } from "../../deploy/request/index.js";
 import { call } from "../helpers/mcp.js";
@@ -25,7 +26,7 @@ beforeAll(async () => {
   process.env.MEGARAPTOR_HEALTH_TIMEOUT = "1";
   engine = new MemoryEngine();
   setAutomationEngine(engine);
-  const server = buildMcpServer(new Runtime({ mode: "respond", auditPath: join(home, "audit.jsonl") }));
+  const server = buildMcpServer(new Runtime({ mode: "respond", auditPath: join(home, "audit.jsonl"), toolsets: TOOLSET_NAMES }));
   const [a, b] = InMemoryTransport.createLinkedPair();
   await server.connect(a);
   client = new Client({ name: "t", version: "1" });

@@ -24,7 +24,9 @@ export async function startMcp(opts: { args?: string[]; env?: Record<string, str
   const transport = new StdioClientTransport({
     command: process.execPath,
     args: [MAIN, "mcp", "--audit-log", auditPath, ...(opts.args ?? [])],
-    env: { PATH: process.env.PATH ?? "", HOME: home, MEGARAPTOR_HOME: home, MEGARAPTOR_LOG_LEVEL: "warn", ...opts.env },
+    // Every toolset and the output schemas, so suites reach every tool and the SDK client checks each structured
+    // result against its listed schema; test/mcp/toolsets.e2e.test.ts covers the default list.
+    env: { PATH: process.env.PATH ?? "", HOME: home, MEGARAPTOR_HOME: home, MEGARAPTOR_LOG_LEVEL: "warn", MEGARAPTOR_TOOLSETS: "all", MEGARAPTOR_OUTPUT_SCHEMAS: "1", ...opts.env },
     stderr: "pipe",
   });
   const client = new Client({ name: "megaraptor-tests", version: "1.0.0" }, { capabilities: opts.capabilities ?? {} });

@@ -90,6 +90,8 @@ const SAMPLES: Record<string, Sample> = {
   },
   export_flow: { fixture: "default", args: { client_id: WIN, flow_id: "F.CT1PSLIST01" } },
   get_server_info: { fixture: "default", args: {} },
+  list_toolsets: { fixture: "default", args: {} },
+  enable_toolsets: { fixture: "default", args: { toolsets: ["deploy"] } },
   list_orgs: { fixture: "default", args: {} },
   find_client: { fixture: "default", args: { hostname: "SUB-WKS" } },
   generate_server_config: { fixture: "default", args: { deployment_id: NO_DEPLOYMENT } },

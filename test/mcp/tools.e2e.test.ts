@@ -43,16 +43,21 @@ describe("tool list", () => {
     const byName = new Map(tools.map((t) => [t.name, t]));
     for (const name of ["list_clients", "get_client_info", "label_client", "quarantine_client", "list_artifacts", "get_artifact", "collect_artifact", "create_hunt", "list_hunts", "get_hunt_results", "modify_hunt", "list_flows", "get_flow_status", "get_flow_results", "cancel_flow", "run_vql", "vql_help", "get_server_info", "list_orgs"])
       expect(byName.has(name), name).toBe(true);
-    expect(byName.get("quarantine_client")!.annotations).toMatchObject({ destructiveHint: true, readOnlyHint: false });
-    expect(byName.get("list_clients")!.annotations).toMatchObject({ readOnlyHint: true, destructiveHint: false });
-    expect(byName.get("run_vql")!.annotations?.destructiveHint).toBe(true);
+    // Hints absent from the list take the MCP spec's defaults (readOnly false, destructive true, idempotent false,
+    // openWorld true); destructive and idempotent mean nothing for a read-only tool.
+    const hints = (name: string) => ({ readOnlyHint: false, destructiveHint: true, idempotentHint: false, openWorldHint: true, ...byName.get(name)!.annotations });
+    expect(hints("quarantine_client")).toMatchObject({ destructiveHint: true, readOnlyHint: false });
+    expect(hints("list_clients")).toMatchObject({ readOnlyHint: true, openWorldHint: false });
+    expect(hints("run_vql").destructiveHint).toBe(true);
     expect(byName.get("list_clients")!.outputSchema).toBeDefined();
     // Every listed tool carries exactly the annotations of its preset, and its plan's confirmation fields.
     for (const def of TOOLS) {
       const listed = byName.get(def.name);
       expect(listed, def.name).toBeDefined();
       const a = safetyOf(def).annotations;
-      expect(listed!.annotations, def.name).toMatchObject({ readOnlyHint: a.readOnly, destructiveHint: a.destructive, idempotentHint: a.idempotent, openWorldHint: a.openWorld });
+      const h = hints(def.name);
+      expect({ readOnlyHint: h.readOnlyHint, openWorldHint: h.openWorldHint }, def.name).toEqual({ readOnlyHint: a.readOnly, openWorldHint: a.openWorld });
+      if (!a.readOnly) expect({ destructiveHint: h.destructiveHint, idempotentHint: h.idempotentHint }, def.name).toEqual({ destructiveHint: a.destructive, idempotentHint: a.idempotent });
       if (def.hasPlan) expect(Object.keys(listed!.inputSchema.properties ?? {}), def.name).toEqual(expect.arrayContaining(["confirm_token", "reason"]));
     }
   });

@@ -42,7 +42,7 @@ afterEach(() => {
 });
 
 function ctx(mode: Mode): ToolContext {
-  return { client: () => client, orgId: undefined, signal: new AbortController().signal, mode, principal: "test", audit, progress: async () => undefined };
+  return { client: () => client, orgId: undefined, signal: new AbortController().signal, mode, principal: "test", audit, progress: async () => undefined, toolsets: { enabled: () => [], dynamic: false, allowedInMode: () => true, enable: async () => [] } };
 }
 
 type Outcome = { ran: true; result: unknown } | { ran: false; planned: string } | { ran: false; code: string; message: string };
