@@ -149,13 +149,15 @@ function sessionToolsets(server: McpServer, executor: ToolExecutor, dynamic: boo
  * naming the toolset to enable), rather than the SDK's "Tool X not found".
  * `dynamic`: whether enable_toolsets may widen the list (false for the stateless HTTP transport).
  */
-export function registerTools(server: McpServer, executor: ToolExecutor, o: { dynamic: boolean }): void {
+export function registerTools(server: McpServer, executor: ToolExecutor, o: { dynamic: boolean } = { dynamic: true }): void {
   const toolsets = sessionToolsets(server, executor, o.dynamic);
   const listed = (def: Tool) => {
     if (!executor.allowedInMode(def.name)) return false; // above the mode: never listed (calls are refused below)
     if (def.name === "enable_toolsets" && !toolsets.dynamic) return false; // it could not change anything here
+    // A tool outside the table (only a test's own registry has one: test/mcp/toolsets.test.ts forbids it in TOOLS)
+    // is listed rather than made unreachable.
     const set = toolsetOf(def.name);
-    return set !== undefined && toolsets.enabled().includes(set);
+    return set === undefined || toolsets.enabled().includes(set);
   };
   server.server.registerCapabilities({ tools: { listChanged: o.dynamic } });
   server.server.setRequestHandler(ListToolsRequestSchema, () => ({ tools: executor.tools.filter(listed).map((def) => listEntry(def, { outputSchemas: executor.runtime.outputSchemas })) }));
