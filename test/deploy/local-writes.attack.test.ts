@@ -88,7 +88,9 @@ describe("deployment ids are one path component (every tool that takes one)", ()
 });
 
 describe("output paths are confined to the deployment's folder", () => {
-  const ESCAPES = [`../../${ESC}.md`, "../docs2/RUNBOOK.md", `sub/../../../${ESC}.md`, "/etc/passwd", `/tmp/${ESC}.md`, "", "x\0y"];
+  // Absolute targets are unique files under /tmp, never a system file: were the confinement ever broken, this suite
+  // (run as root in CI) must not be the thing that overwrites /etc/passwd — an earlier version did exactly that.
+  const ESCAPES = [`../../${ESC}.md`, "../docs2/RUNBOOK.md", `sub/../../../${ESC}.md`, `/tmp/${ESC}.md`, "", "x\0y"];
 
   it.each(ESCAPES)("export_deployment_docs refuses output_path %j", async (p) => {
     const r = await call(client, "export_deployment_docs", { deployment_id: "docs", output_path: p });
