@@ -5,6 +5,7 @@
 import { Command } from "commander";
 import { mkdirSync, writeFileSync } from "node:fs";
 import { join, resolve } from "node:path";
+import { FixtureError } from "./fixture-load.js";
 import { startTestServer } from "./index.js";
 
 const program = new Command()
@@ -17,7 +18,12 @@ const program = new Command()
   .parse();
 
 const o = program.opts<{ fixture?: string; port: string; host: string; outDir: string }>();
-const server = await startTestServer({ fixture: o.fixture ? resolve(o.fixture) : undefined, port: Number(o.port), host: o.host });
+const server = await startTestServer({ fixture: o.fixture ? resolve(o.fixture) : undefined, port: Number(o.port), host: o.host }).catch((err: unknown) => {
+  // A bad fixture is the user's to fix: its `path: problem` lines, no stack trace.
+  if (!(err instanceof FixtureError)) throw err;
+  console.error(`${err.message}\n${err.hint ?? ""}`);
+  process.exit(2);
+});
 const dir = resolve(o.outDir);
 mkdirSync(dir, { recursive: true });
 writeFileSync(join(dir, "ca.pem"), server.pki.ca.certificate);

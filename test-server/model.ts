@@ -2,9 +2,9 @@
  * The test server's mutable state, loaded from a fixture. Tools change it through VQL (label, collect_client, hunt,
  * hunt_update, hunt_delete, cancel_flow) and later queries see the change, as on a real server.
  */
-import { readFileSync } from "node:fs";
 import type { UserStore } from "./user-store.js";
-import { FixtureSchema, type Fixture, type FixtureArtifact, type FixtureClient, type FixtureFlow, type FixtureHunt, type FixtureInput, type FixtureRows } from "./fixture-schema.js";
+import { loadFixtureFile, parseFixture } from "./fixture-load.js";
+import { type Fixture, type FixtureArtifact, type FixtureClient, type FixtureFlow, type FixtureHunt, type FixtureInput, type FixtureRows } from "./fixture-schema.js";
 
 export type Row = Record<string, unknown>;
 
@@ -35,7 +35,7 @@ export class Model {
   users?: UserStore;
 
   constructor(input: FixtureInput) {
-    this.fixture = FixtureSchema.parse(input);
+    this.fixture = parseFixture(input);
     for (const a of this.fixture.artifacts) this.artifacts.set(a.name, a);
     for (const o of this.fixture.orgs) {
       const clients = new Map<string, FixtureClient>();
@@ -54,8 +54,9 @@ export class Model {
     }
   }
 
+  /** A fixture file, checked (schema and references) by ./fixture-load.ts. */
   static fromFile(path: string): Model {
-    return new Model(JSON.parse(readFileSync(path, "utf8")) as FixtureInput);
+    return new Model(loadFixtureFile(path));
   }
 
   org(id: string): OrgState | undefined {
