@@ -5,7 +5,7 @@ import { parse, stringify } from "yaml";
 import { z } from "zod";
 import { InputError } from "../../core/errors.js";
 import { ensureFolder, writeFileAtomic } from "../../core/write.js";
-import { megaraptorHome } from "../../core/paths.js";
+import { megaraptorHome, safeName } from "../../core/paths.js";
 import { DEFAULT_PROFILE, snakeKeys, type DeploymentSettings } from "../request/index.js";
 
 export function templatesDir(env: NodeJS.ProcessEnv = process.env): string {
@@ -49,6 +49,8 @@ export function listTemplates(dir = templatesDir()): { name: string; description
 
 /** A template's settings, for a request to put its own fields on top (deploy/request settingsOf). */
 export function templateSettings(name: string, dir = templatesDir()): Record<string, unknown> {
+  // The name becomes a file name: a `../…` name would read any YAML file on the machine as settings.
+  safeName("template", name, NAME, "a saved template's name: lowercase letters, digits and - (list_deployment_templates)");
   const path = join(dir, `${name}.yaml`);
   if (!existsSync(path)) throw new InputError("template", `no template named "${name}"`, "List them with list_deployment_templates.");
   return readTemplate(path, name).settings;

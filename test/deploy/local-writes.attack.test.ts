@@ -9,7 +9,7 @@ import { InMemoryTransport } from "@modelcontextprotocol/sdk/inMemory.js";
 import { createHash } from "node:crypto";
 import { chmodSync, existsSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, realpathSync, rmSync, symlinkSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
-import { join } from "node:path";
+import { join, relative } from "node:path";
 import { afterAll, afterEach, beforeAll, describe, expect, it } from "vitest";
 import { readAudit } from "../../core/audit.js";
 import { confinedPath } from "../../core/paths.js";
@@ -74,6 +74,21 @@ describe("deployment ids are one path component (every tool that takes one)", ()
     expect(empty(outside)).toEqual([]);
     expect(existsSync(join(home, ESC))).toBe(false);
     expect(existsSync(join(home, "..", ESC))).toBe(false);
+  });
+
+  it("a template name that climbs out of the templates folder is refused, even onto a valid template file", async () => {
+    // A well-formed template planted outside: reached through `..` it would be deployed from.
+    writeFileSync(join(outside, "evil.yaml"), "name: evil\nsettings:\n  target: docker\n  hostname: evil.example\n");
+    try {
+      const climb = relative(join(home, "templates", "deployments"), join(outside, "evil"));
+      for (const template of [climb, join(outside, "evil"), "a/b", ".."]) {
+        const r = await call(client, "deploy_server", { ...FAKE, deployment_id: "from-tpl", template });
+        expect(r.error?.code, template).toBe("INVALID_INPUT");
+        expect(r.error?.message, template).toMatch(/^template: .*not a valid name/);
+      }
+    } finally {
+      rmSync(join(outside, "evil.yaml"));
+    }
   });
 
   it("the folder helpers refuse them too, whoever calls (defence in depth)", async () => {
