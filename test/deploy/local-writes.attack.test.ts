@@ -17,6 +17,7 @@ import { workspaceDir } from "../../deploy/automation/state.js";
 import { deploymentDir, requireDeployment, setAutomationEngine } from "../../deploy/operations/index.js";
 import { ChangeLedger } from "../../dfir/response/ledger.js";
 import { buildMcpServer, Runtime } from "../../mcp/server/index.js";
+import { TOOLSET_NAMES } from "../../mcp/tools/toolsets.js";
 import { TOOLS } from "../../mcp/tools/index.js";
 import { call } from "../helpers/mcp.js";
 import { MemoryEngine } from "../helpers/memory-engine.js";
@@ -44,7 +45,7 @@ beforeAll(async () => {
   process.env.MEGARAPTOR_HOME = home;
   process.env.MEGARAPTOR_CREDENTIAL_PASSPHRASE = "test passphrase";
   setAutomationEngine(new MemoryEngine());
-  const server = buildMcpServer(new Runtime({ mode: "respond", auditPath }));
+  const server = buildMcpServer(new Runtime({ mode: "respond", auditPath, toolsets: TOOLSET_NAMES }));
   const [a, b] = InMemoryTransport.createLinkedPair();
   await server.connect(a);
   client = new Client({ name: "t", version: "1" });
