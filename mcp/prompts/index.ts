@@ -43,7 +43,7 @@ ${triageArtifacts}
 3. create_hunt (it is created PAUSED and shows how many clients match); narrow with include_labels / os_filter if the scope is large.
 4. Confirm with the user, then modify_hunt action=start (returns a plan + confirm_token; repeat with the token once they approve).
 5. get_hunt_results page by page; stack_results groups values rarest first. Coverage "provisional" means clients are still reporting.
-6. correlate hunt_ids=[…] indicators=[…] gives the client × indicator matrix with first-seen times; extract_iocs on the hits finds the next indicators to hunt.`,
+6. correlate hunt_ids=[…] indicators=[…] (or client_ids=[…], or label=…) gives the host × indicator matrix with first-seen times; extract_iocs on the hits finds the next indicators to hunt. Read the caveats: failed or cancelled flows are listed there, not dropped.`,
   },
   {
     name: "triage_incident",
@@ -56,7 +56,7 @@ ${triageArtifacts}
 ${triageArtifacts}
 3. ${a.incident_type === "ransomware" ? "Look for mass file renames in Windows.NTFS.MFT, vssadmin/wbadmin in process command lines, new services." : "Look for unusual parents (Office → PowerShell), persistence, outbound connections."}
 4. generate_timeline for the host; extract_iocs; correlate the indicators across the fleet.
-5. Summarise: what happened, since when (earliest timestamp), which accounts, which hosts it talked to; generate_report with a case_id keeps it with the evidence.
+5. Summarise: what happened, since when (earliest timestamp), which accounts, which hosts it talked to; generate_report with a case_id (and client_ids, a label or hunt_ids for every host involved) keeps it with the evidence.
 6. If containment is needed, propose quarantine_client; it returns a plan and confirm_token that the user must approve. Removal (remediate_file, kill_process, remove_persistence) needs respond mode: run it with dry_run=true first and show the result; the real call returns a plan and confirm_token — repeat it with the token and the user's reason only after they approve. Every change is in list_changes and can often be undone with rollback_change (same plan → confirm).`,
   },
   {
