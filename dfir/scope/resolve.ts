@@ -86,8 +86,13 @@ const RUNNING = new Set(["RUNNING", "WAITING", "IN_PROGRESS", "UNRESPONSIVE"]);
 const HUNT_FLOW_CAP = 50_000;
 const LOOKUP_BATCH = 16;
 
+/** `list` names `artifact` (as itself, its artifact or one of its sources). */
+function covers(list: readonly string[], artifact: string): boolean {
+  return list.some((f) => artifact === f || artifact.startsWith(`${f}/`) || f.startsWith(`${artifact}/`));
+}
+
 function wanted(artifact: string, filter?: string[]): boolean {
-  return !filter?.length || filter.some((f) => artifact === f || artifact.startsWith(`${f}/`) || f.startsWith(`${artifact}/`));
+  return !filter?.length || covers(filter, artifact);
 }
 
 /** A hunt's artifacts from its hunts() row (`artifacts`, or `start_request.artifacts` on servers that omit it). */
@@ -145,6 +150,8 @@ function checkRequest(r: ScopeRequest): string[] {
 export async function resolveScope(session: VelociraptorSession, r: ScopeRequest): Promise<ResolvedScope> {
   const direct = checkRequest(r);
   const claimed = new Map<string, ScopeFlow>();
+  // The artifacts each hunt reads for the flows it claimed: a flow added to a hunt (hunt_add) may hold more.
+  const huntReads = new Map<string, string[]>();
   const key = (c: string, f: string) => `${c}\u0000${f}`;
   const hostnames = new Map<string, string | undefined>();
   const os = new Map<string, string | undefined>();
@@ -169,6 +176,7 @@ export async function resolveScope(session: VelociraptorSession, r: ScopeRequest
       }
       hostnames.set(String(f.ClientId), undefined);
       claimed.set(k, flowOf(f.Flow as Row | null, { client_id: String(f.ClientId), flow_id: String(f.FlowId), via: "hunt", hunt_id: h }));
+      huntReads.set(k, huntArtifacts(row));
     }
     const artifacts = huntArtifacts(row);
     hunts.push({ hunt_id: h, description: String(row.hunt_description ?? ""), artifacts, state: typeof row.state === "string" ? row.state : undefined, flows: hf.length });
@@ -203,13 +211,13 @@ export async function resolveScope(session: VelociraptorSession, r: ScopeRequest
     if (!hostnames.has(id)) hostnames.set(id, undefined);
     for (const f of flows) {
       const k = key(id, String(f.session_id));
-      if (claimed.has(k)) {
-        duplicates++;
-        continue;
-      }
-      const flow = flowOf(f, { client_id: id, flow_id: String(f.session_id), via });
+      // Reached through a hunt too: the hunt reads its own artifacts; only what else the flow holds is read here.
+      const byHunt = huntReads.get(k);
+      if (claimed.has(k)) duplicates++;
+      if (claimed.has(k) && !byHunt) continue;
+      const flow = claimed.get(k) ?? flowOf(f, { client_id: id, flow_id: String(f.session_id), via });
       claimed.set(k, flow);
-      for (const artifact of ((f.artifacts_with_results as string[] | null) ?? []).filter((x) => wanted(x, r.artifacts))) {
+      for (const artifact of ((f.artifacts_with_results as string[] | null) ?? []).filter((x) => wanted(x, r.artifacts) && !(byHunt && covers(byHunt, x)))) {
         const query = { vql: "SELECT * FROM source(client_id=ClientId, flow_id=FlowId, artifact=ArtifactName)", env: { ClientId: id, FlowId: flow.flow_id, ArtifactName: artifact } };
         sources.push({ artifact, client_id: id, flow_id: flow.flow_id, rows: stream(query.vql, query.env), query });
       }

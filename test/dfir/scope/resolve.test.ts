@@ -21,6 +21,7 @@ const WEB = "C.2b3c4d5e6f7a8b01";
 let vr: TestServer;
 let session: VelociraptorSession;
 let pslistRows: number;
+let netstatRows: number;
 
 function fixture(): FixtureInput {
   const f = JSON.parse(readFileSync(join(packageRoot(), "test", "fixtures", "incident.json"), "utf8")) as FixtureInput;
@@ -30,7 +31,9 @@ function fixture(): FixtureInput {
   flows.push({ ...amcache, client_id: HR, session_id: "F.HRAMCACHE1", state: "ERROR", status: "Query timed out after 600 seconds", results: { "Windows.Detection.Amcache": (amcache.results!["Windows.Detection.Amcache"] as unknown[]).slice(0, 2) as never } });
   flows.push({ client_id: WEB, session_id: "F.WEBPSX0001", artifacts: ["Linux.Sys.Pslist"], state: "ERROR", status: "Cancelled by admin", create_time: 1795338700000000, results: {} });
   const ps = org.hunts!.find((h) => h.hunt_id === "H.PSWIN00001")!;
-  org.hunts!.push({ ...ps, hunt_id: "H.DUPHUNT001", hunt_description: "re-run on FIN, with its earlier flow added", flows: [{ client_id: FIN, flow_id: "F.FINPSLIST1" }] });
+  // A process hunt to which FIN's earlier pslist flow and its netstat flow were added (hunt_add takes any flow).
+  org.hunts!.push({ ...ps, hunt_id: "H.DUPHUNT001", hunt_description: "re-run on FIN, with its earlier flows added", flows: [{ client_id: FIN, flow_id: "F.FINPSLIST1" }, { client_id: FIN, flow_id: "F.FINNETSTAT" }] });
+  netstatRows = (flows.find((x) => x.session_id === "F.FINNETSTAT")!.results!["Windows.Network.Netstat"] as unknown[]).length;
   pslistRows = ["F.FINPSLIST1", "F.HRPSLIST01"].reduce((n, id) => n + (flows.find((x) => x.session_id === id)!.results!["Windows.System.Pslist"] as unknown[]).length, 0);
   return f;
 }
@@ -66,12 +69,15 @@ describe("resolveScope", () => {
     // FIN's and HR's pslist flows are in H.PSWIN00001, FIN's also in H.DUPHUNT001, and both clients were named directly.
     const ps = await count(scope, "Windows.System.Pslist");
     expect(ps.rows).toBe(pslistRows);
-    expect(scope.duplicates).toBe(3);
+    // FIN's netstat flow is in H.DUPHUNT001, which reads only Windows.System.Pslist: its netstat rows are read once,
+    // directly, not lost to the hunt's claim.
+    expect((await count(scope, "Windows.Network.Netstat")).flows.filter((f) => f === "F.FINNETSTAT")).toHaveLength(netstatRows);
+    expect(scope.duplicates).toBe(4);
     expect(scope.flows.filter((f) => f.flow_id === "F.FINPSLIST1")).toEqual([expect.objectContaining({ via: "hunt", hunt_id: "H.PSWIN00001", state: "FINISHED" })]);
     expect(scope.flows.find((f) => f.flow_id === "F.WEBBASH001")).toMatchObject({ via: "label", client_id: WEB });
     expect(scope.hunts.map((h) => [h.hunt_id, h.flows])).toEqual([
       ["H.PSWIN00001", 2],
-      ["H.DUPHUNT001", 1],
+      ["H.DUPHUNT001", 2],
     ]);
   });
 
