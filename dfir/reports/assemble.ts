@@ -124,7 +124,7 @@ export async function writeReport(r: ReportRequest, ctx: ReportContext): Promise
   const actions = readAudit(ctx.auditPath, { case: r.case_id }).map((e) => ({ time: e.time, tool: e.tool, principal: e.principal, outcome: e.outcome, summary: e.summary ?? e.error?.message }));
   const changes = ChangeLedger.for(r.case_id)
     .withStatus()
-    .map((e) => ({ seq: e.seq, time: e.time, action: e.action, client_id: e.client_id, target: e.target, result: e.result, rollback: e.rolled_back_by ? `rolled back by #${e.rolled_back_by}` : e.rollback.possible ? e.rollback.how : `not reversible: ${e.rollback.how}`, reason: e.reason }));
+    .map((e) => ({ seq: e.seq, time: e.time, action: e.action, client_id: e.client_id, hostname: hosts.get(e.client_id), target: e.target, result: e.result, rollback: e.rolled_back_by ? `rolled back by #${e.rolled_back_by}` : e.rollback.possible ? e.rollback.how : `not reversible: ${e.rollback.how}`, reason: e.reason }));
   let deployments: NonNullable<ReportData["deployments"]> = [];
   try {
     deployments = await ctx.deployments();

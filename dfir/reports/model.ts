@@ -31,7 +31,7 @@ export interface ReportData {
   suppressed?: { rule: string; count: number; values: string[] }[];
   timeline: { datetime: string; source: string; timestamp_desc: string; message: string; client_id?: string; hostname?: string }[];
   actions: { time: string; tool: string; principal: string; outcome: string; summary?: string }[];
-  changes: { seq: number; time: string; action: string; client_id: string; target: string; result: string; rollback?: string; reason: string }[];
+  changes: { seq: number; time: string; action: string; client_id: string; hostname?: string; target: string; result: string; rollback?: string; reason: string }[];
   /** Velociraptor deployments made for this case (deploy tools with the same case id). */
   deployments?: { id: string; target: string; profile: string; status: string; updated: string; server_url?: string }[];
   /** Reproducibility: the exact VQL and artifact parameters behind the evidence. */

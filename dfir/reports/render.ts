@@ -82,6 +82,8 @@ const INDICATOR_COLUMNS = ["Type", "Value", "Count", "Hosts", "First seen", "Las
 const indicatorRows = (r: ReportData) => r.indicators.map((i) => [i.type, i.range ? `${i.value} [${i.range}]` : i.value, i.count, i.clients.map((c, k) => hostCell(c, i.hosts?.[k] !== c ? i.hosts?.[k] : undefined)).join(", "), i.first_seen, i.last_seen]);
 const SUPPRESSED_COLUMNS = ["Rule", "Occurrences", "Values"];
 const suppressedRows = (r: ReportData) => (r.suppressed ?? []).map((s) => [s.rule, s.count, s.values.join(", ")]);
+const CHANGE_COLUMNS = ["Seq", "Time", "Action", "Client", "Target", "Result", "Rollback", "Reason"];
+const changeRows = (r: ReportData) => r.changes.map((c) => [c.seq, c.time, c.action, hostCell(c.client_id, c.hostname), c.target, c.result, c.rollback, c.reason]);
 const TIMELINE_COLUMNS = ["Datetime", "Host", "Source", "What", "Message"];
 const timelineRows = (r: ReportData) => r.timeline.map((e) => [e.datetime, hostCell(e.client_id, e.hostname), e.source, e.timestamp_desc, e.message]);
 
@@ -132,7 +134,7 @@ export function renderMarkdown(r: ReportData): string {
     ["Indicators", [mdTable(INDICATOR_COLUMNS, indicatorRows(r)), "### Suppressed as known-good", mdTable(SUPPRESSED_COLUMNS, suppressedRows(r))].join("\n\n")],
     ["Timeline excerpt", [mdChartNote(r.timeline), mdTable(TIMELINE_COLUMNS, timelineRows(r))].filter(Boolean).join("\n\n")],
     ["Actions taken", mdTable(["Time", "Tool", "Principal", "Outcome", "Summary"], r.actions.map((a) => [a.time, a.tool, a.principal, a.outcome, a.summary]))],
-    ["Remediation ledger changes", mdTable(["Seq", "Time", "Action", "Client", "Target", "Result", "Rollback", "Reason"], r.changes.map((c) => [c.seq, c.time, c.action, c.client_id, c.target, c.result, c.rollback, c.reason]))],
+    ["Remediation ledger changes", mdTable(CHANGE_COLUMNS, changeRows(r))],
     ["Deployments", mdTable(DEPLOYMENT_COLUMNS, deploymentRows(r))],
     ["Caveats", mdList(r.caveats)],
     ["Appendix: reproducibility", mdAppendix(r)],
@@ -399,7 +401,7 @@ export function renderHtml(r: ReportData): string {
     section("indicators", "Indicators", [htmlTable(INDICATOR_COLUMNS, indicatorRows(r)), html`<h3>Suppressed as known-good</h3>`, htmlTable(SUPPRESSED_COLUMNS, suppressedRows(r))]),
     section("timeline", "Timeline excerpt", [timelineChart(r.timeline), htmlTable(TIMELINE_COLUMNS, timelineRows(r))]),
     section("actions", "Actions taken", htmlTable(["Time", "Tool", "Principal", "Outcome", "Summary"], r.actions.map((a) => [a.time, a.tool, a.principal, a.outcome, a.summary]))),
-    section("changes", "Remediation ledger changes", htmlTable(["Seq", "Time", "Action", "Client", "Target", "Result", "Rollback", "Reason"], r.changes.map((c) => [c.seq, c.time, c.action, c.client_id, c.target, c.result, c.rollback, c.reason]))),
+    section("changes", "Remediation ledger changes", htmlTable(CHANGE_COLUMNS, changeRows(r))),
     section("deployments", "Deployments", htmlTable(DEPLOYMENT_COLUMNS, deploymentRows(r))),
     section("caveats", "Caveats", r.caveats.length ? html`<ul>${r.caveats.map((c) => html`<li class="prose">${c}</li>`)}</ul>` : html`<p class="none">${NONE}</p>`),
     section("appendix", "Appendix: reproducibility", htmlAppendix(r)),

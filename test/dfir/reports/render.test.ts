@@ -221,6 +221,29 @@ describe("renderHtml", () => {
   });
 });
 
+describe("host names beside client ids", () => {
+  it("every table that names a client also names its host (scope flows, indicators, timeline, ledger changes)", () => {
+    const f = fixture();
+    const host = (c: string) => HOSTS[c]!;
+    const r: ReportData = {
+      ...f,
+      scope: { ...f.scope, flows: f.scope.flows.map((x) => ({ ...x, hostname: host(x.client_id), status: x.state === "ERROR" ? "Query timed out after 600 seconds" : undefined })) },
+      indicators: f.indicators.map((i) => ({ ...i, hosts: i.clients.map(host) })),
+      timeline: f.timeline.map((e) => ({ ...e, hostname: host(e.client_id!) })),
+      changes: f.changes.map((c) => ({ ...c, hostname: host(c.client_id) })),
+    };
+    const md = renderMarkdown(r);
+    const page = renderHtml(r);
+    for (const c of CLIENTS) {
+      expect(md).toContain(`${host(c)} (${c})`);
+      expect(page).toContain(`${host(c)} (${c})`);
+    }
+    expect(md).toContain(`| ${host(CLIENTS[2]!)} (${CLIENTS[2]}) | F.CN7QL0C3 | Windows.EventLogs.Evtx, Windows.Forensics.Prefetch | 2024-03-03T10:05:00Z | ERROR: Query timed out after 600 seconds |`);
+    expect(md).toContain(`| 2 | 2024-03-03T11:45:00Z | kill_process | ${host(CLIENTS[1]!)} (${CLIENTS[1]}) |`);
+    expect(md).toContain(`| 198.51.100.7 | 10 | ${host(CLIENTS[0]!)} (${CLIENTS[0]}), ${host(CLIENTS[1]!)} (${CLIENTS[1]}) |`);
+  });
+});
+
 describe("binTimeline", () => {
   it("splits the span into 48 bins, clamps the last event into the final bin and counts unparseable times", () => {
     const at = (iso: string, source = "A") => ({ datetime: iso, source, timestamp_desc: "", message: "" });
