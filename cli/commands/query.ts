@@ -3,6 +3,7 @@
  * by default), server logs to stderr, and errors end with a non-zero exit and the error's next step.
  */
 import { Command, InvalidArgumentError } from "commander";
+import { once } from "node:events";
 import { InputError } from "../../core/errors.js";
 import type { Row } from "../../velociraptor/index.js";
 
@@ -19,6 +20,28 @@ function positiveInt(value: string): number {
   const n = Number(value);
   if (!Number.isInteger(n) || n <= 0) throw new InvalidArgumentError("expected a positive whole number");
   return n;
+}
+
+/**
+ * JSON Lines to stdout in 64 KiB writes that wait for 'drain': one write per row cost a syscall each, and writes that
+ * never waited piled rows up in memory whenever the reader (a pipe, a file on a slow disk) was slower than the server.
+ */
+class LineWriter {
+  private chunk = "";
+  constructor(private readonly out: NodeJS.WritableStream, private readonly limit = 64 * 1024) {}
+
+  async line(text: string): Promise<void> {
+    this.chunk += text + "\n";
+    if (this.chunk.length >= this.limit) await this.flush();
+  }
+
+  async flush(): Promise<void> {
+    if (!this.chunk) return;
+    const ok = this.out.write(this.chunk);
+    this.chunk = "";
+    // once() rejects on 'error' (e.g. EPIPE when the reader went away), so a closed pipe ends the query, not hangs it.
+    if (!ok) await once(this.out, "drain");
+  }
 }
 
 function renderTable(rows: Row[], columns: string[]): string {
@@ -47,6 +70,7 @@ export function register(program: Command): void {
       try {
         const stream = client.query({ vql, env: checkEnv(o.env) }, { orgId: o.org, maxRows: o.maxRows, timeoutSeconds: o.timeout, name: "megaraptor-cli" });
         const buffered: Row[] = [];
+        const lines = new LineWriter(process.stdout);
         let logged = 0;
         const flushLogs = () => {
           for (; logged < stream.logs.length; logged++) {
@@ -57,9 +81,10 @@ export function register(program: Command): void {
         try {
           for await (const row of stream) {
             flushLogs();
-            if (o.format === "jsonl") process.stdout.write(JSON.stringify(row) + "\n");
+            if (o.format === "jsonl") await lines.line(JSON.stringify(row));
             else buffered.push(row);
           }
+          await lines.flush();
         } finally {
           flushLogs();
         }
