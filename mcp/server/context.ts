@@ -25,6 +25,8 @@ export interface ServerOptions {
   defaultOrg?: string;
   /** Who drives the calls, for the audit log's principal (e.g. "cli"); the MCP server leaves it unset. */
   channel?: string;
+  /** The clock confirmation tokens expire by (tests pass one they control; default Date.now). */
+  now?: () => number;
   /** --strict-key / MEGARAPTOR_STRICT_KEY: refuse to start when the API key can do more than the mode allows. */
   strictKey?: boolean;
   /** The toolsets an MCP session lists at start (default: DEFAULT_TOOLSETS plus core). */
@@ -41,7 +43,7 @@ function warnLoudly(text: string): void {
 
 export class Runtime {
   readonly audit: AuditLog;
-  readonly confirmations = new ConfirmationService();
+  readonly confirmations: ConfirmationService;
   readonly mode: Mode;
   readonly defaultOrg?: string;
   readonly toolsets?: readonly ToolsetName[];
@@ -51,6 +53,7 @@ export class Runtime {
 
   constructor(private readonly opts: ServerOptions) {
     this.mode = opts.mode;
+    this.confirmations = new ConfirmationService(undefined, opts.now);
     this.toolsets = opts.toolsets;
     this.outputSchemas = opts.outputSchemas ?? false;
     this.audit = new AuditLog(opts.auditPath ?? defaultAuditPath());

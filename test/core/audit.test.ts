@@ -6,6 +6,7 @@ import { join } from "node:path";
 import { promisify } from "node:util";
 import { describe, expect, it } from "vitest";
 import { AuditLog, readAudit, verifyAuditFile } from "../../core/audit.js";
+import { runWritersTogether } from "../helpers/writers.js";
 
 const run = promisify(execFile);
 // Keys and checkpoints go to a throw-away home, never the developer's ~/.megaraptor.
@@ -113,8 +114,7 @@ describe("audit log: multi-process and failures", () => {
   it("two processes appending to one log at once leave one intact chain", { timeout: 60_000 }, async () => {
     const path = join(mkdtempSync(join(tmpdir(), "mr-audit-mp-")), "audit.jsonl");
     const env = { ...process.env, MEGARAPTOR_HOME: home };
-    const startAt = String(Date.now() + 4000);
-    await Promise.all([1, 2].map(() => run(process.execPath, ["--import", "tsx", "test/helpers/chain-writer.ts", "audit", path, "150", startAt], { env })));
+    await runWritersTogether(2, ["audit", path, "150"], env);
     expect(verifyAuditFile(path)).toMatchObject({ ok: true, entries: 300 });
     expect(new Set(readAudit(path).map((e) => e.principal)).size).toBe(2);
   });

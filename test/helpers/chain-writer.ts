@@ -1,16 +1,18 @@
 /**
  * Appends entries to an audit log or a case ledger from its own process, so tests can prove that appends from
  * several processes interleave into one intact chain. Usage: tsx chain-writer.ts audit|ledger <path|case-dir> <count>
- * [start-at-epoch-ms] (MEGARAPTOR_HOME names the shared key folder). The start time lines the processes up, so their
- * appends really overlap instead of one process finishing while the other is still loading.
+ * (MEGARAPTOR_HOME names the shared key folder). A latch lines the processes up, so their appends really overlap
+ * instead of one process finishing while the other is still loading: each prints "ready" once loaded and starts when
+ * a line arrives on stdin (runWritersTogether sends it when every writer is ready) — no fixed sleep.
  */
 import { AuditLog } from "../../core/audit.js";
 import { ChangeLedger } from "../../dfir/response/ledger.js";
 
-const [kind, target, count, startAt] = process.argv.slice(2);
+const [kind, target, count] = process.argv.slice(2);
 const n = Number(count);
-const wait = Number(startAt ?? 0) - Date.now();
-if (wait > 0) await new Promise((r) => setTimeout(r, wait));
+process.stdout.write("ready\n");
+await new Promise<void>((resolve) => process.stdin.once("data", () => resolve()));
+process.stdin.pause();
 const tag = `pid-${process.pid}`;
 
 if (kind === "audit") {
@@ -33,3 +35,4 @@ if (kind === "audit") {
     ),
   );
 } else throw new Error(`unknown kind ${kind}`);
+

@@ -1,14 +1,12 @@
 /** The change ledger: hash chain, MACs, checkpoint, sequence, tamper detection, rollback status, concurrent writers. */
-import { execFile } from "node:child_process";
 import { createHash } from "node:crypto";
 import { mkdtempSync, readFileSync, symlinkSync, mkdirSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
-import { promisify } from "node:util";
 import { describe, expect, it } from "vitest";
 import { ChangeLedger, type NewEntry } from "../../../dfir/response/ledger.js";
+import { runWritersTogether } from "../../helpers/writers.js";
 
-const run = promisify(execFile);
 // Keys and checkpoints go to a throw-away home, never the developer's ~/.megaraptor.
 const home = mkdtempSync(join(tmpdir(), "mr-ledger-home-"));
 process.env.MEGARAPTOR_HOME = home;
@@ -82,8 +80,7 @@ describe("ChangeLedger: concurrent writers", () => {
   it("two processes appending to one case at once leave one valid chain", { timeout: 60_000 }, async () => {
     const dir = mkdtempSync(join(tmpdir(), "mr-ledger-mp-"));
     const env = { ...process.env, MEGARAPTOR_HOME: home };
-    const startAt = String(Date.now() + 4000);
-    await Promise.all([1, 2].map(() => run(process.execPath, ["--import", "tsx", "test/helpers/chain-writer.ts", "ledger", dir, "20", startAt], { env })));
+    await runWritersTogether(2, ["ledger", dir, "20"], env);
     const all = new ChangeLedger("IR-MULTI", dir).read();
     expect(all).toHaveLength(40);
     expect(new Set(all.map((e) => e.principal)).size).toBe(2);

@@ -1,5 +1,12 @@
+import { mkdtempSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
 import { describe, expect, it } from "vitest";
+import { z } from "zod";
+import { Runtime } from "../../../mcp/server/context.js";
+import { ToolExecutor } from "../../../mcp/server/executor.js";
 import { canonicalJson, ConfirmationService, fingerprint } from "../../../mcp/safety/confirm.js";
+import { defineTool } from "../../../mcp/tools/define.js";
 import { allows, resolveMode } from "../../../mcp/safety/mode.js";
 
 describe("plan → confirm tokens", () => {
@@ -24,6 +31,39 @@ describe("plan → confirm tokens", () => {
     const t4 = svc.issue("quarantine_client", { client_id: "C.1" }).token;
     now += 6000;
     expect(() => svc.consume("quarantine_client", { client_id: "C.1" }, t4)).toThrow(/expired/);
+  });
+});
+
+describe("token expiry through the executor, on a clock the test controls", () => {
+  it("runs a confirmed call within the TTL and refuses the same confirmation after it", async () => {
+    let now = 1_000_000;
+    const ttl = Number(process.env.MEGARAPTOR_CONFIRM_TTL_SECONDS ?? 300) * 1000;
+    const ran: string[] = [];
+    const tool = defineTool({
+      name: "drop_thing",
+      title: "Drop a thing",
+      description: "test tool with a plan",
+      input: z.object({ id: z.string() }),
+      output: z.object({ id: z.string() }),
+      preset: "local-delete",
+      plan: async (a) => ({ summary: `drop ${a.id}`, details: { id: a.id } }),
+      handler: async (a) => (ran.push(a.id), { structured: { id: a.id }, text: `dropped ${a.id}` }),
+    });
+    const runtime = new Runtime({ mode: "investigate", auditPath: join(mkdtempSync(join(tmpdir(), "mr-ttl-")), "audit.jsonl"), now: () => now });
+    const ex = new ToolExecutor(runtime, [tool]);
+    const channel = { signal: new AbortController().signal, via: "token" as const };
+    const token = async (id: string) => {
+      const p = await ex.run(tool, { id }, channel);
+      return !p.ok ? String(p.extra?.confirm_token) : "";
+    };
+    const inTime = await token("a");
+    now += ttl - 1;
+    expect((await ex.run(tool, { id: "a", confirm_token: inTime }, channel)).ok).toBe(true);
+    const late = await token("b");
+    now += ttl + 1;
+    const r = await ex.run(tool, { id: "b", confirm_token: late }, channel);
+    expect(r.ok ? "ran" : r.error.message).toMatch(/expired/);
+    expect(ran).toEqual(["a"]);
   });
 });
 
