@@ -109,9 +109,10 @@ function hintsDifferingFromDefaults(h: Record<keyof typeof HINT_DEFAULTS, boolea
 
 /**
  * Drops what a model does not need to form a call: `$schema`; ±MAX_SAFE_INTEGER bounds (zod's default for int());
- * string length limits; and the regular expression of a field whose description already shows its form with an
- * example (ids). The executor still validates every call against the full schema and names the field and the
- * expected form when one is wrong.
+ * string length limits; the regular expression of a field whose description already shows its form with an
+ * example (ids); and defaults that are empty values ([], {}, "", false), which say no more than the field being
+ * optional. The executor still validates every call against the full schema and names the field and the expected
+ * form when one is wrong.
  */
 function compactSchema(node: unknown): unknown {
   if (Array.isArray(node)) return node.map(compactSchema);
@@ -121,10 +122,17 @@ function compactSchema(node: unknown): unknown {
   for (const [k, v] of Object.entries(node)) {
     if (k === "$schema" || k === "minLength" || k === "maxLength") continue;
     if (k === "pattern" && described) continue;
+    if (k === "default" && isEmptyValue(v)) continue;
     if ((k === "maximum" || k === "minimum") && typeof v === "number" && Math.abs(v) >= Number.MAX_SAFE_INTEGER) continue;
     out[k] = compactSchema(v);
   }
   return out;
+}
+
+function isEmptyValue(v: unknown): boolean {
+  if (v === false || v === "") return true;
+  if (Array.isArray(v)) return v.length === 0;
+  return v !== null && typeof v === "object" && Object.keys(v).length === 0;
 }
 
 /** The toolsets one MCP session lists; enabling more tells the client its list changed. */
