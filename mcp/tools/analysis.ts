@@ -49,7 +49,7 @@ export const generateTimeline = defineTool({
   name: "generate_timeline",
   title: "Unified timeline across artifacts",
   description:
-    "Merge the collected results of one or several clients (client_ids, the clients of a label) and/or hunts — processes, network, MFT MACB times, event logs, prefetch/amcache, browser history, tasks, services, logons — into one time-ordered timeline; each line names the host. Each event has datetime, timestamp_desc, source artifact, the time field used, a message and the original row. Known artifacts use their documented time fields; others are detected (RFC 3339 / epoch). Failed or cancelled flows are listed as caveats. Filter by start/end and text; cap per source. format=rows pages events here (next_cursor); jsonl, csv and timesketch (Timesketch import JSONL) write an evidence file and return its path.",
+    "One time-ordered timeline from the results of clients (client_id, client_ids, label) and/or hunts: processes, network, MFT MACB times, event logs, prefetch/amcache, browser history, tasks, services, logons. Each event: datetime, timestamp_desc, artifact, time field, host, message, original row; known artifacts use their documented time fields. Failed or cancelled flows are caveats. Filter by start/end/text. format=rows pages here (next_cursor); jsonl, csv and timesketch write an evidence file.",
   input: z.object({
     ...ScopeInput,
     start: z.string().optional().describe("only events at or after this time (RFC 3339 or epoch seconds)"),
@@ -170,7 +170,7 @@ export const extractIocs = defineTool({
   name: "extract_iocs",
   title: "Extract indicators of compromise",
   description:
-    "Extract and deduplicate indicators — IPv4/IPv6 (public flagged, documentation ranges labelled), domains (IANA TLDs), URLs, emails, MD5/SHA1/SHA256/SHA512, Windows (case-insensitively deduplicated) and POSIX paths, registry keys, CVE ids, Bitcoin addresses — from the results of one or several clients, a label or hunts, and/or pasted text. Defanged forms (hxxp, [.], (dot)) are refanged; near-misses (version numbers, product versions, Prefetch file names, dotted code names) are rejected. Known-good values (private ranges, Microsoft/Velociraptor infrastructure, your allow-list) are suppressed and listed per rule. Each indicator has count, first/last seen, clients with host names and artifacts. Pages with limit + cursor; format csv/stix/misp writes all of them to an evidence file.",
+    "Deduplicated indicators — IPs, domains, URLs, emails, MD5/SHA1/SHA256/SHA512, Windows/POSIX paths, registry keys, CVEs, Bitcoin — from the results of clients, a label or hunts, and/or pasted text. Defanged forms are refanged; near-misses (versions, Prefetch names) rejected; known-good values (private and documentation ranges, vendor infrastructure, your allow-list) suppressed and listed per rule. Each indicator: count, first/last seen, hosts, artifacts. Pages with cursor; csv/stix/misp write all to an evidence file.",
   input: z.object({
     ...ScopeInput,
     text: z.string().max(5_000_000).optional().describe("text to extract from (reports, emails, tickets); may be combined with a scope"),
@@ -262,7 +262,7 @@ export const correlate = defineTool({
   name: "correlate",
   title: "Correlate indicators across endpoints",
   description:
-    "Cross-endpoint correlation over the results of several clients (client_ids, a label) and/or hunts. With indicators: which hosts' results contain each one — a host × indicator matrix with counts, first-seen times and artifacts (pass extract_iocs values straight in; defanged values are refanged). With pivot: which hosts share a value — process_hash (Hash.SHA256 of process listings and services, SHA1 of Amcache), parent_child (parent → child process names from Pslist/Pstree), remote_ip (netstat peers and logon sources), or any column — rarest first. Failed or cancelled flows are listed as caveats.",
+    "Cross-host correlation over the results of clients (client_ids, a label) and/or hunts. indicators: which hosts' results contain each one (host × indicator matrix with counts, first seen, artifacts; extract_iocs values and defanged forms work). pivot: which hosts share a value — process_hash, parent_child, remote_ip or any column — rarest first. Failed or cancelled flows are caveats.",
   input: z.object({
     ...ScopeInput,
     indicators: z.array(z.union([z.string().min(1).max(2048), z.object({ value: z.string().min(1).max(2048) }).passthrough()])).max(1000).optional(),

@@ -15,7 +15,7 @@ export const listClients = defineTool({
   name: "list_clients",
   title: "List endpoints",
   description:
-    "Find Velociraptor clients (endpoints). `search` takes Velociraptor's search verbs: host:<name>, label:<label>, ip:<prefix>, client:<id>, recent:, or a bare hostname term. Filter further by os, label and last-seen window. Cheap; start an investigation here to get client ids for other tools.",
+    "Find clients (endpoints): `search` takes Velociraptor's verbs host:<name>, label:<label>, ip:<prefix>, client:<id>, recent:, or a hostname term; filter by os, label, last seen. Start here to get client ids.",
   input: z.object({
     search: z.string().max(256).optional().describe("Velociraptor search, e.g. host:WKS-*, label:finance, ip:10.10."),
     os: z.enum(["windows", "linux", "darwin"]).optional().describe("only this OS"),

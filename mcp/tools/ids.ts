@@ -28,7 +28,7 @@ export const ArtifactName = z
   })
   .describe("artifact name, e.g. Windows.System.Pslist; Artifact/Source for one source");
 
-export const OrgId = z.string().regex(/^[A-Za-z0-9_.-]{1,64}$/, { message: "expected an org id such as root or O123 (see list_orgs)" }).optional().describe("org id (omit for the default org)");
+export const OrgId = z.string().regex(/^[A-Za-z0-9_.-]{1,64}$/, { message: "expected an org id such as root or O123 (see list_orgs)" }).optional().describe("org; default if omitted");
 
 export const Labels = z.array(z.string().min(1).max(128).regex(/^[^\n\r]+$/, { message: "labels are single-line text" })).min(1);
 

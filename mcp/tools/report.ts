@@ -15,7 +15,7 @@ export const generateReport = defineTool({
   name: "generate_report",
   title: "Write an investigation report",
   description:
-    "Write a case report (Markdown and/or standalone HTML with a timeline chart focused on where events are dense) to the evidence folder: scope (clients with host names, hunts, flows with their state; several clients, a label or hunts in one call), the key findings you pass in, an indicator table (same allow-list options as extract_iocs; what was suppressed is listed) and a timeline excerpt computed from the scope's results, actions taken (this case's audit-log entries), endpoint changes (the case's remediation ledger), caveats (failed or cancelled flows with their error), and an appendix with the exact VQL, env and artifact parameters used. Returns the file paths and SHA-256s.",
+    "Write a case report (Markdown and/or HTML with a timeline chart; pdf needs Chromium) to the evidence folder: scope with hosts and flow states, the findings you pass in, an indicator table (extract_iocs allow-list options; suppressed values listed), a timeline excerpt, this case's audited actions and ledger changes, caveats, and an appendix with the exact VQL and parameters. Returns paths and SHA-256s.",
   input: z.object({
     case_id: CaseId,
     title: z.string().min(1).max(300),

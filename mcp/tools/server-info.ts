@@ -20,7 +20,7 @@ const KeyPermissionsOutput = z.object({
 export const getServerInfo = defineTool({
   name: "get_server_info",
   title: "Velociraptor server info",
-  description: "Server version, host, uptime, the orgs the caller can use, the caller's identity and roles, and key_permissions: what this API key may do on the server and whether that exceeds the server's mode. A good first call to check the connection and what this API key may do.",
+  description: "Server version, host, uptime, your orgs, identity and roles, and key_permissions (what this API key may do, and whether that exceeds the mode). A good first call.",
   input: z.object({ org_id: OrgId }),
   output: z.object({
     version: z.string().nullable(),

@@ -13,7 +13,7 @@ export const MAX_LIMIT = 1000;
 export const DEFAULT_BYTE_CAP = Number(process.env.MEGARAPTOR_MAX_RESULT_BYTES ?? 64 * 1024);
 
 export const PageInput = {
-  limit: z.number().int().min(1).max(MAX_LIMIT).default(DEFAULT_LIMIT).describe(`rows per page (default ${DEFAULT_LIMIT}, max ${MAX_LIMIT})`),
+  limit: z.number().int().min(1).max(MAX_LIMIT).default(DEFAULT_LIMIT).describe("rows per page"),
   offset: z.number().int().min(0).optional().describe("rows to skip (prefer cursor)"),
   cursor: z.string().optional().describe("next_cursor of the previous page"),
   columns: z.array(z.string()).optional().describe("only these columns; nested paths like Authenticode.Trusted work"),

@@ -83,7 +83,7 @@ export async function validateVql(query: string, ctx: ToolContext): Promise<{ va
 export const validateVqlTool = defineTool({
   name: "validate_vql",
   title: "Check VQL before running it",
-  description: "Parse VQL and check it against the live server: syntax errors with line:column, unknown plugins/functions and arguments (from help()), unknown Artifact.X names and parameters (from the catalog), with suggestions. run_vql calls this first unless skip_validation is set.",
+  description: "Check VQL against the live server: syntax errors (line:column), unknown plugins, functions, arguments, artifacts and parameters, with suggestions. run_vql runs this first unless skip_validation.",
   input: z.object({ query: z.string().min(1).max(100_000), org_id: OrgId }),
   output: z.object({ valid: z.boolean(), issues: z.array(z.object({ severity: z.enum(["error", "warning"]), message: z.string(), line: z.number(), column: z.number(), hint: z.string().optional() })), checked: z.array(z.string()) }),
   preset: "read",

@@ -14,11 +14,11 @@ import { documentationRange, isPublicIp, type Indicator } from "./extract.js";
 
 export const AllowListSchema = z
   .object({
-    domains: z.array(z.string().min(1)).default([]).describe("domain suffixes: example.com also allows a.example.com"),
+    domains: z.array(z.string().min(1)).default([]).describe("domain suffixes"),
     cidrs: z.array(z.string().min(1)).default([]).describe("address ranges, e.g. 203.0.113.0/24"),
-    values: z.array(z.string().min(1)).default([]).describe("exact indicator values (hashes, paths, keys)"),
-    include_private: z.boolean().default(false).describe("keep private, loopback and link-local addresses"),
-    include_documentation: z.boolean().default(false).describe("keep documentation/test addresses and names (RFC 5737, 3849, 2606: 192.0.2.0/24, 2001:db8::/32, example.com)"),
+    values: z.array(z.string().min(1)).default([]).describe("exact values"),
+    include_private: z.boolean().default(false).describe("keep private/loopback addresses"),
+    include_documentation: z.boolean().default(false).describe("keep documentation ranges (RFC 5737/3849/2606)"),
   })
   .strict();
 export type AllowListInput = z.input<typeof AllowListSchema>;
@@ -42,7 +42,7 @@ export const DEFAULT_ALLOW: AllowList = {
  * per-call additions and whether the built-in list applies. The user's file always applies.
  */
 export const IocAllowInput = {
-  allow: AllowListSchema.partial().optional().describe("extra known-good: {domains, cidrs, values, include_private, include_documentation}"),
+  allow: AllowListSchema.partial().optional().describe("extra known-good values"),
   use_default_allowlist: z.boolean().default(true).describe("suppress Microsoft/Velociraptor infrastructure, private and documentation ranges"),
 };
 
