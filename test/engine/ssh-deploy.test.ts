@@ -195,7 +195,7 @@ describe.skipIf(!!skip)(`SSH deployment through the built MCP server and the rea
     expect(r.structured!.checks.filter((c: { status: string }) => c.status === "fail")).toEqual([]);
     expect((await onHost()).binary).toBe("");
     expect(v1.requests).toEqual([]);
-  }, 300_000);
+  }, 600_000);
 
   it("a wrong SHA-256 is refused before anything is installed", async () => {
     const r = await run("deploy_server", request({ binary: v1, sha256: "0".repeat(64) }));
@@ -206,7 +206,7 @@ describe.skipIf(!!skip)(`SSH deployment through the built MCP server and the rea
     expect(v1.requests).toEqual([{ remote: h.address, path: "/v1/velociraptor", status: 200 }]);
     expect(await onHost()).toMatchObject({ binary: "", config: "", etc: "", unit: "", user: "", staged: "0", datastore: "" });
     expect((await call(mcp.client, "get_deployment_status", { deployment_id: ID })).structured!.deployment.status).toBe("failed");
-  }, 300_000);
+  }, 600_000);
 
   it("deploy_server installs over SSH with progress, and the health check passes", async () => {
     const r = await run("deploy_server", request({ binary: v1 }));
@@ -220,7 +220,7 @@ describe.skipIf(!!skip)(`SSH deployment through the built MCP server and the rea
     expect(s).toMatchObject({ binary: v1.sha256, config: "velociraptor:600", unit: "yes", enabled: "enabled", active: "active", staged: "0" });
     expect(s.user).toMatch(/^velociraptor:x:\d+:\d+::\/var\/lib\/velociraptor:\/usr\/sbin\/nologin$/);
     expect(await sh("/usr/local/bin/velociraptor version")).toContain("version:");
-  }, 300_000);
+  }, 600_000);
 
   it("megaraptor check and megaraptor query work with the deployment's api_client.yaml", async () => {
     const file = apiClientFile("api_client.yaml");
@@ -261,7 +261,7 @@ describe.skipIf(!!skip)(`SSH deployment through the built MCP server and the rea
     expect(after.pid).not.toBe(before.pid);
     expect(await identityOnHost()).toMatchObject({ ca: id.ca, nonce: id.nonce });
     expect(await sh("grep expected_clients /etc/velociraptor/server.config.yaml")).toContain("3000");
-  }, 300_000);
+  }, 600_000);
 
   it("a version change replaces the binary and keeps the CA and client nonce", async () => {
     const before = await onHost();
@@ -274,7 +274,7 @@ describe.skipIf(!!skip)(`SSH deployment through the built MCP server and the rea
     expect(after.file).not.toBe(before.file);
     expect(v2.requests.filter((q) => q.status === 200)).toHaveLength(1);
     expect(await identityOnHost()).toMatchObject({ ca: id.ca, nonce: id.nonce });
-  }, 300_000);
+  }, 600_000);
 
   it("rotate_certificates re-issues the API credentials under the same CA; rotate_ca makes a new CA and nonce", async () => {
     const id = await identityOnHost();
@@ -305,7 +305,7 @@ describe.skipIf(!!skip)(`SSH deployment through the built MCP server and the rea
     expect(done.ok, done.text).toBe(true);
     expect(done.structured!.deployment.status).toBe("active");
     expect(busy.error?.code).toBe("DEPLOYMENT_BUSY");
-  }, 300_000);
+  }, 600_000);
 
   it("rollback_deployment re-applies the previous settings", async () => {
     const status = await call(mcp.client, "get_deployment_status", { deployment_id: ID });
@@ -318,7 +318,7 @@ describe.skipIf(!!skip)(`SSH deployment through the built MCP server and the rea
     expect((await onHost()).active).toBe("active");
     const check = await cli(["check", "-c", apiClientFile("api_client.rolled-back.yaml")]);
     expect(check.code, check.stderr).toBe(0);
-  }, 300_000);
+  }, 600_000);
 
   it("the host lost in the middle of an up: a clear error, and a retry completes", async () => {
     // Both ways to sshd: the published loopback port (docker-proxy) and, after Docker's DNAT, the bridge address.
@@ -400,7 +400,7 @@ describe.skipIf(!!skip)(`SSH deployment through the built MCP server and the rea
     expect((await call(mcp.client, "list_deployments", {})).structured!.deployments).toEqual([]);
     const all = await call(mcp.client, "list_deployments", { include_destroyed: true });
     expect(all.structured!.deployments).toEqual([expect.objectContaining({ id: ID, status: "destroyed", target: "ssh", hostname: h.address, case_id: "ENGINE-1" })]);
-  }, 300_000);
+  }, 600_000);
 
   it("from the TypeScript sources (npm run megaraptor), the PKI and SSH providers deploy and destroy too", async () => {
     await mcp.close();
