@@ -402,12 +402,13 @@ describe.skipIf(!!skip)(`SSH deployment through the built MCP server and the rea
     expect(all.structured!.deployments).toEqual([expect.objectContaining({ id: ID, status: "destroyed", target: "ssh", hostname: h.address, case_id: "ENGINE-1" })]);
   }, 600_000);
 
-  it("from the TypeScript sources (npm run megaraptor), the PKI and SSH providers deploy and destroy too", async () => {
+  it("from the TypeScript sources (tsx cli/main.ts, as npm run megaraptor) in a folder that is not the project, the PKI and SSH providers deploy and destroy too", async () => {
     await mcp.close();
     // Asynchronous: the HTTP server the host downloads from lives in this process.
     const sources = (args: string[]) =>
       new Promise<{ code: number; stdout: string; stderr: string }>((resolve) =>
-        execFile("npm", ["run", "--silent", "megaraptor", "--", ...args], { cwd: ROOT, env: { ...process.env, ...mcpEnv(), HOME: home, MEGARAPTOR_HOME: home }, timeout: 400_000 }, (err, stdout, stderr) =>
+        // `npm run megaraptor` is `tsx cli/main.ts`; run here from a folder that is not the project (review B1).
+        execFile(join(ROOT, "node_modules", ".bin", "tsx"), [join(ROOT, "cli", "main.ts"), ...args], { cwd: elsewhere, env: { ...process.env, ...mcpEnv(), HOME: home, MEGARAPTOR_HOME: home }, timeout: 400_000 }, (err, stdout, stderr) =>
           resolve({ code: err ? Number((err as { code?: number }).code ?? 1) : 0, stdout, stderr }),
         ),
       );
