@@ -109,7 +109,8 @@ function hintsDifferingFromDefaults(h: Record<keyof typeof HINT_DEFAULTS, boolea
 
 /**
  * Drops what a model does not need to form a call: `$schema`; ±MAX_SAFE_INTEGER bounds (zod's default for int());
- * string length limits; the regular expression of a field whose description already shows its form with an
+ * string length limits and array size caps (a call past one is refused naming the field and the limit);
+ * `additionalProperties: false` (unknown fields are refused the same way); the regular expression of a field whose description already shows its form with an
  * example (ids); and defaults that are empty values ([], {}, "", false), which say no more than the field being
  * optional. The executor still validates every call against the full schema and names the field and the expected
  * form when one is wrong.
@@ -120,7 +121,8 @@ function compactSchema(node: unknown): unknown {
   const described = typeof (node as { description?: unknown }).description === "string";
   const out: Record<string, unknown> = {};
   for (const [k, v] of Object.entries(node)) {
-    if (k === "$schema" || k === "minLength" || k === "maxLength") continue;
+    if (k === "$schema" || k === "minLength" || k === "maxLength" || k === "maxItems") continue;
+    if (k === "additionalProperties" && v === false) continue;
     if (k === "pattern" && described) continue;
     if (k === "default" && isEmptyValue(v)) continue;
     if ((k === "maximum" || k === "minimum") && typeof v === "number" && Math.abs(v) >= Number.MAX_SAFE_INTEGER) continue;

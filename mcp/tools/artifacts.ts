@@ -71,7 +71,7 @@ export const collectArtifact = defineTool({
   name: "collect_artifact",
   title: "Collect artifacts from an endpoint",
   description:
-    "Schedule a collection of one or more artifacts on one client (or 'server'). parameters: either per artifact {\"Windows.System.Pslist\": {\"ProcessRegex\": \"x\"}} or shared {\"ProcessRegex\": \"x\"}. Names are checked against the live catalog (with suggestions). With wait=true it waits (progress notifications) and returns the first page of every result set (each source of a multi-source artifact), plus the flow's error lines if it failed. Returns the flow id for get_flow_status / get_flow_results.",
+    "Collect one or more artifacts on one client (or 'server'). parameters: per artifact {\"Windows.System.Pslist\": {\"ProcessRegex\": \"x\"}} or shared {\"ProcessRegex\": \"x\"}; names are checked against the live catalog. wait=true waits (progress) and returns a first page per result set (each source) and the flow's errors. Returns the flow id for get_flow_status / get_flow_results.",
   input: z.object({
     client_id: ClientOrServerId,
     artifacts: z.array(ArtifactName).min(1).max(50),

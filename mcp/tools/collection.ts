@@ -21,7 +21,7 @@ const TemplateParams = z.record(z.string(), z.union([z.string(), z.number(), z.b
 export const listCollectionTemplates = defineTool({
   name: "list_collection_templates",
   title: "List collection templates",
-  description: "Named, versioned artifact bundles for common scenarios (malware, lateral movement, ransomware, persistence, credential theft, web-server compromise, insider/exfiltration, Linux and macOS intrusion, quick triage), with their artifacts per OS and parameters. Built-ins plus the user's own files (MEGARAPTOR_TEMPLATE_DIR). Use with collect_template or hunt_template.",
+  description: "Artifact bundles for common scenarios (malware, lateral movement, ransomware, persistence, credential theft, web server, exfiltration, Linux/macOS intrusion, quick triage) per OS, built-in plus MEGARAPTOR_TEMPLATE_DIR. Use with collect_template or hunt_template.",
   input: z.object({ os: z.enum(OSES).optional().describe("only templates covering this OS") }),
   output: z.object({ templates: z.array(z.object({ name: z.string(), version: z.string(), title: z.string(), description: z.string(), tags: z.array(z.string()), os: z.array(z.string()), parameters: z.array(z.record(z.string(), z.unknown())), artifacts: z.record(z.string(), z.array(z.object({ artifact: z.string(), why: z.string() }))), source: z.string() })) }),
   preset: "read",
@@ -136,7 +136,7 @@ function huntTemplateRequest(a: { template: string; os: Os; template_parameters?
 export const collectBulk = defineTool({
   name: "collect_bulk",
   title: "Collect many artifacts on many clients",
-  description: "One call: the same artifacts (each with its own parameters) on up to 200 clients — named by client_ids and/or a client_search such as label:webserver — one flow per client, with per-client results (flow id, state, errors). Names and parameters are checked once against the catalog before anything is scheduled, so a typo schedules nothing. A client that fails to schedule does not stop the others. For fleet-wide collection prefer a hunt.",
+  description: "The same artifacts (each with its parameters) on up to 200 clients — client_ids and/or client_search such as label:webserver — one flow per client, results per client. Names and parameters are checked before anything is scheduled; one client failing does not stop the others. For the whole fleet prefer a hunt.",
   input: z.object({
     client_ids: z.array(ClientId).max(200).default([]),
     client_search: z.string().min(1).max(200).optional().describe("also every client this search matches (list_clients syntax: label:x, host:x, os…); at most 200"),
@@ -176,7 +176,7 @@ export const quickTriage = defineTool({
   name: "quick_triage",
   title: "Quick triage of one endpoint",
   description:
-    "One call for a first look at a client: picks the OS from the client's info, collects the quick-triage bundle (processes, network, users and logons, autoruns and persistence, prefetch, DNS cache, services with signatures, scheduled tasks/cron, shell history) in a single flow, waits with progress, then scores every row and returns the notable rows ranked across sections, highest score first. Each line names the host, what the row is (process with pid and command line, service name and command, task, logon…) and why: unsigned or untrusted binaries, temp or user-writable folders, recent creation, odd parents, encoded or downloaded commands, connections and logins from public addresses — with signed software in its publisher's folder and the Velociraptor client's own activity set aside. Artifacts the server lacks are skipped and listed.",
+    "First look at a client in one call: collects the quick-triage bundle for its OS (processes, network, logons, autoruns, prefetch, DNS cache, services with signatures, tasks/cron, shell history) in one flow, waits, scores every row and returns the notable rows ranked across sections. Each line names the host, the row (process with pid and command line, service, task, logon…) and why: unsigned binaries, temp or user-writable paths, recent creation, odd parents, encoded or downloaded commands, public addresses. Missing artifacts are skipped and listed.",
   input: z.object({
     client_id: ClientId,
     wait_timeout: z.number().int().min(10).max(3600).default(900),

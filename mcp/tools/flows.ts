@@ -101,7 +101,7 @@ export const getFlowResults = defineTool({
   name: "get_flow_results",
   title: "Read collection results",
   description:
-    "One page of a flow's results, fetched server-side (cheap even for million-row flows). For multi-source artifacts pass artifact='Artifact/Source'; the answer lists available_sources. Coverage says whether more rows exist (next_cursor) or the flow is still running (provisional).",
+    "One page of a flow's results, read server-side (cheap for million-row flows). Multi-source artifacts: artifact='Artifact/Source'; the answer lists the sources. Coverage says whether more rows exist (next_cursor) or the flow still runs (provisional).",
   input: z.object({
     client_id: ClientOrServerId,
     flow_id: FlowId,

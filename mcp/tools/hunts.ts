@@ -41,7 +41,7 @@ export const createHunt = defineTool({
   name: "create_hunt",
   title: "Create a hunt",
   description:
-    "Create a hunt collecting artifacts across many clients. Created PAUSED by default (start it with modify_hunt action=start). The answer includes a scope preview (how many clients match and a sample). Creating an unpaused hunt, or one reaching more than MEGARAPTOR_MAX_HUNT_CLIENTS clients, returns a plan and confirm_token first.",
+    "Create a hunt across many clients, PAUSED by default (start with modify_hunt action=start), with a scope preview (matching clients and a sample). An unpaused hunt, or one reaching more than MEGARAPTOR_MAX_HUNT_CLIENTS clients, returns a plan and confirm_token first.",
   input: z.object({
     artifacts: z.array(ArtifactName).min(1).max(50),
     description: z.string().min(1).max(1000),
@@ -121,7 +121,7 @@ export const modifyHunt = defineTool({
   name: "modify_hunt",
   title: "Start, stop, archive or delete a hunt",
   description:
-    "Change a hunt's state with the functions Velociraptor really has: start → hunt_update(start=TRUE); pause and stop → hunt_update(stop=TRUE) (Velociraptor has no separate pause once started); archive → hunt_delete(archive=TRUE); delete → hunt_delete(really_do_it=TRUE), which removes its results (needs respond mode). start and delete return a plan and confirm_token first; confirming a delete needs the user's reason.",
+    "Change a hunt's state: start (hunt_update start=TRUE); pause or stop (stop=TRUE; a started hunt cannot be paused in Velociraptor); archive (hunt_delete archive=TRUE); delete (really_do_it=TRUE: removes its results; respond mode). start and delete return a plan and confirm_token first; a delete needs the user's reason.",
   input: z.object({ hunt_id: HuntId, action: z.enum(ACTIONS), confirm_token: z.string().optional(), reason: z.string().max(1000).optional(), org_id: OrgId }),
   output: z.object({ hunt_id: z.string(), action: z.string(), state: z.string() }),
   preset: "disruptive",

@@ -35,7 +35,7 @@ export const stackResults = defineTool({
   name: "stack_results",
   title: "Stack results (least frequency of occurrence)",
   description:
-    "Aggregate a flow's or hunt's results by columns — count, distinct clients, first/last time — rarest first, so a million rows become a few dozen lines. The classic DFIR pivot: stack process names/paths/hashes across a hunt and look at the rare ones. Rows stream through Megaraptor in bounded memory.",
+    "Aggregate a flow's or hunt's results by columns (nested paths work) — count, distinct clients, first/last time — rarest first, so a million rows become a few dozen lines: the classic DFIR pivot for rare process names, paths or hashes across a hunt. Bounded memory.",
   input: z.object({
     ...Source,
     group_by: z.array(z.string().min(1)).min(1).max(5).describe("columns to group by, e.g. [\"Name\", \"Exe\"]; nested paths such as Authenticode.Trusted are accepted"),
@@ -65,7 +65,7 @@ export const stackResults = defineTool({
 export const exportResults = defineTool({
   name: "export_results",
   title: "Write full results to an evidence file",
-  description: "Write every row of a flow's or hunt's results to a JSON Lines file in the evidence folder (MEGARAPTOR_EVIDENCE_DIR). Returns the path, row count, size, SHA-256 and a megaraptor://evidence/ resource URI — the rows are not put into the conversation.",
+  description: "Write every row of a flow's or hunt's results to a JSON Lines evidence file (MEGARAPTOR_EVIDENCE_DIR): path, row count, size, SHA-256 and a megaraptor://evidence/ URI; the rows stay out of the conversation.",
   input: z.object(Source),
   output: z.object({ path: z.string(), uri: z.string(), rows: z.number(), bytes: z.number(), sha256: z.string() }),
   preset: "evidence",

@@ -15,7 +15,7 @@ export const runVql = defineTool({
   name: "run_vql",
   title: "Run VQL",
   description:
-    "Run VQL on the Velociraptor server. Put every user-supplied value in env (referenced by name), never in the query text. Every call in the query is classified by what Velociraptor would run: read-only mode runs only known reads; investigate mode allows labels, collections and hunts of investigate-level artifacts after a plan and confirm_token; respond-level calls (deletes, artifact_set, remediation or server artifacts, unknown calls) need respond mode. Paged; max_rows caps the rows fetched.",
+    "Run VQL on the Velociraptor server. Put user-supplied values in env (referenced by name), never in the query text. Each call in the query is classified by what it would do: read-only mode runs only known reads; investigate mode allows labels, collections and hunts after a plan and confirm_token; deletes, artifact_set, remediation or server artifacts and unknown calls need respond mode. Paged; max_rows caps the rows fetched.",
   input: z.object({
     query: z.string().min(1).max(100_000),
     env: z.record(z.string(), z.union([z.string(), z.number(), z.boolean()])).optional().describe("query parameters, read by name in the VQL"),

@@ -16,7 +16,7 @@ import { TOOLS } from "../../mcp/tools/index.js";
 const TOOL_NAMES = new Set(TOOLS.map((t) => t.name));
 const PROMPT_NAMES = new Set(PROMPTS.map((p) => p.name));
 // Argument and value names that appear in playbooks next to tool names.
-const ARG_WORDS = new Set(["client_id", "next_cursor", "include_labels", "os_filter", "confirm_token", "hunt_ids", "dry_run", "expected_sha256", "case_id", "last_seen", "process_hash", "hunt_type", "incident_type", "target_os", "deployment_id", "affected_systems", "collection_type", "server_url", "skip_missing", "artifact_set", "server_urls"]);
+const ARG_WORDS = new Set(["client_id", "client_ids", "next_cursor", "include_labels", "os_filter", "confirm_token", "hunt_ids", "dry_run", "expected_sha256", "case_id", "last_seen", "process_hash", "hunt_type", "incident_type", "target_os", "deployment_id", "affected_systems", "collection_type", "server_url", "skip_missing", "artifact_set", "server_urls"]);
 import { startTestServer, type TestServer } from "../../test-server/index.js";
 import { call, startMcp, type StartedMcp } from "../helpers/mcp.js";
 
