@@ -28,8 +28,9 @@ module.exports = {
     layer("components", ["core", "profiles"]),
     layer("dfir", ["core", "proto", "velociraptor"]),
     layer("deploy", ["core", "proto", "velociraptor", "profiles", "components"]),
-    // The test server issues its certificates with the same PKI code the deployments use (a pure module).
-    layer("test-server", ["core", "proto", "velociraptor", "components/pki/x509\\.ts$|components/pki"]),
+    // The test server issues its certificates with the same PKI code the deployments use, and names datastore records
+    // with the same encoding as the deployments' user bootstrap (pure modules).
+    layer("test-server", ["core", "proto", "velociraptor", "components/pki|components/common(?=/datastore-names\\.ts$)"]),
     layer("mcp", ["core", "proto", "velociraptor", "profiles", "components", "dfir", "deploy"]),
   ],
   options: {

@@ -6,23 +6,12 @@
  */
 import { createHash } from "node:crypto";
 import { join } from "node:path";
+import { sanitizeComponent } from "../components/common/datastore-names.js";
 import { isRootOrg } from "./acl.js";
 
-/** utils/sanitize.go SanitizeString: keep [A-Za-z0-9-_.~ $], %XX (upper hex) everything else. */
-export function sanitizeComponent(component: string): string {
-  if (component === "") return "";
-  if (component.startsWith(".")) return `%2E${sanitizeComponent(component.slice(1))}`;
-  if (component.startsWith("#")) return `%23${sanitizeComponent(component.slice(1))}`;
-  if (component.endsWith(".")) return `${sanitizeComponent(component.slice(0, -1))}%2E`;
-  // Reserved endings: the datastore appends "_" so a name never looks like one of its own files.
-  const name = component.endsWith(".db") || component.endsWith("_") ? `${component}_` : component;
-  let out = "";
-  for (const byte of Buffer.from(name, "utf8")) {
-    const c = String.fromCharCode(byte);
-    out += /[A-Za-z0-9\-_.~ $]/.test(c) ? c : `%${byte.toString(16).toUpperCase().padStart(2, "0")}`;
-  }
-  return out;
-}
+// One implementation of utils.SanitizeString for the deployments' user bootstrap and this datastore, so what the
+// bootstrap removes is exactly the record the stand-in reads (a pure module, like components/pki).
+export { sanitizeComponent } from "../components/common/datastore-names.js";
 
 /** utils.UnsanitizeComponent: undo %XX, drop one trailing "_". */
 export function unsanitizeComponent(component: string): string {

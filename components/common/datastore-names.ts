@@ -3,8 +3,8 @@
  * `<Datastore.location>/users/<sanitized name>.db` (paths/users.go 10-14, file_store/api/extensions.go 8-23), each
  * component sanitized by utils.SanitizeString (utils/sanitize.go 25-97) and hash-compressed from 250 bytes on
  * (datastore/filebased_utils.go 147-157). The deployment's user bootstrap removes revoked users' records by this
- * name. The test server's datastore (test-server/datastore.ts, a layer that may not import this one) has its own copy;
- * test/components/users.test.ts runs the bootstrap against the stand-in, which reads records by that copy.
+ * name. The test server's datastore (test-server/datastore.ts) uses this same module, and
+ * test/components/users.test.ts runs the bootstrap against the stand-in, which reads records through it.
  */
 
 /** utils/sanitize.go SanitizeString: keep [A-Za-z0-9-_.~ $], %XX (upper hex) everything else. */

@@ -88,8 +88,11 @@ describe("user bootstrap script", () => {
 });
 
 describe("user record file names", () => {
-  it("are what the test server's datastore (Velociraptor's utils.SanitizeString) reads", () => {
-    for (const name of ["admin", "a.b@c#d+e", ".lead", "trail.", "under_", "x.db", "#hash", "Mixed-Case~$"]) expect(userRecordFile(name), name).toBe(`${sanitizeComponent(name)}.db`);
+  it("follow Velociraptor's utils.SanitizeString (the test server's datastore uses the same module)", () => {
+    // utils/sanitize.go: [A-Za-z0-9-_.~ $] kept, other bytes %XX (upper hex), a leading "." or "#" and a trailing "."
+    // escaped, "_" appended to names ending in ".db" or "_".
+    const expected: Record<string, string> = { admin: "admin", "a.b@c#d+e": "a.b%40c%23d%2Be", ".lead": "%2Elead", "trail.": "trail%2E", under_: "under__", "x.db": "x.db_", "#hash": "%23hash", "Mixed-Case~$": "Mixed-Case~$", "é": "%C3%A9" };
+    for (const [name, file] of Object.entries(expected)) expect(userRecordFile(name), name).toBe(`${file}.db`);
     expect(userRecordFile("a.b@c#d+e")).toBe("a.b%40c%23d%2Be.db");
   });
 });
