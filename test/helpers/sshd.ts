@@ -4,6 +4,7 @@ import { existsSync, mkdirSync, mkdtempSync, readFileSync, writeFileSync } from 
 import { createServer } from "node:net";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
+import { freePort } from "./ports.js";
 
 export interface TestSshd {
   port: number;
@@ -15,14 +16,6 @@ export function sshdUnavailable(): string | undefined {
   if (!existsSync("/usr/sbin/sshd")) return "openssh-server is not installed (apt-get install -y openssh-server)";
   if (process.getuid?.() !== 0) return "sshd needs root to accept logins in this test";
   return undefined;
-}
-
-async function freePort(): Promise<number> {
-  const s = createServer().listen(0, "127.0.0.1");
-  await new Promise((r) => s.once("listening", r));
-  const port = (s.address() as { port: number }).port;
-  await new Promise((r) => s.close(r));
-  return port;
 }
 
 export async function startSshd(): Promise<TestSshd> {

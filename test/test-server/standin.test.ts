@@ -7,7 +7,6 @@ import { spawn, spawnSync, type ChildProcess } from "node:child_process";
 import { once } from "node:events";
 import { mkdtempSync, readFileSync, statSync, writeFileSync } from "node:fs";
 import { request } from "node:https";
-import { createServer } from "node:net";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { parse, stringify } from "yaml";
@@ -18,6 +17,7 @@ import { generatePki, type PkiOutputs } from "../../components/pki/provider.js";
 import { loadProfile } from "../../profiles/index.js";
 import { buildStandIn } from "../../test-server/build-standin.js";
 import { parseApiClientYaml, UserNotFoundError, VelociraptorClient } from "../../velociraptor/index.js";
+import { freePort } from "../helpers/ports.js";
 
 let dir: string;
 let bin: string;
@@ -25,15 +25,6 @@ let configPath: string;
 let datastore: string;
 let pki: PkiOutputs;
 const ports = { api: 0, frontend: 0, gui: 0, monitoring: 0 };
-
-async function freePort(): Promise<number> {
-  const s = createServer().listen(0, "127.0.0.1");
-  await once(s, "listening");
-  const port = (s.address() as { port: number }).port;
-  s.close();
-  await once(s, "close");
-  return port;
-}
 
 /** Runs one stand-in command to completion. */
 function vr(args: string[], config = configPath) {

@@ -7,9 +7,7 @@
  * Skips with the reason when the venv made by scripts/pyvelociraptor.sh is unavailable.
  */
 import { X509Certificate } from "node:crypto";
-import { once } from "node:events";
 import { mkdtempSync, readFileSync, writeFileSync } from "node:fs";
-import { createServer } from "node:net";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
@@ -18,6 +16,7 @@ import { parseApiClientYaml, VelociraptorClient } from "../../velociraptor/index
 import type { IssuedCert } from "../../components/pki/x509.js";
 import { createTestPki, startTestServer, type ClientName, type TestServer } from "../../test-server/index.js";
 import { pyvelociraptorAvailability, pyvrQuery, type WitnessArgs, type WitnessSummary } from "./pyvr.js";
+import { freePort } from "../helpers/ports.js";
 
 const pyvr = pyvelociraptorAvailability();
 if (!pyvr.ok) console.warn(`SKIP test/witness/pyvelociraptor.test.ts: ${pyvr.reason}`);
@@ -140,15 +139,6 @@ describe.skipIf(!pyvr.ok)(suiteTitle, () => {
     let deployed: TestServer | undefined;
     let deployedYaml = "";
     let foreignYaml = "";
-
-    async function freePort(): Promise<number> {
-      const s = createServer().listen(0, "127.0.0.1");
-      await once(s, "listening");
-      const port = (s.address() as { port: number }).port;
-      s.close();
-      await once(s, "close");
-      return port;
-    }
 
     function asIssued(certificate: string, privateKey: string): IssuedCert {
       const x = new X509Certificate(certificate);
