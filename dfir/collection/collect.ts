@@ -85,11 +85,17 @@ export async function collectArtifacts(session: CollectionSession, req: CollectR
 export const BULK_MAX = 200;
 
 /** The named clients plus those a search matches, deduplicated; refuses an empty or fleet-sized set. */
-async function bulkTargets(session: CollectionSession, ids: string[], search?: string): Promise<string[]> {
-  const found = search ? (await rowsOf(session, "SELECT client_id FROM clients(search=Search)", { Search: search }, BULK_MAX + 1)).map((r) => String(r.client_id)) : [];
-  const all = [...new Set([...ids, ...found])];
-  if (!all.length) throw new InputError(search ? "client_search" : "client_ids", search ? `"${search}" matches no client` : "give client_ids or a client_search", "Check the search with list_clients.");
-  if (all.length > BULK_MAX) throw new InputError(search ? "client_search" : "client_ids", `selects more than ${BULK_MAX} clients`, "Narrow the search, or use hunt_template / create_hunt for fleet-wide collection.");
+/** The clients a bulk collection targets, each with its host name (os_info.hostname; undefined when unknown). */
+async function bulkTargets(session: CollectionSession, ids: string[], search?: string): Promise<Map<string, string | undefined>> {
+  const hostOf = (r: Row) => (typeof r.hostname === "string" && r.hostname ? r.hostname : undefined);
+  const found = search ? await rowsOf(session, "SELECT client_id, os_info.hostname AS hostname FROM clients(search=Search)", { Search: search }, BULK_MAX + 1) : [];
+  // Named clients first, then the search's, in the order given (replies list them so).
+  const all = new Map<string, string | undefined>(ids.map((id) => [id, undefined]));
+  for (const r of found) if (all.get(String(r.client_id)) === undefined) all.set(String(r.client_id), hostOf(r));
+  if (!all.size) throw new InputError(search ? "client_search" : "client_ids", search ? `"${search}" matches no client` : "give client_ids or a client_search", "Check the search with list_clients.");
+  if (all.size > BULK_MAX) throw new InputError(search ? "client_search" : "client_ids", `selects more than ${BULK_MAX} clients`, "Narrow the search, or use hunt_template / create_hunt for fleet-wide collection.");
+  // Named clients: one lookup each (at most BULK_MAX), so every reply line names the machine, not only its id.
+  for (const [id, host] of all) if (host === undefined) all.set(id, hostOf((await rowsOf(session, "SELECT os_info.hostname AS hostname FROM clients(client_id=ClientId)", { ClientId: id }))[0] ?? {}));
   return all;
 }
 
@@ -103,7 +109,7 @@ export interface BulkRequest {
 }
 
 export interface BulkResult {
-  results: { client_id: string; flow_id?: string; state: string; errors: string[] }[];
+  results: { client_id: string; hostname?: string; flow_id?: string; state: string; errors: string[] }[];
   scheduled: number;
   failed: number;
 }
@@ -117,13 +123,13 @@ export async function collectBulk(session: CollectionSession, req: BulkRequest):
   const targets = await bulkTargets(session, req.clientIds, req.clientSearch);
   await session.gate.enforce(req.artifacts, { onServer: false, via: "collect_bulk" });
   const results: BulkResult["results"] = [];
-  for (const [i, client] of targets.entries()) {
-    await session.progress(i, targets.length, `scheduling on ${client}`);
+  for (const [i, [client, hostname]] of [...targets].entries()) {
+    await session.progress(i, targets.size, `scheduling on ${hostname ?? client}`);
     try {
       const flowId = await scheduleCollection(session, { clientId: client, artifacts: req.artifacts, spec, timeoutSeconds: req.timeoutSeconds, checked: true });
-      results.push({ client_id: client, flow_id: flowId, state: "RUNNING", errors: [] });
+      results.push({ client_id: client, hostname, flow_id: flowId, state: "RUNNING", errors: [] });
     } catch (err) {
-      results.push({ client_id: client, state: "NOT_SCHEDULED", errors: [(err as Error).message] });
+      results.push({ client_id: client, hostname, state: "NOT_SCHEDULED", errors: [(err as Error).message] });
     }
   }
   if (req.waitTimeoutSeconds !== undefined) {

@@ -57,6 +57,8 @@ export interface TemplateCollectRequest {
 export interface TemplateCollectResult {
   template: Template;
   os: Os;
+  /** The client's host name as the server knows it (os_info.hostname), so replies name the machine. */
+  hostname: string;
   artifacts: string[];
   missing: string[];
   flowId: string;
@@ -74,11 +76,11 @@ export async function templateCollectionArtifacts(session: VelociraptorSession, 
 
 export async function collectTemplate(session: CollectionSession, req: TemplateCollectRequest): Promise<TemplateCollectResult> {
   const t = findTemplate(req.template);
-  const { os } = await clientOs(session, req.clientId);
+  const { os, hostname } = await clientOs(session, req.clientId);
   const x = expandTemplate(t, os, req.values);
   const av = await availableArtifacts(session, x.artifacts, x.spec, req.skipMissing);
   const flowId = await scheduleCollection(session, { clientId: req.clientId, artifacts: av.present, spec: av.spec, timeoutSeconds: t.timeout, urgent: false });
-  const base = { template: t, os, artifacts: av.present, missing: av.missing, flowId };
+  const base = { template: t, os, hostname, artifacts: av.present, missing: av.missing, flowId };
   if (!req.wait) return { ...base, state: "RUNNING", errors: [] };
   const waited = await awaitFirstPages(session, req.clientId, flowId, { waitTimeoutSeconds: req.wait.timeoutSeconds, pageRows: req.wait.pageRows, label: `${t.name} ${flowId}` });
   return { ...base, state: waited.state, errors: waited.errors, waited };

@@ -61,6 +61,7 @@ export const collectTemplate = defineTool({
     template: z.string(),
     version: z.string(),
     os: z.string(),
+    hostname: z.string(),
     artifacts: z.array(z.string()),
     missing: z.array(z.string()),
     flow_id: z.string(),
@@ -86,9 +87,9 @@ export const collectTemplate = defineTool({
     });
     const t = r.template;
     const pages = r.waited && shapeFirstPages(args.client_id, r.flowId, r.waited, args.limit);
-    const head = `Template ${t.name} ${t.version} (${r.os}) → flow ${r.flowId} (${r.state}) with ${r.artifacts.length} artifacts${r.missing.length ? `; skipped (not on server): ${r.missing.join(", ")}` : ""}.`;
+    const head = `Template ${t.name} ${t.version} on ${r.hostname || args.client_id} (${args.client_id}, ${r.os}) → flow ${r.flowId} (${r.state}) with ${r.artifacts.length} artifacts${r.missing.length ? `; skipped (not on server): ${r.missing.join(", ")}` : ""}.`;
     return {
-      structured: { template: t.name, version: t.version, os: r.os, artifacts: r.artifacts, missing: r.missing, flow_id: r.flowId, state: r.state, errors: r.errors, ...(pages ? { pages } : {}) },
+      structured: { template: t.name, version: t.version, os: r.os, hostname: r.hostname, artifacts: r.artifacts, missing: r.missing, flow_id: r.flowId, state: r.state, errors: r.errors, ...(pages ? { pages } : {}) },
       text: pages ? `${head}\n${firstPagesText(r.flowId, r.state, r.errors, pages)}` : `${head} Poll get_flow_status, then get_flow_results.`,
       auditSummary: `template ${t.name}@${t.version} flow ${r.flowId}`,
     };
@@ -148,7 +149,7 @@ export const collectBulk = defineTool({
     case_id: CaseId.optional(),
     org_id: OrgId,
   }),
-  output: z.object({ results: z.array(z.object({ client_id: z.string(), flow_id: z.string().optional(), state: z.string(), errors: z.array(z.string()) })), scheduled: z.number(), failed: z.number() }),
+  output: z.object({ results: z.array(z.object({ client_id: z.string(), hostname: z.string().optional(), flow_id: z.string().optional(), state: z.string(), errors: z.array(z.string()) })), scheduled: z.number(), failed: z.number() }),
   preset: "collect",
   async plan(args, ctx) {
     await checkArtifacts(ctx, args.artifacts, perArtifactParameters(args.artifacts, args.parameters));
@@ -166,7 +167,7 @@ export const collectBulk = defineTool({
     });
     return {
       structured: r,
-      text: [`Scheduled on ${r.scheduled} of ${r.results.length} clients${r.failed ? ` (${r.failed} failed)` : ""}:`, ...r.results.map((x) => `${x.client_id}  ${x.flow_id ?? "-"}  ${x.state}${x.errors.length ? `  ${x.errors[0]}` : ""}`)].join("\n"),
+      text: [`Scheduled on ${r.scheduled} of ${r.results.length} clients${r.failed ? ` (${r.failed} failed)` : ""}:`, ...r.results.map((x) => `${x.client_id}  ${(x.hostname ?? "(unknown host)").padEnd(20)}  ${x.flow_id ?? "-"}  ${x.state}${x.errors.length ? `  ${x.errors[0]}` : ""}`)].join("\n"),
       auditSummary: `bulk ${args.artifacts.join(",")} on ${r.scheduled}/${r.results.length} clients`,
     };
   },

@@ -97,6 +97,19 @@ describe("waiting for collections", () => {
     expect(r.text).toContain(`First page of ${pages[0]!.artifact}`);
   });
 
+  it("collect_bulk and collect_template replies name each machine beside its client id", async () => {
+    // Host names as the incident fixture's clients report them (os_info.hostname).
+    const bulk = await run("collect_bulk", { client_ids: [LINUX], client_search: "host:WKS-FIN-01", artifacts: ["Generic.Client.Info"] });
+    expect(bulk.outcome.ok, JSON.stringify(bulk.outcome)).toBe(true);
+    const results = bulk.structured!.results as { client_id: string; hostname?: string }[];
+    expect(Object.fromEntries(results.map((x) => [x.client_id, x.hostname]))).toEqual({ [WIN]: "WKS-FIN-01", [LINUX]: "web-prod-01" });
+    expect(bulk.text).toMatch(new RegExp(`${LINUX}\\s+web-prod-01`));
+    expect(bulk.text).toMatch(new RegExp(`${WIN}\\s+WKS-FIN-01`));
+    const tpl = await run("collect_template", { client_id: LINUX, template: "quick-triage", skip_missing: true });
+    expect(tpl.structured!.hostname).toBe("web-prod-01");
+    expect(tpl.text).toContain(`on web-prod-01 (${LINUX}`);
+  });
+
   it("get_flow_results picks the source with results when none is named and lists the others", async () => {
     const c = await run("collect_artifact", { client_id: LINUX, artifacts: ["Generic.Client.Info"], wait: true, wait_timeout: 30 });
     const flow = c.structured!.flow_id as string;
