@@ -1,6 +1,6 @@
 /** Agents of a deployment: install the client over SSH on a list of hosts, and see which endpoints enrolled. */
-import { readFileSync } from "node:fs";
 import { DEFAULT_VELOCIRAPTOR_VERSION, releaseBinaryUrl } from "../../components/versions.js";
+import { readPrivateKeyFile } from "../agents/key-file.js";
 import type { HostResult } from "../agents/ssh.js";
 import type { OperationHooks } from "./deploy.js";
 import { requireDeployment, secretOutput, secretsFor } from "./index.js";
@@ -27,7 +27,7 @@ export async function installAgentsOverSsh(a: SshAgentRequest, hooks: OperationH
   const r = await requireDeployment(a.deployment_id);
   const config = await secretOutput(a.deployment_id, "clientConfigYaml");
   const secrets = secretsFor({ sshCredential: a.ssh_credential });
-  const privateKey = (secrets.sshPrivateKey as string | undefined) ?? (a.key_path ? readFileSync(a.key_path, "utf8") : undefined);
+  const privateKey = (secrets.sshPrivateKey as string | undefined) ?? (a.key_path ? readPrivateKeyFile(a.key_path) : undefined);
   const os = a.target_os === "macos" ? "darwin" : "linux";
   const version = r.settings.version ?? DEFAULT_VELOCIRAPTOR_VERSION;
   const binary = { url: a.binary_url ?? releaseBinaryUrl(version, os === "linux" ? "linux-amd64" : "darwin-amd64"), sha256: a.binary_sha256 };

@@ -11,6 +11,10 @@ import { setAutomationEngine } from "../../deploy/operations/index.js";
 import { DEFAULT_PROFILE } from "../../deploy/request/index.js";
 import { call } from "../helpers/mcp.js";
 import { MemoryEngine } from "../helpers/memory-engine.js";
+import { sshdUnavailable, startSshd } from "../helpers/sshd.js";
+
+const SSHD_MISSING = sshdUnavailable();
+if (SSHD_MISSING) console.warn(`skipping the deploy_agents_ssh install test: ${SSHD_MISSING}`);
 
 let client: Client;
 let engine: MemoryEngine;
@@ -203,10 +207,7 @@ describe("Windows rollouts", () => {
 });
 
 describe("agents and operations", () => {
-  it("deploy_agents_ssh installs on a real sshd host (staging prefix) and reports per-host results", async () => {
-    const { sshdUnavailable, startSshd } = await import("../helpers/sshd.js");
-    const reason = sshdUnavailable();
-    if (reason) return console.warn(`skipping deploy_agents_ssh: ${reason}`);
+  it.skipIf(!!SSHD_MISSING)(`deploy_agents_ssh installs on a real sshd host (staging prefix) and reports per-host results${SSHD_MISSING ? ` — skipped: ${SSHD_MISSING}` : ""}`, async () => {
     const { createHash } = await import("node:crypto");
     const { writeFileSync, existsSync } = await import("node:fs");
     const sshd = await startSshd();
@@ -229,6 +230,17 @@ describe("agents and operations", () => {
     } finally {
       sshd.stop();
     }
+  });
+
+  it("deploy_agents_ssh refuses a key_path that is not an owner-only private key before contacting any host", async () => {
+    const { writeFileSync } = await import("node:fs");
+    await call(client, "deploy_server", { ...FAKE, deployment_id: "keypath", target: "docker" });
+    const notKey = join(home, "notes.txt");
+    writeFileSync(notKey, "db password: hunter2-correct-horse\n", { mode: 0o600 });
+    const r = await call(client, "deploy_agents_ssh", { deployment_id: "keypath", targets: ["127.0.0.1:1"], username: "root", key_path: notKey, binary_sha256: "0".repeat(64) });
+    expect(r.error).toMatchObject({ code: "INVALID_INPUT" });
+    expect(r.error!.message).toMatch(/^key_path: .* is not a private key/);
+    expect(JSON.stringify(r.error)).not.toContain("hunter2");
   });
 
   it("check_agent_deployment asks the deployment's own API which clients enrolled", async () => {

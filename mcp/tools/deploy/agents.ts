@@ -20,7 +20,7 @@ export const deployAgentsSsh = defineTool({
     targets: z.array(z.string()).min(1).max(500).describe("host or host:port"),
     username: z.string(),
     ssh_credential: z.string().optional(),
-    key_path: z.string().optional().describe("path of a private key file on this machine"),
+    key_path: z.string().optional().describe("absolute path of a private key file on this machine, mode 0600"),
     target_os: z.enum(["linux", "macos"]).default("linux"),
     port: z.number().int().default(22),
     binary_sha256: z.string().describe("SHA-256 of the client binary"),
