@@ -6,7 +6,10 @@
 import ipaddr from "ipaddr.js";
 import { validate as validateBitcoin } from "bitcoin-address-validation";
 import { createRequire } from "node:module";
-import { RE, refang, type IocType } from "./patterns.js";
+import { AT, RE, refang, type IocType } from "./patterns.js";
+import { anchoredMatches, base58Runs, hexRuns, ipv4Spans, isAlnum, isHostChar, isLocalChar, isV6Char, isWord, lastLabelSpans, urlSpans } from "./scan.js";
+
+export { hexRuns } from "./scan.js";
 
 export interface Indicator {
   type: IocType;
@@ -16,6 +19,8 @@ export interface Indicator {
 
 // The maintained IANA list (the `tlds` package ships JSON, which ESM cannot import without attributes).
 const TLDS = new Set((createRequire(import.meta.url)("tlds") as string[]).map((t) => t.toLowerCase()));
+// A label longer than every TLD is not looked up (most dotted tokens in logs are not domains).
+const LONGEST_TLD = Math.max(...[...TLDS].map((t) => t.length));
 
 // TLDs that are also common file extensions: "invoice.zip" or "run.sh" in a log is a file, not a host.
 const FILE_LIKE_TLDS = new Set(["zip", "mov", "py", "sh", "pl", "rs", "md", "ps", "so", "cc", "pm", "rb", "cs", "js", "ts", "sys", "lnk", "cat", "bat", "ini", "log", "cab", "exe", "dll", "jar", "bin", "dat", "db", "tmp", "bak", "gz", "xz", "tar", "iso", "img", "vhd", "csv", "txt", "pdf", "doc", "docx", "xls", "xlsx", "ppt", "json", "xml", "yml", "yaml", "conf", "cfg", "service", "plist", "app", "desktop", "run", "mp", "mp3", "mp4", "kim", "ink", "ai", "ml", "gl"]);
@@ -121,40 +126,6 @@ function validDomain(d: string, fileNamesPossible = true): boolean {
   return labels.slice(0, -1).some((l) => /[a-z]/i.test(l));
 }
 
-const HEX = new Uint8Array(128);
-for (const c of "0123456789abcdefABCDEF") HEX[c.charCodeAt(0)] = 1;
-const isHex = (c: number) => c < 128 && HEX[c] === 1;
-
-/**
- * Maximal runs of at least `min` hex characters bounded by non-alphanumerics. Skips ahead `min` characters whenever
- * the far end of the window is not hex (no run of `min` can cover it), so prose costs about n/min steps.
- */
-export function* hexRuns(text: string, min: number): Generator<[number, number]> {
-  // Invariant at the top of the loop: text[i - 1] is not hex (or i = 0), so a run found at i starts at i.
-  let i = 0;
-  while (i + min <= text.length) {
-    const far = i + min - 1;
-    if (!isHex(text.charCodeAt(far))) {
-      i = far + 1;
-      continue;
-    }
-    let start = far;
-    while (start > i && isHex(text.charCodeAt(start - 1))) start--;
-    if (start > i) {
-      i = start;
-      continue;
-    }
-    let end = far + 1;
-    while (end < text.length && isHex(text.charCodeAt(end))) end++;
-    if (!isAlnum(text.charCodeAt(i - 1)) && !isAlnum(text.charCodeAt(end))) yield [i, end];
-    i = end + 1;
-  }
-}
-
-function isAlnum(c: number): boolean {
-  return (c >= 48 && c <= 57) || (c >= 65 && c <= 90) || (c >= 97 && c <= 122);
-}
-
 function hashType(h: string): IocType | undefined {
   // A real digest has both letters and digits and is not a run of one character.
   if (!/[a-f]/i.test(h) || !/\d/.test(h) || /^(.)\1+$/.test(h)) return undefined;
@@ -176,32 +147,29 @@ function hostOf(url: string): string | undefined {
   }
 }
 
-function* matches(re: RegExp, text: string): Generator<RegExpExecArray> {
-  re.lastIndex = 0;
-  for (let m = re.exec(text); m; m = re.exec(text)) yield m;
-}
-
-const LOCAL_CHAR = /[A-Za-z0-9._%+-]/;
-const HOST_CHAR = /[A-Za-z0-9.-]/;
-const V6_CHAR = /[0-9A-Fa-f:.]/;
+const notWord = (c: number) => !isWord(c);
+// A POSIX path is not one when glued to a word, a dotted name, a drive or URL ("c:/", "://"), "~" or "-".
+const notPathChar = (c: number) => !isWord(c) && c !== 46 && c !== 58 && c !== 47 && c !== 126 && c !== 45;
 
 const WINDOWS_PATH_AT = new RegExp(RE.windowsPath.source, "y");
-const WINDOWS_ROOTS = [":\\", "\\\\", "%\\", "\\Device\\"];
-
-/** Windows paths, matched only where a root can start (drive, UNC, %VAR%, \Device) instead of at every character. */
+/**
+ * Windows paths, matched only where a root can start instead of at every character. Every root holds a backslash,
+ * so one pass over the backslashes finds them all: a drive (C:\ or \\?\C:\), a UNC share (\\), %VAR%\ or \Device\.
+ */
 function* windowsPaths(text: string): Generator<string> {
   const starts = new Set<number>();
-  for (const root of WINDOWS_ROOTS)
-    for (let j = text.indexOf(root); j !== -1; j = text.indexOf(root, j + 1)) {
-      if (root === ":\\") starts.add(j >= 5 && text.startsWith("\\\\?\\", j - 5) ? j - 5 : j - 1);
-      else if (root === "%\\") {
-        const p = text.lastIndexOf("%", j - 1);
-        if (p !== -1 && j - p < 40) starts.add(p);
-      } else starts.add(j);
+  for (let k = text.indexOf("\\"); k !== -1; k = text.indexOf("\\", k + 1)) {
+    const before = text.charCodeAt(k - 1);
+    if (before === 58 /* : */) starts.add(k >= 6 && text.startsWith("\\\\?\\", k - 6) ? k - 6 : k - 2);
+    else if (before === 37 /* % */) {
+      const p = text.lastIndexOf("%", k - 2);
+      if (p !== -1 && k - 1 - p < 40) starts.add(p);
     }
+    if (text.charCodeAt(k + 1) === 92 /* \ */ || text.startsWith("\\Device\\", k)) starts.add(k);
+  }
   let coveredTo = -1;
   for (const start of [...starts].sort((a, b) => a - b)) {
-    if (start < 0 || start < coveredTo || (start > 0 && /\w/.test(text[start - 1]!))) continue;
+    if (start < 0 || start < coveredTo || (start > 0 && isWord(text.charCodeAt(start - 1)))) continue;
     WINDOWS_PATH_AT.lastIndex = start;
     const m = WINDOWS_PATH_AT.exec(text);
     if (!m) continue;
@@ -215,8 +183,8 @@ function* windowsPaths(text: string): Generator<string> {
 function* emails(text: string): Generator<string> {
   for (let at = text.indexOf("@"); at !== -1; at = text.indexOf("@", at + 1)) {
     let start = at;
-    while (start > 0 && at - start < 64 && LOCAL_CHAR.test(text[start - 1]!)) start--;
-    while (start < at && !/[A-Za-z0-9]/.test(text[start]!)) start++; // no leading dot or symbol
+    while (start > 0 && at - start < 64 && isLocalChar(text.charCodeAt(start - 1))) start--;
+    while (start < at && !isAlnum(text.charCodeAt(start))) start++; // no leading dot or symbol
     if (start === at) continue;
     RE.emailDomain.lastIndex = at + 1;
     const m = RE.emailDomain.exec(text);
@@ -226,13 +194,13 @@ function* emails(text: string): Generator<string> {
 
 /** Domains found from their last label: only a real TLD makes it worth walking left for the rest. */
 function* domains(text: string): Generator<string> {
-  for (const m of matches(RE.tldCandidate, text)) {
-    if (!TLDS.has(m[1]!.toLowerCase())) continue;
-    let start = m.index;
-    while (start > 0 && HOST_CHAR.test(text[start - 1]!)) start--;
+  for (const [dot, end] of lastLabelSpans(text)) {
+    if (end - dot - 1 > LONGEST_TLD || !TLDS.has(text.slice(dot + 1, end).toLowerCase())) continue;
+    let start = dot;
+    while (start > 0 && isHostChar(text.charCodeAt(start - 1))) start--;
     // Preceded by these, it is part of an email, a path, a URL-encoded value (%40 = @) or a longer token.
     if (start > 0 && /[\w@/\\%]/.test(text[start - 1]!)) continue;
-    const candidate = text.slice(start, m.index + m[0].length).replace(/^[.-]+/, "");
+    const candidate = text.slice(start, end).replace(/^[.-]+/, "");
     if (/\.\./.test(candidate) || !candidate.includes(".")) continue;
     if (validDomain(candidate)) yield candidate.toLowerCase();
   }
@@ -244,10 +212,10 @@ function* ipv6s(text: string): Generator<string> {
   for (let i = text.indexOf("::"); i !== -1; i = text.indexOf("::", Math.max(i + 2, lastEnd))) {
     let start = i;
     let end = i + 2;
-    while (start > 0 && V6_CHAR.test(text[start - 1]!)) start--;
-    while (end < text.length && V6_CHAR.test(text[end]!)) end++;
+    while (start > 0 && isV6Char(text.charCodeAt(start - 1))) start--;
+    while (end < text.length && isV6Char(text.charCodeAt(end))) end++;
     lastEnd = end;
-    if ((start > 0 && /\w/.test(text[start - 1]!)) || (end < text.length && /\w/.test(text[end]!) && text[end] !== "%")) continue;
+    if ((start > 0 && isWord(text.charCodeAt(start - 1))) || (end < text.length && isWord(text.charCodeAt(end)) && text[end] !== "%")) continue;
     const v = validIpv6(text.slice(start, end).replace(/[.:]+$/, (x) => (x.startsWith("::") ? "::" : "")));
     if (v) yield v;
   }
@@ -280,9 +248,9 @@ export function extractIndicators(input: string, opts: ExtractOptions = {}): Ind
   const out: Indicator[] = [];
   const urlHosts = new Set<string>();
 
-  if (text.includes("://") && want("url"))
-    for (const m of matches(RE.url, text)) {
-      const url = trimUrl(m[0]);
+  if (want("url"))
+    for (const [start, end] of urlSpans(text)) {
+      const url = trimUrl(text.slice(start, end));
       const host = hostOf(url);
       if (!host) continue;
       out.push({ type: "url", value: url });
@@ -290,38 +258,47 @@ export function extractIndicators(input: string, opts: ExtractOptions = {}): Ind
     }
   if (want("email")) for (const e of emails(text)) out.push({ type: "email", value: e });
   if (want("ipv4"))
-    for (const m of matches(RE.ipv4, text)) {
+    for (const [start, end] of ipv4Spans(text)) {
       // The tail of an IPv4-mapped IPv6 address (::ffff:192.0.2.1) belongs to that address.
-      if (text[m.index - 1] === ":" && /[0-9a-f:]/i.test(text[m.index - 2] ?? "")) continue;
-      if (validIpv4(m[0], text, m.index)) out.push({ type: "ipv4", value: m[0] });
+      if (text[start - 1] === ":" && /[0-9a-f:]/i.test(text[start - 2] ?? "")) continue;
+      const ip = text.slice(start, end);
+      if (validIpv4(ip, text, start)) out.push({ type: "ipv4", value: ip });
     }
   if (want("ipv6")) for (const v of ipv6s(text)) out.push({ type: "ipv6", value: v });
   if (want("domain")) for (const d of domains(text)) out.push({ type: "domain", value: d });
   // Hosts of URLs count as domains too (a URL's domain is the pivot most analysts want).
-  if (want("domain")) for (const h of urlHosts) if (!ipaddr.isValid(h) && validDomain(h) && !out.some((i) => i.type === "domain" && i.value === h)) out.push({ type: "domain", value: h });
+  if (want("domain") && urlHosts.size) {
+    const found = new Set(out.filter((i) => i.type === "domain").map((i) => i.value));
+    // No address passes validDomain (its last label must be a TLD, which starts with a letter; every ipaddr.js
+    // IPv4 part and IPv6 tail starts with a digit or holds a colon), so address hosts need no parse here.
+    for (const h of urlHosts) if (validDomain(h) && !found.has(h)) out.push({ type: "domain", value: h });
+  }
   if (want("md5") || want("sha1") || want("sha256") || want("sha512"))
     for (const [start, end] of hexRuns(text, 32)) {
       const h = text.slice(start, end);
       const t = hashType(h);
       if (t && want(t)) out.push({ type: t, value: h.toLowerCase() });
     }
-  if (want("cve") && /cve-/i.test(text)) for (const m of matches(RE.cve, text)) out.push({ type: "cve", value: m[0].toUpperCase() });
+  if (want("cve")) for (const m of anchoredMatches(text, /cve-/gi, AT.cve, notWord)) out.push({ type: "cve", value: m[0].toUpperCase() });
   if (want("windows_path") && text.includes("\\")) for (const v of windowsPaths(text)) out.push({ type: "windows_path", value: v });
-  if (want("posix_path") && text.includes("/"))
-    for (const m of matches(RE.posixPath, text)) {
+  if (want("posix_path"))
+    for (const m of anchoredMatches(text, "/", AT.posixPath, notPathChar)) {
       const before = text.slice(Math.max(0, m.index - 3), m.index);
       if (before.endsWith(":/") || before.endsWith("//")) continue; // inside a URL
       out.push({ type: "posix_path", value: m[0].replace(/[.]+$/, "") });
     }
-  if (want("registry_key") && /HK/i.test(text))
-    for (const m of matches(RE.registry, text)) {
+  if (want("registry_key"))
+    for (const m of anchoredMatches(text, /hk/gi, AT.registry, notWord)) {
       const [hive, ...rest] = m[0].split("\\");
       const full = HIVES[hive!.toUpperCase()] ?? hive!.toUpperCase();
       out.push({ type: "registry_key", value: [full, ...rest].join("\\") });
     }
   if (want("bitcoin")) {
-    for (const m of matches(RE.bitcoinLegacy, text)) if (validateBitcoin(m[0])) out.push({ type: "bitcoin", value: m[0] });
-    if (/bc1/i.test(text)) for (const m of matches(RE.bitcoinBech32, text)) if (validateBitcoin(m[0].toLowerCase())) out.push({ type: "bitcoin", value: m[0].toLowerCase() });
+    for (const [start, end] of base58Runs(text)) {
+      const a = text.slice(start, end);
+      if (validateBitcoin(a)) out.push({ type: "bitcoin", value: a });
+    }
+    for (const m of anchoredMatches(text, /bc1/gi, AT.bitcoinBech32, (c) => !isAlnum(c))) if (validateBitcoin(m[0].toLowerCase())) out.push({ type: "bitcoin", value: m[0].toLowerCase() });
   }
   return out;
 }

@@ -35,6 +35,13 @@ export function refang(text: string): string {
   return out;
 }
 
+// The bodies of the patterns whose leading boundary (\b or a lookbehind) is checked in code by ./scan.ts: the global
+// form below stays the specification (the tests compare the scanners with it), the sticky form in AT is what runs.
+const POSIX_PATH = String.raw`\/(?:etc|tmp|var|usr|home|root|opt|bin|sbin|lib|lib64|dev\/shm|proc|Users|Library|Applications|System|private|boot|srv|mnt|media|run|Volumes)(?:\/[\w.@+~-]+)+\/?`;
+const REGISTRY = String.raw`(?:HKEY_LOCAL_MACHINE|HKLM|HKEY_CURRENT_USER|HKCU|HKEY_USERS|HKU|HKEY_CLASSES_ROOT|HKCR|HKEY_CURRENT_CONFIG|HKCC)(?:\\(?:[^\\\r\n\t": ]+ )*[^\\\r\n\t": ]+(?=\\))*(?:\\[^\\\r\n\t" ,;')\]]+)`;
+const CVE = String.raw`CVE-\d{4}-\d{4,7}\b`;
+const BECH32 = String.raw`bc1[02-9ac-hj-np-z]{11,71}(?![0-9A-Za-z])`;
+
 export const RE = {
   url: /\b(?:https?|ftp):\/\/[^\s"'<>`|\\^{}]+/gi,
   /** The domain part after an "@" (sticky: matched at each "@" found by indexOf). */
@@ -47,11 +54,19 @@ export const RE = {
   tldCandidate: /\.([A-Za-z][A-Za-z0-9-]{1,62})(?![\w-]|\.\w)/g,
   /** Hex runs; boundaries are checked in code (a lookbehind here made every hex letter in prose expensive). */
   hash: /[0-9A-Fa-f]{32,}/g,
-  cve: /\bCVE-\d{4}-\d{4,7}\b/gi,
+  cve: new RegExp(String.raw`\b${CVE}`, "gi"),
   // Directory components may contain single spaces ("Program Files"); the last component may not.
   windowsPath: /(?<![\w])(?:[A-Za-z]:\\|\\\\\?\\[A-Za-z]:\\|\\\\[\w.$-]+\\[\w.$-]+\\|%[A-Za-z_]+%\\|\\Device\\HarddiskVolume\d+\\)(?:[^\\/:*?"<>|\r\n\t ]+(?: [^\\/:*?"<>|\r\n\t ]+)*\\)*[^\\/:*?"<>|\r\n\t ,;')\]]*/g,
-  posixPath: /(?<![\w.:/~-])\/(?:etc|tmp|var|usr|home|root|opt|bin|sbin|lib|lib64|dev\/shm|proc|Users|Library|Applications|System|private|boot|srv|mnt|media|run|Volumes)(?:\/[\w.@+~-]+)+\/?/g,
-  registry: /\b(?:HKEY_LOCAL_MACHINE|HKLM|HKEY_CURRENT_USER|HKCU|HKEY_USERS|HKU|HKEY_CLASSES_ROOT|HKCR|HKEY_CURRENT_CONFIG|HKCC)(?:\\(?:[^\\\r\n\t": ]+ )*[^\\\r\n\t": ]+(?=\\))*(?:\\[^\\\r\n\t" ,;')\]]+)/gi,
+  posixPath: new RegExp(String.raw`(?<![\w.:/~-])${POSIX_PATH}`, "g"),
+  registry: new RegExp(String.raw`\b${REGISTRY}`, "gi"),
   bitcoinLegacy: /(?<![0-9A-Za-z])[13][1-9A-HJ-NP-Za-km-z]{25,34}(?![0-9A-Za-z])/g,
-  bitcoinBech32: /(?<![0-9A-Za-z])bc1[02-9ac-hj-np-z]{11,71}(?![0-9A-Za-z])/gi,
+  bitcoinBech32: new RegExp(String.raw`(?<![0-9A-Za-z])${BECH32}`, "gi"),
+} as const;
+
+/** The same patterns without their leading boundary, matched at one position (see ./scan.ts anchoredMatches). */
+export const AT = {
+  posixPath: new RegExp(POSIX_PATH, "y"),
+  registry: new RegExp(REGISTRY, "iy"),
+  cve: new RegExp(CVE, "iy"),
+  bitcoinBech32: new RegExp(BECH32, "iy"),
 } as const;

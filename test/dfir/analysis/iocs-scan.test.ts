@@ -1,0 +1,88 @@
+/**
+ * The IOC candidate finders (dfir/analysis/iocs/scan.ts) against the patterns they replace (patterns.ts RE): on
+ * randomised text built from the tokens that sit on each pattern's edges, every finder returns exactly the spans its
+ * global regex returns. Then the edges of the fast paths themselves: indicators at the very start and end of a text,
+ * and defanged forms that only become findable after refanging.
+ */
+import { describe, expect, it } from "vitest";
+import { extractIndicators } from "../../../dfir/analysis/iocs/extract.js";
+import { AT, RE } from "../../../dfir/analysis/iocs/patterns.js";
+import { anchoredMatches, base58Runs, ipv4Spans, lastLabelSpans, urlSpans } from "../../../dfir/analysis/iocs/scan.js";
+
+const TOKENS = [
+  "1", "3", "0", "9", "12", "255", "256", "1234", ".", "..", ":", "::", "/", "//", "\\", "_", "-", "~", "@", "%", "=", " ", "\n", "\t", "\"", "'", "(", ")", "[", "]", "{", "}", "<", ">", "`", "|", "^", ",", "\u00a0", "\u2003", "é",
+  "a", "Z", "x", "ab", "com", "Com", "COM", "exe", "info", "io", "-net", "pf", ".com_", ".io.x", ".net-", "evil.com", ".Info.", ".c0m", "a".repeat(62), "b".repeat(64),
+  "http", "https", "HTTPS", "ftp", "sftp", "xhttp", "://", "http://", "https://a.b/c?d=e", "ftp://x",
+  "cve-", "CVE-2021-44228", "CVE-2021-12345678", "cve-1999-0001", "xCVE-2020-1234",
+  "hk", "HKLM", "hkcu", "HKEY_LOCAL_MACHINE", "HKU", "\\Software\\Run", "\\Run Once\\x", " HKLM\\Software\\x", " hkcu\\Run\\y", "xHKCU\\a\\b",
+  "/tmp", "/etc/passwd", "/dev/shm/x", "/Users/bob", "/var/log/", "/usr", "/opt/a b",
+  "bc1", "BC1", "bc1qar0srrr7xfkvy5l643lydnw9re59gtzzwf5mdq", "bc1qw508d6qejxtdg4y5r3zarvary0c5xw7k",
+  "1BvBMSEYstWetqTFn5Au4m4GFg7xJaNVN2", "3J98t1WpEZ73CNmQviecrnyiWrnqRhWNLy", "1BvBMSEYstWetqTFn5Au4m4GFg7xJaNVN2x", "3J98t1WpEZ73CNmQviecrnyiWrnqRhWN0y", "1abcdefghijkmnopqrstuvwxyz",
+  "192.168.", "10.0.0.1", "0.0.0.0", "1.2.3.4.5", "v1.2.3.4",
+];
+
+function randomTexts(rounds: number, seed: number): string[] {
+  let s = seed;
+  // 32-bit LCG (Math.imul: a float product would lose the low bits), read from its better high bits.
+  const rnd = () => (s = (Math.imul(s, 1103515245) + 12345) >>> 0) >>> 8;
+  return Array.from({ length: rounds }, () => {
+    let t = "";
+    for (let k = 1 + (rnd() % 40); k > 0; k--) t += TOKENS[rnd() % TOKENS.length];
+    return t;
+  });
+}
+
+const regexSpans = (re: RegExp, text: string) => [...text.matchAll(re)].map((m) => [m.index, m.index + m[0].length]);
+const anchored = (text: string, anchor: string | RegExp, re: RegExp, boundary: (c: number) => boolean) => [...anchoredMatches(text, anchor, re, boundary)].map((m) => [m.index, m.index + m[0].length]);
+const notWord = (c: number) => !/\w/.test(String.fromCharCode(c)) || Number.isNaN(c);
+const notAlnum = (c: number) => !/[0-9A-Za-z]/.test(String.fromCharCode(c)) || Number.isNaN(c);
+const notPathChar = (c: number) => !/[\w.:/~-]/.test(String.fromCharCode(c)) || Number.isNaN(c);
+
+describe("candidate finders find exactly what their patterns find (randomised)", () => {
+  const texts = randomTexts(3000, 17);
+
+  it.each([
+    ["ipv4Spans", RE.ipv4, (t: string) => [...ipv4Spans(t)]],
+    ["urlSpans", RE.url, (t: string) => [...urlSpans(t)]],
+    ["lastLabelSpans", RE.tldCandidate, (t: string) => [...lastLabelSpans(t)]],
+    ["base58Runs", RE.bitcoinLegacy, (t: string) => [...base58Runs(t)]],
+    ["anchored cve", RE.cve, (t: string) => anchored(t, /cve-/gi, AT.cve, notWord)],
+    ["anchored registry", RE.registry, (t: string) => anchored(t, /hk/gi, AT.registry, notWord)],
+    ["anchored posix path", RE.posixPath, (t: string) => anchored(t, "/", AT.posixPath, notPathChar)],
+    ["anchored bech32", RE.bitcoinBech32, (t: string) => anchored(t, /bc1/gi, AT.bitcoinBech32, notAlnum)],
+  ] as const)("%s", (_name, re, find) => {
+    let nonEmpty = 0;
+    for (const t of texts) {
+      const expected = regexSpans(re, t);
+      if (expected.length) nonEmpty++;
+      expect(find(t), JSON.stringify(t)).toEqual(expected);
+    }
+    // The random texts must exercise the pattern, not only agree on finding nothing.
+    expect(nonEmpty).toBeGreaterThan(30);
+  });
+});
+
+describe("the fast paths' edges", () => {
+  it("finds indicators that touch the start or the end of the text", () => {
+    const at = (t: string) => extractIndicators(t).map((i) => `${i.type} ${i.value}`);
+    expect(at("185.220.101.4")).toEqual(["ipv4 185.220.101.4"]);
+    expect(at("http://evil.biz")).toEqual(["url http://evil.biz", "domain evil.biz"]);
+    expect(at("evil.biz")).toEqual(["domain evil.biz"]);
+    expect(at("CVE-2021-44228")).toEqual(["cve CVE-2021-44228"]);
+    expect(at("/tmp/x")).toEqual(["posix_path /tmp/x"]);
+    expect(at("HKLM\\Software\\Run\\x")).toEqual(["registry_key HKEY_LOCAL_MACHINE\\Software\\Run\\x"]);
+    expect(at("C:\\x\\y.exe")).toEqual(["windows_path C:\\x\\y.exe"]);
+    expect(at("1BvBMSEYstWetqTFn5Au4m4GFg7xJaNVN2")).toEqual(["bitcoin 1BvBMSEYstWetqTFn5Au4m4GFg7xJaNVN2"]);
+    expect(at("bc1qar0srrr7xfkvy5l643lydnw9re59gtzzwf5mdq")).toEqual(["bitcoin bc1qar0srrr7xfkvy5l643lydnw9re59gtzzwf5mdq"]);
+  });
+
+  it("finds defanged indicators whose dot or scheme only appears after refanging", () => {
+    const got = extractIndicators("beacon hxxps://evil-c2[.]example-bad[.]net/gate.php to 185[.]220[.]101[.]4 and fxp://files{.}bad(.)ru").map((i) => `${i.type} ${i.value}`);
+    expect(got).toEqual(["url https://evil-c2.example-bad.net/gate.php", "url ftp://files.bad.ru", "ipv4 185.220.101.4", "domain evil-c2.example-bad.net", "domain files.bad.ru"]);
+  });
+
+  it("does not let a URL's inner scheme or a path inside a URL start a second indicator", () => {
+    const got = extractIndicators("see http://a.evil.biz/r?u=http://b.evil.biz/tmp/x").map((i) => `${i.type} ${i.value}`);
+    expect(got).toEqual(["url http://a.evil.biz/r?u=http://b.evil.biz/tmp/x", "domain a.evil.biz"]);
+  });
+});
