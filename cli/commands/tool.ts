@@ -63,18 +63,23 @@ export function register(program: Command): void {
     .argument("[files...]", "text files; - or nothing for stdin")
     .option("--format <f>", "json | csv | stix | misp, written to stdout", "json")
     .option("--hunt <id...>", "scan these hunts' results instead (through the extract_iocs tool)")
-    .option("--client <id>", "scan this client's recent flows instead (through the extract_iocs tool)")
+    .option("--client <id...>", "scan these clients' recent flows instead (through the extract_iocs tool)")
+    .option("--label <label>", "scan the recent flows of every client with this label instead")
+    .option("--artifact <name...>", "with --client/--label/--hunt: only these artifacts (name or Artifact/Source)")
     .option("--allow <file>", "extra allow-list YAML (domains, cidrs, values, include_private)")
     .option("--no-default-allowlist", "do not suppress private ranges and well-known infrastructure")
     .option("--case <id>", "case id (labels STIX/MISP exports)")
     .option("-c, --config <file>", "api_client.yaml")
-    .action(async (files: string[], o: { format: string; hunt?: string[]; client?: string; allow?: string; defaultAllowlist: boolean; case?: string; config?: string }) => {
+    .action(async (files: string[], o: { format: string; hunt?: string[]; client?: string[]; label?: string; artifact?: string[]; allow?: string; defaultAllowlist: boolean; case?: string; config?: string }) => {
       const { IOC_FORMATS, toCsv, toMisp, toStix } = await import("../../dfir/analysis/iocs/export.js");
       if (!(IOC_FORMATS as readonly string[]).includes(o.format)) throw new InputError("--format", `unknown format "${o.format}"`, `Use one of ${IOC_FORMATS.join(", ")}.`);
-      if (o.hunt?.length || o.client) {
-        await runToolCli(await findTool("extract_iocs"), { format: o.format, hunt_ids: o.hunt, client_id: o.client, case_id: o.case, limit: 5000 }, { json: o.format === "json", config: o.config });
+      if (o.hunt?.length || o.client?.length || o.label) {
+        if (files.length) throw new InputError("files", "cannot be combined with --client, --label or --hunt", "Run megaraptor iocs once for the files and once for the scope.");
+        // The same case-wide scope as the tool: several clients, a label and hunts together, each flow read once.
+        await runToolCli(await findTool("extract_iocs"), { format: o.format, hunt_ids: o.hunt, client_ids: o.client, label: o.label, artifacts: o.artifact, case_id: o.case, limit: 5000 }, { json: o.format === "json", config: o.config });
         return;
       }
+      if (o.artifact?.length) throw new InputError("--artifact", "only applies with --client, --label or --hunt", "Add the scope to read, or drop --artifact.");
       const { AllowMatcher, DEFAULT_ALLOW, loadAllowListFile, mergeAllowLists } = await import("../../dfir/analysis/iocs/allowlist.js");
       const { IocAggregator } = await import("../../dfir/analysis/iocs/aggregate.js");
       const allow = mergeAllowLists(o.defaultAllowlist ? DEFAULT_ALLOW : undefined, loadAllowListFile(), o.allow ? loadAllowListFile(o.allow) : undefined);

@@ -59,6 +59,19 @@ describe.skipIf(!!CLI_NOT_BUILT)(cliTitle("megaraptor tool / iocs"), () => {
     expect((await cli(["iocs", file, "--format", "pdf"])).stderr).toMatch(/--format: unknown format "pdf"/);
   });
 
+  it("reads a case-wide scope: several clients, or every client with a label", async () => {
+    const both = await cli(["iocs", "--config", config, "--client", "C.2b3c4d5e6f7a8b01", "C.1a2b3c4d5e6f7a01"]);
+    expect(both.code, both.stderr).toBe(0);
+    const out = JSON.parse(both.stdout) as { indicators: { hosts: string[] }[]; scope: { clients: { client_id: string }[] } };
+    expect(out.scope.clients.map((c) => c.client_id).sort()).toEqual(["C.1a2b3c4d5e6f7a01", "C.2b3c4d5e6f7a8b01"]);
+    const hosts = new Set(out.indicators.flatMap((i) => i.hosts));
+    expect(hosts.has("web-prod-01") && hosts.has("WKS-FIN-01")).toBe(true);
+    const label = await cli(["iocs", "--config", config, "--label", "webserver"]);
+    expect(label.code, label.stderr).toBe(0);
+    expect((JSON.parse(label.stdout) as typeof out).scope.clients.map((c) => c.client_id)).toEqual(["C.2b3c4d5e6f7a8b01"]);
+    expect((await cli(["iocs", "x.log", "--config", config, "--label", "webserver"])).stderr).toMatch(/files: cannot be combined with --client, --label or --hunt/);
+  });
+
   it("prints the plan of a remediation without --yes, refuses --yes without a reason, then records a confirmed one", async () => {
     const args = { client_id: "C.2b3c4d5e6f7a8b01", pid: 23044, case_id: "CLI-1" };
     const refused = await cli(["tool", "kill_process", "--config", config, "--args", JSON.stringify(args)]);
