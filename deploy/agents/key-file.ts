@@ -4,7 +4,7 @@
  * owner alone — the rule OpenSSH itself applies ("UNPROTECTED PRIVATE KEY FILE", sshfile.c sshkey_perm_ok) — and
  * never its contents in an error.
  */
-import { closeSync, fstatSync, openSync, readSync } from "node:fs";
+import { closeSync, fstatSync, openSync, readFileSync } from "node:fs";
 import { homedir } from "node:os";
 import { isAbsolute, join } from "node:path";
 import { InputError } from "../../core/errors.js";
@@ -35,14 +35,8 @@ export function readPrivateKeyFile(path: string): string {
     if (st.mode & 0o077)
       throw new InputError(FIELD, `${full} is readable by others (mode ${(st.mode & 0o777).toString(8)}); a private key must be readable by its owner only`, `Run: chmod 600 ${full}`);
     if (st.size > MAX_KEY_BYTES) throw new InputError(FIELD, `${full} is ${st.size} bytes, too large for a private key`, "Name an OpenSSH or PEM private key file.");
-    const buf = Buffer.alloc(st.size);
-    let n = 0;
-    while (n < st.size) {
-      const r = readSync(fd, buf, n, st.size - n, n);
-      if (r === 0) break;
-      n += r;
-    }
-    const text = buf.subarray(0, n).toString("utf8");
+    // Read through the descriptor that was checked, never by path again (no swap between check and read).
+    const text = readFileSync(fd, "utf8");
     if (!KEY_HEADER.test(text.trimStart())) throw new InputError(FIELD, `${full} is not a private key (no "-----BEGIN … PRIVATE KEY-----" line)`, "Name an OpenSSH or PEM private key file, e.g. ~/.ssh/id_ed25519.");
     return text;
   } finally {
