@@ -57,7 +57,9 @@ function rssMb(pid: number): number {
 
 async function startHttpServer(config: string, home: string): Promise<{ child: ChildProcess; url: string }> {
   const child = spawn(process.execPath, [`--max-old-space-size=${HEAP_MB}`, MAIN, "mcp", "--http", "--port", "0", "--config", config, "--audit-log", join(home, "audit.jsonl")], {
-    env: { PATH: process.env.PATH ?? "", HOME: home, MEGARAPTOR_HOME: home, MEGARAPTOR_LOG_LEVEL: "error", MEGARAPTOR_HTTP_TOKEN: TOKEN },
+    // Output schemas on: the checks below read structured content, which a page of rows carries only then (without
+    // them its text alone is sent: mcp/server/tools.ts).
+    env: { PATH: process.env.PATH ?? "", HOME: home, MEGARAPTOR_HOME: home, MEGARAPTOR_LOG_LEVEL: "error", MEGARAPTOR_HTTP_TOKEN: TOKEN, MEGARAPTOR_OUTPUT_SCHEMAS: "1" },
     stdio: ["ignore", "ignore", "pipe"],
   });
   let err = "";

@@ -1,22 +1,34 @@
 /**
- * Tool-call overhead: run_vql through the MCP stdio server versus the bare client, same query, 500 calls each.
- * Target: under 3 ms added at p50.
+ * Tool-call overhead: run_vql through the MCP stdio server versus the bare client, same query, calls alternating,
+ * wall against wall. Two queries: a 5-row one (the protocol's own cost) and a 50-row page of realistic
+ * Linux.Sys.Pslist rows (test/helpers/page-server.ts; where serializing the page shows), with the bytes of that page's
+ * result as the client receives it. Target: under 3 ms added at p50.
  */
 import { Client } from "@modelcontextprotocol/sdk/client/index.js";
 import { StdioClientTransport } from "@modelcontextprotocol/sdk/client/stdio.js";
+import type { CallToolResult } from "@modelcontextprotocol/sdk/types.js";
 import { existsSync, mkdtempSync } from "node:fs";
-import { tmpdir } from "node:os";
+import { loadavg, tmpdir } from "node:os";
 import { join } from "node:path";
 import { VelociraptorClient } from "../velociraptor/client.js";
 import { MAIN } from "../test/helpers/mcp.js";
-import { startTestServer } from "../test-server/index.js";
+import { PAGE, PAGE_CALLS, pageBytes, startPageServer } from "./pages.js";
 
-const CALLS = 500;
-const QUERY = "SELECT client_id, os_info.hostname AS hostname FROM clients() LIMIT 5";
+const CALLS = 300;
+const WARM = 20;
 
 function pct(xs: number[], p: number): number {
   const s = [...xs].sort((a, b) => a - b);
   return s[Math.min(s.length - 1, Math.floor((p / 100) * s.length))]!;
+}
+
+interface Case {
+  label: string;
+  vql: string;
+  env: Record<string, string>;
+  /** Rows the bare client fetches: what run_vql fetches for one page (limit + 1, to know whether more exist). */
+  maxRows: number;
+  args: Record<string, unknown>;
 }
 
 export default async function bench(): Promise<void> {
@@ -24,34 +36,51 @@ export default async function bench(): Promise<void> {
     console.log(`skipped: ${MAIN} missing — run npm run build first`);
     return;
   }
-  const vr = await startTestServer();
+  const vr = await startPageServer();
   const dir = mkdtempSync(join(tmpdir(), "mr-bench-mcp-"));
-  const config = vr.writeApiClientYaml(dir);
-  const bare = VelociraptorClient.fromConfig(vr.apiClientConfig());
+  const config = vr.writeApiClientYaml(dir, "investigator");
+  const bare = VelociraptorClient.fromConfig(vr.apiClientConfig("investigator"));
   const mcp = new Client({ name: "bench", version: "1" });
   await mcp.connect(
-    new StdioClientTransport({ command: process.execPath, args: [MAIN, "mcp", "--config", config, "--audit-log", join(dir, "audit.jsonl")], env: { PATH: process.env.PATH ?? "", HOME: dir, MEGARAPTOR_LOG_LEVEL: "error" } }),
+    new StdioClientTransport({ command: process.execPath, args: [MAIN, "mcp", "--config", config, "--audit-log", join(dir, "audit.jsonl")], env: { PATH: process.env.PATH ?? "", HOME: dir, MEGARAPTOR_HOME: dir, MEGARAPTOR_LOG_LEVEL: "error" } }),
   );
+  const page = PAGE_CALLS.find((c) => c.tool === "run_vql")!.args as { query: string; env: Record<string, string> };
+  const cases: Case[] = [
+    { label: "5 rows", vql: "SELECT client_id, os_info.hostname AS hostname FROM clients() LIMIT 5", env: {}, maxRows: 6, args: {} },
+    { label: `${PAGE}-row page`, vql: page.query, env: page.env, maxRows: PAGE + 1, args: { env: page.env, limit: PAGE } },
+  ];
+  const f = (x: number) => `${x.toFixed(2)} ms`;
   try {
-    for (let i = 0; i < 20; i++) {
-      await bare.queryAll(QUERY);
-      await mcp.callTool({ name: "run_vql", arguments: { query: QUERY } });
+    for (const c of cases) {
+      const viaMcp = async () => {
+        const r = (await mcp.callTool({ name: "run_vql", arguments: { query: c.vql, ...c.args } })) as CallToolResult;
+        if (r.isError) throw new Error(JSON.stringify(r.content));
+        return r;
+      };
+      const viaBare = () => bare.queryAll({ vql: c.vql, env: c.env }, { maxRows: c.maxRows });
+      for (let i = 0; i < WARM; i++) {
+        await viaBare();
+        await viaMcp();
+      }
+      const tBare: number[] = [];
+      const tMcp: number[] = [];
+      let last: CallToolResult | undefined;
+      for (let i = 0; i < CALLS; i++) {
+        let t = performance.now();
+        await viaBare();
+        tBare.push(performance.now() - t);
+        t = performance.now();
+        last = await viaMcp();
+        tMcp.push(performance.now() - t);
+      }
+      const b = pageBytes(last!);
+      console.log(`\n${c.label} (${CALLS} calls each, alternating)`);
+      console.log(`bare client  p50 ${f(pct(tBare, 50))}  p95 ${f(pct(tBare, 95))}`);
+      console.log(`MCP run_vql  p50 ${f(pct(tMcp, 50))}  p95 ${f(pct(tMcp, 95))}`);
+      console.log(`added        p50 ${f(pct(tMcp, 50) - pct(tBare, 50))}  p95 ${f(pct(tMcp, 95) - pct(tBare, 95))}  (target < 3 ms at p50)`);
+      console.log(`result       ${b.rows} rows, ${(b.result / 1024).toFixed(1)} KB (text ${(b.text / 1024).toFixed(1)} KB, structured ${(b.structured / 1024).toFixed(1)} KB; output schemas off, the default)`);
     }
-    const tBare: number[] = [];
-    const tMcp: number[] = [];
-    for (let i = 0; i < CALLS; i++) {
-      let t = performance.now();
-      await bare.queryAll(QUERY);
-      tBare.push(performance.now() - t);
-      t = performance.now();
-      const r = await mcp.callTool({ name: "run_vql", arguments: { query: QUERY } });
-      tMcp.push(performance.now() - t);
-      if (r.isError) throw new Error(JSON.stringify(r.content));
-    }
-    const f = (x: number) => `${x.toFixed(2)} ms`;
-    console.log(`bare client  p50 ${f(pct(tBare, 50))}  p95 ${f(pct(tBare, 95))}`);
-    console.log(`MCP run_vql  p50 ${f(pct(tMcp, 50))}  p95 ${f(pct(tMcp, 95))}`);
-    console.log(`added        p50 ${f(pct(tMcp, 50) - pct(tBare, 50))}  p95 ${f(pct(tMcp, 95) - pct(tBare, 95))}  (target < 3 ms at p50)`);
+    console.log(`load average ${loadavg().map((x) => x.toFixed(2)).join(" ")}`);
   } finally {
     await mcp.close();
     bare.close();

@@ -1,6 +1,7 @@
 /** `megaraptor mcp`: the MCP server on stdio (default) or Streamable HTTP. */
 import type { Command } from "commander";
 import { log } from "../../core/logger.js";
+import { installMemoryReport } from "../../core/memory-report.js";
 import { resolveMode } from "../../mcp/safety/mode.js";
 import { strictKey } from "../../mcp/safety/key-check.js";
 import { parseToolsets } from "../../mcp/tools/toolsets.js";
@@ -24,6 +25,7 @@ export function register(program: Command): void {
       const mode = resolveMode({ mode: o.mode, readOnly: o.readOnly });
       const toolsets = o.toolsets !== undefined ? parseToolsets(o.toolsets, "--toolsets") : parseToolsets(process.env.MEGARAPTOR_TOOLSETS, "MEGARAPTOR_TOOLSETS");
       const outputSchemas = o.outputSchemas === true || /^(1|true|yes)$/i.test(process.env.MEGARAPTOR_OUTPUT_SCHEMAS ?? "");
+      installMemoryReport(); // only with MEGARAPTOR_DEBUG_MEMORY=1 (benchmarks)
       const { serveHttp, serveStdio } = await import("../../mcp/server/index.js");
       const base = { mode, configPath: o.config, auditPath: o.auditLog, defaultOrg: o.org, strictKey: strictKey(o.strictKey), toolsets, outputSchemas };
       if (!o.http) return serveStdio(base);

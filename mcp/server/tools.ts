@@ -66,14 +66,30 @@ export async function callTool(server: McpServer, executor: ToolExecutor, name: 
   const out = await executor.run(name, args, channel);
   if (!out.ok) return errorResult(out.error, out.extra);
   const text = [out.result.text, ...out.warnings.map((w) => `WARNING: ${w}`)].join("\n");
-  return { content: [{ type: "text", text }], structuredContent: out.result.structured };
+  return { content: [{ type: "text", text }], ...(sendsStructured(executor, out.result) ? { structuredContent: out.result.structured } : {}) };
+}
+
+/**
+ * Whether a result carries structuredContent beside its text. The MCP spec (server/tools.mdx, 2025-06-18 and
+ * 2025-11-25, "Tool Result"): "Tool results may contain structured or unstructured content"; "If an output schema is
+ * provided: Servers MUST provide structured results that conform to this schema"; and "For backwards compatibility, a
+ * tool that returns structured content SHOULD also return the serialized JSON in a TextContent block".
+ * So: with output schemas listed (--output-schemas) every result has its structured content, as it MUST. Without
+ * them, a result whose text renders every value (a page of rows: ../tools/page-text.ts) is text only — structured
+ * content is optional there, and a second copy of the rows would double each page; clients that pass
+ * structuredContent to the model instead of the text when both are present (Claude Code: anthropics/claude-code
+ * #79944) then hand it the compact page. Where both are sent, a page's text is that compact rendering rather than the
+ * serialized JSON the SHOULD names: the same values, columns named once, which is what backwards compatibility needs.
+ */
+function sendsStructured(executor: ToolExecutor, result: { textCarriesAll?: boolean }): boolean {
+  return executor.runtime.outputSchemas || result.textCarriesAll !== true;
 }
 
 /**
  * The tools/list entry of one tool. Built here rather than by McpServer.registerTool so the list stays small: no
  * `$schema` keys, no Number.MAX_SAFE_INTEGER bounds that zod adds to every integer, annotations without a second copy
- * of the title, and output schemas only when asked for (structured results are returned either way and checked
- * against them by the executor).
+ * of the title, and output schemas only when asked for (the executor checks every structured result against its
+ * schema either way; sendsStructured says when a result carries it).
  */
 export function listEntry(def: Tool, o: { outputSchemas: boolean }): ListedTool {
   const safety = safetyOf(def);

@@ -2,7 +2,8 @@
 import type { Row } from "../../velociraptor/client.js";
 import { rowsOf } from "../../velociraptor/session.js";
 import type { ToolContext } from "./define.js";
-import { renderRowsText, shapeRows, startOffset, type Shaped } from "./shape.js";
+import { renderRowsText } from "./page-text.js";
+import { shapeRows, startOffset, type Shaped } from "./shape.js";
 
 export { rowsOf };
 export { listParam } from "../../velociraptor/query.js";
@@ -21,11 +22,11 @@ export async function listPage(
   ctx: ToolContext,
   args: { limit: number; offset?: number; cursor?: string; columns?: string[] },
   o: { key: unknown[]; vql: string; params?: Record<string, unknown>; title: string; filtered?: string; map?: (rows: Row[]) => Row[] },
-): Promise<{ structured: Shaped; text: string }> {
+): Promise<{ structured: Shaped; text: string; textCarriesAll: true }> {
   const key = JSON.stringify(o.key);
   const offset = startOffset(args, key);
   const rows = await rowsOf(ctx, `${o.vql} LIMIT ${offset + args.limit + 1}`, o.params ?? {});
   const page = rows.slice(offset);
   const shaped = shapeRows({ rows: o.map ? o.map(page) : page, offset, limit: args.limit, queryKey: key, columns: args.columns, filtered: o.filtered });
-  return { structured: shaped, text: renderRowsText(o.title, shaped) };
+  return { structured: shaped, text: renderRowsText(o.title, shaped), textCarriesAll: true };
 }

@@ -93,6 +93,11 @@ export interface ToolResult<O> {
    * as failed or partial — so the audit log and the ledger agree. Absent: ok.
    */
   outcome?: "ok" | "failed" | "partial";
+  /**
+   * The text renders every value of `structured` (a page of rows: mcp/tools/page-text.ts). Where no output schema is
+   * listed the MCP adapter then sends the text alone rather than a second copy of the rows (mcp/server/tools.ts).
+   */
+  textCarriesAll?: boolean;
 }
 
 export interface ToolDefinition<I extends z.ZodObject = z.ZodObject, O extends z.ZodObject = z.ZodObject> {

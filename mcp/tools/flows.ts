@@ -6,7 +6,8 @@ import { NotFoundError } from "../../velociraptor/errors.js";
 import { listPage, rowsOf } from "./common.js";
 import { defineTool, type ToolContext } from "./define.js";
 import { ArtifactName, ClientOrServerId, FlowId, OrgId } from "./ids.js";
-import { PageInput, renderRowsText, RowsOutput, shapeRows, startOffset, type Shaped } from "./shape.js";
+import { renderRowsText } from "./page-text.js";
+import { PageInput, RowsOutput, shapeRows, startOffset, type Shaped } from "./shape.js";
 
 export { flowErrors, flowRow, waitForFlow } from "../../dfir/collection/flows.js";
 
@@ -115,7 +116,7 @@ export const getFlowResults = defineTool({
   async handler(args, ctx) {
     const page = await flowResultsPage(ctx, args);
     const extra = page.available_sources.length > 1 ? ` (sources with results: ${page.available_sources.join(", ")})` : "";
-    return { structured: page, text: renderRowsText(`Results of ${args.flow_id} (flow ${page.state}) ${page.artifact ?? "(no results)"}${extra}`, page) };
+    return { structured: page, text: renderRowsText(`Results of ${args.flow_id} (flow ${page.state}) ${page.artifact ?? "(no results)"}${extra}`, page), textCarriesAll: true };
   },
 });
 

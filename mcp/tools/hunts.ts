@@ -10,7 +10,8 @@ import { defineTool, type Plan, type ToolContext } from "./define.js";
 import { createHunt as createHuntService, huntScope, type CreatedHunt, type HuntRequest } from "../../dfir/collection/hunts.js";
 import { collectionSession } from "./session.js";
 import { ArtifactName, HuntId, OrgId } from "./ids.js";
-import { PageInput, renderRowsText, RowsOutput, shapeRows, startOffset } from "./shape.js";
+import { renderRowsText } from "./page-text.js";
+import { PageInput, RowsOutput, shapeRows, startOffset } from "./shape.js";
 
 const MAX_HUNT_CLIENTS = Number(process.env.MEGARAPTOR_MAX_HUNT_CLIENTS ?? 500);
 
@@ -111,7 +112,7 @@ export const getHuntResults = defineTool({
     );
     const state = String(hunts[0].state);
     const shaped = shapeRows({ rows, offset, limit: args.limit, queryKey: key, columns: args.columns, provisional: state === "RUNNING" ? "The hunt is RUNNING: more clients may still report." : undefined });
-    return { structured: { ...shaped, hunt_state: state }, text: renderRowsText(`Hunt ${args.hunt_id} (hunt ${state}) ${artifact}`, shaped) };
+    return { structured: { ...shaped, hunt_state: state }, text: renderRowsText(`Hunt ${args.hunt_id} (hunt ${state}) ${artifact}`, shaped), textCarriesAll: true };
   },
 });
 

@@ -147,13 +147,3 @@ export function shapeRows(s: ShapeInput): Shaped {
   else coverage = { status: "exhaustive", note: "All rows are shown." };
   return { rows, page: { offset: s.offset, returned: rows.length, has_more: hasMore, next_cursor: next, total: s.total }, coverage };
 }
-
-/**
- * A short text rendering for clients that only show text: the coverage, the rows, and the next_cursor value itself
- * (a model that reads only text must be able to ask for the next page).
- */
-export function renderRowsText(title: string, shaped: Shaped): string {
-  const head = `${title}: ${shaped.rows.length} row(s) [${shaped.coverage.status}] ${shaped.coverage.note}`;
-  const next = shaped.page.has_more && shaped.page.next_cursor ? [`next_cursor: ${shaped.page.next_cursor}`] : [];
-  return [head, ...shaped.rows.map((r) => JSON.stringify(r)), ...next].join("\n");
-}

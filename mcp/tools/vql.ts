@@ -9,7 +9,8 @@ import { rowsOf } from "./common.js";
 import { defineTool } from "./define.js";
 import { OrgId } from "./ids.js";
 import { validateVql } from "./validate.js";
-import { PageInput, renderRowsText, RowsOutput, shapeRows, startOffset } from "./shape.js";
+import { renderRowsText } from "./page-text.js";
+import { PageInput, RowsOutput, shapeRows, startOffset } from "./shape.js";
 
 export const runVql = defineTool({
   name: "run_vql",
@@ -90,7 +91,8 @@ export const runVql = defineTool({
     if (capped && !shaped.page.has_more) shaped.coverage = { status: "truncated", note: `Stopped at max_rows=${args.max_rows}; raise max_rows or narrow the query.` };
     return {
       structured: { ...shaped, state_changing_calls: changing },
-      text: renderRowsText("VQL result", shaped),
+      text: renderRowsText("VQL result", shaped, changing.length ? [`state-changing calls: ${changing.join(", ")}`] : []),
+      textCarriesAll: true,
       auditSummary: changing.length ? `state-changing: ${changing.join(", ")}` : `${shaped.rows.length} rows`,
     };
   },

@@ -152,7 +152,10 @@ describe("Streamable HTTP", () => {
       const client = new Client({ name: "http-test", version: "1" });
       await client.connect(new StreamableHTTPClientTransport(new URL(s.url), { requestInit: { headers: { authorization: "Bearer t0ken-for-tests" } } }));
       const r = await call(client, "list_clients", { search: "host:DC01" });
-      expect(r.structured!.rows[0].hostname).toBe("DC01");
+      // Default tools/list (no output schemas): a page is its text alone — the columns once, then a row per line.
+      const [columns, first] = r.text.split("\n").filter((l) => l.startsWith("columns: ") || l.startsWith("["));
+      const row = Object.fromEntries((JSON.parse(columns!.slice("columns: ".length)) as string[]).map((c, i) => [c, (JSON.parse(first!) as unknown[])[i]]));
+      expect(row.hostname).toBe("DC01");
       await client.close();
     } finally {
       await s.close();
