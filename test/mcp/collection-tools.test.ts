@@ -23,9 +23,8 @@ import { ToolExecutor, type Channel } from "../../mcp/server/executor.js";
 import { TOOLS } from "../../mcp/tools/index.js";
 import type { FixtureInput } from "../../test-server/fixture-schema.js";
 import { startTestServer, type TestServer } from "../../test-server/index.js";
+import { LINUX, WIN } from "../helpers/fixture-ids.js";
 
-const WIN = "C.1a2b3c4d5e6f7a01";
-const LINUX = "C.2b3c4d5e6f7a8b01";
 const EVIL = "C:\\Users\\bob\\AppData\\Local\\Temp\\upd.exe";
 
 let vr: TestServer;

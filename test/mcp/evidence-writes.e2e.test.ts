@@ -12,9 +12,8 @@ import { afterAll, afterEach, beforeAll, describe, expect, it } from "vitest";
 import { startTestServer, type TestServer } from "../../test-server/index.js";
 import { mountSmallDisk, openFilesUnder, type SmallDisk } from "../helpers/mounts.js";
 import { call, MAIN, startMcp, type StartedMcp } from "../helpers/mcp.js";
+import { LINUX, WIN } from "../helpers/fixture-ids.js";
 
-const WIN = "C.1a2b3c4d5e6f7a01";
-const LINUX = "C.2b3c4d5e6f7a8b01";
 
 /** Each tool that writes an evidence file, with valid arguments. */
 const WRITERS: [string, (upload: string) => Record<string, unknown>][] = [

@@ -11,8 +11,8 @@ import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { readAudit } from "../../core/audit.js";
 import { startTestServer, type TestServer } from "../../test-server/index.js";
 import { call, MAIN, startMcp } from "../helpers/mcp.js";
+import { LINUX } from "../helpers/fixture-ids.js";
 
-const LINUX = "C.2b3c4d5e6f7a8b01";
 let vr: TestServer;
 let configPath: string;
 

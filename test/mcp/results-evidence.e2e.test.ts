@@ -7,13 +7,12 @@ import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { generatedByte } from "../../test-server/model.js";
 import { startTestServer, type TestServer } from "../../test-server/index.js";
 import { call, startMcp, type StartedMcp } from "../helpers/mcp.js";
+import { LINUX, WIN } from "../helpers/fixture-ids.js";
 
 let vr: TestServer;
 let mcp: StartedMcp;
 let configPath: string;
 let evidence: string;
-const WIN = "C.1a2b3c4d5e6f7a01";
-const LINUX = "C.2b3c4d5e6f7a8b01";
 
 beforeAll(async () => {
   vr = await startTestServer();

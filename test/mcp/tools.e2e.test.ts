@@ -19,12 +19,11 @@ const PROMPT_NAMES = new Set(PROMPTS.map((p) => p.name));
 const ARG_WORDS = new Set(["client_id", "client_ids", "next_cursor", "include_labels", "os_filter", "confirm_token", "hunt_ids", "dry_run", "expected_sha256", "case_id", "last_seen", "process_hash", "hunt_type", "incident_type", "target_os", "deployment_id", "affected_systems", "collection_type", "server_url", "skip_missing", "artifact_set", "server_urls"]);
 import { startTestServer, type TestServer } from "../../test-server/index.js";
 import { call, startMcp, type StartedMcp } from "../helpers/mcp.js";
+import { LINUX, WIN } from "../helpers/fixture-ids.js";
 
 let vr: TestServer;
 let mcp: StartedMcp;
 let configPath: string;
-const WIN = "C.1a2b3c4d5e6f7a01";
-const LINUX = "C.2b3c4d5e6f7a8b01";
 
 beforeAll(async () => {
   // Collections stay RUNNING for 1.5 s: long enough to cancel one reliably, short enough for wait=true tests.

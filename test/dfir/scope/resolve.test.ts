@@ -13,10 +13,8 @@ import { startTestServer, type TestServer } from "../../../test-server/index.js"
 import type { FixtureInput } from "../../../test-server/fixture-schema.js";
 import { VelociraptorClient } from "../../../velociraptor/client.js";
 import type { VelociraptorSession } from "../../../velociraptor/session.js";
+import { HR, LINUX as WEB, WIN as FIN } from "../../helpers/fixture-ids.js";
 
-const FIN = "C.1a2b3c4d5e6f7a01";
-const HR = "C.1a2b3c4d5e6f7a02";
-const WEB = "C.2b3c4d5e6f7a8b01";
 
 let vr: TestServer;
 let session: VelociraptorSession;

@@ -21,8 +21,8 @@ import { createHunt, modifyHunt } from "../../../mcp/tools/hunts.js";
 import { runVql } from "../../../mcp/tools/vql.js";
 import { VelociraptorClient } from "../../../velociraptor/client.js";
 import { startTestServer, type TestServer } from "../../../test-server/index.js";
+import { WIN } from "../../helpers/fixture-ids.js";
 
-const WIN = "C.1a2b3c4d5e6f7a01";
 let vr: TestServer;
 let client: VelociraptorClient;
 let audit: AuditLog;
