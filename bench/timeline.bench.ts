@@ -1,52 +1,170 @@
 /**
- * Timeline merge: 2,000,000 events from 10 time-ordered sources through the k-way merge (target ≥ 1M events/s,
- * memory flat — events are generated lazily and dropped after use, so RSS must not grow with the count). Then the
- * whole pipeline (rows → events with time parsing and messages → per-source external sort → merge) on 500,000 rows.
+ * generate_timeline through the real tool path: the built MCP server (stdio, dist/cli/main.js) resolves a label's
+ * scope against the API test server, streams four hosts' Linux.Sys.Pslist flows (250,000 generated rows each, the
+ * columns Velociraptor v0.77.2 emits) over gRPC, builds the merged timeline and writes the JSON Lines file.
+ *
+ * Figures (CPU against CPU, wall against wall, never added):
+ * - wall events/s from the call to the written file (target ≥ 500,000 on 1M events);
+ * - the tool process's CPU per million events (/proc/<pid>/stat) and the test server's CPU (this process) apart —
+ *   on 2 shared cores the generator can be the bound on wall throughput;
+ * - the tool process's peak RSS (target < 250 MB) and growth of heap and RSS over a warmed baseline (bench/mem-probe.cjs);
+ * - pages (format=rows, limit 100) first, middle and last of the built timeline (target < 100 ms each), by offset and
+ *   through next_cursor, and their equality with the file's events.
+ * Correctness checks throw: the file holds every event in time order; pages equal the file's lines.
  */
-import { buildTimeline, newStats } from "../dfir/analysis/timeline/build.js";
-import { mergeSorted } from "../dfir/analysis/timeline/merge.js";
+import { Client } from "@modelcontextprotocol/sdk/client/index.js";
+import { StdioClientTransport } from "@modelcontextprotocol/sdk/client/stdio.js";
+import { createReadStream, existsSync, mkdtempSync, readFileSync, rmSync } from "node:fs";
+import { loadavg, tmpdir } from "node:os";
+import { join } from "node:path";
+import { createInterface } from "node:readline";
+import { MAIN } from "../test/helpers/mcp.js";
+import { startTestServer } from "../test-server/index.js";
 
-const SOURCES = 10;
-const PER_SOURCE = 200_000;
+const HOSTS = 4;
+// Smaller runs for profiling: MEGARAPTOR_BENCH_TIMELINE_PER_HOST=50000.
+const PER_HOST = Number(process.env.MEGARAPTOR_BENCH_TIMELINE_PER_HOST ?? 250_000);
+const LABEL = "bench-timeline";
+const TICK = 100; // clock ticks per second (Linux USER_HZ)
 
-function* source(i: number, n: number) {
-  let t = Date.UTC(2026, 10, 20) * 1000 + i * 1000;
-  for (let k = 0; k < n; k++) {
-    t += 1 + ((k * 2654435761 + i) % 5_000_000);
-    yield { timestamp_us: t, source: `S${i}`, message: `event ${k}`, field: "T", timestamp_desc: "x" };
-  }
+const load = () => loadavg().map((x) => x.toFixed(2)).join(" ");
+const mb = (b: number) => `${(b / 1e6).toFixed(0)} MB`;
+
+function cpuOf(pid: number): number {
+  const f = readFileSync(`/proc/${pid}/stat`, "utf8").split(") ")[1]!.split(" ");
+  return (Number(f[11]) + Number(f[12])) / TICK;
 }
 
-function* rows(i: number, n: number) {
-  let t = Date.UTC(2026, 10, 20) * 1000 + i * 1000;
-  for (let k = 0; k < n; k++) {
-    t += 1 + ((k * 2654435761 + i) % 5_000_000);
-    yield { Pid: k, Name: `p${k % 97}.exe`, CommandLine: `p${k % 97}.exe --run ${k}`, CreateTime: t };
+function hwm(pid: number): number {
+  return Number(/VmHWM:\s+(\d+)/.exec(readFileSync(`/proc/${pid}/status`, "utf8"))![1]) * 1024;
+}
+
+type Fixture = NonNullable<NonNullable<Parameters<typeof startTestServer>[0]>["fixture"]>;
+
+function fixture(): Fixture {
+  const f = JSON.parse(readFileSync(join(import.meta.dirname, "..", "test", "fixtures", "default.json"), "utf8")) as { orgs: { clients: Record<string, unknown>[]; flows: Record<string, unknown>[] }[] };
+  const root = f.orgs[0]!;
+  const template = root.clients.find((c) => (c.os_info as { system: string }).system === "linux")!;
+  for (let h = 0; h < HOSTS; h++) {
+    const id = `C.5e6f7a8b9c0d1e${String(h).padStart(2, "0")}`;
+    const name = `bench-web-${String(h + 1).padStart(2, "0")}`;
+    root.clients.push({ ...template, client_id: id, labels: [LABEL], os_info: { ...(template.os_info as object), hostname: name, fqdn: `${name}.corp.example.com` } });
+    root.flows.push({ client_id: id, session_id: `F.BENCHTL${h}`, artifacts: ["Linux.Sys.Pslist"], state: "FINISHED", create_time: 1763899100000000, results: { "Linux.Sys.Pslist": { generate: { rows: PER_HOST, seed: 11 + h } } } });
   }
+  return f as unknown as Fixture;
+}
+
+interface Mem {
+  heap: number;
+  rss: number;
+  peakHeap: number;
+  peakRss: number;
 }
 
 export default async function bench(): Promise<void> {
-  const rss: number[] = [];
-  const t0 = performance.now();
-  let n = 0;
-  let last = -Infinity;
-  for await (const e of mergeSorted(Array.from({ length: SOURCES }, (_, i) => source(i, PER_SOURCE)), (x) => x.timestamp_us)) {
-    if (e.timestamp_us < last) throw new Error("merge out of order");
-    last = e.timestamp_us;
-    if (++n % 400_000 === 0) rss.push(process.memoryUsage().rss);
+  if (!existsSync(MAIN)) {
+    console.log(`skipped: ${MAIN} missing — run npm run build first`);
+    return;
   }
-  const s = (performance.now() - t0) / 1000;
-  console.log(`merged ${n.toLocaleString()} events from ${SOURCES} sources in ${s.toFixed(2)} s → ${Math.round(n / s).toLocaleString()} events/s (target ≥ 1,000,000)`);
-  console.log(`RSS at each 400k events: ${rss.map((r) => `${(r / 1e6).toFixed(0)}`).join(" → ")} MB (flat = memory does not grow with events)`);
+  const vr = await startTestServer({ fixture: fixture() });
+  const dir = mkdtempSync(join(tmpdir(), "mr-bench-timeline-"));
+  const probe = join(dir, "mem.json");
+  const transport = new StdioClientTransport({
+    command: process.execPath,
+    args: [...(process.env.MEGARAPTOR_BENCH_PROF ? ["--cpu-prof", "--cpu-prof-dir", process.env.MEGARAPTOR_BENCH_PROF] : []), "--require", join(import.meta.dirname, "mem-probe.cjs"), MAIN, "mcp", "--config", vr.writeApiClientYaml(dir), "--audit-log", join(dir, "a.jsonl")],
+    env: { PATH: process.env.PATH ?? "", HOME: dir, MEGARAPTOR_LOG_LEVEL: "error", MEGARAPTOR_MEM_PROBE: probe },
+    // The server's start-up notices (key roles) are not figures.
+    stderr: "ignore",
+  });
+  const client = new Client({ name: "bench", version: "1" });
+  await client.connect(transport);
+  const pid = transport.pid!;
+  const mem = async () => {
+    rmSync(probe, { force: true });
+    process.kill(pid, "SIGUSR2");
+    for (let i = 0; i < 100 && !existsSync(probe); i++) await new Promise((r) => setTimeout(r, 10));
+    return JSON.parse(readFileSync(probe, "utf8")) as Mem;
+  };
+  type Result = { structuredContent?: Record<string, unknown>; isError?: boolean; content?: { text?: string }[] };
+  const tool = async (args: Record<string, unknown>) => {
+    const r = (await client.callTool({ name: "generate_timeline", arguments: args }, undefined, { timeout: 600_000 })) as Result;
+    if (r.isError) throw new Error(`generate_timeline failed: ${r.content?.[0]?.text ?? ""}`);
+    return r.structuredContent!;
+  };
+  try {
+    // Warm-up: the same path on a small flow, so start-up and first-call costs are not counted as growth.
+    await tool({ client_id: "C.2b3c4d5e6f7a8b01", flow_ids: ["F.CT2PSLIST01"], format: "jsonl" });
+    await new Promise((r) => setTimeout(r, 100));
+    const warm = await mem();
+    console.log(`load average ${load()} (before)`);
 
-  const total = 500_000;
-  const stats = newStats();
-  const t1 = performance.now();
-  let m = 0;
-  let peak = 0;
-  for await (const _e of buildTimeline(Array.from({ length: SOURCES }, (_, i) => ({ artifact: "Windows.System.Pslist", client_id: `C.${i}`, rows: rows(i, total / SOURCES) })), { runSize: 20_000 }, stats)) {
-    if (++m % 50_000 === 0) peak = Math.max(peak, process.memoryUsage().rss);
+    const scope = { label: LABEL, artifacts: ["Linux.Sys.Pslist"], per_source_cap: 10_000_000 };
+    const cpu0 = cpuOf(pid);
+    const srv0 = process.cpuUsage();
+    const t0 = performance.now();
+    const out = await tool({ ...scope, format: "jsonl" });
+    const wall = (performance.now() - t0) / 1000;
+    const toolCpu = cpuOf(pid) - cpu0;
+    const s = process.cpuUsage(srv0);
+    const serverCpu = (s.user + s.system) / 1e6;
+    await new Promise((r) => setTimeout(r, 60));
+    const peak = await mem();
+    const file = out.file as { path: string; records: number; bytes: number };
+    const n = file.records;
+    if (n !== HOSTS * PER_HOST) throw new Error(`expected ${HOSTS * PER_HOST} events, the file has ${n}`);
+
+    // The file: every event, in time order (ties keep source order — not checked here).
+    const wanted = new Set([0, Math.floor(n / 2) - 50, n - 100]);
+    const lines = new Map<number, string[]>();
+    let last = -Infinity;
+    let i = 0;
+    for await (const line of createInterface({ input: createReadStream(file.path), crlfDelay: Infinity })) {
+      const e = JSON.parse(line) as { timestamp_us: number };
+      if (e.timestamp_us < last) throw new Error(`file out of order at line ${i + 1}`);
+      last = e.timestamp_us;
+      for (const w of wanted) if (i >= w && i < w + 100) (lines.get(w) ?? lines.set(w, []).get(w)!).push(line);
+      i++;
+    }
+    if (i !== n) throw new Error(`file has ${i} lines, the tool said ${n}`);
+
+    console.log(`generate_timeline format=jsonl, ${HOSTS} hosts × ${PER_HOST.toLocaleString()} rows (k-way merge of ${HOSTS} sources), through stdio MCP → gRPC test server:`);
+    console.log(`  wall ${wall.toFixed(2)} s → ${Math.round(n / wall).toLocaleString()} events/s end to end (target ≥ 500,000), file ${mb(file.bytes)}`);
+    console.log(`  tool process CPU ${(toolCpu / (n / 1e6)).toFixed(2)} s per million events (${Math.round(n / toolCpu).toLocaleString()} events per CPU-second)`);
+    console.log(`  test server CPU (this process, generating and serialising rows) ${(serverCpu / (n / 1e6)).toFixed(2)} s per million rows — measured apart, not added`);
+    console.log(`  tool process peak RSS ${mb(Math.max(peak.peakRss, hwm(pid)))} (target < 250 MB); growth over the warmed baseline: RSS +${mb(peak.peakRss - warm.rss)}, heap +${mb(peak.peakHeap - warm.heap)} (warm: RSS ${mb(warm.rss)}, heap ${mb(warm.heap)})`);
+    console.log(`  load average ${load()} (after the build)`);
+
+    // Pages of the built timeline. The first rows call builds (or reuses) the timeline; then each page is timed.
+    const tb = performance.now();
+    const first = await tool({ ...scope, limit: 100 });
+    const buildMs = performance.now() - tb;
+    const pageOf = (r: Record<string, unknown>) => (r.events as Record<string, unknown>[]).map((e) => `${String(e.datetime)} ${String(e.source)} ${String(e.client_id)} ${String(e.message)}`);
+    const expectPage = (w: number, got: string[]) => {
+      const want = lines.get(w)!.map((l) => {
+        const e = JSON.parse(l) as Record<string, unknown>;
+        return `${String(e.datetime)} ${String(e.source)} ${String(e.client_id)} ${String(e.message)}`;
+      });
+      if (got.length !== 100 || got.join("\n") !== want.join("\n")) throw new Error(`page at offset ${w} differs from the file's events ${w + 1}–${w + 100}`);
+    };
+    expectPage(0, pageOf(first));
+    console.log(`  rows: first call (builds the timeline for paging) ${buildMs.toFixed(0)} ms`);
+    const times: string[] = [];
+    for (const [name, offset] of [["first", 0], ["middle", Math.floor(n / 2) - 50], ["last", n - 100]] as const) {
+      const t = performance.now();
+      const r = await tool({ ...scope, limit: 100, offset });
+      const ms = performance.now() - t;
+      expectPage(offset, pageOf(r));
+      times.push(`${name} (offset ${offset.toLocaleString()}) ${ms.toFixed(1)} ms`);
+    }
+    const t = performance.now();
+    const next = await tool({ ...scope, limit: 100, cursor: (first.page as { next_cursor: string }).next_cursor });
+    const cursorMs = performance.now() - t;
+    if ((next.page as { offset: number }).offset !== 100) throw new Error("next_cursor did not continue at 100");
+    times.push(`next_cursor (offset 100) ${cursorMs.toFixed(1)} ms`);
+    console.log(`  pages of 100 (target < 100 ms each): ${times.join(", ")}`);
+    console.log(`  tool process peak RSS over the whole run ${mb(hwm(pid))}; load average ${load()}`);
+  } finally {
+    await client.close();
+    await vr.stop();
   }
-  const s1 = (performance.now() - t1) / 1000;
-  console.log(`full pipeline (parse times, messages, external sort with 20k-event runs spilled to disk, merge): ${m.toLocaleString()} events in ${s1.toFixed(2)} s → ${Math.round(m / s1).toLocaleString()} events/s, peak RSS ${(peak / 1e6).toFixed(0)} MB`);
 }

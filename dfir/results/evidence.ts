@@ -146,7 +146,7 @@ async function* jsonLines(rows: AsyncIterable<Row>): AsyncGenerator<string> {
  * Streams text records (each ending in its own newline) to an evidence file with the given extension. A failed
  * write stops the source (its iterator is closed, so a query behind it is cancelled).
  */
-export async function spillLines(lines: AsyncIterable<string>, label: string, ext: string, dir = evidenceDir()): Promise<EvidenceFile> {
+export async function spillLines(lines: AsyncIterable<string | Buffer>, label: string, ext: string, dir = evidenceDir()): Promise<EvidenceFile> {
   const { file, result: rows } = await writeEvidence(label, ext, dir, async (write) => {
     let n = 0;
     for await (const line of lines) {

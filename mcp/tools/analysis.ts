@@ -8,6 +8,7 @@ import { IOC_TYPES, refang, type IocType } from "../../dfir/analysis/iocs/patter
 import { correlateIndicators, PIVOTS, sharedValues } from "../../dfir/analysis/correlate.js";
 import { buildTimeline, newStats, parseBound, type TimelineEvent, type TimelineStats } from "../../dfir/analysis/timeline/build.js";
 import { formatTimeline, TIMELINE_FORMATS } from "../../dfir/analysis/timeline/format.js";
+import { timelineLines, type LineChunk } from "../../dfir/analysis/timeline/lines.js";
 import { spillLines, spillText } from "../../dfir/results/evidence.js";
 import { defineTool } from "./define.js";
 import { CaseId, OrgId } from "./ids.js";
@@ -85,12 +86,17 @@ export const generateTimeline = defineTool({
     const hosts = hostnameMap(scope);
     const sources = scope.sources;
     const stats = newStats();
-    const timeline = buildTimeline(sources, { startUs, endUs, text: args.text, perSourceCap: args.per_source_cap, timeFields: args.time_fields }, stats);
+    const opts = { startUs, endUs, text: args.text, perSourceCap: args.per_source_cap, timeFields: args.time_fields };
     const sourceList = sources.map((s) => ({ artifact: s.artifact, client_id: s.client_id, flow_id: s.flow_id, hunt_id: s.hunt_id }));
     if (args.format !== "rows") {
       const label = `timeline-${args.case_id ?? args.client_id ?? args.client_ids?.[0] ?? args.hunt_ids?.[0] ?? "scope"}`;
-      const f = await spillLines(formatTimeline(withHostnames(timeline, hosts), args.format), label, args.format === "csv" ? "csv" : "jsonl");
-      const records = args.format === "csv" ? (f.rows ?? 1) - 1 : (f.rows ?? 0);
+      // JSON Lines goes the string path (each event serialised once, never parsed again); CSV and Timesketch need
+      // the event objects.
+      const f =
+        args.format === "jsonl"
+          ? await spillLines(chunkBytes(timelineLines(sources, { ...opts, hostnames: hosts }, stats)), label, "jsonl")
+          : await spillLines(formatTimeline(withHostnames(buildTimeline(sources, opts, stats), hosts), args.format), label, args.format === "csv" ? "csv" : "jsonl");
+      const records = args.format === "csv" ? (f.rows ?? 1) - 1 : args.format === "jsonl" ? stats.events : (f.rows ?? 0);
       const coverage = withScope(timelineCoverage(stats, args, `${records} events from ${stats.rows} rows in ${sources.length} sources.`), scope);
       return {
         structured: { file: { path: f.path, uri: f.uri, sha256: f.sha256, bytes: f.bytes, records }, coverage, sources: sourceList, scope: scopeSummary(scope), stats },
@@ -100,6 +106,7 @@ export const generateTimeline = defineTool({
     }
     const key = JSON.stringify(["timeline", args.client_id, args.client_ids, args.label, args.flow_ids, args.hunt_ids, args.artifacts, args.max_flows, args.start, args.end, args.text, args.per_source_cap, args.time_fields]);
     const offset = startOffset(args, key);
+    const timeline = buildTimeline(sources, opts, stats);
     const events: Record<string, unknown>[] = [];
     let seen = 0;
     let more = false;
@@ -138,6 +145,11 @@ function timelineCoverage(stats: TimelineStats, a: { start?: string; end?: strin
   const capped = Object.values(stats.capped).reduce((x, y) => x + y, 0);
   if (capped) return { status: "truncated", note: `${summary} ${capped} events over per_source_cap were left out; raise per_source_cap.` };
   return { status: a.start || a.end || a.text ? "filtered" : "exhaustive", note: summary };
+}
+
+/** The merged chunks' bytes for the evidence writer (one write per chunk, not per event). */
+async function* chunkBytes(chunks: AsyncIterable<LineChunk>): AsyncGenerator<Buffer> {
+  for await (const c of chunks) yield c.bytes;
 }
 
 /** Events with their host names, for the files (each line of a cross-host timeline names its host). */

@@ -5,7 +5,7 @@
  */
 import { InputError } from "../../../core/errors.js";
 import { externalSort, mergeSorted } from "./merge.js";
-import { rowMessage, rowTimes } from "./timestamps.js";
+import { rowMessage, rowTimes, type RowTime } from "./timestamps.js";
 
 export interface TimelineSource {
   artifact: string;
@@ -63,50 +63,96 @@ export function newStats(): TimelineStats {
   return { rows: 0, events: 0, untimed: 0, filtered: 0, capped: {}, fields: {} };
 }
 
-async function* eventsOf(src: TimelineSource, o: TimelineOptions, stats: TimelineStats): AsyncGenerator<TimelineEvent> {
-  const needle = o.text?.toLowerCase();
-  const cap = o.perSourceCap ?? Infinity;
-  const label = src.client_id ? `${src.client_id}:${src.artifact}` : src.artifact;
-  const used = new Set<string>();
-  let n = 0;
-  for await (const row of src.rows as AsyncIterable<Record<string, unknown>>) {
+/**
+ * What decides a row's events, shared by the object path (buildTimeline) and the line path (./lines.ts) so both
+ * filter, cap and count alike: the row's times that pass the window and the cap, with its message.
+ */
+export class SourceEvents {
+  readonly label: string;
+  readonly used = new Set<string>();
+  private readonly needle?: string;
+  private readonly cap: number;
+  private readonly override?: string[];
+  private n = 0;
+  constructor(
+    readonly src: Pick<TimelineSource, "artifact" | "client_id" | "flow_id">,
+    private readonly o: TimelineOptions,
+    private readonly stats: TimelineStats,
+  ) {
+    this.needle = o.text?.toLowerCase();
+    this.cap = o.perSourceCap ?? Infinity;
+    this.label = src.client_id ? `${src.client_id}:${src.artifact}` : src.artifact;
+    this.override = o.timeFields?.[src.artifact] ?? o.timeFields?.[src.artifact.split("/")[0]!];
+  }
+
+  /** The accepted times of `row` (empty when none), and its message; counts rows, untimed, filtered and capped. */
+  accept(row: Record<string, unknown>): { times: RowTime[]; message: string } {
+    const stats = this.stats;
+    const o = this.o;
     stats.rows++;
-    const times = rowTimes(row, src.artifact, o.timeFields?.[src.artifact] ?? o.timeFields?.[src.artifact.split("/")[0]!]);
+    const times = rowTimes(row, this.src.artifact, this.override);
     if (!times.length) {
       stats.untimed++;
-      continue;
+      return NONE;
     }
-    const message = rowMessage(row, src.artifact);
-    if (needle && !message.toLowerCase().includes(needle) && !JSON.stringify(row).toLowerCase().includes(needle)) {
+    const message = rowMessage(row, this.src.artifact);
+    if (this.needle && !message.toLowerCase().includes(this.needle) && !JSON.stringify(row).toLowerCase().includes(this.needle)) {
       stats.filtered += times.length;
-      continue;
+      return NONE;
     }
+    let kept = 0;
     for (const t of times) {
       if ((o.startUs !== undefined && t.us < o.startUs) || (o.endUs !== undefined && t.us > o.endUs)) {
         stats.filtered++;
         continue;
       }
-      if (n >= cap) {
-        stats.capped[label] = (stats.capped[label] ?? 0) + 1;
+      if (this.n >= this.cap) {
+        stats.capped[this.label] = (stats.capped[this.label] ?? 0) + 1;
         continue;
       }
-      n++;
-      used.add(t.field);
+      this.n++;
+      this.used.add(t.field);
+      times[kept++] = t;
+    }
+    times.length = kept;
+    return { times, message };
+  }
+
+  /** Records the time fields this source used (call once its rows are read). */
+  finish(): void {
+    this.stats.fields[this.label] = [...this.used];
+  }
+}
+
+const NONE = { times: [] as RowTime[], message: "" };
+
+/** Hunt results carry the client and flow in each row. */
+export const clientOf = (src: { client_id?: string }, row: Record<string, unknown>) => src.client_id ?? (typeof row.ClientId === "string" ? row.ClientId : undefined);
+export const flowOf = (src: { flow_id?: string }, row: Record<string, unknown>) => src.flow_id ?? (typeof row.FlowId === "string" ? row.FlowId : undefined);
+
+/** RFC 3339 with µs ("2026-11-20T08:14:03.123456Z"), the form every timeline output uses. */
+export function isoMicros(us: number): string {
+  return new Date(Math.floor(us / 1000)).toISOString().replace(/\.(\d{3})Z$/, (_m, ms: string) => `.${ms}${String(us % 1000).padStart(3, "0")}Z`);
+}
+
+async function* eventsOf(src: TimelineSource, o: TimelineOptions, stats: TimelineStats): AsyncGenerator<TimelineEvent> {
+  const se = new SourceEvents(src, o, stats);
+  for await (const row of src.rows as AsyncIterable<Record<string, unknown>>) {
+    const { times, message } = se.accept(row);
+    for (const t of times)
       yield {
         timestamp_us: t.us,
-        datetime: new Date(Math.floor(t.us / 1000)).toISOString().replace(/\.(\d{3})Z$/, (_m, ms: string) => `.${ms}${String(t.us % 1000).padStart(3, "0")}Z`),
+        datetime: isoMicros(t.us),
         timestamp_desc: t.desc,
         message,
         source: src.artifact,
         field: t.field,
-        // Hunt results carry the client and flow in each row.
-        client_id: src.client_id ?? (typeof row.ClientId === "string" ? row.ClientId : undefined),
-        flow_id: src.flow_id ?? (typeof row.FlowId === "string" ? row.FlowId : undefined),
+        client_id: clientOf(src, row),
+        flow_id: flowOf(src, row),
         row,
       };
-    }
   }
-  stats.fields[label] = [...used];
+  se.finish();
 }
 
 /** The merged, time-ordered events of all sources; `stats` fills in as the stream is consumed. */

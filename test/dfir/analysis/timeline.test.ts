@@ -1,6 +1,7 @@
 /** Timeline: time parsing, known fields and detection, ordering across sources, external sort, filters, formats. */
 import { describe, expect, it } from "vitest";
-import { buildTimeline, newStats, parseBound } from "../../../dfir/analysis/timeline/build.js";
+import { buildTimeline, isoMicros, newStats, parseBound } from "../../../dfir/analysis/timeline/build.js";
+import { lineTime, timelineLines } from "../../../dfir/analysis/timeline/lines.js";
 import { csvCell, formatTimeline, timesketchRecord } from "../../../dfir/analysis/timeline/format.js";
 import { externalSort, mergeSorted } from "../../../dfir/analysis/timeline/merge.js";
 import { detectTimestamp, rowTimes, toMicros } from "../../../dfir/analysis/timeline/timestamps.js";
@@ -130,5 +131,42 @@ describe("buildTimeline", () => {
     const lines = (await collect(formatTimeline(buildTimeline(sources()), "timesketch"))).map((l) => JSON.parse(l));
     expect(lines).toHaveLength(4);
     for (const l of lines) for (const k of ["message", "datetime", "timestamp_desc"]) expect(l[k]).toBeTruthy();
+  });
+});
+
+describe("timelineLines (the JSON Lines path of files and the page cache)", () => {
+  // Shuffled times with ties across sources, a hunt-style source without client_id (ids from the rows), text that
+  // needs escaping and multi-byte UTF-8 — spilled in many small runs so the merge across files is exercised.
+  const sources = () =>
+    [0, 1, 2].map((s) => ({
+      artifact: s === 2 ? "Custom.X" : "Linux.Sys.Pslist",
+      client_id: s === 1 ? undefined : `C.${s}`,
+      flow_id: `F.${s}`,
+      rows: Array.from({ length: 3000 }, (_, i) => ({ Pid: String(i), Name: `n"é${i % 7}`, CommandLine: "x\u2028y", ClientId: "C.h", CreateTime: new Date(1_763_900_000_000 + ((i * 7919 + s) % 3000) * 1000 + (i % 3) * 123).toISOString(), When: new Date(1_763_900_000_000 + i * 10).toISOString() })),
+    }));
+  const hosts = new Map([["C.0", "host-0"], ["C.h", "hh"]]);
+
+  it("gives exactly JSON.stringify of buildTimeline's events with host names, in the same order, through spilled runs", async () => {
+    const want: string[] = [];
+    for await (const e of buildTimeline(sources())) want.push(JSON.stringify(e.client_id && hosts.get(e.client_id) ? { ...e, hostname: hosts.get(e.client_id) } : e));
+    const stats = newStats();
+    const got: string[] = [];
+    let chunks = 0;
+    for await (const c of timelineLines(sources(), { hostnames: hosts, runBytes: 200_000 }, stats, 64 * 1024)) {
+      chunks++;
+      const text = c.bytes.toString();
+      expect(c.starts.map((s) => c.bytes[s - 1] ?? 10)).toEqual(c.starts.map(() => 10)); // each start follows a newline
+      got.push(...text.split("\n").slice(0, -1));
+    }
+    expect(chunks).toBeGreaterThan(10);
+    expect(got).toHaveLength(want.length);
+    expect(got).toEqual(want);
+    expect(stats).toMatchObject({ rows: 9000, events: want.length });
+  });
+
+  it("reads a line's time from its bytes and formats µs like isoMicros", () => {
+    const line = Buffer.from('xx{"timestamp_us":1763900000123456,"datetime":"…"}\n');
+    expect(lineTime(line, 2)).toBe(1763900000123456);
+    expect(isoMicros(1763900000000001)).toBe("2025-11-23T12:13:20.000001Z");
   });
 });
