@@ -7,7 +7,7 @@
  * - wall events/s from the call to the written file (target ≥ 500,000 on 1M events);
  * - the tool process's CPU per million events (/proc/<pid>/stat) and the test server's CPU (this process) apart —
  *   on 2 shared cores the generator can be the bound on wall throughput;
- * - the tool process's peak RSS (target < 250 MB) and growth of heap and RSS over a warmed baseline (bench/mem-probe.cjs);
+ * - the tool process's peak RSS (target < 250 MB) and growth of heap and RSS over a warmed baseline (bench/mem-probe.mjs);
  * - pages (format=rows, limit 100) first, middle and last of the built timeline (target < 100 ms each), by offset and
  *   through next_cursor, and their equality with the file's events.
  * Correctness checks throw: the file holds every event in time order; pages equal the file's lines.
@@ -18,6 +18,7 @@ import { createReadStream, existsSync, mkdtempSync, readFileSync, rmSync } from 
 import { loadavg, tmpdir } from "node:os";
 import { join } from "node:path";
 import { createInterface } from "node:readline";
+import { pathToFileURL } from "node:url";
 import { MAIN } from "../test/helpers/mcp.js";
 import { startTestServer } from "../test-server/index.js";
 
@@ -71,7 +72,7 @@ export default async function bench(): Promise<void> {
   const probe = join(dir, "mem.json");
   const transport = new StdioClientTransport({
     command: process.execPath,
-    args: [...(process.env.MEGARAPTOR_BENCH_PROF ? ["--cpu-prof", "--cpu-prof-dir", process.env.MEGARAPTOR_BENCH_PROF] : []), "--require", join(import.meta.dirname, "mem-probe.cjs"), MAIN, "mcp", "--config", vr.writeApiClientYaml(dir), "--audit-log", join(dir, "a.jsonl")],
+    args: [...(process.env.MEGARAPTOR_BENCH_PROF ? ["--cpu-prof", "--cpu-prof-dir", process.env.MEGARAPTOR_BENCH_PROF] : []), "--import", pathToFileURL(join(import.meta.dirname, "mem-probe.mjs")).href, MAIN, "mcp", "--config", vr.writeApiClientYaml(dir), "--audit-log", join(dir, "a.jsonl")],
     env: { PATH: process.env.PATH ?? "", HOME: dir, MEGARAPTOR_LOG_LEVEL: "error", MEGARAPTOR_MEM_PROBE: probe },
     // The server's start-up notices (key roles) are not figures.
     stderr: "ignore",

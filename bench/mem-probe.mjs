@@ -1,10 +1,10 @@
 /*
- * Preloaded (node --require) into the MCP server the timeline bench starts: the bench cannot read another process's
+ * Preloaded (node --import) into the MCP server the timeline bench starts: the bench cannot read another process's
  * V8 heap, so this samples heapUsed and RSS every 20 ms (keeping the peaks) and, on SIGUSR2, writes the current and
  * peak figures to MEGARAPTOR_MEM_PROBE (written aside and renamed, so the bench never reads half a file). The timer
  * is unref'd: it never keeps the server alive.
  */
-const { renameSync, writeFileSync } = require("node:fs");
+import { renameSync, writeFileSync } from "node:fs";
 
 const out = process.env.MEGARAPTOR_MEM_PROBE;
 if (out) {
