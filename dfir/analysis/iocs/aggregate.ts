@@ -39,6 +39,15 @@ interface Entry {
   last?: number;
   clients: Set<string>;
   artifacts: Set<string>;
+  // The provenance last added: every indicator of one text shares it, so repeats skip the Set.
+  lastClient?: string;
+  lastArtifact?: string;
+}
+
+/** One type's indicators and allow-list verdicts. */
+interface TypeTable {
+  entries: Map<string, Entry>;
+  verdicts: Map<string, string>;
 }
 
 /**
@@ -60,21 +69,24 @@ const SKIP_COLUMNS = new Set(Object.keys(BOOKKEEPING_COLUMNS));
 export const SUPPRESSED_SAMPLE = 50;
 
 /**
- * The key an indicator is deduplicated on: Windows paths are case-insensitive (NTFS and the Win32 API), so
- * C:\Users\Bob\upd.exe and c:\users\bob\UPD.EXE are one indicator, shown in the first spelling seen.
+ * The key an indicator is deduplicated on within its type: Windows paths are case-insensitive (NTFS and the Win32
+ * API), so C:\Users\Bob\upd.exe and c:\users\bob\UPD.EXE are one indicator, shown in the first spelling seen.
+ * Tables are per type so the key is the value itself: building a "type + value" string for every occurrence, and
+ * hashing it, was the aggregator's largest cost.
  */
 function dedupKey(type: IocType, value: string): string {
-  return `${type}\u0000${type === "windows_path" ? value.toLowerCase() : value}`;
+  return type === "windows_path" ? value.toLowerCase() : value;
 }
 
 export class IocAggregator {
-  private readonly entries = new Map<string, Entry>();
+  private readonly tables = new Map<IocType, TypeTable>();
+  private entryCount = 0;
+  private verdictCount = 0;
   readonly suppressed = new Map<string, number>();
   /** Per rule, the distinct values suppressed (the first SUPPRESSED_SAMPLE of each). */
   readonly suppressedValues = new Map<string, Set<string>>();
   overflow = 0;
   rowsScanned = 0;
-  private readonly verdicts = new Map<string, string>();
   bytesScanned = 0;
 
   constructor(
@@ -86,9 +98,10 @@ export class IocAggregator {
     this.bytesScanned += text.length;
     for (const i of extractIndicators(text, this.opts)) {
       const key = dedupKey(i.type, i.value);
-      let e = this.entries.get(key);
+      const table = this.table(i.type);
+      let e = table.entries.get(key);
       // The allow-list decides once per distinct value (address parsing is costly on big inputs).
-      const rule = e ? undefined : (this.verdicts.get(key) ?? this.decide(key, i));
+      const rule = e ? undefined : (table.verdicts.get(key) ?? this.decide(table, key, i));
       if (rule) {
         this.suppressed.set(rule, (this.suppressed.get(rule) ?? 0) + 1);
         const seen = this.suppressedValues.get(rule) ?? new Set<string>();
@@ -97,26 +110,36 @@ export class IocAggregator {
         continue;
       }
       if (!e) {
-        if (this.entries.size >= (this.opts.maxIndicators ?? 100_000)) {
+        if (this.entryCount >= (this.opts.maxIndicators ?? 100_000)) {
           this.overflow++;
           continue;
         }
         e = { type: i.type, value: i.value, count: 0, clients: new Set(), artifacts: new Set() };
-        this.entries.set(key, e);
+        table.entries.set(key, e);
+        this.entryCount++;
       }
       e.count++;
       if (p.timeUs !== undefined) {
         if (e.first === undefined || p.timeUs < e.first) e.first = p.timeUs;
         if (e.last === undefined || p.timeUs > e.last) e.last = p.timeUs;
       }
-      if (p.client_id) e.clients.add(p.client_id);
-      if (p.artifact) e.artifacts.add(p.artifact);
+      if (p.client_id && p.client_id !== e.lastClient) e.clients.add((e.lastClient = p.client_id));
+      if (p.artifact && p.artifact !== e.lastArtifact) e.artifacts.add((e.lastArtifact = p.artifact));
     }
   }
 
-  private decide(key: string, i: { type: IocType; value: string }): string | undefined {
+  private table(type: IocType): TypeTable {
+    let t = this.tables.get(type);
+    if (!t) this.tables.set(type, (t = { entries: new Map(), verdicts: new Map() }));
+    return t;
+  }
+
+  private decide(table: TypeTable, key: string, i: { type: IocType; value: string }): string | undefined {
     const v = this.allow.check(i);
-    if (v.allowed && this.verdicts.size < 100_000) this.verdicts.set(key, v.rule!);
+    if (v.allowed && this.verdictCount < 100_000) {
+      table.verdicts.set(key, v.rule!);
+      this.verdictCount++;
+    }
     return v.allowed ? v.rule : undefined;
   }
 
@@ -130,13 +153,14 @@ export class IocAggregator {
   }
 
   get size(): number {
-    return this.entries.size;
+    return this.entryCount;
   }
 
   /** Most widespread first (clients, then count), then by type and value for a stable order. */
   results(): AggregatedIndicator[] {
     const iso = (us?: number) => (us === undefined ? undefined : new Date(us / 1000).toISOString());
-    return [...this.entries.values()]
+    return [...this.tables.values()]
+      .flatMap((t) => [...t.entries.values()])
       .sort((a, b) => b.clients.size - a.clients.size || b.count - a.count || a.type.localeCompare(b.type) || a.value.localeCompare(b.value))
       .map((e) => ({
         type: e.type,
