@@ -91,12 +91,58 @@ export function rangeOf(i: Indicator): string | undefined {
 // version; "Subnet 192.168.1.0" and "Network 10.0.0.0/8" stay addresses.
 const PRODUCT_BEFORE = /(?:^|[\s("'=:,])[A-Z][A-Za-z]*[a-z][A-Za-z0-9+_-]* $/;
 
+/** Octets with no leading zero and at most 255; a bit per octet that is 0 (bit 0 = the first octet). */
+function octets(s: string): number {
+  let zeros = 0;
+  let octet = 0;
+  let value = 0;
+  let len = 0;
+  for (let k = 0; k <= s.length; k++) {
+    const c = k < s.length ? s.charCodeAt(k) : 46;
+    if (c !== 46) {
+      if (len === 1 && value === 0) return -1; // a leading zero
+      value = value * 10 + c - 48;
+      len++;
+      continue;
+    }
+    if (value > 255) return -1;
+    if (value === 0) zeros |= 1 << octet;
+    octet++;
+    value = 0;
+    len = 0;
+  }
+  return zeros;
+}
+
+// What the version and glued-word tests below look at: the text before the address, back over white space, ":",
+// "=" and "." to the first other character.
+const VERSION_SKIP = new Set([32, 9, 10, 11, 12, 13, 58, 61, 46]);
+const VERSION_LAST = new Set([..."vnrde"].map((c) => c.charCodeAt(0)));
+
+/**
+ * Whether the version and glued-word tests can match at all: each needs the text before the address to end in a
+ * letter, or in one of v/n/r/d/e ("v", "version", "ver", "build", "release", "rev") and then white space, ":", "=" or
+ * ".". Most addresses follow a column value or a space after another word, so the slice, lower-casing and regexes
+ * run only for the few that might be versions.
+ */
+function mayBeVersion(text: string, index: number): boolean {
+  let k = index - 1;
+  while (k >= 0 && index - k <= 12 && VERSION_SKIP.has(text.charCodeAt(k))) k--;
+  if (k < 0 || index - k > 12) return false;
+  const c = text.charCodeAt(k);
+  if (c >= 128) return true; // lower-casing or Unicode white space: leave it to the regexes
+  const l = c >= 65 && c <= 90 ? c + 32 : c;
+  if (l < 97 || l > 122) return false;
+  return k === index - 1 || VERSION_LAST.has(l);
+}
+
 function validIpv4(s: string, text: string, index: number): boolean {
   // 0.0.0.0 is "any address" (a listening socket, a sinkhole entry), never an indicator.
   if (s === "0.0.0.0") return false;
-  const parts = s.split(".");
-  if (parts.some((p) => (p.length > 1 && p.startsWith("0")) || Number(p) > 255)) return false;
-  if (parts[2] === "0" && parts[3] === "0" && text[index + s.length] !== "/" && PRODUCT_BEFORE.test(text.slice(Math.max(0, index - 40), index))) return false;
+  const zeros = octets(s);
+  if (zeros === -1) return false;
+  if ((zeros & 12) === 12 && text[index + s.length] !== "/" && PRODUCT_BEFORE.test(text.slice(Math.max(0, index - 40), index))) return false;
+  if (!mayBeVersion(text, index)) return true;
   // "version 1.2.3.4", "v10.0.0.1", "build 6.1.0.0": dotted numbers introduced as versions are not addresses.
   const before = text.slice(Math.max(0, index - 12), index).toLowerCase();
   if (/(?:\bv|version[\s:=]*|ver[\s:=.]*|build[\s:=]*|release[\s:=]*|rev[\s:=.]*)$/.test(before)) return false;

@@ -81,6 +81,13 @@ describe("the fast paths' edges", () => {
     expect(got).toEqual(["url https://evil-c2.example-bad.net/gate.php", "url ftp://files.bad.ru", "ipv4 185.220.101.4", "domain evil-c2.example-bad.net", "domain files.bad.ru"]);
   });
 
+  it("keeps every version rule where the address check skips its regexes (only words ending v/n/r/d/e can introduce a version)", () => {
+    const ips = (t: string) => extractIndicators(t).filter((i) => i.type === "ipv4").map((i) => i.value);
+    expect(ips("build:1.2.3.4 release=2.3.4.5 ver.3.4.5.6 rev 4.5.6.7 Version\t5.6.7.8 v6.7.8.9 pkg7.8.9.10 BUILD  8.9.10.11")).toEqual([]);
+    expect(ips("ESTAB\n185.1.2.3 peer 91.2.3.4 from: 45.6.7.8 x=77.1.2.3 (64.1.2.3) \u00a012.1.2.3")).toEqual(["185.1.2.3", "91.2.3.4", "45.6.7.8", "77.1.2.3", "64.1.2.3", "12.1.2.3"]);
+    expect(ips("010.1.2.3 1.2.3.256 8.8.0.0 Tools 8.8.0.0")).toEqual(["8.8.0.0"]);
+  });
+
   it("does not let a URL's inner scheme or a path inside a URL start a second indicator", () => {
     const got = extractIndicators("see http://a.evil.biz/r?u=http://b.evil.biz/tmp/x").map((i) => `${i.type} ${i.value}`);
     expect(got).toEqual(["url http://a.evil.biz/r?u=http://b.evil.biz/tmp/x", "domain a.evil.biz"]);
