@@ -51,6 +51,9 @@ export interface ScopeFlow {
   created?: string;
   /** The artifact parameters the flow ran with (`request.specs`), for the report's appendix. */
   parameters?: unknown;
+  /** `total_collected_rows` and `active_time` of the collection context: with `state`, what says a flow changed. */
+  rows?: number;
+  active?: number;
 }
 
 export interface ScopeHunt {
@@ -112,6 +115,8 @@ function flowOf(ctxRow: Row | null | undefined, base: Pick<ScopeFlow, "client_id
     artifacts: (ctxRow.artifacts_with_results as string[] | null) ?? request.artifacts ?? [],
     created: usIso(ctxRow.create_time),
     parameters: request.specs,
+    rows: typeof ctxRow.total_collected_rows === "number" ? ctxRow.total_collected_rows : undefined,
+    active: typeof ctxRow.active_time === "number" ? ctxRow.active_time : undefined,
   };
 }
 
@@ -197,7 +202,7 @@ export async function resolveScope(session: VelociraptorSession, r: ScopeRequest
       if (!clients.some((x) => x.id === c.client_id)) clients.push({ id: String(c.client_id), via: "label" });
     }
   }
-  const FLOW_COLUMNS = "session_id, state, status, create_time, artifacts_with_results, request";
+  const FLOW_COLUMNS = "session_id, state, status, create_time, active_time, total_collected_rows, artifacts_with_results, request";
   for (const { id, via } of clients) {
     const flows = r.flow_ids?.length
       ? await Promise.all(

@@ -8,6 +8,7 @@ import { IOC_TYPES, refang, type IocType } from "../../dfir/analysis/iocs/patter
 import { correlateIndicators, PIVOTS, sharedValues } from "../../dfir/analysis/correlate.js";
 import { buildTimeline, newStats, parseBound, type TimelineEvent, type TimelineStats } from "../../dfir/analysis/timeline/build.js";
 import { formatTimeline, TIMELINE_FORMATS } from "../../dfir/analysis/timeline/format.js";
+import { fingerprint, timelineCache } from "../../dfir/analysis/timeline/cache.js";
 import { timelineLines, type LineChunk } from "../../dfir/analysis/timeline/lines.js";
 import { spillLines, spillText } from "../../dfir/results/evidence.js";
 import { defineTool } from "./define.js";
@@ -37,9 +38,11 @@ function scopeSummary(s: ResolvedScope): z.infer<typeof ScopeOutput> {
 
 const caveatLines = (s: ResolvedScope) => s.caveats.map((c) => `caveat: ${c}`);
 
+const RUNNING_STATES = new Set(["RUNNING", "WAITING", "IN_PROGRESS", "UNRESPONSIVE"]);
+
 /** A running flow means results may grow; a coverage label must not then claim the answer is complete. */
 function withScope(c: Coverage, s: ResolvedScope): Coverage {
-  const running = s.flows.filter((f) => ["RUNNING", "WAITING", "IN_PROGRESS", "UNRESPONSIVE"].includes(f.state)).length;
+  const running = s.flows.filter((f) => RUNNING_STATES.has(f.state)).length;
   const failed = s.flows.filter((f) => f.state === "ERROR" || f.state === "UNKNOWN").length;
   const notes = [c.note, ...(failed ? [`${failed} flow(s) failed or were cancelled (see caveats): their partial results are included.`] : []), ...(running ? [`${running} flow(s) still running.`] : [])].join(" ");
   if (running && c.status === "exhaustive") return { status: "provisional", note: notes };
@@ -106,20 +109,21 @@ export const generateTimeline = defineTool({
     }
     const key = JSON.stringify(["timeline", args.client_id, args.client_ids, args.label, args.flow_ids, args.hunt_ids, args.artifacts, args.max_flows, args.start, args.end, args.text, args.per_source_cap, args.time_fields]);
     const offset = startOffset(args, key);
-    const timeline = buildTimeline(sources, opts, stats);
-    const events: Record<string, unknown>[] = [];
-    let seen = 0;
-    let more = false;
-    for await (const e of timeline) {
-      if (seen++ < offset) continue;
-      if (events.length === args.limit) {
-        more = true;
-        break;
-      }
-      events.push(eventRow(e, args.include_rows, hosts));
+    // Pages come from the timeline built once and kept (dfir/analysis/timeline/cache.ts), keyed by the query, the org
+    // and every source's state; a flow still running gets a timeline built for this call only.
+    const running = scope.flows.some((f) => RUNNING_STATES.has(f.state));
+    const fp = fingerprint([key, args.org_id ?? "", scope.flows.map((f) => [f.client_id, f.flow_id, f.state, f.rows, f.active]), scope.hunts.map((h) => [h.hunt_id, h.state, h.flows])]);
+    const entry = await timelineCache().get(fp, () => timelineLines(sources, { ...opts, hostnames: hosts }, stats), () => stats, { store: !running });
+    let pageLines: string[];
+    try {
+      pageLines = await entry.page(offset, args.limit);
+    } finally {
+      await entry.dispose();
     }
-    await timeline.return(undefined);
-    const shaped = shapeRows({ rows: events, offset, limit: args.limit, queryKey: key, total: more ? undefined : offset + events.length });
+    Object.assign(stats, entry.meta);
+    const events = pageLines.map((l) => eventRow(JSON.parse(l) as TimelineEvent, args.include_rows, hosts));
+    const more = offset + events.length < entry.total;
+    const shaped = shapeRows({ rows: events, offset, limit: args.limit, queryKey: key, total: entry.total });
     const page = { ...shaped.page, has_more: more || shaped.page.has_more, next_cursor: more ? encodeCursor(key, offset + shaped.rows.length) : shaped.page.next_cursor };
     const coverage = withScope(
       page.has_more
