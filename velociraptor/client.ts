@@ -4,7 +4,8 @@
  */
 import * as grpc from "@grpc/grpc-js";
 import { setTimeout as sleep } from "node:timers/promises";
-import { apiClientConstructor, apiServiceDefinition, type WireHealthCheckResponse, type WireVFSFileBuffer, type WireVQLCollectorArgs, type WireVQLResponse } from "../proto/wire.js";
+import { apiClientConstructor, apiServiceDefinition, type WireHealthCheckResponse, type WireVFSFileBuffer, type WireVQLCollectorArgs } from "../proto/wire.js";
+import { decodeVQLResponse, type WireVQLResponseBytes } from "../proto/vql-response.js";
 import { MegaraptorError } from "../core/errors.js";
 import { log } from "../core/logger.js";
 import type { ApiClientConfig } from "./config.js";
@@ -13,6 +14,7 @@ import { probeTcp, probeTls } from "./diagnose.js";
 import { backoffDelayMs, DEFAULT_RETRY_POLICY, isRetryable, type RetryPolicy } from "./retry.js";
 import type { BuiltQuery } from "./query.js";
 import { readServerFacts, type UnavailableFact } from "./server-facts.js";
+import { jsonArrayToLines } from "./json-lines.js";
 
 export type Row = Record<string, unknown>;
 export type { LogLine };
@@ -82,7 +84,7 @@ export function classifyLogLine(message: string): LogLine["level"] {
   return "info";
 }
 
-function toLogLine(msg: WireVQLResponse): LogLine {
+function toLogLine(msg: WireVQLResponseBytes): LogLine {
   const message = msg.log.replace(/\n$/, "");
   return { timestampUs: String(msg.timestamp), message, level: classifyLogLine(message) };
 }
@@ -93,12 +95,12 @@ export class QueryStream implements AsyncIterable<Row> {
   columns: string[] = [];
   rowCount = 0;
   truncated = false;
-  private call?: grpc.ClientReadableStream<WireVQLResponse>;
+  private call?: grpc.ClientReadableStream<WireVQLResponseBytes>;
   private started = false;
   private cancelled = false;
 
   constructor(
-    private readonly open: () => grpc.ClientReadableStream<WireVQLResponse>,
+    private readonly open: () => grpc.ClientReadableStream<WireVQLResponseBytes>,
     private readonly opts: QueryOptions & {
       address: string;
       user: string;
@@ -116,9 +118,13 @@ export class QueryStream implements AsyncIterable<Row> {
     this.call?.cancel();
   }
 
-  [Symbol.asyncIterator](): AsyncIterator<Row> {
-    if (this.started) throw new MegaraptorError("INTERNAL", "A QueryStream can be iterated only once.");
+  private start(): void {
+    if (this.started) throw new MegaraptorError("INTERNAL", "A QueryStream can be iterated only once (as rows or as JSON Lines).");
     this.started = true;
+  }
+
+  [Symbol.asyncIterator](): AsyncIterator<Row> {
+    this.start();
     // Rows are served from the current batch with already-resolved promises; only a new batch awaits the network.
     // This flattening is several times cheaper per row than yielding each row from an async generator.
     const batches = this.batches();
@@ -152,21 +158,60 @@ export class QueryStream implements AsyncIterable<Row> {
     };
   }
 
+  /**
+   * The rows as JSON Lines, one chunk per result batch: each row exactly as the server encoded it, then "\n" (see
+   * json-lines.ts for why the bytes are passed through rather than parsed and re-serialised). Honours maxRows,
+   * rowCount, truncated, columns and logs like row iteration; use one or the other, once.
+   */
+  async *jsonLines(): AsyncGenerator<Buffer> {
+    this.start();
+    const maxRows = this.opts.maxRows ?? Infinity;
+    const batches = this.results((response, columns) => {
+      const batch = jsonArrayToLines(response, maxRows - this.rowCount);
+      if (batch.rows && columns.length) this.columns = columns;
+      return batch.rows || batch.dropped ? batch : undefined;
+    });
+    for await (const batch of batches) {
+      if (batch.rows) {
+        this.rowCount += batch.rows;
+        yield batch.lines;
+      }
+      if (batch.dropped) {
+        this.truncated = true;
+        return;
+      }
+    }
+  }
+
   /** Consumes the stream, discarding rows, and returns what happened. */
   async summary(): Promise<QuerySummary> {
     for await (const row of this) void row;
     return { rows: this.rowCount, logs: this.logs, columns: this.columns, truncated: this.truncated };
   }
 
-  /** The RPC as a sequence of row batches, with retries before the first row and errors read from the logs. */
-  private async *batches(): AsyncGenerator<Row[]> {
+  /** The RPC as a sequence of parsed row batches. */
+  private batches(): AsyncGenerator<Row[]> {
+    return this.results((response, columns) => {
+      // One JSON.parse per batch; rows are handed out as they are, without copies.
+      const rows = JSON.parse(response.toString("utf8")) as Row[] | null;
+      if (!rows?.length) return undefined;
+      if (columns.length) this.columns = columns;
+      return rows;
+    });
+  }
+
+  /**
+   * The RPC as a sequence of result batches, each turned into a T by `take` (undefined: nothing to hand out), with
+   * retries before the first batch and errors read from the logs.
+   */
+  private async *results<T>(take: (response: Buffer, columns: string[]) => T | undefined): AsyncGenerator<T> {
     const { signal } = this.opts;
     let attempt = 0;
     const firstTry = Date.now();
     for (;;) {
       attempt++;
       let delivered = false;
-      let call: grpc.ClientReadableStream<WireVQLResponse> | undefined;
+      let call: grpc.ClientReadableStream<WireVQLResponseBytes> | undefined;
       const onAbort = () => this.cancel();
       signal?.addEventListener("abort", onAbort, { once: true });
       try {
@@ -182,16 +227,16 @@ export class QueryStream implements AsyncIterable<Row> {
         // before the first read, or after the consumer stopped). The error itself still reaches the iterator.
         call.on("error", ignoreStreamError);
         this.call = call;
-        for await (const msg of call as AsyncIterable<WireVQLResponse>) {
+        // for await pulls one message at a time: while the consumer is busy (e.g. waiting for its output to drain),
+        // grpc-js pauses the HTTP/2 stream and flow control stops the server, so memory stays bounded.
+        for await (const msg of call as AsyncIterable<WireVQLResponseBytes>) {
           if (msg.log) {
             this.logs.push(toLogLine(msg));
             continue;
           }
-          if (!msg.Response) continue;
-          // One JSON.parse per batch; rows are handed out as they are, without copies.
-          const batch = JSON.parse(msg.Response) as Row[];
-          if (batch.length && msg.Columns?.length) this.columns = msg.Columns;
-          if (batch.length) {
+          if (!msg.Response.length) continue;
+          const batch = take(msg.Response, msg.Columns);
+          if (batch !== undefined) {
             delivered = true;
             yield batch;
           }
@@ -304,11 +349,12 @@ export class VelociraptorClient {
       this.grpcClient.makeServerStreamRequest(
         "/proto.API/Query",
         (a: WireVQLCollectorArgs) => serialize("Query", a),
-        (b: Buffer) => deserialize("Query", b),
+        // The static decoder hands Response over as bytes (proto/vql-response.ts).
+        decodeVQLResponse,
         args,
         new grpc.Metadata(),
         { deadline: Date.now() + deadlineSeconds * 1000 },
-      ) as grpc.ClientReadableStream<WireVQLResponse>;
+      ) as grpc.ClientReadableStream<WireVQLResponseBytes>;
     return new QueryStream(open, {
       ...opts,
       deadlineSeconds,

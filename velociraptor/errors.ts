@@ -172,6 +172,15 @@ export class CancelledError extends MegaraptorError {
   }
 }
 
+/** A result batch (VQLResponse.Response) that is not one complete JSON array of rows. */
+export class MalformedResponseError extends MegaraptorError {
+  constructor(problem: string) {
+    super("MALFORMED_RESPONSE", `The server sent a result batch that is not a JSON array of rows: ${problem}.`, {
+      hint: "The API endpoint may not be a Velociraptor server, or a proxy altered the stream; check api_connection_string in api_client.yaml and run `megaraptor check`.",
+    });
+  }
+}
+
 export class NotFoundError extends MegaraptorError {
   constructor(what: string, hint: string) {
     super("NOT_FOUND", `${what} was not found.`, { hint });

@@ -7,6 +7,9 @@ import { promisify } from "node:util";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { CLI_MAIN, CLI_NOT_BUILT, cliTitle } from "../helpers/cli.js";
 import { startTestServer, type TestServer } from "../../test-server/index.js";
+import { VelociraptorClient } from "../../velociraptor/client.js";
+import { parseApiClientYaml } from "../../velociraptor/config.js";
+import { readFileSync } from "node:fs";
 
 const run = promisify(execFile);
 let server: TestServer;
@@ -15,6 +18,7 @@ let config: string;
 function cli(args: string[], env: NodeJS.ProcessEnv = {}) {
   return run(process.execPath, [CLI_MAIN, ...args], {
     env: { PATH: process.env.PATH, HOME: process.env.HOME, ...env },
+    maxBuffer: 64 * 1024 * 1024,
   }).then(
     (r) => ({ code: 0, stdout: r.stdout, stderr: r.stderr }),
     (e: { code: number; stdout: string; stderr: string }) => ({ code: e.code, stdout: e.stdout, stderr: e.stderr }),
@@ -35,6 +39,21 @@ describe.skipIf(!!CLI_NOT_BUILT)(cliTitle("megaraptor query"), () => {
     const rows = r.stdout.trim().split("\n").map((l) => JSON.parse(l));
     expect(rows.map((x) => x.client_id).sort()).toEqual(["C.1a2b3c4d5e6f7a03", "C.2b3c4d5e6f7a8b01", "C.2b3c4d5e6f7a8b02"]);
     expect(r.stderr).toContain("Starting query execution.");
+  });
+
+  it("--format jsonl writes the same lines as JSON.stringify of each row, across batches, and stops at --max-rows", async () => {
+    const vql = "SELECT * FROM source(client_id='C.2b3c4d5e6f7a8b01', flow_id='F.BIGSTREAM01')";
+    const r = await cli(["query", "--config", config, "--max-rows", "2500", vql]);
+    expect(r.code, r.stderr).toBe(0);
+    const client = VelociraptorClient.fromConfig(parseApiClientYaml(readFileSync(config, "utf8"), config));
+    try {
+      const { rows } = await client.queryAll(vql, { maxRows: 2500 });
+      expect(rows).toHaveLength(2500);
+      expect(r.stdout).toBe(rows.map((row) => JSON.stringify(row) + "\n").join(""));
+    } finally {
+      client.close();
+    }
+    expect(r.stderr).toContain("stopped after 2500 rows");
   });
 
   it("exits non-zero with the server's message and the next step on a VQL error", async () => {
