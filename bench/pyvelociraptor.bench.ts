@@ -11,12 +11,21 @@
  * stream, measured inside each process with getrusage(RUSAGE_SELF) — the headline, as it leaves out interpreter
  * start-up on both sides. The server's CPU is read from /proc and printed apart, never added to a client's.
  * Targets: our client's CPU ≤ pyvelociraptor's (ratio ≤ 1.0); `megaraptor query --format jsonl` within 1.2× of
- * pyvelociraptor writing the same JSON Lines, with peak RSS under 100 MB.
+ * pyvelociraptor writing the same JSON Lines, with peak RSS under 100 MB whatever the result size — so the command is
+ * also run once on a 3,000,000-row flow (the fixture plus F.BIGSTREAM03, written for this run) and its peak set beside
+ * the 1M-row figure.
+ *
+ * Like with like: `megaraptor query` writes each row's bytes as the server encoded them (velociraptor/json-lines.ts);
+ * pyvelociraptor parses and re-serialises (json.dumps, compact, ensure_ascii=False). The two agree byte for byte
+ * exactly when re-serialising reproduces the server's encoding, which holds for these rows (ASCII text without < > &,
+ * integers, RFC 3339 strings, booleans, as the test server writes them with JSON.stringify). Against a real Velociraptor
+ * they would differ on its \u003c-style escapes and on uint64 above 2^53, where our output is Velociraptor's own bytes
+ * (test/velociraptor/json-lines.test.ts); the byte check here is then the proof that nothing else differs.
  * MEGARAPTOR_BENCH_RUNS (default 3) sets the rounds; figures are medians over rounds.
  */
 import { spawn, spawnSync } from "node:child_process";
 import { createHash } from "node:crypto";
-import { createReadStream, existsSync, mkdtempSync, readdirSync, readFileSync, rmSync, statSync } from "node:fs";
+import { createReadStream, existsSync, mkdtempSync, readdirSync, readFileSync, rmSync, statSync, writeFileSync } from "node:fs";
 import { loadavg, tmpdir } from "node:os";
 import { join, relative } from "node:path";
 import { packageRoot } from "../core/paths.js";
@@ -68,8 +77,35 @@ function procCpu(pid: number | undefined): number {
   }
 }
 
+const BIG_ROWS = 3_000_000;
+const BIG_QUERY = "SELECT * FROM source(client_id='C.2b3c4d5e6f7a8b01', flow_id='F.BIGSTREAM03')";
+
+/** The default fixture plus F.BIGSTREAM03: F.BIGSTREAM01 (1M generated rows) with BIG_ROWS rows. */
+function fixtureWithBigFlow(dir: string): string {
+  const fixture = JSON.parse(readFileSync(join(root, "test", "fixtures", "default.json"), "utf8")) as unknown;
+  let added = false;
+  const visit = (v: unknown): void => {
+    if (Array.isArray(v)) {
+      const big = v.find((e) => (e as { session_id?: string } | null)?.session_id === "F.BIGSTREAM01") as { results: Record<string, { generate: { rows: number } }> } | undefined;
+      if (big && !added) {
+        const copy = JSON.parse(JSON.stringify(big)) as typeof big & { session_id: string };
+        copy.session_id = "F.BIGSTREAM03";
+        for (const r of Object.values(copy.results)) r.generate.rows = BIG_ROWS;
+        v.push(copy);
+        added = true;
+      }
+      v.forEach(visit);
+    } else if (v && typeof v === "object") Object.values(v).forEach(visit);
+  };
+  visit(fixture);
+  if (!added) throw new Error("test/fixtures/default.json has no F.BIGSTREAM01 to copy for the 3M-row flow");
+  const path = join(dir, "fixture-3m.json");
+  writeFileSync(path, JSON.stringify(fixture));
+  return path;
+}
+
 async function startServerProcess(dir: string) {
-  const child = spawn(process.execPath, [...TSX, "test-server/cli.ts", "--port", "0", "--out-dir", dir], { cwd: root, stdio: ["ignore", "ignore", "pipe"] });
+  const child = spawn(process.execPath, [...TSX, "test-server/cli.ts", "--port", "0", "--out-dir", dir, "--fixture", fixtureWithBigFlow(dir)], { cwd: root, stdio: ["ignore", "ignore", "pipe"] });
   let err = "";
   await new Promise<void>((resolve, reject) => {
     child.stderr.on("data", (d: Buffer) => {
@@ -219,6 +255,17 @@ export default async function bench(): Promise<void> {
       console.log(`pyvelociraptor      ${py.cpu.toFixed(2)} s CPU, ${py.wall.toFixed(1)} s wall, ${py.rss.toFixed(0)} MB peak RSS (medians)`);
       console.log(`ratio megaraptor / pyvelociraptor  ${(mr.cpu / py.cpu).toFixed(2)} CPU (target ≤ 1.20), ${(mr.wall / py.wall).toFixed(2)} wall, ${(mr.rss / py.rss).toFixed(2)} peak RSS`);
     }
+
+    // Peak memory must not grow with the result: the same command on three times the rows, once.
+    console.log(`\n\`megaraptor query --format jsonl\` on ${BIG_ROWS.toLocaleString()} rows (once)`);
+    const big = await measure([process.execPath, ...cli, "query", "--config", config, "--format", "jsonl", BIG_QUERY], { stdout: jsonlOut });
+    const { lines: bigLines } = await digest(jsonlOut);
+    const bigBytes = statSync(jsonlOut).size;
+    rmSync(jsonlOut);
+    if (bigLines !== BIG_ROWS) throw new Error(`megaraptor wrote ${bigLines.toLocaleString()} lines, expected ${BIG_ROWS.toLocaleString()}`);
+    const bigRss = mb(big.proc.maxrss_kb);
+    console.log(`megaraptor query    ${big.proc.cpu_s.toFixed(2)} s CPU (${((big.proc.cpu_s * ROWS) / BIG_ROWS).toFixed(2)} s per 1M rows), ${big.proc.wall_s.toFixed(1)} s wall, ${bigBytes.toLocaleString()} bytes, ${bigRss.toFixed(0)} MB peak RSS (load1 ${big.load1.toFixed(2)})`);
+    console.log(`peak RSS 1M → 3M rows  ${mr.rss.toFixed(0)} → ${bigRss.toFixed(0)} MB (${bigRss - mr.rss >= 0 ? "+" : ""}${(bigRss - mr.rss).toFixed(0)} MB for 3× the rows; target < 100 MB at any size)`);
     console.log(`load average at end ${load()}`);
   } finally {
     server.kill("SIGTERM");
