@@ -136,7 +136,12 @@ export class BenchCorpus {
     const user = this.int(3) === 0 ? "NT AUTHORITY\\SYSTEM" : `CORP\\${this.pick(this.pools.users).name}`;
     const args = this.pick([" -k netsvcs -p -s Schedule", " --type=renderer --lang=en-US --field-trial-handle=1912,i,2", " /service", "", ` -config "C:\\ProgramData\\Agent\\agent.yaml" -v`]);
     const cmd = args.includes("agent.yaml") ? `"${this.plant("windows_path", b.path)}"${args.replace("C:\\ProgramData\\Agent\\agent.yaml", this.plant("windows_path", "C:\\ProgramData\\Agent\\agent.yaml"))}` : `${this.plant("windows_path", b.path)}${args}`;
-    return [b.name, cmd, this.plant("windows_path", b.path), this.plant("md5", b.md5), this.plant("sha1", b.sha1), this.plant("sha256", b.sha256), user, this.time(), "Trusted", "Microsoft Windows Production PCA 2011"].join("\n");
+    const system = user.startsWith("NT AUTHORITY");
+    // TokenInfo and Authenticode are nested objects in the row; rowStrings scans their strings too.
+    const token = [system ? "S-1-5-18" : "S-1-5-21-1004336348-1177238915-682003330-1001", user, this.plant("windows_path", system ? "C:\\Windows\\system32\\config\\systemprofile" : "C:\\Users\\Default"), "S-1-5-32-544", "S-1-5-18", user];
+    this.pieceUrlHosts.add("www.microsoft.com");
+    const authenticode = ["Trusted", "C=US, S=Washington, L=Redmond, O=Microsoft Corporation, CN=Microsoft Windows", "C=US, S=Washington, L=Redmond, O=Microsoft Corporation, CN=Microsoft Windows Production PCA 2011", `33${this.hex(36)}`, "Microsoft Windows", this.plant("url", "http://www.microsoft.com/windows")];
+    return [b.name, cmd, this.plant("windows_path", b.path), this.plant("md5", b.md5), this.plant("sha1", b.sha1), this.plant("sha256", b.sha256), user, this.time(), ...token, ...authenticode].join("\n");
   }
 
   private netstat(): string {
@@ -154,19 +159,29 @@ export class BenchCorpus {
     const host = this.plant("domain", this.pick(this.pools.hosts));
     const t = this.time();
     const kind = this.int(3);
+    const guid = () => `{${this.hex(8)}-${this.hex(4)}-${this.hex(4)}-${this.hex(4)}-${this.hex(12)}}`;
     if (kind === 0) {
+      // Security 4624 EventData (the logon's fields, by name): SubjectUserSid … ElevatedToken.
+      const user = this.pick(this.pools.users);
       const ip = this.pick(this.pools.peers);
-      return [t, host, "Security", "Microsoft-Windows-Security-Auditing", "S-1-5-18", this.pick(this.pools.users).name, "CORP", "-", this.plant("ipv4", ip), "NtLmSsp ", "NTLM", "An account was successfully logged on.", this.plant("windows_path", "C:\\Windows\\System32\\winevt\\Logs\\Security.evtx")].join("\n");
+      const eventData = ["S-1-0-0", "-", "-", "0x0", user.sid, user.name, "CORP", `0x${this.hex(6)}`, "NtLmSsp ", "NTLM", `WS-${this.hex(4).toUpperCase()}`, "{00000000-0000-0000-0000-000000000000}", "-", "NTLM V2", "0x0", "-", this.plant("ipv4", ip), String(49152 + this.int(16000)), "%%1833", "-", "-", "-", "%%1843", "0x0", "%%1842"];
+      return [t, host, "Security", "Microsoft-Windows-Security-Auditing", user.sid, user.name, ...eventData, this.plant("windows_path", "C:\\Windows\\System32\\winevt\\Logs\\Security.evtx")].join("\n");
     }
     const sysmon = this.plant("windows_path", "C:\\Windows\\System32\\winevt\\Logs\\Microsoft-Windows-Sysmon%4Operational.evtx");
     const b = this.pick(this.pools.binaries);
     if (kind === 1) {
       const parent = this.pick(this.pools.binaries);
       const hashes = `MD5=${this.plant("md5", b.md5.toUpperCase(), b.md5)},SHA256=${this.plant("sha256", b.sha256.toUpperCase(), b.sha256)},IMPHASH=${this.hex(6)}`;
-      return [t, host, "Microsoft-Windows-Sysmon/Operational", "Microsoft-Windows-Sysmon", this.plant("windows_path", b.path), "10.0.19041.3636 (WinBuild.160101.0800)", "System Monitor", `${this.plant("windows_path", b.path)} /quiet`, hashes, this.plant("windows_path", parent.path), "Process Create: rule Generic.Client.Info matched System.Net.Http", sysmon].join("\n");
+      // Sysmon 1 EventData: RuleName, UtcTime, ProcessGuid, Image, FileVersion, Description, Product, Company,
+      // OriginalFileName, CommandLine, CurrentDirectory, User, LogonGuid, LogonId, IntegrityLevel, Hashes, Parent*.
+      const eventData = ["technique_id=T1059,technique_name=Command and Scripting Interpreter", t.replace("T", " ").slice(0, 23), guid(), this.plant("windows_path", b.path), "10.0.19041.3636 (WinBuild.160101.0800)", "Host Process for Windows Services", "Microsoft\u00ae Windows\u00ae Operating System", "Microsoft Corporation", b.name, `${this.plant("windows_path", b.path)} /quiet`, this.plant("windows_path", "C:\\Windows\\system32\\"), "NT AUTHORITY\\SYSTEM", guid(), "0x3e7", "System", hashes, guid(), this.plant("windows_path", parent.path), this.plant("windows_path", parent.path), "NT AUTHORITY\\SYSTEM"];
+      return [t, host, "Microsoft-Windows-Sysmon/Operational", "Microsoft-Windows-Sysmon", ...eventData, "Process Create: rule Generic.Client.Info matched System.Net.Http", sysmon].join("\n");
     }
     const site = this.pick(this.pools.sites);
-    return [t, host, "Microsoft-Windows-Sysmon/Operational", "Microsoft-Windows-Sysmon", this.plant("windows_path", b.path), "tcp", this.plant("ipv4", this.pick(this.pools.peers)), this.plant("domain", site), "Network connection detected", sysmon].join("\n");
+    // Sysmon 3 EventData: RuleName, UtcTime, ProcessGuid, Image, User, Protocol, Initiated, SourceIsIpv6, SourceIp,
+    // SourceHostname, SourcePortName, DestinationIsIpv6, DestinationIp, DestinationHostname, DestinationPortName.
+    const eventData = ["-", t.replace("T", " ").slice(0, 23), guid(), this.plant("windows_path", b.path), "NT AUTHORITY\\SYSTEM", "tcp", "true", "false", this.plant("ipv4", this.pick(this.pools.locals)), this.plant("domain", host), "-", "false", this.plant("ipv4", this.pick(this.pools.peers)), this.plant("domain", site), "https"];
+    return [t, host, "Microsoft-Windows-Sysmon/Operational", "Microsoft-Windows-Sysmon", ...eventData, "Network connection detected", sysmon].join("\n");
   }
 
   private startup(): string {
