@@ -203,16 +203,22 @@ export async function resolveScope(session: VelociraptorSession, r: ScopeRequest
     }
   }
   const FLOW_COLUMNS = "session_id, state, status, create_time, active_time, total_collected_rows, artifacts_with_results, request";
-  for (const { id, via } of clients) {
-    const flows = r.flow_ids?.length
-      ? await Promise.all(
+  const flowsOf = (id: string) =>
+    r.flow_ids?.length
+      ? Promise.all(
           [...new Set(r.flow_ids)].map(async (f) => {
             const row = (await rowsOf(session, `SELECT ${FLOW_COLUMNS} FROM flows(client_id=ClientId, flow_id=FlowId)`, { ClientId: id, FlowId: f }))[0];
             if (!row) throw new InputError("flow_ids", `flow ${f} does not exist on ${id}`, "List the client's flows with list_flows.");
             return row;
           }),
         )
-      : await rowsOf(session, `SELECT ${FLOW_COLUMNS} FROM flows(client_id=ClientId)`, { ClientId: id }, r.max_flows);
+      : rowsOf(session, `SELECT ${FLOW_COLUMNS} FROM flows(client_id=ClientId)`, { ClientId: id }, r.max_flows);
+  // The clients' flow lists are read LOOKUP_BATCH at a time (one round trip each, and every page of a timeline
+  // resolves its scope again); they are then taken in the clients' order, so sources keep a stable order.
+  const flowLists: Row[][] = [];
+  for (let i = 0; i < clients.length; i += LOOKUP_BATCH) flowLists.push(...(await Promise.all(clients.slice(i, i + LOOKUP_BATCH).map((c) => flowsOf(c.id)))));
+  for (const [ci, { id, via }] of clients.entries()) {
+    const flows = flowLists[ci]!;
     if (!hostnames.has(id)) hostnames.set(id, undefined);
     for (const f of flows) {
       const k = key(id, String(f.session_id));
