@@ -12,7 +12,7 @@ import { join } from "node:path";
 import { clientOf, flowOf, newStats, SourceEvents, type TimelineOptions, type TimelineSource, type TimelineStats } from "./build.js";
 
 export interface LineOptions extends TimelineOptions {
-  /** Bytes of lines held before a run is sorted and spilled (default 16 MB): the memory bound of a build. */
+  /** Bytes of lines held before a run is sorted and spilled (default 8 MB): the memory bound of a build. */
   runBytes?: number;
   /** client_id → host name; a line carries `hostname` when its client has one. */
   hostnames?: ReadonlyMap<string, string | undefined>;
@@ -337,8 +337,8 @@ async function encodeSource(src: TimelineSource, o: LineOptions, stats: Timeline
  * The merged, time-ordered timeline as chunks of JSON Lines; `stats` is complete when the generator ends. Temporary
  * runs are removed however the iteration ends.
  */
-export async function* timelineLines(sources: TimelineSource[], o: LineOptions = {}, stats: TimelineStats = newStats(), chunkBytes = 1 << 20): AsyncGenerator<LineChunk> {
-  const runs = new Runs(o.runBytes ?? 16 * 1024 * 1024, o.tmpDir ?? tmpdir());
+export async function* timelineLines(sources: TimelineSource[], o: LineOptions = {}, stats: TimelineStats = newStats(), chunkBytes = 256 * 1024): AsyncGenerator<LineChunk> {
+  const runs = new Runs(o.runBytes ?? 8 * 1024 * 1024, o.tmpDir ?? tmpdir());
   let readers: Reader[] = [];
   try {
     const clock = new IsoClock();
