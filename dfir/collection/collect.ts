@@ -94,8 +94,16 @@ async function bulkTargets(session: CollectionSession, ids: string[], search?: s
   for (const r of found) if (all.get(String(r.client_id)) === undefined) all.set(String(r.client_id), hostOf(r));
   if (!all.size) throw new InputError(search ? "client_search" : "client_ids", search ? `"${search}" matches no client` : "give client_ids or a client_search", "Check the search with list_clients.");
   if (all.size > BULK_MAX) throw new InputError(search ? "client_search" : "client_ids", `selects more than ${BULK_MAX} clients`, "Narrow the search, or use hunt_template / create_hunt for fleet-wide collection.");
-  // Named clients: one lookup each (at most BULK_MAX), so every reply line names the machine, not only its id.
-  for (const [id, host] of all) if (host === undefined) all.set(id, hostOf((await rowsOf(session, "SELECT os_info.hostname AS hostname FROM clients(client_id=ClientId)", { ClientId: id }))[0] ?? {}));
+  // Named clients: one lookup each (at most BULK_MAX), so every reply line names the machine, not only its id. A
+  // failed lookup only leaves the name out: it must not stop the collection (cancelling still does).
+  for (const [id, host] of all) {
+    if (host !== undefined) continue;
+    const rows = await rowsOf(session, "SELECT os_info.hostname AS hostname FROM clients(client_id=ClientId)", { ClientId: id }).catch((err: unknown) => {
+      if (err instanceof CancelledError) throw err;
+      return [] as Row[];
+    });
+    all.set(id, hostOf(rows[0] ?? {}));
+  }
   return all;
 }
 
