@@ -29,7 +29,12 @@ export function untrustedBecause(path: string, uid = process.getuid?.() ?? 0): s
   const st = statSync(real);
   if (!st.isFile() || !(st.mode & 0o111)) return `${real} is not an executable file`;
   for (let p = real; ; p = dirname(p)) {
-    const s = statSync(p);
+    let s;
+    try {
+      s = statSync(p);
+    } catch (err) {
+      return `${p} cannot be checked (${(err as NodeJS.ErrnoException).code ?? "error"})`;
+    }
     if (s.uid !== 0 && s.uid !== uid) return `${p} belongs to uid ${s.uid}, neither root nor this user`;
     // A sticky folder (/tmp) still lets anyone create files in it: no exception for it.
     if (s.mode & 0o022) return `${p} is writable by ${s.mode & 0o002 ? "everyone" : "its group"} (mode ${(s.mode & 0o777).toString(8)})`;
