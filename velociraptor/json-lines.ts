@@ -74,11 +74,10 @@ export function jsonArrayToLines(bytes: Buffer, limit = Infinity): JsonLinesBatc
   const from = j;
   let out = j; // where the next row's bytes go: equal to `start` for compact input, so nothing moves
   let start = j; // first byte of the current row
-  let rows = 0;
   let total = 0;
   let depth = 1;
   let multiline = false;
-  const lineEnds: number[] = [];
+  const lineEnds: number[] = []; // one per row kept: its count is the rows kept
   // One loop over every byte, strings included: rows are many short strings, and a native Buffer.indexOf per string
   // cost more than the bytes it skipped. A backslash always escapes the next byte, so skipping that byte is enough.
   // (No closures in here: a captured variable is read from a context object on every byte.)
@@ -100,11 +99,7 @@ export function jsonArrayToLines(bytes: Buffer, limit = Infinity): JsonLinesBatc
     } else if (b === Byte.Comma && depth === 1) {
       const end = rowEnd(bytes, start, j);
       total++;
-      if (rows < limit) {
-        out = placeRow(bytes, start, end, out);
-        lineEnds.push(out);
-        rows++;
-      }
+      if (lineEnds.length < limit) lineEnds.push((out = placeRow(bytes, start, end, out)));
       start = skipSpace(bytes, j + 1);
       j = start - 1;
     }
@@ -113,14 +108,10 @@ export function jsonArrayToLines(bytes: Buffer, limit = Infinity): JsonLinesBatc
   if (bytes[j] !== Byte.CloseArray) throw new MalformedResponseError(`the array is closed by ${describeByte(bytes, j)} at byte ${j}`);
   const end = rowEnd(bytes, start, j);
   total++;
-  if (rows < limit) {
-    out = placeRow(bytes, start, end, out);
-    lineEnds.push(out);
-    rows++;
-  }
+  if (lineEnds.length < limit) lineEnds.push((out = placeRow(bytes, start, end, out)));
   if (skipSpace(bytes, j + 1) !== n) throw new MalformedResponseError(`unexpected bytes after the array at byte ${j + 1}`);
   if (multiline) return reserialise(bytes, from, lineEnds, total);
-  return { lines: bytes.subarray(from, out), rows, dropped: total - rows };
+  return { lines: bytes.subarray(from, out), rows: lineEnds.length, dropped: total - lineEnds.length };
 }
 
 /**
