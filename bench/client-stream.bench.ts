@@ -8,44 +8,22 @@
  * for the V8 heap (heapUsed) and for RSS, sampled every 20 ms while streaming.
  * Targets: client rows per CPU second ≥ 60 % of the parse's; peak RSS < 200 MB (the growth is printed beside it).
  */
-import { spawn } from "node:child_process";
 import { mkdtempSync, readFileSync, rmSync } from "node:fs";
-import { loadavg, tmpdir } from "node:os";
+import { tmpdir } from "node:os";
 import { join } from "node:path";
-import { setFlagsFromString } from "node:v8";
-import { runInNewContext } from "node:vm";
 import { parseApiClientYaml } from "../velociraptor/config.js";
 import { VelociraptorClient } from "../velociraptor/client.js";
 import { generatedRows } from "../test-server/model.js";
+import { fullGc, load, peakSampler, startTestServerProcess } from "./support.js";
 
 const ROWS = 1_000_000;
 const QUERY = "SELECT * FROM source(client_id='C.2b3c4d5e6f7a8b01', flow_id='F.BIGSTREAM01')";
-const load = () => loadavg().map((l) => l.toFixed(2)).join(" ");
 const cpuSeconds = (u: NodeJS.CpuUsage) => (u.user + u.system) / 1e6;
 const mb = (b: number) => (b / 1e6).toFixed(0);
 
-async function startServerProcess(dir: string) {
-  const child = spawn(process.execPath, ["--import", "tsx", "test-server/cli.ts", "--port", "0", "--out-dir", dir], { stdio: ["ignore", "ignore", "pipe"] });
-  let err = "";
-  await new Promise<void>((resolve, reject) => {
-    child.stderr.on("data", (d: Buffer) => {
-      err += d.toString();
-      if (err.includes("api_client.yaml (admin)")) resolve();
-    });
-    child.on("exit", (code) => reject(new Error(`test server exited (${code}): ${err}`)));
-  });
-  return child;
-}
-
-/** A full GC, so the baseline is what stays, not garbage. Only this bench's own process; the flag is bench-only. */
-function fullGc(): void {
-  setFlagsFromString("--expose-gc");
-  (runInNewContext("gc") as () => void)();
-}
-
 export default async function bench(): Promise<void> {
   const dir = mkdtempSync(join(tmpdir(), "mr-bench-"));
-  const child = await startServerProcess(dir);
+  const child = await startTestServerProcess(dir);
   console.log(`load average at start ${load()} (1, 5, 15 min)`);
   try {
     const client = VelociraptorClient.fromConfig(parseApiClientYaml(readFileSync(join(dir, "api_client.yaml"), "utf8"), "bench"));
@@ -53,13 +31,7 @@ export default async function bench(): Promise<void> {
     for await (const row of client.query(`${QUERY} LIMIT 50000`, { batchRows: 1000 })) void row;
     fullGc();
     const base = process.memoryUsage();
-    let peakRss = base.rss;
-    let peakHeap = base.heapUsed;
-    const sampler = setInterval(() => {
-      const m = process.memoryUsage();
-      peakRss = Math.max(peakRss, m.rss);
-      peakHeap = Math.max(peakHeap, m.heapUsed);
-    }, 20);
+    const sampler = peakSampler();
     const cpu0 = process.cpuUsage();
     const t0 = performance.now();
     let n = 0;
@@ -70,7 +42,7 @@ export default async function bench(): Promise<void> {
     }
     const wall = (performance.now() - t0) / 1000;
     const clientCpu = cpuSeconds(process.cpuUsage(cpu0));
-    clearInterval(sampler);
+    const { rss: peakRss, heap: peakHeap } = sampler.stop();
     const loadStream = load();
     client.close();
     if (n !== ROWS) throw new Error(`streamed ${n} rows, expected ${ROWS}`);

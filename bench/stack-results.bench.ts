@@ -6,23 +6,16 @@
  * same 2 cores) and as this process's CPU per million rows; the test server's CPU is read from /proc and printed
  * apart, never added.
  */
-import { spawn } from "node:child_process";
 import { mkdtempSync, readFileSync } from "node:fs";
-import { loadavg, tmpdir } from "node:os";
+import { tmpdir } from "node:os";
 import { join } from "node:path";
-import { setFlagsFromString } from "node:v8";
-import { runInNewContext } from "node:vm";
 import { stackRows } from "../dfir/results/stack.js";
 import { VelociraptorClient } from "../velociraptor/client.js";
 import { parseApiClientYaml } from "../velociraptor/config.js";
+import { fullGc, load, peakSampler, startTestServerProcess } from "./support.js";
 
 const QUERY = "SELECT * FROM source(client_id='C.2b3c4d5e6f7a8b01', flow_id='F.BIGSTREAM01')";
 const MB = (b: number) => `${(b / 1e6).toFixed(1)} MB`;
-const load = () => loadavg().map((l) => l.toFixed(2)).join(" ");
-
-// A full collection before each baseline, so "growth" is what the run holds, not garbage from the last one.
-setFlagsFromString("--expose-gc");
-const gc = runInNewContext("gc") as () => void;
 
 /** CPU seconds of another process so far (utime + stime from /proc/<pid>/stat, at 100 ticks/s on Linux). */
 function cpuOf(pid: number): number {
@@ -41,37 +34,24 @@ interface Run {
 }
 
 async function run(client: VelociraptorClient, serverPid: number, limit: number): Promise<Run> {
-  gc();
+  // A full collection before each baseline, so "growth" is what the run holds, not garbage from the last one.
+  fullGc();
   const base = process.memoryUsage();
-  let heapPeak = base.heapUsed;
-  let rssPeak = base.rss;
-  const sampler = setInterval(() => {
-    const m = process.memoryUsage();
-    heapPeak = Math.max(heapPeak, m.heapUsed);
-    rssPeak = Math.max(rssPeak, m.rss);
-  }, 20);
+  const sampler = peakSampler();
   const s0 = cpuOf(serverPid);
   const c0 = process.cpuUsage();
   const t0 = performance.now();
   const r = await stackRows(client.query(`${QUERY} LIMIT ${limit}`), { groupBy: ["Name", "Username"], timeField: "CreateTime" });
   const wall = (performance.now() - t0) / 1000;
   const c = process.cpuUsage(c0);
-  clearInterval(sampler);
+  const { heap: heapPeak, rss: rssPeak } = sampler.stop();
   if (r.rowsScanned !== limit) throw new Error(`stacked ${r.rowsScanned} rows, expected ${limit}`);
   return { rows: r.rowsScanned, groups: r.groupsTotal, wall, cpu: (c.user + c.system) / 1e6, serverCpu: cpuOf(serverPid) - s0, heapGrowth: heapPeak - base.heapUsed, rssGrowth: rssPeak - base.rss };
 }
 
 export default async function bench(): Promise<void> {
   const dir = mkdtempSync(join(tmpdir(), "mr-bench-stack-"));
-  const child = spawn(process.execPath, ["--import", "tsx", "test-server/cli.ts", "--port", "0", "--out-dir", dir], { stdio: ["ignore", "ignore", "pipe"] });
-  await new Promise<void>((resolve, reject) => {
-    let err = "";
-    child.stderr.on("data", (d: Buffer) => {
-      err += d.toString();
-      if (err.includes("api_client.yaml (admin)")) resolve();
-    });
-    child.on("exit", (c) => reject(new Error(`test server exited ${c}: ${err}`)));
-  });
+  const child = await startTestServerProcess(dir);
   try {
     const client = VelociraptorClient.fromConfig(parseApiClientYaml(readFileSync(join(dir, "api_client.yaml"), "utf8"), "bench"));
     await run(client, child.pid!, 20_000); // warm-up: JIT, TLS session, buffers
