@@ -4,6 +4,7 @@
  */
 import { Command } from "commander";
 import { MegaraptorError, toMegaraptorError } from "../core/errors.js";
+import { assertSettings } from "../core/settings.js";
 import { commandModules } from "./commands/index.js";
 
 export function buildProgram(): Command {
@@ -11,7 +12,9 @@ export function buildProgram(): Command {
     .name("megaraptor")
     .description("Velociraptor DFIR over MCP, and Velociraptor deployments as Pulumi infrastructure")
     .version("0.1.0")
-    .showHelpAfterError();
+    .showHelpAfterError()
+    // Every numeric MEGARAPTOR_* setting is checked before any command runs (or loads its tools), all problems at once.
+    .hook("preAction", () => assertSettings());
   for (const register of commandModules) register(program);
   return program;
 }
@@ -22,6 +25,6 @@ export async function main(argv: string[] = process.argv): Promise<void> {
   } catch (err) {
     const e = toMegaraptorError(err);
     process.stderr.write(`megaraptor: ${e instanceof MegaraptorError ? e.describe() : String(err)}\n`);
-    process.exitCode = e.code === "INVALID_INPUT" ? 2 : 1;
+    process.exitCode = e.code === "INVALID_INPUT" || e.code === "INVALID_SETTING" ? 2 : 1;
   }
 }

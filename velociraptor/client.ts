@@ -8,6 +8,7 @@ import { apiClientConstructor, apiServiceDefinition, type WireHealthCheckRespons
 import { decodeVQLResponse, type WireVQLResponseBytes } from "../proto/vql-response.js";
 import { MegaraptorError } from "../core/errors.js";
 import { log } from "../core/logger.js";
+import { NUMERIC_SETTINGS, numericSetting } from "../core/settings.js";
 import type { ApiClientConfig } from "./config.js";
 import { CancelledError, classifyGrpcError, ConnectTimeoutError, QueryTimeoutError, TlsError, VelociraptorUnreachableError, VqlError, type LogLine } from "./errors.js";
 import { probeTcp, probeTls } from "./diagnose.js";
@@ -62,7 +63,7 @@ export interface ClientOptions {
   retry?: Partial<RetryPolicy>;
 }
 
-export const DEFAULT_CONNECT_TIMEOUT_SECONDS = 15;
+export const DEFAULT_CONNECT_TIMEOUT_SECONDS = NUMERIC_SETTINGS.MEGARAPTOR_CONNECT_TIMEOUT_SECONDS.default;
 
 // Lines Velociraptor logs when a query failed but the stream still ended normally.
 const VQL_ERROR_PATTERNS = [
@@ -520,8 +521,7 @@ export async function checkVelociraptorHealth(config: ApiClientConfig, deadlineS
 
 /** MEGARAPTOR_CONNECT_TIMEOUT_SECONDS overrides the default for every client (slow links; tests). */
 function connectTimeoutFromEnv(): number {
-  const v = Number(process.env.MEGARAPTOR_CONNECT_TIMEOUT_SECONDS);
-  return Number.isFinite(v) && v > 0 ? v : DEFAULT_CONNECT_TIMEOUT_SECONDS;
+  return numericSetting("MEGARAPTOR_CONNECT_TIMEOUT_SECONDS");
 }
 
 function ignoreStreamError(): void {

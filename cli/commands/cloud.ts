@@ -32,15 +32,16 @@ export function register(program: Command): void {
     .action(async (o: { provider: string; instanceType?: string; onDemand?: boolean }) => {
       const { checkBudget, PRICE_SOURCE } = await import("../../deploy/cloud-test/budget.js");
       const { ttlHours } = await import("../../deploy/cloud-test/run.js");
+      const { numericSetting } = await import("../../core/settings.js");
       if (o.provider !== "aws" && o.provider !== "azure") throw new InputError("--provider", `unknown provider "${o.provider}"`, "Use aws or azure.");
       const r = checkBudget({
         provider: o.provider,
         instanceType: o.instanceType ?? (o.provider === "aws" ? "t3.small" : "Standard_B1ms"),
         hours: ttlHours(),
         spot: !o.onDemand,
-        monthlyBudgetUsd: Number(process.env.MEGARAPTOR_CLOUD_MONTHLY_BUDGET_USD ?? 50),
-        spentThisMonthUsd: Number(process.env.MEGARAPTOR_CLOUD_SPENT_USD ?? 0),
-        maxVcpu: Number(process.env.MEGARAPTOR_CLOUD_MAX_VCPU ?? 2),
+        monthlyBudgetUsd: numericSetting("MEGARAPTOR_CLOUD_MONTHLY_BUDGET_USD"),
+        spentThisMonthUsd: numericSetting("MEGARAPTOR_CLOUD_SPENT_USD"),
+        maxVcpu: numericSetting("MEGARAPTOR_CLOUD_MAX_VCPU"),
       });
       process.stdout.write(`OK: estimated $${r.estimateUsd.toFixed(2)} for this run, $${r.remainingUsd.toFixed(2)} left this month (${PRICE_SOURCE})\n`);
     });

@@ -1,5 +1,6 @@
 /** A cloud test run: its id, its expiry, and the tags every resource it creates carries. */
 import { randomBytes } from "node:crypto";
+import { numericSetting } from "../../core/settings.js";
 
 export const TAG_RUN = "megaraptor:test-run";
 export const TAG_EXPIRES = "megaraptor:expires-at";
@@ -11,9 +12,7 @@ export interface TestRun {
 }
 
 export function ttlHours(env: NodeJS.ProcessEnv = process.env): number {
-  const v = Number(env.MEGARAPTOR_CLOUD_TTL_HOURS ?? 2);
-  if (!Number.isFinite(v) || v <= 0 || v > 48) throw new Error(`MEGARAPTOR_CLOUD_TTL_HOURS: "${env.MEGARAPTOR_CLOUD_TTL_HOURS}" must be between 0 and 48 hours`);
-  return v;
+  return numericSetting("MEGARAPTOR_CLOUD_TTL_HOURS", env);
 }
 
 export function newTestRun(o: { owner: string; ttlHours?: number; now?: Date }): TestRun {

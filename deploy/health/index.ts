@@ -7,6 +7,7 @@
 import { request } from "node:https";
 import { setTimeout as sleep } from "node:timers/promises";
 import { MegaraptorError } from "../../core/errors.js";
+import { numericSetting } from "../../core/settings.js";
 import { parseApiClientYaml } from "../../velociraptor/config.js";
 import { checkVelociraptorHealth } from "../../velociraptor/client.js";
 import { CancelledError } from "../../velociraptor/errors.js";
@@ -84,7 +85,7 @@ export async function checkHealth(t: HealthTargets): Promise<HealthReport> {
 }
 
 export function healthTimeoutSeconds(perCall?: number, env: NodeJS.ProcessEnv = process.env): number {
-  return perCall ?? (Number(env.MEGARAPTOR_HEALTH_TIMEOUT) || 300);
+  return perCall ?? numericSetting("MEGARAPTOR_HEALTH_TIMEOUT", env);
 }
 
 export async function waitHealthy(t: HealthTargets, o: { timeoutSeconds: number; onProgress?: (attempt: number, report: HealthReport) => void; signal?: AbortSignal }): Promise<HealthReport> {

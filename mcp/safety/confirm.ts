@@ -5,6 +5,7 @@
  */
 import { createHash, randomBytes } from "node:crypto";
 import { MegaraptorError } from "../../core/errors.js";
+import { numericSetting } from "../../core/settings.js";
 
 export class ConfirmationRequiredError extends MegaraptorError {
   constructor(message: string, hint: string, details?: Record<string, unknown>) {
@@ -42,7 +43,7 @@ interface Pending {
 export class ConfirmationService {
   private readonly pending = new Map<string, Pending>();
   constructor(
-    private readonly ttlMs = Number(process.env.MEGARAPTOR_CONFIRM_TTL_SECONDS ?? 300) * 1000,
+    private readonly ttlMs = numericSetting("MEGARAPTOR_CONFIRM_TTL_SECONDS") * 1000,
     private readonly now: () => number = Date.now,
   ) {}
 

@@ -1,4 +1,5 @@
 /** Evidence tools: list a flow's uploaded files, download one (chunked, hashed, audited), export the flow as a ZIP. */
+import { numericSetting } from "../../core/settings.js";
 import { z } from "zod";
 import { InputError } from "../../core/errors.js";
 import { writeChunks } from "../../dfir/results/evidence.js";
@@ -8,7 +9,8 @@ import { defineTool } from "./define.js";
 import { ClientOrServerId, FlowId, OrgId } from "./ids.js";
 import { PageInput, RowsOutput } from "./shape.js";
 
-const MAX_DOWNLOAD = Number(process.env.MEGARAPTOR_MAX_DOWNLOAD_BYTES ?? 2 * 1024 ** 3);
+// Read at import: the cap is part of the tool's input schema. The CLI checks every setting before it loads tools.
+const MAX_DOWNLOAD = numericSetting("MEGARAPTOR_MAX_DOWNLOAD_BYTES");
 
 export const listFlowUploads = defineTool({
   name: "list_flow_uploads",

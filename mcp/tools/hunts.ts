@@ -1,4 +1,5 @@
 /** Hunt tools: create (paused by default, with a scope preview), list, read results, and start/stop/archive/delete. */
+import { numericSetting } from "../../core/settings.js";
 import { z } from "zod";
 import { InputError } from "../../core/errors.js";
 import { allows, ModeForbiddenError } from "../safety/mode.js";
@@ -12,8 +13,6 @@ import { collectionSession } from "./session.js";
 import { ArtifactName, HuntId, OrgId } from "./ids.js";
 import { renderRowsText } from "./page-text.js";
 import { PageInput, RowsOutput, shapeRows, startOffset } from "./shape.js";
-
-const MAX_HUNT_CLIENTS = Number(process.env.MEGARAPTOR_MAX_HUNT_CLIENTS ?? 500);
 
 export { huntScope } from "../../dfir/collection/hunts.js";
 
@@ -29,8 +28,9 @@ export async function planHunt(ctx: ToolContext, req: HuntRequest, via: string):
   const summary = `Create ${req.paused ? "a paused" : "and START a"} hunt for ${req.artifacts.join(", ")} on ${scope.count} client(s)`;
   const respond = respondPlan(a, summary, { scope, parameters });
   if (respond) return respond;
-  if (req.paused && scope.count <= MAX_HUNT_CLIENTS) return undefined;
-  return { summary, details: { artifacts: req.artifacts, parameters, scope, include_labels: req.includeLabels, exclude_labels: req.excludeLabels, os: req.os, max_hunt_clients: MAX_HUNT_CLIENTS } };
+  const maxClients = numericSetting("MEGARAPTOR_MAX_HUNT_CLIENTS");
+  if (req.paused && scope.count <= maxClients) return undefined;
+  return { summary, details: { artifacts: req.artifacts, parameters, scope, include_labels: req.includeLabels, exclude_labels: req.excludeLabels, os: req.os, max_hunt_clients: maxClients } };
 }
 
 /** The service request for create_hunt's arguments. */

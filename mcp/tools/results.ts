@@ -1,4 +1,5 @@
 /** Whole-result tools: stack a flow's or hunt's results server-side, or spill them to an evidence file. */
+import { numericSetting } from "../../core/settings.js";
 import { z } from "zod";
 import { InputError } from "../../core/errors.js";
 import { spillRows } from "../../dfir/results/evidence.js";
@@ -51,7 +52,7 @@ export const stackResults = defineTool({
   }),
   preset: "read",
   async handler(args, ctx) {
-    const r = await stackRows(resultRows(ctx, args), { groupBy: args.group_by, timeField: args.time_field, order: args.order, maxGroups: Number(process.env.MEGARAPTOR_STACK_MAX_GROUPS ?? 100_000) });
+    const r = await stackRows(resultRows(ctx, args), { groupBy: args.group_by, timeField: args.time_field, order: args.order, maxGroups: numericSetting("MEGARAPTOR_STACK_MAX_GROUPS") });
     const shown = r.groups.slice(0, args.limit);
     const cut = shown.length < r.groups.length || r.overflowGroups;
     const coverage = cut

@@ -2,6 +2,7 @@
  * Result shaping for a model's context, in one place: pages (limit + offset or opaque cursor), column selection, a
  * byte cap that truncates with a notice (never silently), ISO renderings of µs timestamps, and a coverage label.
  */
+import { numericSetting } from "../../core/settings.js";
 import { createHmac, randomBytes } from "node:crypto";
 import { z } from "zod";
 import { MegaraptorError } from "../../core/errors.js";
@@ -10,7 +11,6 @@ import type { Row } from "../../velociraptor/client.js";
 
 export const DEFAULT_LIMIT = 50;
 export const MAX_LIMIT = 1000;
-export const DEFAULT_BYTE_CAP = Number(process.env.MEGARAPTOR_MAX_RESULT_BYTES ?? 64 * 1024);
 
 export const PageInput = {
   limit: z.number().int().min(1).max(MAX_LIMIT).default(DEFAULT_LIMIT).describe("rows per page"),
@@ -117,7 +117,7 @@ export interface Shaped {
 }
 
 export function shapeRows(s: ShapeInput): Shaped {
-  const cap = s.byteCap ?? DEFAULT_BYTE_CAP;
+  const cap = s.byteCap ?? numericSetting("MEGARAPTOR_MAX_RESULT_BYTES");
   let hasMore = s.rows.length > s.limit || (s.total !== undefined && s.offset + s.limit < s.total);
   const page = s.rows.slice(0, s.limit).map((r) => withIsoTimes(pick(r, s.columns)));
   // Byte cap: drop whole rows from the end and say so; the cursor resumes at the first dropped row.

@@ -16,6 +16,7 @@ import { chmodSync, existsSync, mkdirSync, readdirSync, readFileSync, rmSync, st
 import { open, rename, rm, writeFile } from "node:fs/promises";
 import { join } from "node:path";
 import { megaraptorHome } from "../../../core/paths.js";
+import { numericSetting } from "../../../core/settings.js";
 import type { LineChunk } from "./lines.js";
 
 /** Lines between two index entries: a page reads at most this many lines more than it returns. */
@@ -28,11 +29,10 @@ export interface CacheConfig {
 }
 
 export function timelineCacheConfig(env: NodeJS.ProcessEnv = process.env): CacheConfig {
-  const num = (v: string | undefined, d: number) => (v !== undefined && Number.isFinite(Number(v)) && Number(v) >= 0 ? Number(v) : d);
   return {
     dir: env.MEGARAPTOR_TIMELINE_CACHE_DIR ?? join(megaraptorHome(), "cache", "timelines"),
-    maxBytes: num(env.MEGARAPTOR_TIMELINE_CACHE_BYTES, 1024 ** 3),
-    ttlMs: num(env.MEGARAPTOR_TIMELINE_CACHE_TTL_SECONDS, 3600) * 1000,
+    maxBytes: numericSetting("MEGARAPTOR_TIMELINE_CACHE_BYTES", env),
+    ttlMs: numericSetting("MEGARAPTOR_TIMELINE_CACHE_TTL_SECONDS", env) * 1000,
   };
 }
 

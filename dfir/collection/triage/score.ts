@@ -7,6 +7,7 @@
  * resolving to an address a suspicious process talks to is raised. Validly signed software in its publisher's own
  * folder is not held against its folder, and the Velociraptor client's own activity is set aside.
  */
+import { numericSetting } from "../../../core/settings.js";
 import { isPublicIp } from "../../analysis/iocs/extract.js";
 import { baseName, classifyPath, inPublisherFolder, isSystemOrProgramFolder, normaliseWindowsPath, pathsIn } from "./paths.js";
 import { ABUSED_SERVICES, DOCUMENT_APPS, PROXY_EXECUTORS, SERVER_APPS, SHELLS, SYSTEM_NAMES, commandFindings, publicIpsIn, type Finding } from "./patterns.js";
@@ -14,8 +15,6 @@ import { SECTIONS, readerFor, type Row, type Section, type Signature, type Subje
 
 /** Rows scoring this much or more are notable. */
 export const NOTABLE = 3;
-/** "Recently" created or registered: within this many days before the collection (MEGARAPTOR_TRIAGE_RECENT_DAYS). */
-export const RECENT_DAYS = Number(process.env.MEGARAPTOR_TRIAGE_RECENT_DAYS ?? 14);
 
 const COMMON_LISTEN = new Set([22, 25, 53, 80, 88, 111, 123, 135, 137, 138, 139, 389, 443, 445, 464, 587, 631, 636, 993, 995, 1433, 3268, 3269, 3306, 3389, 5353, 5355, 5432, 5985, 5986, 8000, 8080, 8443, 8889]);
 /** Ports that should never be reached from the internet: RDP, SMB, RPC, WinRM. */
@@ -99,7 +98,8 @@ function signatureFindings(sig: Signature | undefined): Finding[] {
 function recentFinding(created: Subject["created"], now: number): Finding[] {
   if (!created) return [];
   const d = days(now, created.us);
-  if (d < -1 || d > RECENT_DAYS) return [];
+  // "Recently" created or registered: within MEGARAPTOR_TRIAGE_RECENT_DAYS days before the collection.
+  if (d < -1 || d > numericSetting("MEGARAPTOR_TRIAGE_RECENT_DAYS")) return [];
   return [{ weight: 1, reason: `${created.what} ${new Date(created.us / 1000).toISOString().slice(0, 10)} (${Math.max(0, Math.round(d))} days before collection)` }];
 }
 

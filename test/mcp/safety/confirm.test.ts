@@ -3,6 +3,7 @@ import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { describe, expect, it } from "vitest";
 import { z } from "zod";
+import { numericSetting } from "../../../core/settings.js";
 import { Runtime } from "../../../mcp/server/context.js";
 import { ToolExecutor } from "../../../mcp/server/executor.js";
 import { canonicalJson, ConfirmationService, fingerprint } from "../../../mcp/safety/confirm.js";
@@ -37,7 +38,7 @@ describe("plan → confirm tokens", () => {
 describe("token expiry through the executor, on a clock the test controls", () => {
   it("runs a confirmed call within the TTL and refuses the same confirmation after it", async () => {
     let now = 1_000_000;
-    const ttl = Number(process.env.MEGARAPTOR_CONFIRM_TTL_SECONDS ?? 300) * 1000;
+    const ttl = numericSetting("MEGARAPTOR_CONFIRM_TTL_SECONDS") * 1000;
     const ran: string[] = [];
     const tool = defineTool({
       name: "drop_thing",
