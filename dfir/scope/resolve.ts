@@ -70,6 +70,11 @@ export interface ScopeSource {
   flow_id?: string;
   hunt_id?: string;
   rows: AsyncIterable<Row>;
+  /**
+   * The same rows as the server encoded them, as chunks of JSON Lines (QueryStream#jsonLines), where they are not
+   * filtered here; a consumer reads either `rows` or `lines`, once.
+   */
+  lines?: () => AsyncIterable<Buffer>;
   /** The query behind `rows`, for reproducibility (the report's appendix). */
   query: { vql: string; env: Record<string, unknown> };
 }
@@ -188,7 +193,7 @@ export async function resolveScope(session: VelociraptorSession, r: ScopeRequest
     for (const artifact of artifacts.filter((x) => wanted(x, r.artifacts))) {
       const query = { vql: "SELECT * FROM hunt_results(hunt_id=HuntId, artifact=ArtifactName)", env: { HuntId: h, ArtifactName: artifact } };
       const rows = stream(query.vql, query.env);
-      sources.push({ artifact, hunt_id: h, rows: skip.size ? without(rows, skip) : rows, query });
+      sources.push({ artifact, hunt_id: h, rows: skip.size ? without(rows, skip) : rows, ...(skip.size ? {} : { lines: () => rows.jsonLines() }), query });
     }
   }
 
@@ -230,7 +235,8 @@ export async function resolveScope(session: VelociraptorSession, r: ScopeRequest
       claimed.set(k, flow);
       for (const artifact of ((f.artifacts_with_results as string[] | null) ?? []).filter((x) => wanted(x, r.artifacts) && !(byHunt && covers(byHunt, x)))) {
         const query = { vql: "SELECT * FROM source(client_id=ClientId, flow_id=FlowId, artifact=ArtifactName)", env: { ClientId: id, FlowId: flow.flow_id, ArtifactName: artifact } };
-        sources.push({ artifact, client_id: id, flow_id: flow.flow_id, rows: stream(query.vql, query.env), query });
+        const rows = stream(query.vql, query.env);
+        sources.push({ artifact, client_id: id, flow_id: flow.flow_id, rows, lines: () => rows.jsonLines(), query });
       }
     }
   }

@@ -12,6 +12,11 @@ export interface TimelineSource {
   client_id?: string;
   flow_id?: string;
   rows: AsyncIterable<Record<string, unknown>> | Iterable<Record<string, unknown>>;
+  /**
+   * The same rows as the server encoded them, as chunks of JSON Lines (QueryStream#jsonLines), when the source can
+   * give them: the JSON Lines build (./lines.ts) then reads them instead of `rows` (use one or the other, once).
+   */
+  lines?: () => AsyncIterable<Buffer>;
 }
 
 export interface TimelineEvent {

@@ -10,6 +10,8 @@ import { mkdtemp, open, rm, type FileHandle } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { clientOf, flowOf, newStats, SourceEvents, type TimelineOptions, type TimelineSource, type TimelineStats } from "./build.js";
+import { RawRow } from "./raw-row.js";
+import type { RowTime } from "./timestamps.js";
 
 export interface LineOptions extends TimelineOptions {
   /** Bytes of lines held before a run is sorted and spilled (default 8 MB): the memory bound of a build. */
@@ -22,6 +24,7 @@ export interface LineOptions extends TimelineOptions {
 
 const HEAD = '{"timestamp_us":';
 const NL = 10;
+const EMPTY = Buffer.alloc(0);
 
 /** The event time of a line (the integer after `{"timestamp_us":`), read from its bytes without parsing the line. */
 export function lineTime(buf: Buffer, start: number): number {
@@ -77,15 +80,25 @@ class Runs {
 
   /** Adds a line (with its newline); false when the run is full (spill, then add again). Synchronous: once per event. */
   add(k: number, line: string): boolean {
+    return this.addParts(k, line, EMPTY, 0, 0, "");
+  }
+
+  /**
+   * Adds the line `head` + bytes[from, to) + `tail` (and its newline): the raw path's event, whose row is copied as
+   * the server encoded it. False when the run is full.
+   */
+  addParts(k: number, head: string, bytes: Buffer, from: number, to: number, tail: string): boolean {
     // UTF-8 takes at most 3 bytes per UTF-16 unit; checked before writing because Buffer#write truncates silently.
-    const worst = line.length * 3 + 1;
+    const worst = (head.length + tail.length) * 3 + (to - from) + 1;
     if (this.used + worst > this.buf.length) {
       if (this.keys.length) return false;
       this.buf = Buffer.allocUnsafe(Math.max(this.runBytes, worst)); // one line larger than a run
     }
     this.keys.push(k);
     this.starts.push(this.used);
-    this.used += this.buf.write(line, this.used, "utf8");
+    this.used += this.buf.write(head, this.used, "utf8");
+    if (to > from) this.used += bytes.copy(this.buf, this.used, from, to);
+    if (tail) this.used += this.buf.write(tail, this.used, "utf8");
     this.buf[this.used++] = NL;
     return true;
   }
@@ -305,7 +318,13 @@ async function* mergeRuns(readers: Reader[], chunkBytes: number): AsyncGenerator
   if (pos) yield { bytes: out.subarray(0, pos), starts };
 }
 
-/** The events of one source, each encoded as its line and handed to `add`. */
+/**
+ * The events of one source, each encoded as its line and handed to the runs. With `src.lines` (the rows as the
+ * server encoded them, JSON Lines) a row is read through RawRow — only the columns its time and message need are
+ * decoded — and its bytes are copied into the line as they are; otherwise rows are objects and `row` is their
+ * JSON.stringify. Everything but the row's bytes is the same in both: same key order and omissions as
+ * JSON.stringify of the event (undefined ids left out, hostname last).
+ */
 async function encodeSource(src: TimelineSource, o: LineOptions, stats: TimelineStats, clock: IsoClock, runs: Runs): Promise<void> {
   const se = new SourceEvents(src, o, stats);
   const hosts = o.hostnames;
@@ -313,23 +332,55 @@ async function encodeSource(src: TimelineSource, o: LineOptions, stats: Timeline
   // Descriptions and fields repeat for every row of a source: their JSON is made once.
   const json = new Map<string, string>();
   const J = (s: string) => json.get(s) ?? (json.set(s, JSON.stringify(s)), json.get(s)!);
-  for await (const row of src.rows as AsyncIterable<Record<string, unknown>>) {
+  /**
+   * Adds the events of `row`; its JSON is bytes[from, to), or JSON.stringify(row) when `bytes` is undefined.
+   * Synchronous unless a run fills up (then the returned promise spills and adds the rest): a promise per row was a
+   * measurable share of a build.
+   */
+  const emit = (row: Record<string, unknown>, bytes: Buffer | undefined, from: number, to: number): Promise<void> | undefined => {
     const { times, message } = se.accept(row);
-    if (!times.length) continue;
+    if (!times.length) return undefined;
     const cid = clientOf(src, row);
     const fid = flowOf(src, row);
     const host = cid ? hosts?.get(cid) : undefined;
-    // Key order and omissions as JSON.stringify gives them for the event: undefined ids are left out, hostname last.
-    const tail = `,"message":${JSON.stringify(message)},"source":${source}`;
-    const ids = `${cid !== undefined ? `,"client_id":${J(cid)}` : ""}${fid !== undefined ? `,"flow_id":${J(fid)}` : ""},"row":${JSON.stringify(row)}${host ? `,"hostname":${J(host)}` : ""}}`;
-    for (const t of times) {
-      const line = `${HEAD}${t.us},"datetime":"${clock.format(t.us)}","timestamp_desc":${J(t.desc)}${tail},"field":${J(t.field)}${ids}`;
-      if (!runs.add(t.us, line)) {
-        await runs.spill();
-        runs.add(t.us, line);
+    const mid = `,"message":${JSON.stringify(message)},"source":${source}`;
+    const ids = `${cid !== undefined ? `,"client_id":${J(cid)}` : ""}${fid !== undefined ? `,"flow_id":${J(fid)}` : ""},"row":`;
+    const tail = `${host ? `,"hostname":${J(host)}` : ""}}`;
+    const rowJson = bytes ? "" : JSON.stringify(row);
+    const add = (t: RowTime) => {
+      const head = `${HEAD}${t.us},"datetime":"${clock.format(t.us)}","timestamp_desc":${J(t.desc)}${mid},"field":${J(t.field)}${ids}`;
+      return bytes ? runs.addParts(t.us, head, bytes, from, to, tail) : runs.add(t.us, head + rowJson + tail);
+    };
+    for (let i = 0; i < times.length; i++)
+      if (!add(times[i]!))
+        return (async () => {
+          for (; i < times.length; i++)
+            if (!add(times[i]!)) {
+              await runs.spill();
+              add(times[i]!);
+            }
+        })();
+    return undefined;
+  };
+  if (src.lines) {
+    const raw = new RawRow();
+    for await (const chunk of src.lines()) {
+      for (let s = 0; s < chunk.length; ) {
+        let e = chunk.indexOf(NL, s);
+        if (e < 0) e = chunk.length;
+        if (e > s) {
+          raw.reset(chunk, s, e);
+          const full = emit(raw.view, chunk, s, e);
+          if (full) await full;
+        }
+        s = e + 1;
       }
     }
-  }
+  } else
+    for await (const row of src.rows as AsyncIterable<Record<string, unknown>>) {
+      const full = emit(row, undefined, 0, 0);
+      if (full) await full;
+    }
   se.finish();
 }
 
