@@ -991,6 +991,29 @@ export class Evaluator {
     }
   }
 
+  /**
+   * `SELECT * FROM source(client_id=…, flow_id=…, artifact=…[, source=…, start_row=…, count=…])` over a generated
+   * result kept in the model's result store: that result and the rows to send, or undefined to run the statement
+   * row by row. Only when the row-by-row run would neither log nor refuse (known args that are literals or bound
+   * names, READ_RESULTS held, the flow and its result found), so both give the same messages.
+   */
+  async storedSource(st: Statement, scope: Scope): Promise<{ result: object; start: number; count: number } | undefined> {
+    if (st.kind !== "select" || st.where || st.groupBy || st.orderBy || st.limit !== undefined) return undefined;
+    if (st.columns.length !== 1 || st.columns[0]!.expr || st.from?.kind !== "plugin" || st.from.name !== "source" || asLet(scope.get("source"))) return undefined;
+    if (!st.from.args.every((a) => a.name && (a.value.kind === "literal" || (a.value.kind === "ident" && scope.has(a.value.name) && !asLet(scope.get(a.value.name)))))) return undefined;
+    const { named: a } = await this.args(st.from.args, scope);
+    const p = PLUGINS.source!;
+    if (!Object.keys(a).every((k) => (p.args as string[]).includes(k)) || a.hunt_id || !this.ctx.permissions.has("READ_RESULTS")) return undefined;
+    const f = findFlow(this.ctx, str(a.client_id), str(a.flow_id));
+    if (!f) return undefined;
+    const keys = Object.keys(f.results);
+    const artifact = str(a.artifact) || undefined;
+    const key = !artifact ? keys[0] : str(a.source) ? `${artifact}/${str(a.source)}` : artifact;
+    const result = key !== undefined && key in f.results ? f.results[key] : undefined;
+    if (!result || !this.ctx.model.results.has(result)) return undefined;
+    return { result, start: num(a.start_row), count: a.count === undefined || a.count === null ? Infinity : num(a.count) };
+  }
+
   /** Runs one statement: LET binds (no rows); SELECT streams rows. */
   async *statement(st: Statement, scope: Scope): AsyncGenerator<Row> {
     if (st.kind === "let") {

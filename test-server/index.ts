@@ -86,6 +86,11 @@ export interface TestServer {
   ready: Promise<void>;
   apiClientConfig(user?: ClientName): ApiClientYaml;
   writeApiClientYaml(dir: string, user?: ClientName): string;
+  /**
+   * Writes every generated flow result to JSON Lines files (./result-store.ts); `SELECT * FROM source(...)` over
+   * them is then sent from the files, byte for byte what the row-by-row path sends.
+   */
+  storeResults(): Promise<void>;
   /** Graceful stop. */
   stop(): Promise<void>;
   /** Abrupt stop: every open stream is cut (for "server died mid-stream" tests). */
@@ -210,23 +215,33 @@ async function runQuery(model: Model, stats: ServerStats, auth: AuthContext, eve
         // The batch is taken before the write waits for drain, and the max_wait timer never starts a second flush
         // while one is waiting: otherwise a slow reader receives the same batch twice.
         let flushing: Promise<void> | undefined;
+        // One response message: the batch's JSON array, its row count and columns.
+        const respond = async (Response: string, count: number, Columns: string[]) => {
+          const thisPart = part++;
+          lastSend = Date.now();
+          await write({ Response, Columns, Query: { VQL: request.VQL, Name: request.Name }, query_id: index, part: thisPart, timestamp: nowUs() });
+          log(`Time ${((Date.now() - started) / 1000).toFixed(3)}: ${request.Name}: Sending response part ${thisPart} ${Response.length} B (${count} rows).`);
+          if (count) events.emit("batch", count, request.VQL);
+        };
         const send = async () => {
           const rows = batch;
-          const thisPart = part++;
           batch = [];
-          lastSend = Date.now();
-          const Response = JSON.stringify(rows);
-          await write({
-            Response,
-            Columns: rows.length ? Object.keys(rows[0]!) : [],
-            Query: { VQL: request.VQL, Name: request.Name },
-            query_id: index,
-            part: thisPart,
-            timestamp: nowUs(),
-          });
-          log(`Time ${((Date.now() - started) / 1000).toFixed(3)}: ${request.Name}: Sending response part ${thisPart} ${Response.length} B (${rows.length} rows).`);
-          if (rows.length) events.emit("batch", rows.length, request.VQL);
+          await respond(JSON.stringify(rows), rows.length, rows.length ? Object.keys(rows[0]!) : []);
         };
+        // A stored result (./result-store.ts) is sent as its file holds it, in full batches of max_row rows.
+        const stored = await evaluator.storedSource(st, scope);
+        if (stored) {
+          let sent = 0;
+          for await (const b of model.results.batches(stored.result, stored.start, stored.count, maxRow > 0 ? maxRow : 1, abort.signal)) {
+            if (abort.signal.aborted) break;
+            await respond(b.json, b.rows, model.results.columns(stored.result));
+            sent += b.rows;
+          }
+          if (abort.signal.aborted) break;
+          // As the row-by-row path: the last batch carries the last rows; only a statement without rows sends "[]".
+          if (!sent) await respond("[]", 0, []);
+          continue;
+        }
         const flush = async (final = false) => {
           while (flushing) await flushing;
           // The timer may have just sent these rows; only a statement's last batch goes out empty.
@@ -391,13 +406,18 @@ export async function startTestServer(opts: TestServerOptions = {}): Promise<Tes
       chmodSync(path, 0o600);
       return path;
     },
+    storeResults: () => model.storeResults(),
     stop: () =>
       new Promise<void>((resolve) =>
         server.tryShutdown(() => {
           if (!opts.users) users.close();
+          model.results.dispose();
           resolve();
         }),
       ),
-    kill: () => server.forceShutdown(),
+    kill: () => {
+      server.forceShutdown();
+      model.results.dispose();
+    },
   };
 }

@@ -3,6 +3,7 @@
  * hunt_update, hunt_delete, cancel_flow) and later queries see the change, as on a real server.
  */
 import type { UserStore } from "./user-store.js";
+import { ResultStore } from "./result-store.js";
 import { loadFixtureFile, parseFixture } from "./fixture-load.js";
 import { type Fixture, type FixtureArtifact, type FixtureClient, type FixtureFlow, type FixtureHunt, type FixtureInput, type FixtureRows } from "./fixture-schema.js";
 
@@ -33,6 +34,8 @@ export class Model {
   flowCompletionMs = 300;
   /** Who may do what: the server's user store (Velociraptor's users/ and acl/ records), set by the server. */
   users?: UserStore;
+  /** Generated results kept as JSON Lines files (./result-store.ts), filled by storeResults(). */
+  readonly results = new ResultStore();
 
   constructor(input: FixtureInput) {
     this.fixture = parseFixture(input);
@@ -52,6 +55,16 @@ export class Model {
         hunts: new Map(o.hunts.map((h) => [h.hunt_id, { ...h }])),
       });
     }
+  }
+
+  /**
+   * Writes every generated flow result into the result store, as a finished flow's results sit in Velociraptor's
+   * file store before anyone queries them; `SELECT * FROM source(...)` over them is then served from the files.
+   */
+  async storeResults(): Promise<void> {
+    for (const org of this.orgs.values())
+      for (const f of org.flows.values())
+        for (const r of Object.values(f.results)) if (!Array.isArray(r)) await this.results.store(r, generatedRows(r.generate.rows, r.generate.seed));
   }
 
   /** A fixture file, checked (schema and references) by ./fixture-load.ts. */
