@@ -6,8 +6,8 @@
 import { rowStrings } from "../fields.js";
 import { detectTimestamp } from "../timeline/timestamps.js";
 import type { AllowMatcher } from "./allowlist.js";
-import { extractIndicators, isPublicIp, rangeOf, type ExtractOptions } from "./extract.js";
-import type { IocType } from "./patterns.js";
+import { isPublicIp, rangeOf, scanIndicators, type ExtractOptions } from "./extract.js";
+import { IOC_TYPES, type IocType } from "./patterns.js";
 
 export interface Provenance {
   client_id?: string;
@@ -37,11 +37,51 @@ interface Entry {
   count: number;
   first?: number;
   last?: number;
-  clients: Set<string>;
-  artifacts: Set<string>;
-  // The provenance last added: every indicator of one text shares it, so repeats skip the Set.
-  lastClient?: string;
-  lastArtifact?: string;
+  /** Clients and artifacts as ids in the aggregator's name tables: a bit each for the first 31, a Set beyond. */
+  clients: IdSet;
+  artifacts: IdSet;
+}
+
+/**
+ * A set of small ids that needs no object of its own while it holds ids below 31 (most indicators come from a few
+ * clients and artifacts). Two Sets per entry were most of an entry's memory, and the collector walked them all.
+ */
+interface IdSet {
+  bits: number;
+  more?: Set<number>;
+}
+
+function addId(s: IdSet, id: number): void {
+  if (id < 31) s.bits |= 1 << id;
+  else (s.more ??= new Set()).add(id);
+}
+
+function idsOf(s: IdSet): number[] {
+  const out: number[] = [];
+  for (let b = s.bits, id = 0; b; b >>>= 1, id++) if (b & 1) out.push(id);
+  if (s.more) out.push(...s.more);
+  return out;
+}
+
+function idCount(s: IdSet): number {
+  let n = s.more?.size ?? 0;
+  for (let b = s.bits; b; b &= b - 1) n++;
+  return n;
+}
+
+/** Provenance names (client ids, artifact names) numbered in the order first seen. */
+class NameTable {
+  readonly names: string[] = [];
+  private readonly ids = new Map<string, number>();
+
+  id(name: string): number {
+    let id = this.ids.get(name);
+    if (id === undefined) {
+      this.ids.set(name, (id = this.names.length));
+      this.names.push(name);
+    }
+    return id;
+  }
 }
 
 /** One type's indicators and allow-list verdicts. */
@@ -87,6 +127,18 @@ function dedupKey(type: IocType, value: string): string {
   return type === "windows_path" ? value.toLowerCase() : value;
 }
 
+/**
+ * Occurrences of one text, counted per group of types before the aggregator sees them: a repeated value costs one
+ * lookup in a small map that stays in cache, and the normalising, the allow-list and the big tables are visited once
+ * per distinct value of the text. Groups follow extractIndicators' order (url, email, ipv4, ipv6, domain, hashes, …),
+ * and a Map iterates in insertion order, so values reach the tables in the order a per-occurrence loop would see
+ * them first: the first spelling of a Windows path, the cap and the suppressed samples come out the same.
+ * Hashes share one group (their type follows from their length) so md5, sha1 and sha256 keep their interleaving.
+ */
+const GROUP_ORDER: readonly IocType[] = ["url", "email", "ipv4", "ipv6", "domain", "md5", "cve", "windows_path", "posix_path", "registry_key", "bitcoin"];
+const GROUP = Object.fromEntries(IOC_TYPES.map((t) => [t, GROUP_ORDER.indexOf(t === "sha1" || t === "sha256" || t === "sha512" ? "md5" : t)])) as Record<IocType, number>;
+const HASH_TYPE: Readonly<Record<number, IocType>> = { 32: "md5", 40: "sha1", 64: "sha256", 128: "sha512" };
+
 export class IocAggregator {
   private readonly tables = new Map<IocType, TypeTable>();
   private entryCount = 0;
@@ -97,6 +149,14 @@ export class IocAggregator {
   overflow = 0;
   rowsScanned = 0;
   bytesScanned = 0;
+  private readonly clientNames = new NameTable();
+  private readonly artifactNames = new NameTable();
+  // Reused per text and emptied after it: they hold slices of the text only while it is being counted.
+  private readonly pending = GROUP_ORDER.map(() => new Map<string, number>());
+  private readonly sink = (type: IocType, value: string): void => {
+    const m = this.pending[GROUP[type]]!;
+    m.set(value, (m.get(value) ?? 0) + 1);
+  };
 
   constructor(
     private readonly allow: AllowMatcher,
@@ -105,36 +165,52 @@ export class IocAggregator {
 
   addText(text: string, p: Provenance = {}): void {
     this.bytesScanned += text.length;
-    for (const i of extractIndicators(text, this.opts)) {
-      const key = dedupKey(i.type, i.value);
-      const table = this.table(i.type);
-      let e = table.entries.get(key);
-      // The allow-list decides once per distinct value (address parsing is costly on big inputs).
-      const rule = e ? undefined : (table.verdicts.get(key) ?? this.decide(table, key, i));
-      if (rule) {
-        this.suppressed.set(rule, (this.suppressed.get(rule) ?? 0) + 1);
-        const seen = this.suppressedValues.get(rule) ?? new Set<string>();
-        if (seen.size < SUPPRESSED_SAMPLE && !seen.has(i.value)) seen.add(own(i.value));
-        this.suppressedValues.set(rule, seen);
-        continue;
+    try {
+      scanIndicators(text, this.opts, this.sink);
+      const client = p.client_id ? this.clientNames.id(p.client_id) : -1;
+      const artifact = p.artifact ? this.artifactNames.id(p.artifact) : -1;
+      for (let g = 0; g < GROUP_ORDER.length; g++) {
+        const type = GROUP_ORDER[g]!;
+        for (const [value, n] of this.pending[g]!) this.add(type === "md5" ? HASH_TYPE[value.length]! : type, value, n, p.timeUs, client, artifact);
       }
-      if (!e) {
-        if (this.entryCount >= (this.opts.maxIndicators ?? 100_000)) {
-          this.overflow++;
-          continue;
-        }
-        e = { type: i.type, value: own(i.value), count: 0, clients: new Set(), artifacts: new Set() };
-        table.entries.set(own(key), e);
-        this.entryCount++;
-      }
-      e.count++;
-      if (p.timeUs !== undefined) {
-        if (e.first === undefined || p.timeUs < e.first) e.first = p.timeUs;
-        if (e.last === undefined || p.timeUs > e.last) e.last = p.timeUs;
-      }
-      if (p.client_id && p.client_id !== e.lastClient) e.clients.add((e.lastClient = p.client_id));
-      if (p.artifact && p.artifact !== e.lastArtifact) e.artifacts.add((e.lastArtifact = p.artifact));
+    } finally {
+      // Also after a failure: a later text must not count these, nor may they keep this text alive.
+      for (const m of this.pending) m.clear();
     }
+  }
+
+  /** `n` occurrences of one value from one text; `client` and `artifact` are name ids, -1 for none. */
+  private add(type: IocType, value: string, n: number, timeUs: number | undefined, client: number, artifact: number): void {
+    const key = dedupKey(type, value);
+    const table = this.table(type);
+    let e = table.entries.get(key);
+    // The allow-list decides once per distinct value (address parsing is costly on big inputs).
+    const rule = e ? undefined : (table.verdicts.get(key) ?? this.decide(table, key, type, value));
+    if (rule) {
+      this.suppressed.set(rule, (this.suppressed.get(rule) ?? 0) + n);
+      let seen = this.suppressedValues.get(rule);
+      if (!seen) this.suppressedValues.set(rule, (seen = new Set<string>()));
+      if (seen.size < SUPPRESSED_SAMPLE && !seen.has(value)) seen.add(own(value));
+      return;
+    }
+    if (!e) {
+      if (this.entryCount >= (this.opts.maxIndicators ?? 100_000)) {
+        this.overflow += n;
+        return;
+      }
+      const kept = own(value);
+      // A lower-cased key that differs from the value is a new string already, not a slice of the text.
+      e = { type, value: kept, count: 0, clients: { bits: 0 }, artifacts: { bits: 0 } };
+      table.entries.set(key === value ? kept : key, e);
+      this.entryCount++;
+    }
+    e.count += n;
+    if (timeUs !== undefined) {
+      if (e.first === undefined || timeUs < e.first) e.first = timeUs;
+      if (e.last === undefined || timeUs > e.last) e.last = timeUs;
+    }
+    if (client >= 0) addId(e.clients, client);
+    if (artifact >= 0) addId(e.artifacts, artifact);
   }
 
   private table(type: IocType): TypeTable {
@@ -143,10 +219,10 @@ export class IocAggregator {
     return t;
   }
 
-  private decide(table: TypeTable, key: string, i: { type: IocType; value: string }): string | undefined {
-    const v = this.allow.check(i);
+  private decide(table: TypeTable, key: string, type: IocType, value: string): string | undefined {
+    const v = this.allow.check({ type, value });
     if (v.allowed && this.verdictCount < 100_000) {
-      table.verdicts.set(own(key), v.rule!);
+      table.verdicts.set(key === value ? own(key) : key, v.rule!);
       this.verdictCount++;
     }
     return v.allowed ? v.rule : undefined;
@@ -168,17 +244,19 @@ export class IocAggregator {
   /** Most widespread first (clients, then count), then by type and value for a stable order. */
   results(): AggregatedIndicator[] {
     const iso = (us?: number) => (us === undefined ? undefined : new Date(us / 1000).toISOString());
+    const names = (t: NameTable, ids: IdSet) => idsOf(ids).map((id) => t.names[id]!);
     return [...this.tables.values()]
       .flatMap((t) => [...t.entries.values()])
-      .sort((a, b) => b.clients.size - a.clients.size || b.count - a.count || a.type.localeCompare(b.type) || a.value.localeCompare(b.value))
-      .map((e) => ({
+      .map((e) => ({ e, clients: idCount(e.clients) }))
+      .sort(({ e: a, clients: ca }, { e: b, clients: cb }) => cb - ca || b.count - a.count || a.type.localeCompare(b.type) || a.value.localeCompare(b.value))
+      .map(({ e }) => ({
         type: e.type,
         value: e.value,
         count: e.count,
         first_seen: iso(e.first),
         last_seen: iso(e.last),
-        clients: [...e.clients].sort(),
-        artifacts: [...e.artifacts].sort(),
+        clients: names(this.clientNames, e.clients).sort(),
+        artifacts: names(this.artifactNames, e.artifacts).sort(),
         ...(e.type === "ipv4" || e.type === "ipv6" ? { public: isPublicIp(e.value) } : {}),
         ...withRange(e.type, e.value),
       }));

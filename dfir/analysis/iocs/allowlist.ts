@@ -10,7 +10,7 @@ import { parseDocument } from "yaml";
 import { z } from "zod";
 import { InputError } from "../../../core/errors.js";
 import { megaraptorHome } from "../../../core/paths.js";
-import { documentationRange, isPublicIp, type Indicator } from "./extract.js";
+import { addressDocumentationRange, hostDocumentationRange, parseAddress, type Indicator } from "./extract.js";
 
 export const AllowListSchema = z
   .object({
@@ -109,15 +109,20 @@ export class AllowMatcher {
     return this.domains.find((d) => h === d || h.endsWith(`.${d}`));
   }
 
+  /**
+   * The same verdicts as documentationRange, isPublicIp and the rules one after the other, but each address and
+   * URL is parsed once: the aggregator asks for every distinct value, and three parses each were a tenth of its time.
+   */
   check(i: Indicator): Verdict {
-    if (this.values.has(i.value.toLowerCase())) return { allowed: true, rule: `value ${i.value}` };
-    // Documentation and test ranges are never evidence of an intrusion; they get their own rule, not "private".
-    const doc = this.list.include_documentation ? undefined : documentationRange(i);
-    if (doc) return { allowed: true, rule: doc.replace(/^documentation/, "documentation range") };
+    if (this.values.size && this.values.has(i.value.toLowerCase())) return { allowed: true, rule: `value ${i.value}` };
     if (i.type === "ipv4" || i.type === "ipv6") {
-      if (!this.list.include_private && !isPublicIp(i.value)) return { allowed: true, rule: "non-public address" };
-      const a = ipaddr.parse(i.value);
-      const r = this.ranges.find((x) => x.range[0].kind() === a.kind() && a.match(x.range));
+      const a = parseAddress(i.value);
+      // Documentation and test ranges are never evidence of an intrusion; they get their own rule, not "private".
+      const doc = this.list.include_documentation || !a ? undefined : addressDocumentationRange(a);
+      if (doc) return { allowed: true, rule: doc.replace(/^documentation/, "documentation range") };
+      if (!this.list.include_private && a?.range() !== "unicast") return { allowed: true, rule: "non-public address" };
+      const addr = a ?? ipaddr.parse(i.value);
+      const r = this.ranges.find((x) => x.range[0].kind() === addr.kind() && addr.match(x.range));
       return r ? { allowed: true, rule: `cidr ${r.text}` } : { allowed: false };
     }
     let host: string | undefined;
@@ -129,6 +134,9 @@ export class AllowMatcher {
       } catch {
         host = undefined;
       }
+    // A URL's documentation check reads its host without the brackets of an IPv6 literal (extract.ts hostOf).
+    const doc = this.list.include_documentation ? undefined : hostDocumentationRange(i.type === "url" ? host?.replace(/^\[|\]$/g, "") : host);
+    if (doc) return { allowed: true, rule: doc.replace(/^documentation/, "documentation range") };
     const rule = host ? this.domainRule(host) : undefined;
     return rule ? { allowed: true, rule: `domain ${rule}` } : { allowed: false };
   }

@@ -7,7 +7,7 @@ import ipaddr from "ipaddr.js";
 import { validate as validateBitcoin } from "bitcoin-address-validation";
 import { createRequire } from "node:module";
 import { AT, RE, refang, type IocType } from "./patterns.js";
-import { anchoredMatches, base58Runs, hexRuns, ipv4Spans, isAlnum, isHostChar, isLocalChar, isV6Char, isWord, lastLabelSpans, urlSpans } from "./scan.js";
+import { alnumRuns, anchoredMatches, base58Run, ipv4Spans, isHexSpan, isAlnum, isHostChar, isLocalChar, isV6Char, isWord, lastLabelSpans, urlSpans } from "./scan.js";
 
 export { hexRuns } from "./scan.js";
 
@@ -21,6 +21,19 @@ export interface Indicator {
 const TLDS = new Set((createRequire(import.meta.url)("tlds") as string[]).map((t) => t.toLowerCase()));
 // A label longer than every TLD is not looked up (most dotted tokens in logs are not domains).
 const LONGEST_TLD = Math.max(...[...TLDS].map((t) => t.length));
+
+/** A hash of text[start, end) lower-cased (ASCII), or of a whole string: tldHash(t, 0, t.length). */
+function tldHash(text: string, start: number, end: number): number {
+  let h = 0;
+  for (let k = start; k < end; k++) {
+    const c = text.charCodeAt(k);
+    h = (Math.imul(h, 31) + (c >= 65 && c <= 90 ? c + 32 : c)) | 0;
+  }
+  return h;
+}
+// Every TLD's hash: a last label whose hash is not here is no TLD, found without cutting and lower-casing it (most
+// dotted tokens in result rows are file names, versions and times). A hash that is here is still looked up exactly.
+const TLD_HASHES = new Set([...TLDS].map((t) => tldHash(t, 0, t.length)));
 
 // TLDs that are also common file extensions: "invoice.zip" or "run.sh" in a log is a file, not a host.
 const FILE_LIKE_TLDS = new Set(["zip", "mov", "py", "sh", "pl", "rs", "md", "ps", "so", "cc", "pm", "rb", "cs", "js", "ts", "sys", "lnk", "cat", "bat", "ini", "log", "cab", "exe", "dll", "jar", "bin", "dat", "db", "tmp", "bak", "gz", "xz", "tar", "iso", "img", "vhd", "csv", "txt", "pdf", "doc", "docx", "xls", "xlsx", "ppt", "json", "xml", "yml", "yaml", "conf", "cfg", "service", "plist", "app", "desktop", "run", "mp", "mp3", "mp4", "kim", "ink", "ai", "ml", "gl"]);
@@ -58,14 +71,29 @@ function hostOfIndicator(i: Indicator): string | undefined {
 /** A documentation/test label for addresses and names reserved for examples, else undefined. */
 export function documentationRange(i: Indicator): string | undefined {
   if (i.type === "ipv4" || i.type === "ipv6") {
-    try {
-      const a = ipaddr.parse(i.value);
-      return DOC_CIDRS.find((d) => d.range[0].kind() === a.kind() && a.match(d.range))?.label;
-    } catch {
-      return undefined;
-    }
+    const a = parseAddress(i.value);
+    return a && addressDocumentationRange(a);
   }
-  const host = hostOfIndicator(i)?.toLowerCase();
+  return hostDocumentationRange(hostOfIndicator(i));
+}
+
+/** ipaddr.parse, undefined for what is not an address. */
+export function parseAddress(ip: string): ipaddr.IPv4 | ipaddr.IPv6 | undefined {
+  try {
+    return ipaddr.parse(ip);
+  } catch {
+    return undefined;
+  }
+}
+
+/** documentationRange of a parsed address (the allow-list parses each address once for all its checks). */
+export function addressDocumentationRange(a: ipaddr.IPv4 | ipaddr.IPv6): string | undefined {
+  return DOC_CIDRS.find((d) => d.range[0].kind() === a.kind() && a.match(d.range))?.label;
+}
+
+/** documentationRange of a host name (of a domain, an email or a URL). */
+export function hostDocumentationRange(hostName: string | undefined): string | undefined {
+  const host = hostName?.toLowerCase();
   if (!host) return undefined;
   if (DOC_DOMAINS.some((d) => host === d || host.endsWith(`.${d}`)) || DOC_TLDS.includes(host.split(".").pop()!)) return "documentation (RFC 2606)";
   return undefined;
@@ -185,7 +213,47 @@ function trimUrl(u: string): string {
   return out;
 }
 
-function hostOf(url: string): string | undefined {
+/**
+ * The host name of a URL found by urlSpans, as the WHATWG parser (new URL) gives it, without its IPv6 brackets.
+ * Most hosts are plain names: ASCII letters, digits, dots and inner hyphens, ending in a label that starts with a
+ * letter (so the parser's IPv4 reading does not apply) and followed by the path, query, fragment or the end. For
+ * those the parser only lower-cases, so that is done here; every other host (a port, user info, "%", "[", a
+ * punycode label, an empty or long label, anything not ASCII) goes to the parser. The per-URL parse was a tenth of
+ * the extraction time on result rows full of URLs; test/dfir/analysis/iocs-scan.test.ts compares the two.
+ */
+export function hostOf(url: string): string | undefined {
+  const sep = url.indexOf("://");
+  const start = sep + 3;
+  let end = start;
+  let label = start;
+  let upper = false;
+  for (; end < url.length; end++) {
+    const c = url.charCodeAt(end);
+    if (c === 47 || c === 63 || c === 35) break; // / ? #
+    if ((c >= 97 && c <= 122) || (c >= 48 && c <= 57)) continue;
+    if (c >= 65 && c <= 90) upper = true;
+    else if (c === 46 /* . */ && end > label && url.charCodeAt(end - 1) !== 45) label = end + 1;
+    else if (c !== 45 /* - */ || end === label) return hostOfParsed(url);
+  }
+  const last = url.charCodeAt(label) | 32;
+  if (sep === -1 || end === label || url.charCodeAt(end - 1) === 45 || last < 97 || last > 122 || end - start > 253 || !plainLabels(url, start, end)) return hostOfParsed(url);
+  const host = url.slice(start, end);
+  return upper ? host.toLowerCase() : host;
+}
+
+/** No label longer than 63 characters and none a punycode ("xn--") label: both are the IDNA mapping's to judge. */
+function plainLabels(url: string, start: number, end: number): boolean {
+  for (let from = start; from < end; ) {
+    let dot = url.indexOf(".", from);
+    if (dot === -1 || dot > end) dot = end;
+    if (dot - from > 63 || ((url.charCodeAt(from) | 32) === 120 && (url.charCodeAt(from + 1) | 32) === 110 && url.charCodeAt(from + 2) === 45 && url.charCodeAt(from + 3) === 45)) return false;
+    from = dot + 1;
+  }
+  return true;
+}
+
+/** hostOf through the WHATWG parser. */
+export function hostOfParsed(url: string): string | undefined {
   try {
     return new URL(url).hostname.replace(/^\[|\]$/g, "");
   } catch {
@@ -241,7 +309,7 @@ function* emails(text: string): Generator<string> {
 /** Domains found from their last label: only a real TLD makes it worth walking left for the rest. */
 function* domains(text: string): Generator<string> {
   for (const [dot, end] of lastLabelSpans(text)) {
-    if (end - dot - 1 > LONGEST_TLD || !TLDS.has(text.slice(dot + 1, end).toLowerCase())) continue;
+    if (end - dot - 1 > LONGEST_TLD || !TLD_HASHES.has(tldHash(text, dot + 1, end)) || !TLDS.has(text.slice(dot + 1, end).toLowerCase())) continue;
     let start = dot;
     while (start > 0 && isHostChar(text.charCodeAt(start - 1))) start--;
     // Preceded by these, it is part of an email, a path, a URL-encoded value (%40 = @) or a longer token.
@@ -287,64 +355,86 @@ export interface ExtractOptions {
   types?: ReadonlySet<IocType>;
 }
 
+/** Receives each indicator occurrence as found; `value` may be a slice of the scanned text (copy it to keep it). */
+export type IndicatorSink = (type: IocType, value: string) => void;
+
 /** Every indicator in `text`, in order of type then position; duplicates are kept (the aggregator counts them). */
 export function extractIndicators(input: string, opts: ExtractOptions = {}): Indicator[] {
+  const out: Indicator[] = [];
+  scanIndicators(input, opts, (type, value) => out.push({ type, value }));
+  return out;
+}
+
+/**
+ * extractIndicators without an object per occurrence: `emit` gets each one, in the same order (type, then position).
+ * The aggregator counts through this, so the common case (a value seen before) allocates nothing for the indicator.
+ */
+export function scanIndicators(input: string, opts: ExtractOptions, emit: IndicatorSink): void {
   const text = refang(input);
   const want = (t: IocType) => !opts.types || opts.types.has(t);
-  const out: Indicator[] = [];
   const urlHosts = new Set<string>();
+  const domainsFound = new Set<string>();
 
   if (want("url"))
     for (const [start, end] of urlSpans(text)) {
       const url = trimUrl(text.slice(start, end));
       const host = hostOf(url);
       if (!host) continue;
-      out.push({ type: "url", value: url });
+      emit("url", url);
       urlHosts.add(host.toLowerCase());
     }
-  if (want("email")) for (const e of emails(text)) out.push({ type: "email", value: e });
+  if (want("email")) for (const e of emails(text)) emit("email", e);
   if (want("ipv4"))
     for (const [start, end] of ipv4Spans(text)) {
       // The tail of an IPv4-mapped IPv6 address (::ffff:192.0.2.1) belongs to that address.
       if (text[start - 1] === ":" && /[0-9a-f:]/i.test(text[start - 2] ?? "")) continue;
       const ip = text.slice(start, end);
-      if (validIpv4(ip, text, start)) out.push({ type: "ipv4", value: ip });
+      if (validIpv4(ip, text, start)) emit("ipv4", ip);
     }
-  if (want("ipv6")) for (const v of ipv6s(text)) out.push({ type: "ipv6", value: v });
-  if (want("domain")) for (const d of domains(text)) out.push({ type: "domain", value: d });
+  if (want("ipv6")) for (const v of ipv6s(text)) emit("ipv6", v);
+  if (want("domain"))
+    for (const d of domains(text)) {
+      emit("domain", d);
+      if (urlHosts.size) domainsFound.add(d);
+    }
   // Hosts of URLs count as domains too (a URL's domain is the pivot most analysts want).
   if (want("domain") && urlHosts.size) {
-    const found = new Set(out.filter((i) => i.type === "domain").map((i) => i.value));
     // No address passes validDomain (its last label must be a TLD, which starts with a letter; every ipaddr.js
     // IPv4 part and IPv6 tail starts with a digit or holds a colon), so address hosts need no parse here.
-    for (const h of urlHosts) if (validDomain(h) && !found.has(h)) out.push({ type: "domain", value: h });
+    for (const h of urlHosts) if (validDomain(h) && !domainsFound.has(h)) emit("domain", h);
   }
-  if (want("md5") || want("sha1") || want("sha256") || want("sha512"))
-    for (const [start, end] of hexRuns(text, 32)) {
-      const h = text.slice(start, end);
-      const t = hashType(h);
-      if (t && want(t)) out.push({ type: t, value: h.toLowerCase() });
+  // Hashes and legacy Bitcoin addresses are both whole alphanumeric runs: one pass finds both, and the addresses
+  // (checksummed, rare) wait until their turn in the order of types.
+  const wantHash = want("md5") || want("sha1") || want("sha256") || want("sha512");
+  const wantBitcoin = want("bitcoin");
+  const legacy: string[] = [];
+  if (wantHash || wantBitcoin)
+    for (const [start, end] of alnumRuns(text, wantBitcoin ? 26 : 32)) {
+      const len = end - start;
+      // hashType accepts only these lengths, so a run of another length (or with a non-hex letter) is not a hash.
+      if (wantHash && (len === 32 || len === 40 || len === 64 || len === 128) && isHexSpan(text, start, end)) {
+        const h = text.slice(start, end);
+        const t = hashType(h);
+        if (t && want(t)) emit(t, h.toLowerCase());
+      }
+      if (wantBitcoin && base58Run(text, start, end)) legacy.push(text.slice(start, end));
     }
-  if (want("cve")) for (const m of anchoredMatches(text, /cve-/gi, AT.cve, notWord)) out.push({ type: "cve", value: m[0].toUpperCase() });
-  if (want("windows_path") && text.includes("\\")) for (const v of windowsPaths(text)) out.push({ type: "windows_path", value: v });
+  if (want("cve")) for (const m of anchoredMatches(text, /cve-/gi, AT.cve, notWord)) emit("cve", m[0].toUpperCase());
+  if (want("windows_path") && text.includes("\\")) for (const v of windowsPaths(text)) emit("windows_path", v);
   if (want("posix_path"))
     for (const m of anchoredMatches(text, "/", AT.posixPath, notPathChar)) {
       const before = text.slice(Math.max(0, m.index - 3), m.index);
       if (before.endsWith(":/") || before.endsWith("//")) continue; // inside a URL
-      out.push({ type: "posix_path", value: m[0].replace(/[.]+$/, "") });
+      emit("posix_path", m[0].replace(/[.]+$/, ""));
     }
   if (want("registry_key"))
     for (const m of anchoredMatches(text, /hk/gi, AT.registry, notWord)) {
       const [hive, ...rest] = m[0].split("\\");
       const full = HIVES[hive!.toUpperCase()] ?? hive!.toUpperCase();
-      out.push({ type: "registry_key", value: [full, ...rest].join("\\") });
+      emit("registry_key", [full, ...rest].join("\\"));
     }
   if (want("bitcoin")) {
-    for (const [start, end] of base58Runs(text)) {
-      const a = text.slice(start, end);
-      if (validateBitcoin(a)) out.push({ type: "bitcoin", value: a });
-    }
-    for (const m of anchoredMatches(text, /bc1/gi, AT.bitcoinBech32, (c) => !isAlnum(c))) if (validateBitcoin(m[0].toLowerCase())) out.push({ type: "bitcoin", value: m[0].toLowerCase() });
+    for (const a of legacy) if (validateBitcoin(a)) emit("bitcoin", a);
+    for (const m of anchoredMatches(text, /bc1/gi, AT.bitcoinBech32, (c) => !isAlnum(c))) if (validateBitcoin(m[0].toLowerCase())) emit("bitcoin", m[0].toLowerCase());
   }
-  return out;
 }

@@ -75,12 +75,12 @@ export function* hexRuns(text: string, min: number): Generator<[number, number]>
 }
 
 /**
- * Legacy (Base58) Bitcoin address spans, as /(?<![0-9A-Za-z])[13][Base58]{25,34}(?![0-9A-Za-z])/g finds them: a
- * maximal alphanumeric run of 26–35 characters, starting with 1 or 3, all Base58. Found with the same skip-ahead as
- * hexRuns over alphanumerics (a digit-led regex with a lookbehind tried every 1 and 3 in the text).
+ * Maximal alphanumeric runs of at least `min` characters (bounded by non-alphanumerics), with the same skip-ahead as
+ * hexRuns. Hashes and legacy Bitcoin addresses are both such runs, so extract.ts finds them in one pass: a hash is a
+ * run that is all hex (hexRuns' runs exactly), an address one that base58Run accepts.
  */
-export function* base58Runs(text: string): Generator<[number, number]> {
-  const min = 26;
+export function* alnumRuns(text: string, min: number): Generator<[number, number]> {
+  // Invariant at the top of the loop: text[i - 1] is not alphanumeric (or i = 0), so a run found at i starts at i.
   let i = 0;
   while (i + min <= text.length) {
     const far = i + min - 1;
@@ -94,17 +94,36 @@ export function* base58Runs(text: string): Generator<[number, number]> {
       i = start;
       continue;
     }
-    // text[i - 1] is not alphanumeric here (loop invariant), so the run starts at i.
     let end = far + 1;
     while (end < text.length && isAlnum(text.charCodeAt(end))) end++;
-    const first = text.charCodeAt(i);
-    if (end - i <= 35 && (first === 49 || first === 51)) {
-      let k = i + 1;
-      while (k < end && has(text.charCodeAt(k), B58)) k++;
-      if (k === end) yield [i, end];
-    }
+    yield [i, end];
     i = end + 1;
   }
+}
+
+/** Whether text[start, end) is all hex. */
+export function isHexSpan(text: string, start: number, end: number): boolean {
+  let k = start;
+  while (k < end && isHex(text.charCodeAt(k))) k++;
+  return k === end;
+}
+
+/** Whether a whole alphanumeric run is a legacy Bitcoin address candidate: 26–35 Base58 characters led by 1 or 3. */
+export function base58Run(text: string, start: number, end: number): boolean {
+  const first = text.charCodeAt(start);
+  if (end - start < 26 || end - start > 35 || (first !== 49 && first !== 51)) return false;
+  let k = start + 1;
+  while (k < end && has(text.charCodeAt(k), B58)) k++;
+  return k === end;
+}
+
+/**
+ * Legacy (Base58) Bitcoin address spans, as /(?<![0-9A-Za-z])[13][Base58]{25,34}(?![0-9A-Za-z])/g finds them: a
+ * maximal alphanumeric run of 26–35 characters, starting with 1 or 3, all Base58. Found with the same skip-ahead as
+ * hexRuns over alphanumerics (a digit-led regex with a lookbehind tried every 1 and 3 in the text).
+ */
+export function* base58Runs(text: string): Generator<[number, number]> {
+  for (const [start, end] of alnumRuns(text, 26)) if (base58Run(text, start, end)) yield [start, end];
 }
 
 /**

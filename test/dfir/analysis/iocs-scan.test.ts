@@ -5,9 +5,9 @@
  * and defanged forms that only become findable after refanging.
  */
 import { describe, expect, it } from "vitest";
-import { extractIndicators } from "../../../dfir/analysis/iocs/extract.js";
+import { extractIndicators, hostOf, hostOfParsed } from "../../../dfir/analysis/iocs/extract.js";
 import { AT, RE } from "../../../dfir/analysis/iocs/patterns.js";
-import { anchoredMatches, base58Runs, ipv4Spans, lastLabelSpans, urlSpans } from "../../../dfir/analysis/iocs/scan.js";
+import { alnumRuns, anchoredMatches, base58Runs, isHexSpan, ipv4Spans, lastLabelSpans, urlSpans } from "../../../dfir/analysis/iocs/scan.js";
 
 const TOKENS = [
   "1", "3", "0", "9", "12", "255", "256", "1234", ".", "..", ":", "::", "/", "//", "\\", "_", "-", "~", "@", "%", "=", " ", "\n", "\t", "\"", "'", "(", ")", "[", "]", "{", "}", "<", ">", "`", "|", "^", ",", "\u00a0", "\u2003", "é",
@@ -19,6 +19,7 @@ const TOKENS = [
   "bc1", "BC1", "bc1qar0srrr7xfkvy5l643lydnw9re59gtzzwf5mdq", "bc1qw508d6qejxtdg4y5r3zarvary0c5xw7k",
   "1BvBMSEYstWetqTFn5Au4m4GFg7xJaNVN2", "3J98t1WpEZ73CNmQviecrnyiWrnqRhWNLy", "1BvBMSEYstWetqTFn5Au4m4GFg7xJaNVN2x", "3J98t1WpEZ73CNmQviecrnyiWrnqRhWN0y", "1abcdefghijkmnopqrstuvwxyz",
   "192.168.", "10.0.0.1", "0.0.0.0", "1.2.3.4.5", "v1.2.3.4",
+  "44d88612fea8a8f36de82e1278abb02f", "DA39A3EE5E6B4B0D3255BFEF95601890AFD80709", "3adf",
 ];
 
 function randomTexts(rounds: number, seed: number): string[] {
@@ -46,6 +47,8 @@ describe("candidate finders find exactly what their patterns find (randomised)",
     ["urlSpans", RE.url, (t: string) => [...urlSpans(t)]],
     ["lastLabelSpans", RE.tldCandidate, (t: string) => [...lastLabelSpans(t)]],
     ["base58Runs", RE.bitcoinLegacy, (t: string) => [...base58Runs(t)]],
+    // extract.ts finds hashes among the alphanumeric runs it also reads addresses from: the all-hex ones.
+    ["hash runs", /(?<![0-9A-Za-z])[0-9A-Fa-f]{32,}(?![0-9A-Za-z])/g, (t: string) => [...alnumRuns(t, 26)].filter(([a, b]) => b - a >= 32 && isHexSpan(t, a, b))],
     ["anchored cve", RE.cve, (t: string) => anchored(t, /cve-/gi, AT.cve, notWord)],
     ["anchored registry", RE.registry, (t: string) => anchored(t, /hk/gi, AT.registry, notWord)],
     ["anchored posix path", RE.posixPath, (t: string) => anchored(t, "/", AT.posixPath, notPathChar)],
@@ -92,4 +95,24 @@ describe("the fast paths' edges", () => {
     const got = extractIndicators("see http://a.evil.biz/r?u=http://b.evil.biz/tmp/x").map((i) => `${i.type} ${i.value}`);
     expect(got).toEqual(["url http://a.evil.biz/r?u=http://b.evil.biz/tmp/x", "domain a.evil.biz"]);
   });
+
+  it("reads a URL's host as the WHATWG parser does, parsing only the hosts the plain-name path leaves to it (randomised)", () => {
+    const parts = ["a", "Evil", "c2", "x", "0", "12", "-", "--", "xn--", "xn--p1ai", ".", "..", "com", "COM", "io", "1", "0x1f", "_", "%41", "@", ":", ":8080", ":99999", "[", "]", "::1", "é", "\u00a0", "q".repeat(64)];
+    const tails = ["", "/", "/x?y=1", "?q", "#f", "/a.b/c"];
+    let s = 23;
+    const rnd = () => (s = (Math.imul(s, 1103515245) + 12345) >>> 0) >>> 8;
+    let fast = 0;
+    for (let round = 0; round < 4000; round++) {
+      let host = "";
+      for (let k = 1 + (rnd() % 8); k > 0; k--) host += parts[rnd() % parts.length];
+      const url = `${["http", "HTTPS", "ftp"][rnd() % 3]}://${host}${tails[rnd() % tails.length]}`;
+      expect(hostOf(url), url).toBe(hostOfParsed(url));
+      if (!/[^A-Za-z0-9.-]/.test(host)) fast++;
+    }
+    // Plain names must be common among the random hosts, or the fast path would go untested.
+    expect(fast).toBeGreaterThan(500);
+    for (const url of ["http://www.microsoft.com/windows", "https://UPDATE0.cdn-1a2b.XYZ/a?q=1", "http://a-.com/", "http://-a.com/", "http://a..com/", "http://a.com./", "http://1.2.3.4/", "http://a.0x1f/", "http://a.b1/", "http://xn--p1ai.ru/", "http://user@host.com/", "http://host.com:80/", "http:///x.com/"])
+      expect(hostOf(url), url).toBe(hostOfParsed(url));
+  });
 });
+
