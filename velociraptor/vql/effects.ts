@@ -19,6 +19,7 @@
  */
 import type { Arg, Expr, SelectStatement, Statement } from "./ast.js";
 import { VQL_ACCESSORS, VQL_BUILTINS } from "./builtins.js";
+import { deepFreeze, Lru } from "./memo.js";
 import { parseLambda, parseVql } from "./parser.js";
 import { ARTIFACT_RUNNER, DYNAMIC_CODE, FILE_READERS, INVESTIGATE_CALLS, LAMBDA_ARGS, READ_FUNCTIONS, READ_ONLY_ACCESSORS, READ_PLUGINS } from "./policy.js";
 
@@ -80,7 +81,47 @@ function permissionsOf(name: string): string {
   return p.length ? `declares ${p.join(" or ")}` : "declares no permission and is not known to be read-only";
 }
 
+// 512 verdicts or 8 M characters of keys (query text and env), whichever is reached first.
+const verdicts = new Lru<VqlClassification>(512, 8_000_000);
+
+/**
+ * The memo key: everything classifyVqlFresh reads besides the constant tables of ./policy.ts and ./builtins.ts —
+ * the text and each env value by name, with its type (JSON keeps "1", 1 and true apart). Only an env of own data
+ * properties holding strings, booleans or finite numbers other than -0 has a key: JSON would blur anything else
+ * (undefined, NaN, -0, objects whose getters could answer differently next time), so such an env is classified
+ * afresh every time. Mode and org are not inputs of the classifier: judgeVql applies them to the verdict per call.
+ */
+function verdictKey(text: string, env: Env): string | undefined {
+  const proto = Object.getPrototypeOf(env) as unknown;
+  if (proto !== Object.prototype && proto !== null) return undefined;
+  const entries: [string, unknown][] = [];
+  for (const name of Object.getOwnPropertyNames(env)) {
+    const d = Object.getOwnPropertyDescriptor(env, name)!;
+    if (!("value" in d)) return undefined;
+    const v: unknown = d.value;
+    if (!(typeof v === "string" || typeof v === "boolean" || (typeof v === "number" && Number.isFinite(v) && !Object.is(v, -0)))) return undefined;
+    entries.push([name, v]);
+  }
+  if (Object.getOwnPropertySymbols(env).length) return undefined;
+  return JSON.stringify([text, entries]);
+}
+
+/**
+ * Classifies a VQL text (with the env values it will run with). The verdict is shared with every later call for the
+ * same text and env (./memo.ts), so it is frozen: copy it to change it.
+ */
 export function classifyVql(text: string, opts: { env?: Env } = {}): VqlClassification {
+  const env = opts.env ?? {};
+  const key = verdictKey(text, env);
+  const hit = key === undefined ? undefined : verdicts.get(key);
+  if (hit) return hit;
+  const verdict = deepFreeze(classifyVqlFresh(text, { env }));
+  if (key !== undefined) verdicts.set(key, verdict);
+  return verdict;
+}
+
+/** classifyVql without the memo (tests compare the two). */
+export function classifyVqlFresh(text: string, opts: { env?: Env } = {}): VqlClassification {
   const parsed = parseVql(text);
   const errors = parsed.errors.map((e) => ({ message: e.message, line: e.line, column: e.column }));
   const c = new Classifier(parsed.statements, opts.env ?? {});

@@ -14,6 +14,7 @@ import {
   type Statement,
 } from "./ast.js";
 import { tokenize, unquoteIdent, type Token } from "./lexer.js";
+import { deepFreeze, Lru } from "./memo.js";
 
 export interface ParseResult {
   statements: Statement[];
@@ -397,8 +398,23 @@ function dottedPath(e: Expr): string[] | undefined {
   return undefined;
 }
 
-/** Parses VQL text with any number of statements. */
+// A parse depends on the text alone; 256 queries or 4 M characters of text, whichever is reached first.
+const parses = new Lru<ParseResult>(256, 4_000_000);
+
+/**
+ * Parses VQL text with any number of statements. The result is shared with every later call for the same text
+ * (./memo.ts), so it is frozen: copy it to change it.
+ */
 export function parseVql(text: string): ParseResult {
+  const hit = parses.get(text);
+  if (hit) return hit;
+  const parsed = deepFreeze(parseVqlFresh(text));
+  parses.set(text, parsed);
+  return parsed;
+}
+
+/** parseVql without the memo (tests compare the two). */
+export function parseVqlFresh(text: string): ParseResult {
   let tokens: Token[];
   try {
     tokens = tokenize(text);
