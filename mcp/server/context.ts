@@ -50,6 +50,7 @@ export class Runtime {
   readonly outputSchemas: boolean;
   private loaded?: { config: ApiClientConfig } | { missing: true; hint: string };
   private velociraptor?: VelociraptorClient;
+  private principalText?: string;
 
   constructor(private readonly opts: ServerOptions) {
     this.mode = opts.mode;
@@ -106,15 +107,23 @@ export class Runtime {
     return this.config !== undefined;
   }
 
-  /** Who acts: the local OS user and the Velociraptor API identity (when a valid config exists). */
+  /**
+   * Who acts: the local OS user and the Velociraptor API identity (when a valid config exists). Worked out once the
+   * config has been read: neither the process's user nor the config it loaded changes afterwards, and userInfo() is a
+   * system call (getpwuid) that every tool call would otherwise repeat, twice.
+   */
   get principal(): string {
+    if (this.principalText !== undefined) return this.principalText;
     let config: ApiClientConfig | undefined;
     try {
       config = this.config;
     } catch {
       config = undefined; // a broken config is reported by the call that needs it, not by the audit entry
     }
-    return `${userInfo().username}${config ? ` as ${config.name}@${config.api_connection_string}` : ""}${this.opts.channel ? ` (${this.opts.channel})` : ""}`;
+    const text = `${userInfo().username}${config ? ` as ${config.name}@${config.api_connection_string}` : ""}${this.opts.channel ? ` (${this.opts.channel})` : ""}`;
+    // A config that failed to load is read again by the next call (this.loaded stays unset): so is the principal.
+    if (this.loaded) this.principalText = text;
+    return text;
   }
 
   client(): VelociraptorClient {
