@@ -2,7 +2,8 @@
  * Tool-call overhead: run_vql through the MCP stdio server versus the bare client, same query, calls alternating,
  * wall against wall. Two queries: a 5-row one (the protocol's own cost) and a 50-row page of realistic
  * Linux.Sys.Pslist rows (test/helpers/page-server.ts; where serializing the page shows), with the bytes of that page's
- * result as the client receives it. Target: under 3 ms added at p50.
+ * result as the client receives it. Target: under 3 ms added at p50. Then the transport's floor: an SDK ping round trip
+ * and a tools/call that does no Velociraptor work, so what the stdio hop itself costs is visible beside the overhead.
  */
 import { Client } from "@modelcontextprotocol/sdk/client/index.js";
 import { StdioClientTransport } from "@modelcontextprotocol/sdk/client/stdio.js";
@@ -80,6 +81,26 @@ export default async function bench(): Promise<void> {
       console.log(`added        p50 ${f(pct(tMcp, 50) - pct(tBare, 50))}  p95 ${f(pct(tMcp, 95) - pct(tBare, 95))}  (target < 3 ms at p50)`);
       console.log(`result       ${b.rows} rows, ${(b.result / 1024).toFixed(1)} KB (text ${(b.text / 1024).toFixed(1)} KB, structured ${(b.structured / 1024).toFixed(1)} KB; output schemas off, the default)`);
     }
+    // The floor under any tool call: what the stdio transport and the SDK cost with no Velociraptor work at all.
+    // ping is one JSON-RPC round trip between the two processes; list_toolsets is a tools/call through the SDK's
+    // request and result validation and the executor, answering from memory.
+    const tPing: number[] = [];
+    const tNoop: number[] = [];
+    for (let i = 0; i < WARM; i++) {
+      await mcp.ping();
+      await mcp.callTool({ name: "list_toolsets", arguments: {} });
+    }
+    for (let i = 0; i < CALLS; i++) {
+      let t = performance.now();
+      await mcp.ping();
+      tPing.push(performance.now() - t);
+      t = performance.now();
+      await mcp.callTool({ name: "list_toolsets", arguments: {} });
+      tNoop.push(performance.now() - t);
+    }
+    console.log(`\ntransport floor (${CALLS} calls each, alternating; no Velociraptor query)`);
+    console.log(`MCP ping           p50 ${f(pct(tPing, 50))}  p95 ${f(pct(tPing, 95))}  (one JSON-RPC round trip over stdio)`);
+    console.log(`MCP list_toolsets  p50 ${f(pct(tNoop, 50))}  p95 ${f(pct(tNoop, 95))}  (a tools/call answered from memory)`);
     console.log(`load average ${loadavg().map((x) => x.toFixed(2)).join(" ")}`);
   } finally {
     await mcp.close();
