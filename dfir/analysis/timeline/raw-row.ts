@@ -27,6 +27,17 @@ const enum Byte {
   CloseObject = 0x7d,
 }
 
+/** Node's Buffer decoders behind Buffer#toString (present on every Buffer; not in @types/node). */
+interface Slices {
+  utf8Slice(start: number, end: number): string;
+  latin1Slice(start: number, end: number): string;
+}
+
+// Buffer#toString where a Node version lacks them.
+const direct = typeof (Buffer.prototype as unknown as Partial<Slices>).utf8Slice === "function" && typeof (Buffer.prototype as unknown as Partial<Slices>).latin1Slice === "function";
+const utf8 = direct ? (b: Buffer, s: number, e: number) => (b as unknown as Slices).utf8Slice(s, e) : (b: Buffer, s: number, e: number) => b.toString("utf8", s, e);
+const latin1 = direct ? (b: Buffer, s: number, e: number) => (b as unknown as Slices).latin1Slice(s, e) : (b: Buffer, s: number, e: number) => b.toString("latin1", s, e);
+
 const isSpace = (b: number) => b === 0x20 || b === 0x0a || b === 0x0d || b === 0x09;
 const UNSET = Symbol("unset");
 
@@ -103,10 +114,18 @@ export class RawRow {
     const b = this.buf;
     let v: unknown;
     if (b[vs] === Byte.Quote) {
+      // No escape and no control character: the string is its bytes. ASCII ones are read as latin1 (the same
+      // characters, a cheaper decoder); the slice methods are called directly, as Buffer#toString's checks were a
+      // visible share of the build.
       let plain = true;
-      for (let i = vs + 1; i < ve - 1; i++) if (b[i] === Byte.Backslash || b[i]! < 0x20) plain = false;
-      v = plain ? b.toString("utf8", vs + 1, ve - 1) : JSON.parse(b.toString("utf8", vs, ve));
-    } else v = JSON.parse(b.toString("utf8", vs, ve));
+      let ascii = true;
+      for (let i = vs + 1; i < ve - 1; i++) {
+        const c = b[i]!;
+        if (c === Byte.Backslash || c < 0x20) plain = false;
+        else if (c >= 0x80) ascii = false;
+      }
+      v = !plain ? JSON.parse(utf8(b, vs, ve)) : ascii ? latin1(b, vs + 1, ve - 1) : utf8(b, vs + 1, ve - 1);
+    } else v = JSON.parse(utf8(b, vs, ve));
     this.cache[m] = v;
     return v;
   }

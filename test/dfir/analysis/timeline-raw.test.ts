@@ -200,3 +200,36 @@ describe("RawRow", () => {
     }
   });
 });
+
+describe("toMicros on RFC 3339 text", () => {
+  // The implementation before the fast path: the regular expression and one Date.parse per value.
+  const RE = /^(\d{4})-(\d{2})-(\d{2})[T ](\d{2}):(\d{2}):(\d{2})(?:\.(\d{1,9}))?(Z|[+-]\d{2}:?\d{2})?$/;
+  const oracle = (v: string): number | undefined => {
+    const m = RE.exec(v);
+    if (!m) return undefined;
+    const ms = Date.parse(`${m[1]}-${m[2]}-${m[3]}T${m[4]}:${m[5]}:${m[6]}${m[8] ? (m[8] === "Z" ? "Z" : m[8].length === 5 ? `${m[8].slice(0, 3)}:${m[8].slice(3)}` : m[8]) : "Z"}`);
+    if (Number.isNaN(ms)) return undefined;
+    const us = ms * 1000 + Math.floor(Number((m[7] ?? "").padEnd(6, "0").slice(0, 6)));
+    return us >= Date.UTC(1995, 0, 1) * 1000 && us < Date.UTC(2100, 0, 1) * 1000 ? us : undefined;
+  };
+
+  it("gives what the regular expression and Date.parse give, for every form and edge it accepts or refuses", async () => {
+    const { toMicros } = await import("../../../dfir/analysis/timeline/timestamps.js");
+    const dates = ["2025-11-23", "2024-02-29", "2025-02-29", "2025-02-30", "2025-13-01", "2025-00-10", "2025-04-31", "1994-12-31", "1995-01-01", "2099-12-31", "2100-01-01", "0000-01-01", "9999-12-31", "2025-1-230", "20a5-11-23"];
+    const times = ["00:00:00", "09:59:50", "23:59:59", "24:00:00", "23:60:00", "23:59:60", "9:59:500", "0a:00:00"];
+    const fracs = ["", ".", ".1", ".123456", ".1234567", ".123456789", ".1234567890", ".12a"];
+    const zones = ["", "Z", "z", "+01:00", "-05:30", "+0200", "-0000", "+23:59", "+24:00", "+05:60", "+1:00", "+01:0", "Z ", " "];
+    let n = 0;
+    for (const d of dates)
+      for (const sep of ["T", " ", "t"])
+        for (const t of times)
+          for (const f of fracs)
+            for (const z of zones) {
+              const v = `${d}${sep}${t}${f}${z}`;
+              if (v.length < 19 || v.length > 40) continue;
+              expect([v, toMicros(v)]).toEqual([v, oracle(v)]);
+              n++;
+            }
+    expect(n).toBeGreaterThan(20_000);
+  });
+});
