@@ -9,6 +9,8 @@
  *   on 2 shared cores the server shares the CPU with the tool. The server sends the flows' results from the JSON Lines
  *   files it wrote before the timed run (test-server/result-store.ts), as Velociraptor reads a finished flow's results
  *   from its file store (Velociraptor also decodes and re-encodes each row, which the stand-in does not);
+ * - the receive floor: a bare client process reading the same rows as JSON Lines over gRPC (bench/timeline-receive-child.ts),
+ *   its CPU per million rows and wall rate — what no timeline build through this client can go below;
  * - the tool process's peak RSS (target < 250 MB) and growth of heap and RSS over a warmed baseline (bench/mem-probe.mjs);
  * - pages (format=rows, limit 100) first, middle and last of the built timeline (target < 100 ms each), by offset and
  *   through next_cursor, and their equality with the file's events.
@@ -16,6 +18,8 @@
  */
 import { Client } from "@modelcontextprotocol/sdk/client/index.js";
 import { StdioClientTransport } from "@modelcontextprotocol/sdk/client/stdio.js";
+import { spawn } from "node:child_process";
+import { once } from "node:events";
 import { createReadStream, existsSync, mkdtempSync, readFileSync, rmSync } from "node:fs";
 import { loadavg, tmpdir } from "node:os";
 import { join } from "node:path";
@@ -74,7 +78,7 @@ export default async function bench(): Promise<void> {
   // Velociraptor's file store; the server then sends each batch from its file (test-server/result-store.ts).
   const ts = performance.now();
   const storeCpu0 = process.cpuUsage();
-  await vr.storeResults();
+  await vr.storeResults(Array.from({ length: HOSTS }, (_, h) => `F.BENCHTL${h}`));
   const sc = process.cpuUsage(storeCpu0);
   console.log(`test server: ${HOSTS} flows × ${PER_HOST.toLocaleString()} generated Linux.Sys.Pslist rows written to its JSON Lines result store in ${((performance.now() - ts) / 1000).toFixed(1)} s (${((sc.user + sc.system) / 1e6).toFixed(1)} s CPU), before and apart from the timed run`);
   const dir = mkdtempSync(join(tmpdir(), "mr-bench-timeline-"));
@@ -143,6 +147,17 @@ export default async function bench(): Promise<void> {
     console.log(`  test server CPU (this process: reading the stored JSON Lines and sending them over gRPC/TLS) ${(serverCpu / (n / 1e6)).toFixed(2)} s per million rows — measured apart, not added`);
     console.log(`  tool process peak RSS ${mb(Math.max(peak.peakRss, hwm(pid)))} (target < 250 MB); growth over the warmed baseline: RSS +${mb(peak.peakRss - warm.rss)}, heap +${mb(peak.peakHeap - warm.heap)} (warm: RSS ${mb(warm.rss)}, heap ${mb(warm.heap)})`);
     console.log(`  load average ${load()} (after the build)`);
+
+    // The receive floor: the same flows read by a bare client (JSON Lines chunks, nothing else), in its own process.
+    const statsOut = join(dir, "receive.json");
+    const srvR0 = process.cpuUsage();
+    const child = spawn(process.execPath, ["--import", "tsx", join(import.meta.dirname, "timeline-receive-child.ts"), vr.writeApiClientYaml(dir), statsOut, ...Array.from({ length: HOSTS }, (_, h) => `C.5e6f7a8b9c0d1e${String(h).padStart(2, "0")}:F.BENCHTL${h}`)], { stdio: ["ignore", "ignore", "inherit"] });
+    const [code] = (await once(child, "exit")) as [number | null];
+    const sr = process.cpuUsage(srvR0);
+    if (code !== 0) throw new Error(`timeline-receive-child.ts exited with ${code}`);
+    const rec = JSON.parse(readFileSync(statsOut, "utf8")) as { rows: number; bytes: number; cpu_s: number; wall_s: number };
+    if (rec.rows !== n) throw new Error(`the receive floor read ${rec.rows} rows, the timeline has ${n} events`);
+    console.log(`  receive floor (a bare client reading the same ${rec.rows.toLocaleString()} rows, ${mb(rec.bytes)}, as JSON Lines over gRPC/TLS, nothing else): ${(rec.cpu_s / (rec.rows / 1e6)).toFixed(2)} s CPU per million rows, wall ${rec.wall_s.toFixed(2)} s → ${Math.round(rec.rows / rec.wall_s).toLocaleString()} rows/s (test server ${(((sr.user + sr.system) / 1e6) / (rec.rows / 1e6)).toFixed(2)} s CPU per million rows meanwhile); the tool spends ${(toolCpu / rec.cpu_s).toFixed(2)}× the floor's CPU; load average ${load()}`);
 
     // Pages of the built timeline. The first rows call builds (or reuses) the timeline; then each page is timed.
     const tb = performance.now();

@@ -88,9 +88,9 @@ export interface TestServer {
   writeApiClientYaml(dir: string, user?: ClientName): string;
   /**
    * Writes every generated flow result to JSON Lines files (./result-store.ts); `SELECT * FROM source(...)` over
-   * them is then sent from the files, byte for byte what the row-by-row path sends.
+   * them is then sent from the files, byte for byte what the row-by-row path sends. Only `flowIds` when given.
    */
-  storeResults(): Promise<void>;
+  storeResults(flowIds?: readonly string[]): Promise<void>;
   /** Graceful stop. */
   stop(): Promise<void>;
   /** Abrupt stop: every open stream is cut (for "server died mid-stream" tests). */
@@ -406,7 +406,7 @@ export async function startTestServer(opts: TestServerOptions = {}): Promise<Tes
       chmodSync(path, 0o600);
       return path;
     },
-    storeResults: () => model.storeResults(),
+    storeResults: (flowIds) => model.storeResults(flowIds),
     stop: () =>
       new Promise<void>((resolve) =>
         server.tryShutdown(() => {

@@ -60,11 +60,14 @@ export class Model {
   /**
    * Writes every generated flow result into the result store, as a finished flow's results sit in Velociraptor's
    * file store before anyone queries them; `SELECT * FROM source(...)` over them is then served from the files.
+   * Only the flows named in `flowIds` when given.
    */
-  async storeResults(): Promise<void> {
+  async storeResults(flowIds?: readonly string[]): Promise<void> {
     for (const org of this.orgs.values())
-      for (const f of org.flows.values())
+      for (const f of org.flows.values()) {
+        if (flowIds && !flowIds.includes(f.session_id)) continue;
         for (const r of Object.values(f.results)) if (!Array.isArray(r)) await this.results.store(r, generatedRows(r.generate.rows, r.generate.seed));
+      }
   }
 
   /** A fixture file, checked (schema and references) by ./fixture-load.ts. */
