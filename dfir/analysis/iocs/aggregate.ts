@@ -6,6 +6,7 @@
 import { rowStrings } from "../fields.js";
 import { detectTimestamp } from "../timeline/timestamps.js";
 import type { AllowMatcher } from "./allowlist.js";
+import { own } from "./own.js";
 import { isPublicIp, rangeOf, scanIndicators, type ExtractOptions } from "./extract.js";
 import { IOC_TYPES, type IocType } from "./patterns.js";
 
@@ -37,35 +38,27 @@ interface Entry {
   count: number;
   first?: number;
   last?: number;
-  /** Clients and artifacts as ids in the aggregator's name tables: a bit each for the first 31, a Set beyond. */
-  clients: IdSet;
-  artifacts: IdSet;
+  /**
+   * Clients and artifacts as ids in the aggregator's name tables: a bit each for the first 31, a Set beyond. Two Sets
+   * per entry were most of an entry's memory (the collector walked them all), and two more objects to reach on every
+   * update of an entry whose table no longer fits in the cache.
+   */
+  clientBits: number;
+  artifactBits: number;
+  moreClients?: Set<number>;
+  moreArtifacts?: Set<number>;
 }
 
-/**
- * A set of small ids that needs no object of its own while it holds ids below 31 (most indicators come from a few
- * clients and artifacts). Two Sets per entry were most of an entry's memory, and the collector walked them all.
- */
-interface IdSet {
-  bits: number;
-  more?: Set<number>;
-}
-
-function addId(s: IdSet, id: number): void {
-  if (id < 31) s.bits |= 1 << id;
-  else (s.more ??= new Set()).add(id);
-}
-
-function idsOf(s: IdSet): number[] {
+function idsOf(bits: number, more: Set<number> | undefined): number[] {
   const out: number[] = [];
-  for (let b = s.bits, id = 0; b; b >>>= 1, id++) if (b & 1) out.push(id);
-  if (s.more) out.push(...s.more);
+  for (let b = bits, id = 0; b; b >>>= 1, id++) if (b & 1) out.push(id);
+  if (more) out.push(...more);
   return out;
 }
 
-function idCount(s: IdSet): number {
-  let n = s.more?.size ?? 0;
-  for (let b = s.bits; b; b &= b - 1) n++;
+function idCount(bits: number, more: Set<number> | undefined): number {
+  let n = more?.size ?? 0;
+  for (let b = bits; b; b &= b - 1) n++;
   return n;
 }
 
@@ -112,17 +105,9 @@ export const SUPPRESSED_SAMPLE = 50;
  * The key an indicator is deduplicated on within its type: Windows paths are case-insensitive (NTFS and the Win32
  * API), so C:\Users\Bob\upd.exe and c:\users\bob\UPD.EXE are one indicator, shown in the first spelling seen.
  * Tables are per type so the key is the value itself: building a "type + value" string for every occurrence, and
- * hashing it, was the aggregator's largest cost.
+ * hashing it, was the aggregator's largest cost. Kept keys and values are copies (./own.ts): occurrences of known
+ * values are never copied.
  */
-/**
- * A copy of `s` that holds no reference to the text it was cut from. V8 keeps a substring as a slice of its parent,
- * so one kept indicator would keep its whole chunk (1 MB and more) alive: 200 chunks of a log, each with a new value,
- * held 436 MB after GC. Copied once per distinct value kept; occurrences of known values are never copied.
- */
-function own(s: string): string {
-  return Buffer.from(s, "utf16le").toString("utf16le");
-}
-
 function dedupKey(type: IocType, value: string): string {
   return type === "windows_path" ? value.toLowerCase() : value;
 }
@@ -200,7 +185,7 @@ export class IocAggregator {
       }
       const kept = own(value);
       // A lower-cased key that differs from the value is a new string already, not a slice of the text.
-      e = { type, value: kept, count: 0, clients: { bits: 0 }, artifacts: { bits: 0 } };
+      e = { type, value: kept, count: 0, clientBits: 0, artifactBits: 0 };
       table.entries.set(key === value ? kept : key, e);
       this.entryCount++;
     }
@@ -209,8 +194,14 @@ export class IocAggregator {
       if (e.first === undefined || timeUs < e.first) e.first = timeUs;
       if (e.last === undefined || timeUs > e.last) e.last = timeUs;
     }
-    if (client >= 0) addId(e.clients, client);
-    if (artifact >= 0) addId(e.artifacts, artifact);
+    if (client >= 0) {
+      if (client < 31) e.clientBits |= 1 << client;
+      else (e.moreClients ??= new Set()).add(client);
+    }
+    if (artifact >= 0) {
+      if (artifact < 31) e.artifactBits |= 1 << artifact;
+      else (e.moreArtifacts ??= new Set()).add(artifact);
+    }
   }
 
   private table(type: IocType): TypeTable {
@@ -244,10 +235,10 @@ export class IocAggregator {
   /** Most widespread first (clients, then count), then by type and value for a stable order. */
   results(): AggregatedIndicator[] {
     const iso = (us?: number) => (us === undefined ? undefined : new Date(us / 1000).toISOString());
-    const names = (t: NameTable, ids: IdSet) => idsOf(ids).map((id) => t.names[id]!);
+    const names = (t: NameTable, bits: number, more?: Set<number>) => idsOf(bits, more).map((id) => t.names[id]!);
     return [...this.tables.values()]
       .flatMap((t) => [...t.entries.values()])
-      .map((e) => ({ e, clients: idCount(e.clients) }))
+      .map((e) => ({ e, clients: idCount(e.clientBits, e.moreClients) }))
       .sort(({ e: a, clients: ca }, { e: b, clients: cb }) => cb - ca || b.count - a.count || a.type.localeCompare(b.type) || a.value.localeCompare(b.value))
       .map(({ e }) => ({
         type: e.type,
@@ -255,8 +246,8 @@ export class IocAggregator {
         count: e.count,
         first_seen: iso(e.first),
         last_seen: iso(e.last),
-        clients: names(this.clientNames, e.clients).sort(),
-        artifacts: names(this.artifactNames, e.artifacts).sort(),
+        clients: names(this.clientNames, e.clientBits, e.moreClients).sort(),
+        artifacts: names(this.artifactNames, e.artifactBits, e.moreArtifacts).sort(),
         ...(e.type === "ipv4" || e.type === "ipv6" ? { public: isPublicIp(e.value) } : {}),
         ...withRange(e.type, e.value),
       }));

@@ -6,8 +6,9 @@
 import ipaddr from "ipaddr.js";
 import { validate as validateBitcoin } from "bitcoin-address-validation";
 import { createRequire } from "node:module";
+import { own } from "./own.js";
 import { AT, RE, refang, type IocType } from "./patterns.js";
-import { alnumRuns, anchoredMatches, base58Run, ipv4Spans, isHexSpan, isAlnum, isHostChar, isLocalChar, isV6Char, isWord, lastLabelSpans, urlSpans } from "./scan.js";
+import { alnumRuns, anchoredMatches, base58Run, foldedCopy, ipv4Spans, isHexSpan, isAlnum, isHostChar, isLocalChar, isV6Char, isWord, lastLabelSpans, urlSpans } from "./scan.js";
 
 export { hexRuns } from "./scan.js";
 
@@ -178,7 +179,23 @@ function validIpv4(s: string, text: string, index: number): boolean {
   return true;
 }
 
+// The canonical form of recently seen IPv6 candidates (null: not an address). Hosts talk to the same few peers, and
+// ipaddr.js validation, parsing and RFC 5952 printing cost microseconds each; keys are copies (./own.ts), the cache
+// is emptied when full, so it stays small whatever the input.
+const V6_SEEN = new Map<string, string | null>();
+const V6_SEEN_MAX = 4096;
+
 function validIpv6(s: string): string | undefined {
+  let v = V6_SEEN.get(s);
+  if (v === undefined) {
+    v = parseIpv6(s) ?? null;
+    if (V6_SEEN.size >= V6_SEEN_MAX) V6_SEEN.clear();
+    V6_SEEN.set(own(s), v);
+  }
+  return v ?? undefined;
+}
+
+function parseIpv6(s: string): string | undefined {
   const addr = s.split("%")[0]!;
   if (!/\d/.test(addr) || !/::|(?:[0-9a-f]{1,4}:){7}/i.test(addr)) return undefined; // times and MACs have neither
   if (addr === "::" || !ipaddr.IPv6.isValid(addr)) return undefined;
@@ -419,7 +436,8 @@ export function scanIndicators(input: string, opts: ExtractOptions, emit: Indica
       }
       if (wantBitcoin && base58Run(text, start, end)) legacy.push(text.slice(start, end));
     }
-  if (want("cve")) for (const m of anchoredMatches(text, /cve-/gi, AT.cve, notWord)) emit("cve", m[0].toUpperCase());
+  const folded = want("cve") || want("registry_key") || want("bitcoin") ? foldedCopy(text) : undefined;
+  if (want("cve")) for (const m of anchoredMatches(text, folded ? "cve-" : /cve-/gi, AT.cve, notWord, folded)) emit("cve", m[0].toUpperCase());
   if (want("windows_path") && text.includes("\\")) for (const v of windowsPaths(text)) emit("windows_path", v);
   if (want("posix_path"))
     for (const m of anchoredMatches(text, "/", AT.posixPath, notPathChar)) {
@@ -428,13 +446,13 @@ export function scanIndicators(input: string, opts: ExtractOptions, emit: Indica
       emit("posix_path", m[0].replace(/[.]+$/, ""));
     }
   if (want("registry_key"))
-    for (const m of anchoredMatches(text, /hk/gi, AT.registry, notWord)) {
+    for (const m of anchoredMatches(text, folded ? "hk" : /hk/gi, AT.registry, notWord, folded)) {
       const [hive, ...rest] = m[0].split("\\");
       const full = HIVES[hive!.toUpperCase()] ?? hive!.toUpperCase();
       emit("registry_key", [full, ...rest].join("\\"));
     }
   if (want("bitcoin")) {
     for (const a of legacy) if (validateBitcoin(a)) emit("bitcoin", a);
-    for (const m of anchoredMatches(text, /bc1/gi, AT.bitcoinBech32, (c) => !isAlnum(c))) if (validateBitcoin(m[0].toLowerCase())) emit("bitcoin", m[0].toLowerCase());
+    for (const m of anchoredMatches(text, folded ? "bc1" : /bc1/gi, AT.bitcoinBech32, (c) => !isAlnum(c), folded)) if (validateBitcoin(m[0].toLowerCase())) emit("bitcoin", m[0].toLowerCase());
   }
 }

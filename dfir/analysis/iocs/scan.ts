@@ -216,13 +216,28 @@ export function* lastLabelSpans(text: string): Generator<[number, number]> {
  * Where the sticky regex `re` (a pattern without its leading boundary check) matches, tried only at the positions
  * of `anchor` (a string found with indexOf, or a global regex for a case-insensitive prefix) where `boundary` holds
  * for the character before. Matches never overlap: the search resumes after each, as a global regex's would.
+ *
+ * `haystack` is where a string anchor is looked for, when not in `text` itself: foldedCopy(text) finds a lower-case
+ * anchor at every place a case-insensitive regex would (and perhaps a few more, which `re` then rejects).
  */
-export function* anchoredMatches(text: string, anchor: string | RegExp, re: RegExp, boundary: (before: number) => boolean): Generator<RegExpExecArray> {
-  const next = typeof anchor === "string" ? (from: number) => text.indexOf(anchor, from) : (from: number) => ((anchor.lastIndex = from), anchor.exec(text)?.index ?? -1);
+export function* anchoredMatches(text: string, anchor: string | RegExp, re: RegExp, boundary: (before: number) => boolean, haystack = text): Generator<RegExpExecArray> {
+  const next = typeof anchor === "string" ? (from: number) => haystack.indexOf(anchor, from) : (from: number) => ((anchor.lastIndex = from), anchor.exec(text)?.index ?? -1);
   for (let at = next(0); at !== -1; ) {
     re.lastIndex = at;
     const m = boundary(text.charCodeAt(at - 1)) ? re.exec(text) : null;
     if (m) yield m;
     at = next(m ? at + m[0].length : at + 1);
   }
+}
+
+/**
+ * `text` lower-cased with every character where it was, or undefined. Looking for "cve-", "hk" and "bc1" in it with
+ * indexOf replaces three case-insensitive regex passes over the text. Every ASCII letter lower-cases in place, so
+ * each place /cve-/i matches holds "cve-" here; other characters may lower-case to ASCII (the Kelvin sign to "k"),
+ * adding a candidate that the case-insensitive pattern tried there rejects, as it does without the u flag. Only
+ * U+0130 (İ) lower-cases to two characters: then the positions would shift, so there is no copy and the regexes run.
+ */
+export function foldedCopy(text: string): string | undefined {
+  const lower = text.toLowerCase();
+  return lower.length === text.length ? lower : undefined;
 }
