@@ -16,6 +16,7 @@ import { backoffDelayMs, DEFAULT_RETRY_POLICY, isRetryable, type RetryPolicy } f
 import type { BuiltQuery } from "./query.js";
 import { readServerFacts, type UnavailableFact } from "./server-facts.js";
 import { jsonArrayToLines } from "./json-lines.js";
+import { parseRowBatch } from "./row-batch.js";
 
 export type Row = Record<string, unknown>;
 export type { LogLine };
@@ -193,9 +194,9 @@ export class QueryStream implements AsyncIterable<Row> {
   /** The RPC as a sequence of parsed row batches. */
   private batches(): AsyncGenerator<Row[]> {
     return this.results((response, columns) => {
-      // One JSON.parse per batch; rows are handed out as they are, without copies.
-      const rows = JSON.parse(response.toString("utf8")) as Row[] | null;
-      if (!rows?.length) return undefined;
+      // Rows are handed out as parsed, without copies (row-batch.ts: why the batch is parsed in pieces).
+      const rows = parseRowBatch(response);
+      if (!rows.length) return undefined;
       if (columns.length) this.columns = columns;
       return rows;
     });
