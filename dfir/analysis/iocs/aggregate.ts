@@ -77,11 +77,12 @@ class NameTable {
   }
 }
 
-/** One type's indicators and allow-list verdicts. */
-interface TypeTable {
-  entries: Map<string, Entry>;
-  verdicts: Map<string, string>;
-}
+/**
+ * One type's indicators and allow-list verdicts in one map: an Entry for a kept value, the rule's name for a
+ * suppressed one. A value is one or the other, and one lookup in a table that has outgrown the cache costs less than
+ * two (a suppressed value looked in both).
+ */
+type TypeTable = Map<string, Entry | string>;
 
 /**
  * Columns Velociraptor adds to result rows as bookkeeping, not evidence (each checked against the column catalogue's
@@ -168,9 +169,10 @@ export class IocAggregator {
   private add(type: IocType, value: string, n: number, timeUs: number | undefined, client: number, artifact: number): void {
     const key = dedupKey(type, value);
     const table = this.table(type);
-    let e = table.entries.get(key);
+    const found = table.get(key);
+    let e = typeof found === "string" ? undefined : found;
     // The allow-list decides once per distinct value (address parsing is costly on big inputs).
-    const rule = e ? undefined : (table.verdicts.get(key) ?? this.decide(table, key, type, value));
+    const rule = typeof found === "string" ? found : e ? undefined : this.decide(table, key, type, value);
     if (rule) {
       this.suppressed.set(rule, (this.suppressed.get(rule) ?? 0) + n);
       let seen = this.suppressedValues.get(rule);
@@ -186,7 +188,7 @@ export class IocAggregator {
       const kept = own(value);
       // A lower-cased key that differs from the value is a new string already, not a slice of the text.
       e = { type, value: kept, count: 0, clientBits: 0, artifactBits: 0 };
-      table.entries.set(key === value ? kept : key, e);
+      table.set(key === value ? kept : key, e);
       this.entryCount++;
     }
     e.count += n;
@@ -206,17 +208,20 @@ export class IocAggregator {
 
   private table(type: IocType): TypeTable {
     let t = this.tables.get(type);
-    if (!t) this.tables.set(type, (t = { entries: new Map(), verdicts: new Map() }));
+    if (!t) this.tables.set(type, (t = new Map()));
     return t;
   }
 
   private decide(table: TypeTable, key: string, type: IocType, value: string): string | undefined {
     const v = this.allow.check({ type, value });
-    if (v.allowed && this.verdictCount < 100_000) {
-      table.verdicts.set(key === value ? own(key) : key, v.rule!);
+    if (!v.allowed) return undefined;
+    // A rule can name the value ("value C:\\x.exe"), and so hold a slice of the text: it is kept as a copy.
+    const rule = own(v.rule!);
+    if (this.verdictCount < 100_000) {
+      table.set(key === value ? own(key) : key, rule);
       this.verdictCount++;
     }
-    return v.allowed ? v.rule : undefined;
+    return rule;
   }
 
   /** Scans every string in a result row (nested values included); the row's own time dates what it contains. */
@@ -237,7 +242,7 @@ export class IocAggregator {
     const iso = (us?: number) => (us === undefined ? undefined : new Date(us / 1000).toISOString());
     const names = (t: NameTable, bits: number, more?: Set<number>) => idsOf(bits, more).map((id) => t.names[id]!);
     return [...this.tables.values()]
-      .flatMap((t) => [...t.entries.values()])
+      .flatMap((t) => [...t.values()].filter((e): e is Entry => typeof e !== "string"))
       .map((e) => ({ e, clients: idCount(e.clientBits, e.moreClients) }))
       .sort(({ e: a, clients: ca }, { e: b, clients: cb }) => cb - ca || b.count - a.count || a.type.localeCompare(b.type) || a.value.localeCompare(b.value))
       .map(({ e }) => ({

@@ -46,6 +46,7 @@ export const isHostChar = (c: number) => has(c, HOST);
 export const isLocalChar = (c: number) => has(c, LOCAL);
 export const isV6Char = (c: number) => has(c, V6);
 export const isAlnum = (c: number) => has(c, DIGIT | ALPHA);
+export const isAlpha = (c: number) => has(c, ALPHA);
 const isHex = (c: number) => has(c, HEX);
 
 /**

@@ -5,7 +5,8 @@
  * and defanged forms that only become findable after refanging.
  */
 import { describe, expect, it } from "vitest";
-import { extractIndicators, hostOf, hostOfParsed } from "../../../dfir/analysis/iocs/extract.js";
+import { createRequire } from "node:module";
+import { extractIndicators, FILE_LIKE_TLDS, hostOf, hostOfParsed, validDomain } from "../../../dfir/analysis/iocs/extract.js";
 import { AT, RE } from "../../../dfir/analysis/iocs/patterns.js";
 import { alnumRuns, anchoredMatches, base58Runs, foldedCopy, isHexSpan, ipv4Spans, lastLabelSpans, urlSpans } from "../../../dfir/analysis/iocs/scan.js";
 
@@ -123,6 +124,38 @@ describe("the fast paths' edges", () => {
     expect(fast).toBeGreaterThan(500);
     for (const url of ["http://www.microsoft.com/windows", "https://UPDATE0.cdn-1a2b.XYZ/a?q=1", "http://a-.com/", "http://-a.com/", "http://a..com/", "http://a.com./", "http://1.2.3.4/", "http://a.0x1f/", "http://a.b1/", "http://xn--p1ai.ru/", "http://user@host.com/", "http://host.com:80/", "http:///x.com/"])
       expect(hostOf(url), url).toBe(hostOfParsed(url));
+  });
+
+  it("judges domain names as the split-and-regex form did (randomised)", () => {
+    const tlds = new Set((createRequire(import.meta.url)("tlds") as string[]).map((t) => t.toLowerCase()));
+    // The form validDomain had before it read labels in place.
+    const reference = (d: string, fileNamesPossible: boolean) => {
+      if (/-[0-9a-f]{8}\.pf$/i.test(d)) return false;
+      const labels = d.split(".");
+      const tld = labels[labels.length - 1]!.toLowerCase();
+      if (!tlds.has(tld) || labels.length < 2) return false;
+      if (fileNamesPossible && labels.length === 2 && FILE_LIKE_TLDS.has(tld)) return false;
+      if (labels.every((l) => /^[A-Z][a-z0-9]/.test(l))) return false;
+      if (labels.some((l) => l.length > 63 || l.startsWith("-") || l.endsWith("-"))) return false;
+      return labels.slice(0, -1).some((l) => /[a-z]/i.test(l));
+    };
+    const parts = ["a", "Ab", "A1", "AB", "ab", "x-y", "-a", "a-", "-", "1", "42", "Sys", "System", "Net", "evil", "c".repeat(63), "d".repeat(64), "CMD", "EXE-1A2B3C4D", "x-1a2b3c4d", "", "é"];
+    const ends = ["com", "COM", "Com", "pf", "PF", "zip", "sh", "io", "Http", "exe", "notatld", "", "1"];
+    let s = 41;
+    const rnd = () => (s = (Math.imul(s, 1103515245) + 12345) >>> 0) >>> 8;
+    let valid = 0;
+    for (let round = 0; round < 6000; round++) {
+      const labels: string[] = [];
+      for (let k = rnd() % 4; k >= 0; k--) labels.push(parts[rnd() % parts.length]!);
+      labels.push(ends[rnd() % ends.length]!);
+      const d = labels.join(".");
+      for (const fileNamesPossible of [true, false]) {
+        const want = reference(d, fileNamesPossible);
+        if (want) valid++;
+        expect(validDomain(d, fileNamesPossible), `${d} ${fileNamesPossible}`).toBe(want);
+      }
+    }
+    expect(valid).toBeGreaterThan(300);
   });
 });
 
