@@ -3,14 +3,18 @@
  * wall against wall. Two queries: a 5-row one (the protocol's own cost) and a 50-row page of realistic
  * Linux.Sys.Pslist rows (test/helpers/page-server.ts; where serializing the page shows), with the bytes of that page's
  * result as the client receives it. Target: under 3 ms added at p50. Then the transport's floor: an SDK ping round trip
- * and a tools/call that does no Velociraptor work, so what the stdio hop itself costs is visible beside the overhead.
+ * and a tools/call that does no Velociraptor work; and, in the same rotation, the bare client run in a process of its
+ * own and asked over stdio (./bare-child.ts), which has the MCP server's process layout without MCP — so what part of
+ * the added time is that layout and what part is MCP itself is printed beside the overhead.
  */
 import { Client } from "@modelcontextprotocol/sdk/client/index.js";
 import { StdioClientTransport } from "@modelcontextprotocol/sdk/client/stdio.js";
 import type { CallToolResult } from "@modelcontextprotocol/sdk/types.js";
+import { spawn } from "node:child_process";
 import { existsSync, mkdtempSync } from "node:fs";
 import { loadavg, tmpdir } from "node:os";
 import { join } from "node:path";
+import { createInterface } from "node:readline";
 import { VelociraptorClient } from "../velociraptor/client.js";
 import { MAIN } from "../test/helpers/mcp.js";
 import { PAGE, PAGE_CALLS, pageBytes, startPageServer } from "./pages.js";
@@ -45,6 +49,21 @@ export default async function bench(): Promise<void> {
   await mcp.connect(
     new StdioClientTransport({ command: process.execPath, args: [MAIN, "mcp", "--config", config, "--audit-log", join(dir, "audit.jsonl")], env: { PATH: process.env.PATH ?? "", HOME: dir, MEGARAPTOR_HOME: dir, MEGARAPTOR_LOG_LEVEL: "error" } }),
   );
+  // The same bare client in a process of its own, asked over stdio (./bare-child.ts): the MCP server's layout.
+  const child = spawn(process.execPath, ["--import", "tsx", join(import.meta.dirname, "bare-child.ts"), config], { stdio: ["pipe", "pipe", "inherit"], env: { PATH: process.env.PATH ?? "", HOME: dir } });
+  const answers = new Map<number, (rows: number) => void>();
+  createInterface({ input: child.stdout }).on("line", (l) => {
+    const m = JSON.parse(l) as { id: number; rows: unknown[] };
+    answers.get(m.id)?.(m.rows.length);
+    answers.delete(m.id);
+  });
+  let asked = 0;
+  const viaChild = (c: Case) =>
+    new Promise<number>((resolve) => {
+      const id = asked++;
+      answers.set(id, resolve);
+      child.stdin.write(`${JSON.stringify({ id, vql: c.vql, env: c.env, maxRows: c.maxRows })}\n`);
+    });
   const page = PAGE_CALLS.find((c) => c.tool === "run_vql")!.args as { query: string; env: Record<string, string> };
   const cases: Case[] = [
     { label: "5 rows", vql: "SELECT client_id, os_info.hostname AS hostname FROM clients() LIMIT 5", env: {}, maxRows: 6, args: {} },
@@ -60,11 +79,14 @@ export default async function bench(): Promise<void> {
       };
       const viaBare = () => bare.queryAll({ vql: c.vql, env: c.env }, { maxRows: c.maxRows });
       for (let i = 0; i < WARM; i++) {
-        await viaBare();
+        const want = (await viaBare()).rows.length;
         await viaMcp();
+        const got = await viaChild(c);
+        if (got !== want) throw new Error(`the bare client in its own process returned ${got} rows, in this process ${want}`);
       }
       const tBare: number[] = [];
       const tMcp: number[] = [];
+      const tChild: number[] = [];
       let last: CallToolResult | undefined;
       for (let i = 0; i < CALLS; i++) {
         let t = performance.now();
@@ -73,12 +95,17 @@ export default async function bench(): Promise<void> {
         t = performance.now();
         last = await viaMcp();
         tMcp.push(performance.now() - t);
+        t = performance.now();
+        await viaChild(c);
+        tChild.push(performance.now() - t);
       }
       const b = pageBytes(last!);
       console.log(`\n${c.label} (${CALLS} calls each, alternating)`);
       console.log(`bare client  p50 ${f(pct(tBare, 50))}  p95 ${f(pct(tBare, 95))}`);
       console.log(`MCP run_vql  p50 ${f(pct(tMcp, 50))}  p95 ${f(pct(tMcp, 95))}`);
       console.log(`added        p50 ${f(pct(tMcp, 50) - pct(tBare, 50))}  p95 ${f(pct(tMcp, 95) - pct(tBare, 95))}  (target < 3 ms at p50)`);
+      console.log(`bare client in its own process, asked over stdio (the MCP server's layout without MCP)  p50 ${f(pct(tChild, 50))}  p95 ${f(pct(tChild, 95))}`);
+      console.log(`  of the added p50: ${f(pct(tChild, 50) - pct(tBare, 50))} is that layout (a second process and its hop), ${f(pct(tMcp, 50) - pct(tChild, 50))} is MCP (SDK, JSON-RPC, executor)`);
       console.log(`result       ${b.rows} rows, ${(b.result / 1024).toFixed(1)} KB (text ${(b.text / 1024).toFixed(1)} KB, structured ${(b.structured / 1024).toFixed(1)} KB; output schemas off, the default)`);
     }
     // The floor under any tool call: what the stdio transport and the SDK cost with no Velociraptor work at all.
@@ -103,6 +130,7 @@ export default async function bench(): Promise<void> {
     console.log(`MCP list_toolsets  p50 ${f(pct(tNoop, 50))}  p95 ${f(pct(tNoop, 95))}  (a tools/call answered from memory)`);
     console.log(`load average ${loadavg().map((x) => x.toFixed(2)).join(" ")}`);
   } finally {
+    child.stdin.end();
     await mcp.close();
     bare.close();
     await vr.stop();
