@@ -337,27 +337,41 @@ async function encodeSource(src: TimelineSource, o: LineOptions, stats: Timeline
    * Synchronous unless a run fills up (then the returned promise spills and adds the rest): a promise per row was a
    * measurable share of a build.
    */
+  // The ids part and the tail of a line depend only on the client and flow: made again only when they change (a
+  // client's flow: never; a hunt: per client).
+  let lastCid: string | undefined;
+  let lastFid: string | undefined;
+  let ids = "";
+  let tail = "";
+  let fresh = false;
+  /** One event's line: head, then the row (bytes[from, to) or rowJson), then the tail. */
+  const add = (t: RowTime, mid: string, bytes: Buffer | undefined, from: number, to: number, rowJson: string): boolean => {
+    const head = `${HEAD}${t.us},"datetime":"${clock.format(t.us)}","timestamp_desc":${J(t.desc)}${mid},"field":${J(t.field)}${ids}`;
+    return bytes ? runs.addParts(t.us, head, bytes, from, to, tail) : runs.add(t.us, head + rowJson + tail);
+  };
   const emit = (row: Record<string, unknown>, bytes: Buffer | undefined, from: number, to: number): Promise<void> | undefined => {
     const { times, message } = se.accept(row);
     if (!times.length) return undefined;
     const cid = clientOf(src, row);
     const fid = flowOf(src, row);
-    const host = cid ? hosts?.get(cid) : undefined;
+    if (!fresh || cid !== lastCid || fid !== lastFid) {
+      fresh = true;
+      lastCid = cid;
+      lastFid = fid;
+      const host = cid ? hosts?.get(cid) : undefined;
+      ids = `${cid !== undefined ? `,"client_id":${J(cid)}` : ""}${fid !== undefined ? `,"flow_id":${J(fid)}` : ""},"row":`;
+      tail = `${host ? `,"hostname":${J(host)}` : ""}}`;
+    }
     const mid = `,"message":${JSON.stringify(message)},"source":${source}`;
-    const ids = `${cid !== undefined ? `,"client_id":${J(cid)}` : ""}${fid !== undefined ? `,"flow_id":${J(fid)}` : ""},"row":`;
-    const tail = `${host ? `,"hostname":${J(host)}` : ""}}`;
     const rowJson = bytes ? "" : JSON.stringify(row);
-    const add = (t: RowTime) => {
-      const head = `${HEAD}${t.us},"datetime":"${clock.format(t.us)}","timestamp_desc":${J(t.desc)}${mid},"field":${J(t.field)}${ids}`;
-      return bytes ? runs.addParts(t.us, head, bytes, from, to, tail) : runs.add(t.us, head + rowJson + tail);
-    };
     for (let i = 0; i < times.length; i++)
-      if (!add(times[i]!))
+      if (!add(times[i]!, mid, bytes, from, to, rowJson))
+        // The caller awaits this before its next row, so `ids` and `tail` are still this row's.
         return (async () => {
           for (; i < times.length; i++)
-            if (!add(times[i]!)) {
+            if (!add(times[i]!, mid, bytes, from, to, rowJson)) {
               await runs.spill();
-              add(times[i]!);
+              add(times[i]!, mid, bytes, from, to, rowJson);
             }
         })();
     return undefined;
