@@ -15,7 +15,9 @@ import { mkdtempSync, rmSync } from "node:fs";
 import { open } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
-import type { Row } from "./model.js";
+
+/** A generated row (model.ts's Row; not imported from there, which imports this module). */
+type Row = Record<string, unknown>;
 
 interface Stored {
   path: string;
