@@ -8,7 +8,7 @@ import { validate as validateBitcoin } from "bitcoin-address-validation";
 import { createRequire } from "node:module";
 import { own } from "./own.js";
 import { AT, RE, refang, type IocType } from "./patterns.js";
-import { alnumRuns, anchoredMatches, base58Run, foldedCopy, ipv4Spans, isAlpha, isHexSpan, isAlnum, isHostChar, isLocalChar, isV6Char, isWord, lastLabelSpans, urlSpans } from "./scan.js";
+import { alnumRuns, anchoredMatches, base58Run, foldedCopy, ipv4Spans, isAlpha, isHexSpan, isAlnum, isHostChar, isLocalChar, isV6Char, isWord, lastLabelEnd, urlSpans } from "./scan.js";
 
 export { hexRuns } from "./scan.js";
 
@@ -179,6 +179,20 @@ function validIpv4(s: string, text: string, index: number): boolean {
   return true;
 }
 
+// Checksum verdicts of recent Bitcoin candidates: about one hex digest in sixty is also a Base58 run led by 1 or 3,
+// and the same digests recur; bounded and with detached keys like V6_SEEN below.
+const BTC_SEEN = new Map<string, boolean>();
+
+function bitcoinChecksum(a: string): boolean {
+  let ok = BTC_SEEN.get(a);
+  if (ok === undefined) {
+    ok = validateBitcoin(a);
+    if (BTC_SEEN.size >= 4096) BTC_SEEN.clear();
+    BTC_SEEN.set(own(a), ok);
+  }
+  return ok;
+}
+
 // The canonical form of recently seen IPv6 candidates (null: not an address). Hosts talk to the same few peers, and
 // ipaddr.js validation, parsing and RFC 5952 printing cost microseconds each; keys are copies (./own.ts), the cache
 // is emptied when full, so it stays small whatever the input.
@@ -307,18 +321,30 @@ const WINDOWS_PATH_AT = new RegExp(RE.windowsPath.source, "y");
  * so one pass over the backslashes finds them all: a drive (C:\ or \\?\C:\), a UNC share (\\), %VAR%\ or \Device\.
  */
 function* windowsPaths(text: string): Generator<string> {
-  const starts = new Set<number>();
+  // Roots in the order found: almost always ascending (then no sort), a duplicate right after its twin.
+  const starts: number[] = [];
+  let ascending = true;
+  const add = (start: number) => {
+    const last = starts.length ? starts[starts.length - 1]! : -Infinity;
+    if (start === last) return;
+    if (start < last) ascending = false;
+    starts.push(start);
+  };
   for (let k = text.indexOf("\\"); k !== -1; k = text.indexOf("\\", k + 1)) {
     const before = text.charCodeAt(k - 1);
-    if (before === 58 /* : */) starts.add(k >= 6 && text.startsWith("\\\\?\\", k - 6) ? k - 6 : k - 2);
+    if (before === 58 /* : */) add(k >= 6 && text.startsWith("\\\\?\\", k - 6) ? k - 6 : k - 2);
     else if (before === 37 /* % */) {
       const p = text.lastIndexOf("%", k - 2);
-      if (p !== -1 && k - 1 - p < 40) starts.add(p);
+      if (p !== -1 && k - 1 - p < 40) add(p);
     }
-    if (text.charCodeAt(k + 1) === 92 /* \ */ || text.startsWith("\\Device\\", k)) starts.add(k);
+    if (text.charCodeAt(k + 1) === 92 /* \ */ || text.startsWith("\\Device\\", k)) add(k);
   }
+  if (!ascending) starts.sort((a, b) => a - b);
   let coveredTo = -1;
-  for (const start of [...starts].sort((a, b) => a - b)) {
+  let previous = NaN;
+  for (const start of starts) {
+    if (start === previous) continue;
+    previous = start;
     if (start < 0 || start < coveredTo || (start > 0 && isWord(text.charCodeAt(start - 1)))) continue;
     WINDOWS_PATH_AT.lastIndex = start;
     const m = WINDOWS_PATH_AT.exec(text);
@@ -344,7 +370,10 @@ function* emails(text: string): Generator<string> {
 
 /** Domains found from their last label: only a real TLD makes it worth walking left for the rest. */
 function* domains(text: string): Generator<string> {
-  for (const [dot, end] of lastLabelSpans(text)) {
+  // lastLabelSpans without a tuple per dot: most dots in result rows end a file name, a version or a time.
+  for (let dot = text.indexOf("."), end = 0; dot !== -1; dot = text.indexOf(".", end === -1 ? dot + 1 : end)) {
+    end = lastLabelEnd(text, dot);
+    if (end === -1) continue;
     if (end - dot - 1 > LONGEST_TLD || !TLD_HASHES.has(tldHash(text, dot + 1, end)) || !TLDS.has(text.slice(dot + 1, end).toLowerCase())) continue;
     let start = dot;
     while (start > 0 && isHostChar(text.charCodeAt(start - 1))) start--;
@@ -471,7 +500,7 @@ export function scanIndicators(input: string, opts: ExtractOptions, emit: Indica
       emit("registry_key", [full, ...rest].join("\\"));
     }
   if (want("bitcoin")) {
-    for (const a of legacy) if (validateBitcoin(a)) emit("bitcoin", a);
-    for (const m of anchoredMatches(text, folded ? "bc1" : /bc1/gi, AT.bitcoinBech32, (c) => !isAlnum(c), folded)) if (validateBitcoin(m[0].toLowerCase())) emit("bitcoin", m[0].toLowerCase());
+    for (const a of legacy) if (bitcoinChecksum(a)) emit("bitcoin", a);
+    for (const m of anchoredMatches(text, folded ? "bc1" : /bc1/gi, AT.bitcoinBech32, (c) => !isAlnum(c), folded)) if (bitcoinChecksum(m[0].toLowerCase())) emit("bitcoin", m[0].toLowerCase());
   }
 }

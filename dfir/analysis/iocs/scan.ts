@@ -201,16 +201,23 @@ export function* urlSpans(text: string): Generator<[number, number]> {
  */
 export function* lastLabelSpans(text: string): Generator<[number, number]> {
   for (let dot = text.indexOf("."); dot !== -1; dot = text.indexOf(".", dot + 1)) {
-    if (!has(text.charCodeAt(dot + 1), ALPHA)) continue;
-    let end = dot + 2;
-    while (end < text.length && has(text.charCodeAt(end), LABEL)) end++;
-    const len = end - dot - 1;
-    if (len < 2 || len > 63) continue;
-    const next = text.charCodeAt(end);
-    if (next === 95 || (next === 46 && isWord(text.charCodeAt(end + 1)))) continue;
+    const end = lastLabelEnd(text, dot);
+    if (end === -1) continue;
     yield [dot, end];
     dot = end - 1;
   }
+}
+
+/** The end of the last label starting after the dot at `dot`, as lastLabelSpans finds it, or -1 (no tuple made). */
+export function lastLabelEnd(text: string, dot: number): number {
+  if (!has(text.charCodeAt(dot + 1), ALPHA)) return -1;
+  let end = dot + 2;
+  while (end < text.length && has(text.charCodeAt(end), LABEL)) end++;
+  const len = end - dot - 1;
+  if (len < 2 || len > 63) return -1;
+  const next = text.charCodeAt(end);
+  if (next === 95 || (next === 46 && isWord(text.charCodeAt(end + 1)))) return -1;
+  return end;
 }
 
 /**
