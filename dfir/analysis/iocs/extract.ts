@@ -250,10 +250,19 @@ export function validDomain(d: string, fileNamesPossible = true): boolean {
   return !pascal && letter;
 }
 
+const DIGEST_TYPES: Readonly<Record<number, IocType>> = { 32: "md5", 40: "sha1", 64: "sha256", 128: "sha512" };
+
+/** The digest type of a run of hex digits `h`, or undefined. */
 function hashType(h: string): IocType | undefined {
-  // A real digest has both letters and digits and is not a run of one character.
-  if (!/[a-f]/i.test(h) || !/\d/.test(h) || /^(.)\1+$/.test(h)) return undefined;
-  return ({ 32: "md5", 40: "sha1", 64: "sha256", 128: "sha512" } as Record<number, IocType>)[h.length];
+  // A real digest has both letters and digits (and so is not a run of one character).
+  let letter = false;
+  let digit = false;
+  for (let k = 0; k < h.length && !(letter && digit); k++) {
+    const c = h.charCodeAt(k);
+    if (c >= 48 && c <= 57) digit = true;
+    else letter = true;
+  }
+  return letter && digit ? DIGEST_TYPES[h.length] : undefined;
 }
 
 function trimUrl(u: string): string {
@@ -337,7 +346,8 @@ function* windowsPaths(text: string): Generator<string> {
       const p = text.lastIndexOf("%", k - 2);
       if (p !== -1 && k - 1 - p < 40) add(p);
     }
-    if (text.charCodeAt(k + 1) === 92 /* \ */ || text.startsWith("\\Device\\", k)) add(k);
+    const next = text.charCodeAt(k + 1);
+    if (next === 92 /* \ */ || (next === 68 /* D */ && text.startsWith("\\Device\\", k))) add(k);
   }
   if (!ascending) starts.sort((a, b) => a - b);
   let coveredTo = -1;
@@ -350,7 +360,7 @@ function* windowsPaths(text: string): Generator<string> {
     const m = WINDOWS_PATH_AT.exec(text);
     if (!m) continue;
     coveredTo = start + m[0].length;
-    const v = m[0].replace(/[.]+$/, "");
+    const v = m[0].endsWith(".") ? m[0].replace(/[.]+$/, "") : m[0];
     if (v.length > 3) yield v;
   }
 }
@@ -495,9 +505,10 @@ export function scanIndicators(input: string, opts: ExtractOptions, emit: Indica
     }
   if (want("registry_key"))
     for (const m of anchoredMatches(text, folded ? "hk" : /hk/gi, AT.registry, notWord, folded)) {
-      const [hive, ...rest] = m[0].split("\\");
-      const full = HIVES[hive!.toUpperCase()] ?? hive!.toUpperCase();
-      emit("registry_key", [full, ...rest].join("\\"));
+      // The pattern puts a backslash right after the hive: the hive is expanded, the rest kept as written.
+      const cut = m[0].indexOf("\\");
+      const hive = m[0].slice(0, cut).toUpperCase();
+      emit("registry_key", (HIVES[hive] ?? hive) + m[0].slice(cut));
     }
   if (want("bitcoin")) {
     for (const a of legacy) if (bitcoinChecksum(a)) emit("bitcoin", a);
