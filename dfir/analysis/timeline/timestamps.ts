@@ -19,7 +19,15 @@ export interface ArtifactTimes {
 }
 
 const s = (v: unknown) => (v === undefined || v === null ? "" : typeof v === "object" ? JSON.stringify(v) : String(v));
-const join = (...parts: unknown[]) => parts.map(s).filter(Boolean).join(" ");
+/** The non-empty parts joined by spaces (a loop: map + filter + join made two arrays per event message). */
+const join = (...parts: unknown[]) => {
+  let out = "";
+  for (const p of parts) {
+    const v = s(p);
+    if (v) out = out ? `${out} ${v}` : v;
+  }
+  return out;
+};
 
 const MACB = (prefix = "") => [
   { field: `${prefix}Created0x10`, desc: "File created ($SI)" },
