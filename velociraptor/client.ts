@@ -16,7 +16,7 @@ import { backoffDelayMs, DEFAULT_RETRY_POLICY, isRetryable, type RetryPolicy } f
 import type { BuiltQuery } from "./query.js";
 import { readServerFacts, type UnavailableFact } from "./server-facts.js";
 import { jsonArrayToLines } from "./json-lines.js";
-import { parseRowBatch } from "./row-batch.js";
+import { RowPieces } from "./row-batch.js";
 
 export type Row = Record<string, unknown>;
 export type { LogLine };
@@ -127,10 +127,12 @@ export class QueryStream implements AsyncIterable<Row> {
 
   [Symbol.asyncIterator](): AsyncIterator<Row> {
     this.start();
-    // Rows are served from the current batch with already-resolved promises; only a new batch awaits the network.
-    // This flattening is several times cheaper per row than yielding each row from an async generator.
+    // Rows are served from the current piece with already-resolved promises; the next piece of a batch is parsed
+    // synchronously when the rows before it are used up, and only a new batch awaits the network. This flattening is
+    // several times cheaper per row than yielding each row from an async generator.
     const batches = this.batches();
     let batch: Row[] = [];
+    let pieces: RowPieces | undefined;
     let i = 0;
     const maxRows = this.opts.maxRows;
     const finish = async (): Promise<IteratorResult<Row>> => {
@@ -139,9 +141,20 @@ export class QueryStream implements AsyncIterable<Row> {
     };
     const next = async (): Promise<IteratorResult<Row>> => {
       for (;;) {
-        const r = await batches.next();
-        if (r.done) return { done: true, value: undefined };
-        batch = r.value;
+        let piece: Row[] | undefined;
+        try {
+          piece = pieces?.next();
+        } catch (e) {
+          // A malformed batch shows in a later piece: the RPC must still be cancelled.
+          await batches.return(undefined);
+          throw e;
+        }
+        if (!piece) {
+          const r = await batches.next();
+          if (r.done) return { done: true, value: undefined };
+          [piece, pieces] = r.value;
+        }
+        batch = piece;
         i = 0;
         if (batch.length) return take();
       }
@@ -191,14 +204,17 @@ export class QueryStream implements AsyncIterable<Row> {
     return { rows: this.rowCount, logs: this.logs, columns: this.columns, truncated: this.truncated };
   }
 
-  /** The RPC as a sequence of parsed row batches. */
-  private batches(): AsyncGenerator<Row[]> {
+  /**
+   * The RPC as a sequence of non-empty row batches, each as its first piece of parsed rows and the parser for the rest
+   * (row-batch.ts: why a batch is parsed in pieces, as the rows are used). Rows are handed out as parsed, without copies.
+   */
+  private batches(): AsyncGenerator<[Row[], RowPieces]> {
     return this.results((response, columns) => {
-      // Rows are handed out as parsed, without copies (row-batch.ts: why the batch is parsed in pieces).
-      const rows = parseRowBatch(response);
-      if (!rows.length) return undefined;
+      const pieces = new RowPieces(response);
+      const first = pieces.next()!;
+      if (!first.length) return undefined;
       if (columns.length) this.columns = columns;
-      return rows;
+      return [first, pieces];
     });
   }
 

@@ -4,7 +4,7 @@
  * MalformedResponseError. Small piece sizes force many cuts on small batches.
  */
 import { describe, expect, it, vi } from "vitest";
-import { parseRowBatch } from "../../velociraptor/row-batch.js";
+import { parseRowBatch, RowPieces } from "../../velociraptor/row-batch.js";
 import { MalformedResponseError } from "../../velociraptor/errors.js";
 import { generatedRows } from "../../test-server/model.js";
 
@@ -97,5 +97,28 @@ describe("parseRowBatch", () => {
     }
     expect(message).toMatch(/not valid JSON/);
     expect(message).not.toContain("hunter2");
+  });
+
+  it("parses a piece only when asked: the rows before a malformed piece come first, then MalformedResponseError", () => {
+    const good = Array.from({ length: 100 }, (_, i) => ({ Pid: i, Name: `p${i}` }));
+    const text = `[${good.map((r) => JSON.stringify(r)).join(",")},{"Pid":100,"Name":]`;
+    const bytes = Buffer.from(text);
+    const pieces = new RowPieces(bytes, 64);
+    const first = pieces.next()!;
+    expect(first.length).toBeGreaterThan(0);
+    expect(first.length).toBeLessThan(100);
+    expect(first).toEqual(good.slice(0, first.length));
+    const seen = [...first];
+    let error: unknown;
+    try {
+      for (let p = pieces.next(); p; p = pieces.next()) seen.push(...p);
+    } catch (e) {
+      error = e;
+    }
+    expect(error).toBeInstanceOf(MalformedResponseError);
+    expect(seen.length).toBeGreaterThan(first.length);
+    expect(seen).toEqual(good.slice(0, seen.length));
+    expect(pieces.next()).toBeUndefined();
+    expect(bytes.toString()).toBe(text);
   });
 });
