@@ -7,7 +7,7 @@
  * in large-object space: a fresh mapping per batch, so every page of it faults (about 110,000 minor faults per million
  * rows, half a CPU second of system time on the bench), and it counts towards the old generation, which brings on full
  * GCs. A 16 KiB piece is an ordinary young string that dies in the next scavenge. Measured on the same bytes in one
- * process: 15–30 % less CPU than one parse of the whole batch, most of it system time and GC.
+ * process: 7–25 % less CPU than one parse of the whole batch (five runs), most of it system time and GC.
  *
  * Where to cut without scanning every byte: Velociraptor writes each batch compactly (vql/json.go MarshalJson) and the
  * rows of one SELECT usually start with the same first column, so `},{"<first column>":` marks a row boundary;
