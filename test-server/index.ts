@@ -188,12 +188,21 @@ async function runQuery(model: Model, stats: ServerStats, auth: AuthContext, eve
   stats.active++;
 
   const aborted = new Promise<void>((r) => abort.signal.addEventListener("abort", () => r(), { once: true }));
-  const write = async (msg: Partial<WireVQLResponse>) => {
+  const writeNow = async (msg: Partial<WireVQLResponse>) => {
     if (abort.signal.aborted && !timedOut) return;
     // Back-pressure: a million-row answer must not pile up in memory when the client reads slowly.
     if (!call.write(msg as WireVQLResponse)) await Promise.race([once(call, "drain"), aborted]);
   };
-  const log = (message: string) => void write({ log: `${message}\n`, timestamp: nowUs() });
+  // Writes go out one after another: a log line written while a batch waits for drain waits behind it, so at most one
+  // drain wait (and its listeners) exists per call — not one per log line of a fast stored-result stream.
+  let queue: Promise<void> = Promise.resolve();
+  const write = (msg: Partial<WireVQLResponse>): Promise<void> => {
+    const p = queue.then(() => writeNow(msg));
+    queue = p.catch(() => undefined);
+    return p;
+  };
+  // A log line is fire-and-forget; a failed stream ends the call through its own cancel/close events.
+  const log = (message: string) => void write({ log: `${message}\n`, timestamp: nowUs() }).catch(() => undefined);
 
   const scope = new Scope();
   for (const e of args.env ?? []) scope.set(e.key, e.value);
@@ -278,6 +287,8 @@ async function runQuery(model: Model, stats: ServerStats, auth: AuthContext, eve
     if (abort.signal.aborted && !timedOut) stats.cancelled++;
     else stats.completed++;
     call.off("cancelled", onCancel);
+    // The last log lines (query stats, a timeout) are queued writes: they go out before the stream ends.
+    await queue;
     if (!call.cancelled && !call.destroyed) call.end();
   }
 }
