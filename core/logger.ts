@@ -24,7 +24,8 @@ export function redact(value: unknown, depth = 0): unknown {
 }
 
 function threshold(): number {
-  const env = (process.env.MEGARAPTOR_LOG_LEVEL ?? "info").toLowerCase() as Level;
+  // A word that is not a level logs at info here; commands refuse it at start-up (core/settings.ts CHOICE_SETTINGS).
+  const env = (process.env.MEGARAPTOR_LOG_LEVEL ?? "info").trim().toLowerCase() as Level;
   return ORDER[env] ?? ORDER.info;
 }
 

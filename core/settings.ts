@@ -42,6 +42,14 @@ export const NUMERIC_SETTINGS = {
 
 export type NumericSettingName = keyof typeof NUMERIC_SETTINGS;
 
+/**
+ * Settings that take one of a few words (any case). Their readers keep a safe default at use — the logger must never
+ * throw — so the start-up check is where a typo (`MEGARAPTOR_LOG_LEVEL=verbose`, silently `info`) is caught.
+ */
+export const CHOICE_SETTINGS = {
+  MEGARAPTOR_LOG_LEVEL: { default: "info", choices: ["debug", "info", "warn", "error"], purpose: "how much the server logs to stderr" },
+} satisfies Record<string, { default: string; choices: string[]; purpose: string }>;
+
 /** A bad setting: names the variable, the value given, the allowed range and how to fix it. */
 export class SettingError extends MegaraptorError {
   readonly variable: string;
@@ -76,12 +84,18 @@ export function numericSetting(name: NumericSettingName, env: NodeJS.ProcessEnv 
   return v;
 }
 
-/** Every bad numeric setting in this environment (empty when all are fine). */
+/** Every bad numeric or choice setting in this environment (empty when all are fine). */
 export function settingProblems(env: NodeJS.ProcessEnv = process.env): SettingError[] {
   const out: SettingError[] = [];
   for (const name of Object.keys(NUMERIC_SETTINGS) as NumericSettingName[]) {
     const v = check(name, env[name]);
     if (v instanceof SettingError) out.push(v);
+  }
+  for (const [name, s] of Object.entries(CHOICE_SETTINGS)) {
+    const raw = env[name];
+    if (raw === undefined || raw.trim() === "" || s.choices.includes(raw.trim().toLowerCase())) continue;
+    const shown = raw.length > 40 ? `${raw.slice(0, 40)}…` : raw;
+    out.push(new SettingError(name, `"${shown}" is not one of ${s.choices.join(", ")}; it sets ${s.purpose}`, `Set ${name} to one of ${s.choices.join(", ")}, or unset it for the default (${s.default}).`));
   }
   return out;
 }

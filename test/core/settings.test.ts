@@ -9,7 +9,7 @@ import { mkdtempSync, readFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { describe, expect, it } from "vitest";
-import { assertSettings, NUMERIC_SETTINGS, numericSetting, settingProblems, SettingError, type NumericSettingName } from "../../core/settings.js";
+import { assertSettings, CHOICE_SETTINGS, NUMERIC_SETTINGS, numericSetting, settingProblems, SettingError, type NumericSettingName } from "../../core/settings.js";
 import { packageRoot } from "../../core/paths.js";
 import { timelineCacheConfig } from "../../dfir/analysis/timeline/cache.js";
 import { ConfirmationService } from "../../mcp/safety/confirm.js";
@@ -65,6 +65,14 @@ describe("numeric settings", () => {
     expect(() => assertSettings(env)).toThrow(/2 settings are not valid:\n {2}MEGARAPTOR_CONFIRM_TTL_SECONDS: "5m".*\n {2}MEGARAPTOR_MAX_RESULT_BYTES: "64k"/);
   });
 
+  it("MEGARAPTOR_LOG_LEVEL must be a level (any case); a typo is listed with the others", () => {
+    for (const ok of ["debug", "INFO", " warn ", "Error", ""]) expect(settingProblems({ MEGARAPTOR_LOG_LEVEL: ok }), ok).toEqual([]);
+    const [e] = settingProblems({ MEGARAPTOR_LOG_LEVEL: "verbose" });
+    expect(e?.code).toBe("INVALID_SETTING");
+    expect(e?.message).toBe('MEGARAPTOR_LOG_LEVEL: "verbose" is not one of debug, info, warn, error; it sets how much the server logs to stderr');
+    expect(e?.hint).toBe("Set MEGARAPTOR_LOG_LEVEL to one of debug, info, warn, error, or unset it for the default (info).");
+  });
+
   it("a long value is shortened in the message", () => {
     expect(refusal("MEGARAPTOR_STACK_MAX_GROUPS", "9".repeat(30) + "x".repeat(100)).message).toContain("…\" is not");
   });
@@ -77,6 +85,10 @@ describe("numeric settings", () => {
       const s: { default: number; min: number; max?: number } = NUMERIC_SETTINGS[name];
       expect(row, name).toContain(`| ${s.default.toLocaleString("en-US")} |`);
       expect(row, name).toContain(`${s.min}`);
+    }
+    for (const [name, s] of Object.entries(CHOICE_SETTINGS)) {
+      const row = doc.split("\n").find((l) => l.startsWith(`| \`${name}\``));
+      expect(row, name).toContain(`| ${s.default} | ${s.choices.join(", ")} |`);
     }
   });
 });
