@@ -30,6 +30,7 @@ import { loadavg, tmpdir } from "node:os";
 import { join, relative } from "node:path";
 import { packageRoot } from "../core/paths.js";
 import { pyvelociraptorAvailability, WITNESS_SCRIPT } from "../test/witness/pyvr.js";
+import { startTestServerProcess } from "./support.js";
 
 const ROWS = 1_000_000;
 const QUERY = "SELECT * FROM source(client_id='C.2b3c4d5e6f7a8b01', flow_id='F.BIGSTREAM01')";
@@ -104,19 +105,6 @@ function fixtureWithBigFlow(dir: string): string {
   return path;
 }
 
-async function startServerProcess(dir: string) {
-  const child = spawn(process.execPath, [...TSX, "test-server/cli.ts", "--port", "0", "--out-dir", dir, "--fixture", fixtureWithBigFlow(dir)], { cwd: root, stdio: ["ignore", "ignore", "pipe"] });
-  let err = "";
-  await new Promise<void>((resolve, reject) => {
-    child.stderr.on("data", (d: Buffer) => {
-      err += d.toString();
-      if (err.includes("api_client.yaml (admin)")) resolve();
-    });
-    child.on("exit", (code) => reject(new Error(`test server exited (${code}): ${err}`)));
-  });
-  return child;
-}
-
 /** The `megaraptor` command as installed: package.json's bin, built with tsc when missing or older than a source. */
 function megaraptorBin(): string[] {
   const pkg = JSON.parse(readFileSync(join(root, "package.json"), "utf8")) as { bin: Record<string, string> };
@@ -167,7 +155,7 @@ export default async function bench(): Promise<void> {
   console.log(`load average at start ${load()} (1, 5, 15 min; ${(await import("node:os")).cpus().length} CPUs)`);
   if (pyvr.ok) console.log(`pyvelociraptor: ${pyvr.versions}, ${spawnSync(pyvr.python, ["--version"], { encoding: "utf8" }).stdout.trim()}; ours: Node ${process.version}`);
 
-  const server = await startServerProcess(dir);
+  const server = await startTestServerProcess(dir, fixtureWithBigFlow(dir));
   const config = join(dir, "api_client.yaml");
   const cli = megaraptorBin();
 

@@ -7,14 +7,16 @@ import { spawn, type ChildProcessByStdio } from "node:child_process";
 import { loadavg } from "node:os";
 import type { Readable } from "node:stream";
 import { setFlagsFromString } from "node:v8";
+import { packageRoot } from "../core/paths.js";
 import { runInNewContext } from "node:vm";
 
 /** The 1, 5 and 15 minute load averages, for printing beside wall figures on a shared machine. */
 export const load = (): string => loadavg().map((l) => l.toFixed(2)).join(" ");
 
-/** The test server (default fixture) in its own process, writing its api_client.yaml files to `dir`. */
-export async function startTestServerProcess(dir: string): Promise<ChildProcessByStdio<null, null, Readable>> {
-  const child = spawn(process.execPath, ["--import", "tsx", "test-server/cli.ts", "--port", "0", "--out-dir", dir], { stdio: ["ignore", "ignore", "pipe"] });
+/** The test server in its own process (the default fixture, or `fixture`), writing its api_client.yaml files to `dir`. */
+export async function startTestServerProcess(dir: string, fixture?: string): Promise<ChildProcessByStdio<null, null, Readable>> {
+  const args = ["--import", "tsx", "test-server/cli.ts", "--port", "0", "--out-dir", dir, ...(fixture ? ["--fixture", fixture] : [])];
+  const child = spawn(process.execPath, args, { cwd: packageRoot(), stdio: ["ignore", "ignore", "pipe"] });
   let err = "";
   await new Promise<void>((resolve, reject) => {
     child.stderr.on("data", (d: Buffer) => {
