@@ -12,7 +12,7 @@ import { createServer } from "node:net";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { stringify as toYaml } from "yaml";
-import { apiServiceDefinition, type WireVFSFileBuffer, type WireVQLCollectorArgs, type WireVQLResponse } from "../proto/wire.js";
+import { apiServiceDefinition, type WireVFSFileBuffer, type WireVQLCollectorArgs } from "../proto/wire.js";
 import { parseVql } from "../velociraptor/vql/parser.js";
 import { packageRoot } from "../core/paths.js";
 import type { IssuedCert } from "../components/pki/x509.js";
@@ -25,6 +25,7 @@ import { apiStatus, GoError, grpcStatus as status, orgNotFound, permissionDenied
 import type { ServerConfig } from "./server-config.js";
 import { bootstrapUser, SUPERUSER, UserStore } from "./user-store.js";
 import { generateServerCert } from "./velociraptor-certs.js";
+import { encodeVQLResponse, type VQLResponseOut } from "./vql-response-encode.js";
 
 export { createTestPki, badServerCertificates, type TestPki, type ClientName } from "./pki.js";
 export { Model } from "./model.js";
@@ -128,8 +129,21 @@ export function goDuration(ms: number): string {
   return m ? `${m}m${trim(s)}s` : `${trim(s)}s`;
 }
 
-function nowUs(): string {
-  return String(Date.now() * 1000);
+/** µs since the epoch: 51 bits, exact in a double (the encoder writes it as a uint64 varint). */
+function nowUs(): number {
+  return Date.now() * 1000;
+}
+
+/** A statement's batch without rows. */
+const EMPTY_ARRAY = Buffer.from("[]");
+
+/**
+ * proto.API with Query's responses encoded by ./vql-response-encode.ts (the same bytes as the loaded codec, Response
+ * taken as bytes so a stored batch is never decoded to a string and encoded again). Other methods keep the codec.
+ */
+function serviceDefinition(): grpc.ServiceDefinition {
+  const def = apiServiceDefinition();
+  return { ...def, Query: { ...def.Query!, responseSerialize: (m: VQLResponseOut) => encodeVQLResponse(m) } };
 }
 
 
@@ -144,7 +158,7 @@ export interface ServerStats {
 }
 
 /** api/api.go Query, up to streamQuery: identity, org switch, ANY_QUERY, then a Query must be given. */
-function admitQuery(model: Model, auth: AuthContext, call: grpc.ServerWritableStream<WireVQLCollectorArgs, WireVQLResponse>): { user: string; orgId: string } | grpc.ServiceError {
+function admitQuery(model: Model, auth: AuthContext, call: grpc.ServerWritableStream<WireVQLCollectorArgs, VQLResponseOut>): { user: string; orgId: string } | grpc.ServiceError {
   const args = call.request;
   let who: Principal;
   try {
@@ -166,7 +180,7 @@ function admitQuery(model: Model, auth: AuthContext, call: grpc.ServerWritableSt
   return { user: who.name, orgId };
 }
 
-async function runQuery(model: Model, stats: ServerStats, auth: AuthContext, events: EventEmitter, call: grpc.ServerWritableStream<WireVQLCollectorArgs, WireVQLResponse>): Promise<void> {
+async function runQuery(model: Model, stats: ServerStats, auth: AuthContext, events: EventEmitter, call: grpc.ServerWritableStream<WireVQLCollectorArgs, VQLResponseOut>): Promise<void> {
   const args = call.request;
   stats.lastRequest = args;
   const admitted = admitQuery(model, auth, call);
@@ -188,15 +202,15 @@ async function runQuery(model: Model, stats: ServerStats, auth: AuthContext, eve
   stats.active++;
 
   const aborted = new Promise<void>((r) => abort.signal.addEventListener("abort", () => r(), { once: true }));
-  const writeNow = async (msg: Partial<WireVQLResponse>) => {
+  const writeNow = async (msg: VQLResponseOut) => {
     if (abort.signal.aborted && !timedOut) return;
     // Back-pressure: a million-row answer must not pile up in memory when the client reads slowly.
-    if (!call.write(msg as WireVQLResponse)) await Promise.race([once(call, "drain"), aborted]);
+    if (!call.write(msg)) await Promise.race([once(call, "drain"), aborted]);
   };
   // Writes go out one after another: a log line written while a batch waits for drain waits behind it, so at most one
   // drain wait (and its listeners) exists per call — not one per log line of a fast stored-result stream.
   let queue: Promise<void> = Promise.resolve();
-  const write = (msg: Partial<WireVQLResponse>): Promise<void> => {
+  const write = (msg: VQLResponseOut): Promise<void> => {
     const p = queue.then(() => writeNow(msg));
     queue = p.catch(() => undefined);
     return p;
@@ -224,18 +238,19 @@ async function runQuery(model: Model, stats: ServerStats, auth: AuthContext, eve
         // The batch is taken before the write waits for drain, and the max_wait timer never starts a second flush
         // while one is waiting: otherwise a slow reader receives the same batch twice.
         let flushing: Promise<void> | undefined;
-        // One response message: the batch's JSON array, its row count and columns.
-        const respond = async (Response: string, count: number, Columns: string[]) => {
+        // One response message: the batch's JSON array (UTF-8), its row count and columns.
+        const respond = async (Response: Buffer, count: number, Columns: string[]) => {
           const thisPart = part++;
           lastSend = Date.now();
           await write({ Response, Columns, Query: { VQL: request.VQL, Name: request.Name }, query_id: index, part: thisPart, timestamp: nowUs() });
+          // The size in bytes, as Velociraptor logs len(result.Payload) (api/query.go streamQuery).
           log(`Time ${((Date.now() - started) / 1000).toFixed(3)}: ${request.Name}: Sending response part ${thisPart} ${Response.length} B (${count} rows).`);
           if (count) events.emit("batch", count, request.VQL);
         };
         const send = async () => {
           const rows = batch;
           batch = [];
-          await respond(JSON.stringify(rows), rows.length, rows.length ? Object.keys(rows[0]!) : []);
+          await respond(Buffer.from(JSON.stringify(rows)), rows.length, rows.length ? Object.keys(rows[0]!) : []);
         };
         // A stored result (./result-store.ts) is sent as its file holds it, in full batches of max_row rows.
         const stored = await evaluator.storedSource(st, scope);
@@ -248,7 +263,7 @@ async function runQuery(model: Model, stats: ServerStats, auth: AuthContext, eve
           }
           if (abort.signal.aborted) break;
           // As the row-by-row path: the last batch carries the last rows; only a statement without rows sends "[]".
-          if (!sent) await respond("[]", 0, []);
+          if (!sent) await respond(EMPTY_ARRAY, 0, []);
           continue;
         }
         const flush = async (final = false) => {
@@ -336,8 +351,8 @@ export async function startTestServer(opts: TestServerOptions = {}): Promise<Tes
   const events = new EventEmitter();
   const server = new grpc.Server({ "grpc.max_send_message_length": -1, "grpc.max_receive_message_length": 64 * 1024 * 1024 });
 
-  server.addService(apiServiceDefinition(), {
-    Query: (call: grpc.ServerWritableStream<WireVQLCollectorArgs, WireVQLResponse>) => void runQuery(model, stats, auth, events, call),
+  server.addService(serviceDefinition(), {
+    Query: (call: grpc.ServerWritableStream<WireVQLCollectorArgs, VQLResponseOut>) => void runQuery(model, stats, auth, events, call),
     VFSGetBuffer: (call: grpc.ServerUnaryCall<WireVFSFileBuffer, WireVFSFileBuffer>, cb: grpc.sendUnaryData<Partial<WireVFSFileBuffer>>) => {
       const who = admitUnary(model, auth, call, call.request.org_id);
       if (who instanceof Error) return cb(who);

@@ -27,9 +27,9 @@ interface Stored {
   columns: string[];
 }
 
-/** One batch of stored rows: the Response text (a JSON array) and how many rows it holds. */
+/** One batch of stored rows: the Response (a JSON array, UTF-8 bytes) and how many rows it holds. */
 export interface StoredBatch {
-  json: string;
+  json: Buffer;
   rows: number;
 }
 
@@ -130,7 +130,8 @@ export class ResultStore {
         buf.copyWithin(0, end, have);
         have -= end;
         this.served += rows;
-        yield { json: out.toString("utf8"), rows };
+        // Bytes, not a string: the VQLResponse encoder copies them into the message as they are.
+        yield { json: out, rows };
       }
     } finally {
       await fh.close();
