@@ -15,7 +15,7 @@ import { defineTool } from "./define.js";
 import { CaseId, OrgId } from "./ids.js";
 import { hostLabel, hostnameMap, resolveScope, type ResolvedScope } from "../../dfir/scope/resolve.js";
 import { hasScope, ScopeInput } from "./scope.js";
-import { CoverageSchema, PageSchema, encodeCursor, shapeRows, startOffset, type Coverage } from "./shape.js";
+import { CoverageSchema, PageSchema, RowSchema, encodeCursor, shapeRows, startOffset, type Coverage } from "./shape.js";
 
 const FileOutput = z.object({ path: z.string(), uri: z.string(), sha256: z.string(), bytes: z.number(), records: z.number() });
 
@@ -70,7 +70,7 @@ export const generateTimeline = defineTool({
     org_id: OrgId,
   }),
   output: z.object({
-    events: z.array(z.record(z.string(), z.unknown())).optional(),
+    events: z.array(RowSchema).optional(),
     page: PageSchema.optional(),
     coverage: CoverageSchema,
     file: FileOutput.optional(),

@@ -9,7 +9,7 @@ import { collectionSession } from "./session.js";
 import { enforceArtifacts, respondPlan } from "../safety/artifact-effects.js";
 import { firstPagesText, FirstPageOutput, shapeFirstPages } from "./flows.js";
 import { ArtifactName, ClientOrServerId, OrgId } from "./ids.js";
-import { PageInput, PageSchema, CoverageSchema, RowsOutput } from "./shape.js";
+import { PageInput, PageSchema, CoverageSchema, RowSchema, RowsOutput } from "./shape.js";
 
 const TYPE_FILTER: Record<string, string[]> = { client: ["client"], server: ["server"], event: ["client_event", "server_event"] };
 
@@ -89,7 +89,7 @@ export const collectArtifact = defineTool({
     artifacts: z.array(z.string()),
     state: z.string(),
     errors: z.array(z.string()),
-    results: z.object({ rows: z.array(z.record(z.string(), z.unknown())), page: PageSchema, coverage: CoverageSchema, artifact: z.string().nullable(), available_sources: z.array(z.string()) }).optional().describe("the first result set's first page (all of them are in pages)"),
+    results: z.object({ rows: z.array(RowSchema), page: PageSchema, coverage: CoverageSchema, artifact: z.string().nullable(), available_sources: z.array(z.string()) }).optional().describe("the first result set's first page (all of them are in pages)"),
     pages: z.array(FirstPageOutput).optional().describe("with wait=true: the first page of each result set with rows"),
   }),
   preset: "collect",

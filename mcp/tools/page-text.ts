@@ -8,19 +8,74 @@
  *
  * Everything a page's structured result holds is in this text, which is what lets the MCP adapter leave the
  * structured copy out where no output schema is listed (mcp/server/tools.ts, docs/mcp-results.md).
+ *
+ * Each row is serialised once per call: shapeRows (./shape.ts) sizes a page for its byte cap from the same compact
+ * lines this file renders (lineWriter), and renderRowsText reuses them rather than serialising the rows again.
  */
 import type { Row } from "../../velociraptor/client.js";
 import type { Shaped } from "./shape.js";
 
+/** One row's compact line, and the length JSON.stringify(row) would have (what the result byte cap counts). */
+export interface RowLine {
+  line: string;
+  objectLength: number;
+}
+
+/** A row holds exactly these keys (in any order): it can be written as an array of values against the columns. */
+function sameKeys(r: Row, columns: readonly string[]): boolean {
+  const keys = Object.keys(r);
+  return keys.length === columns.length && columns.every((c) => Object.hasOwn(r, c));
+}
+
+/**
+ * Whether a value serialises the same way as an array element as it does as an object member. undefined, functions
+ * and symbols become null in an array but drop the key in an object; a toJSON method is handed the key, which
+ * differs (column name against index). Rows parsed from the server's JSON never hold such values.
+ */
+function plainValue(v: unknown): boolean {
+  if (v === undefined || typeof v === "function" || typeof v === "symbol") return false;
+  return typeof v !== "object" || v === null || typeof (v as { toJSON?: unknown }).toJSON !== "function";
+}
+
+/**
+ * Writes a page's rows as compact lines against the columns of its first row (compactRows' rendering), each with the
+ * length of the row as a JSON object. The array form is the object form without its `"key":` prefixes, so that
+ * length is the line's plus the keys' — exact whenever every value is plain (plainValue); otherwise the object is
+ * serialised to measure it. Row by row, so a page cut by the byte cap is not serialised past the cut.
+ */
+export function lineWriter(first: Row): { columns: string[]; write(r: Row): RowLine } {
+  const columns = Object.keys(first);
+  let keyBytes = 0; // "key": for every column
+  for (const c of columns) keyBytes += JSON.stringify(c).length + 1;
+  return {
+    columns,
+    write(r) {
+      if (!sameKeys(r, columns)) {
+        const line = JSON.stringify(r);
+        return { line, objectLength: line.length };
+      }
+      const values = columns.map((c) => r[c]);
+      const line = JSON.stringify(values);
+      return { line, objectLength: values.every(plainValue) ? line.length + keyBytes : JSON.stringify(r).length };
+    },
+  };
+}
+
+/** The lines shapeRows rendered for a page, by the rows array it returned (which nothing changes after shaping). */
+const rendered = new WeakMap<readonly Row[], string[]>();
+
+/** Records the compact lines shapeRows wrote for `rows` (one per row, in order), for renderRowsText. */
+export function rememberLines(rows: readonly Row[], columns: readonly string[], lines: readonly string[]): void {
+  if (rows.length && lines.length === rows.length) rendered.set(rows, [`columns: ${JSON.stringify(columns)}`, ...lines]);
+}
+
 /** Column names once, then one JSON array per row; rows of another shape as JSON objects. */
 export function compactRows(rows: readonly Row[]): string[] {
   if (!rows.length) return [];
-  const columns = Object.keys(rows[0]!);
-  const same = (r: Row) => {
-    const keys = Object.keys(r);
-    return keys.length === columns.length && columns.every((c) => Object.hasOwn(r, c));
-  };
-  return [`columns: ${JSON.stringify(columns)}`, ...rows.map((r) => JSON.stringify(same(r) ? columns.map((c) => r[c]) : r))];
+  const cached = rendered.get(rows);
+  if (cached) return cached;
+  const w = lineWriter(rows[0]!);
+  return [`columns: ${JSON.stringify(w.columns)}`, ...rows.map((r) => w.write(r).line)];
 }
 
 /** Where the page sits, when the coverage note does not already say it. */

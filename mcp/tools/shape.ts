@@ -8,6 +8,7 @@ import { z } from "zod";
 import { MegaraptorError } from "../../core/errors.js";
 import { hasPath, valueAt } from "../../dfir/results/paths.js";
 import type { Row } from "../../velociraptor/client.js";
+import { lineWriter, rememberLines } from "./page-text.js";
 
 export const DEFAULT_LIMIT = 50;
 export const MAX_LIMIT = 1000;
@@ -33,8 +34,20 @@ export const PageSchema = z.object({
   total: z.number().optional(),
 });
 
+const isRow = (v: unknown): v is Row => typeof v === "object" && v !== null && !Array.isArray(v);
+
+/**
+ * One row in an output schema: a JSON object. Listed exactly as z.record(z.string(), z.unknown()) lists it (the
+ * meta below; test/mcp/shape.test.ts compares the two), but checked as "an object, not an array" — the executor
+ * checks every structured result against its tool's output schema, and a record re-parses every key and value of
+ * every row into a copy it throws away (about as long as rendering the page, for 50 rows). A row's keys are strings
+ * by construction: rows come from JSON.parse of the server's batches or are built by our own tools, and JSON has
+ * no other kind of key.
+ */
+export const RowSchema = z.custom<Row>(isRow, { message: "expected a row (a JSON object)" }).meta({ type: "object", propertyNames: { type: "string" }, additionalProperties: {} });
+
 export const RowsOutput = {
-  rows: z.array(z.record(z.string(), z.unknown())),
+  rows: z.array(RowSchema),
   page: PageSchema,
   coverage: CoverageSchema,
 };
@@ -120,17 +133,24 @@ export function shapeRows(s: ShapeInput): Shaped {
   const cap = s.byteCap ?? numericSetting("MEGARAPTOR_MAX_RESULT_BYTES");
   let hasMore = s.rows.length > s.limit || (s.total !== undefined && s.offset + s.limit < s.total);
   const page = s.rows.slice(0, s.limit).map((r) => withIsoTimes(pick(r, s.columns)));
-  // Byte cap: drop whole rows from the end and say so; the cursor resumes at the first dropped row.
+  // Byte cap: drop whole rows from the end and say so; the cursor resumes at the first dropped row. A row's size is
+  // its length as a JSON object, measured on the compact line the page text shows it as (written here once, reused
+  // by renderRowsText).
+  const writer = page.length ? lineWriter(page[0]!) : undefined;
+  const lines: string[] = [];
   let bytes = 2;
   let keep = 0;
   for (const r of page) {
-    const size = JSON.stringify(r).length + 1;
+    const l = writer!.write(r);
+    const size = l.objectLength + 1;
     if (bytes + size > cap && keep > 0) break;
     bytes += size;
     keep++;
+    lines.push(l.line);
   }
   const cutByBytes = keep < page.length;
   const rows = page.slice(0, keep);
+  if (writer) rememberLines(rows, writer.columns, lines);
   if (cutByBytes) hasMore = true;
   const next = hasMore ? encodeCursor(s.queryKey, s.offset + rows.length) : undefined;
   let coverage: Coverage;

@@ -1,5 +1,6 @@
 import { describe, expect, it } from "vitest";
-import { decodeCursor, encodeCursor, shapeRows, withIsoTimes } from "../../mcp/tools/shape.js";
+import { z } from "zod";
+import { decodeCursor, encodeCursor, RowSchema, RowsOutput, shapeRows, withIsoTimes } from "../../mcp/tools/shape.js";
 
 const rows = (n: number) => Array.from({ length: n }, (_, i) => ({ i, text: "x".repeat(100) }));
 
@@ -46,5 +47,20 @@ describe("shapeRows", () => {
     const row = { OSPath: "C:\\x.exe", Authenticode: { Trusted: "untrusted", SubjectName: "CN=x" }, Size: 1 };
     const s = shapeRows({ rows: [row], offset: 0, limit: 10, queryKey: "k", columns: ["OSPath", "Authenticode.Trusted", "Missing.Path"] });
     expect(s.rows[0]).toEqual({ OSPath: "C:\\x.exe", "Authenticode.Trusted": "untrusted" });
+  });
+});
+
+/** The row schema of every page's output: listed as z.record lists it, checked cheaply (mcp/tools/shape.ts RowSchema). */
+describe("RowSchema", () => {
+  const json = (s: z.ZodType) => z.toJSONSchema(s, { target: "draft-7", io: "output", unrepresentable: "any" });
+
+  it("lists exactly as z.record(z.string(), z.unknown()) does, so tools/list and its outputSchemas are unchanged", () => {
+    expect(json(z.object(RowsOutput))).toEqual(json(z.object({ ...RowsOutput, rows: z.array(z.record(z.string(), z.unknown())) })));
+  });
+
+  it("still refuses what is not a row: the executor's output check catches a tool returning one", () => {
+    for (const bad of [null, [1, 2], "row", 1, undefined]) expect(RowSchema.safeParse(bad).success, JSON.stringify(bad)).toBe(false);
+    expect(z.object(RowsOutput).safeParse({ rows: [{ a: 1 }, [1]], page: { offset: 0, returned: 2, has_more: false }, coverage: { status: "exhaustive", note: "" } }).success).toBe(false);
+    expect(RowSchema.safeParse({ a: 1, b: { c: [null] } }).success).toBe(true);
   });
 });
