@@ -33,6 +33,8 @@ interface Case {
   env: Record<string, string>;
   /** Rows the bare client fetches: what run_vql fetches for one page (limit + 1, to know whether more exist). */
   maxRows: number;
+  /** Rows per response batch (max_row), as run_vql asks for them (mcp/tools/vql.ts: limit + 2), so both do the same gRPC work. */
+  batchRows: number;
   args: Record<string, unknown>;
 }
 
@@ -62,12 +64,13 @@ export default async function bench(): Promise<void> {
     new Promise<number>((resolve) => {
       const id = asked++;
       answers.set(id, resolve);
-      child.stdin.write(`${JSON.stringify({ id, vql: c.vql, env: c.env, maxRows: c.maxRows })}\n`);
+      child.stdin.write(`${JSON.stringify({ id, vql: c.vql, env: c.env, maxRows: c.maxRows, batchRows: c.batchRows })}\n`);
     });
   const page = PAGE_CALLS.find((c) => c.tool === "run_vql")!.args as { query: string; env: Record<string, string> };
   const cases: Case[] = [
-    { label: "5 rows", vql: "SELECT client_id, os_info.hostname AS hostname FROM clients() LIMIT 5", env: {}, maxRows: 6, args: {} },
-    { label: `${PAGE}-row page`, vql: page.query, env: page.env, maxRows: PAGE + 1, args: { env: page.env, limit: PAGE } },
+    // run_vql's default limit is 50 as well: it asks for batches of 52 rows for the 5-row query too.
+    { label: "5 rows", vql: "SELECT client_id, os_info.hostname AS hostname FROM clients() LIMIT 5", env: {}, maxRows: 6, batchRows: PAGE + 2, args: {} },
+    { label: `${PAGE}-row page`, vql: page.query, env: page.env, maxRows: PAGE + 1, batchRows: PAGE + 2, args: { env: page.env, limit: PAGE } },
   ];
   const f = (x: number) => `${x.toFixed(2)} ms`;
   try {
@@ -77,7 +80,7 @@ export default async function bench(): Promise<void> {
         if (r.isError) throw new Error(JSON.stringify(r.content));
         return r;
       };
-      const viaBare = () => bare.queryAll({ vql: c.vql, env: c.env }, { maxRows: c.maxRows });
+      const viaBare = () => bare.queryAll({ vql: c.vql, env: c.env }, { maxRows: c.maxRows, batchRows: c.batchRows });
       for (let i = 0; i < WARM; i++) {
         const want = (await viaBare()).rows.length;
         await viaMcp();

@@ -85,7 +85,10 @@ export const runVql = defineTool({
     const key = JSON.stringify(["run_vql", args.query, args.env, args.org_id, args.max_rows]);
     const offset = startOffset(args, key);
     const want = Math.min(args.max_rows, offset + args.limit + 1);
-    const r = await ctx.client().queryAll({ vql: args.query, env: checkEnv(args.env ?? {}) }, { orgId: ctx.orgId, maxRows: want, timeoutSeconds: args.timeout, signal: ctx.signal });
+    // Batches of want + 1 rows (up to the client's default of 1000): the first response then holds the page and the
+    // row after it, and the stream stops there. Velociraptor batches a query's rows by max_row (api/query.go passes
+    // it to vfilter.GetResponseChannel), so 1000-row batches would send and parse up to 20 times a 50-row page.
+    const r = await ctx.client().queryAll({ vql: args.query, env: checkEnv(args.env ?? {}) }, { orgId: ctx.orgId, maxRows: want, batchRows: Math.min(want + 1, 1000), timeoutSeconds: args.timeout, signal: ctx.signal });
     const capped = r.truncated && want === args.max_rows;
     const shaped = shapeRows({ rows: r.rows.slice(offset), offset, limit: args.limit, queryKey: key, columns: args.columns });
     if (capped && !shaped.page.has_more) shaped.coverage = { status: "truncated", note: `Stopped at max_rows=${args.max_rows}; raise max_rows or narrow the query.` };
