@@ -7,7 +7,7 @@
 import { describe, expect, it } from "vitest";
 import { createRequire } from "node:module";
 import { extractIndicators, FILE_LIKE_TLDS, hostOf, hostOfParsed, validDomain } from "../../../dfir/analysis/iocs/extract.js";
-import { AT, RE } from "../../../dfir/analysis/iocs/patterns.js";
+import { AT, RE, refang } from "../../../dfir/analysis/iocs/patterns.js";
 import { alnumRuns, anchoredMatches, base58Runs, foldedCopy, isHexSpan, ipv4Spans, lastLabelSpans, urlSpans } from "../../../dfir/analysis/iocs/scan.js";
 
 const TOKENS = [
@@ -73,6 +73,47 @@ describe("candidate finders find exactly what their patterns find (randomised)",
     }
     // The random texts must exercise the pattern, not only agree on finding nothing.
     expect(nonEmpty).toBeGreaterThan(30);
+  });
+});
+
+/** refang as it was before its marker search and its two passes: sixteen searches and one alternation of all forms. */
+function refangReference(text: string): string {
+  const markers = ["hxxp", "HXXP", "Hxxp", "fxp", "[.]", "(.)", "{.}", "[dot]", "(dot)", "{dot}", "[@]", "[at]", "(at)", "[:]", "[://]", " dot "];
+  const found = markers.filter((m) => text.includes(m));
+  if (!found.length) return text;
+  let out = text;
+  if (found.some((m) => /^[[({]/.test(m) && (text.includes(` ${m}`) || text.includes(`${m} `))))
+    out = out.replace(/\s([[({](?:\.|dot|@|at)[\])}])\s?|([[({](?:\.|dot|@|at)[\])}])\s/gi, (_m, a?: string, b?: string) => a ?? b ?? "");
+  out = out.replace(/hxxp(s?)(?:\[:\]\/\/|:\/\/|\[:\/\/\])|fxp(?:\[:\]\/\/|:\/\/)|[[({](?:\.|dot|@|at|:|:\/\/)[\])}]/gi, (m: string, s?: string) => {
+    const l = m.toLowerCase();
+    if (l.startsWith("hxxp")) return `http${s ?? ""}://`;
+    if (l.startsWith("fxp")) return "ftp://";
+    if (l === "[://]") return "://";
+    if (l === "[:]") return ":";
+    return l.includes("@") || l.includes("at") ? "@" : ".";
+  });
+  if (out.includes(" dot ")) out = out.replace(/([a-z0-9]) dot (?=[a-z0-9]+\b)/gi, "$1.");
+  return out;
+}
+
+describe("refang", () => {
+  it("gives what one alternation of every defanged form gave (randomised)", () => {
+    const parts = ["hxxp", "HXXP", "Hxxp", "hXxP", "fxp", "FXP", "Fxp", "xp", "XP", "h", "x", "p", "s", "S", "[:]//", "[:]", "://", "[://]", "(://)", "{:}", "//", "[", "]", "(", ")", "{", "}", "[[", "]]", ".", "dot", "DOT", "Dot", "@", "at", "AT", ":", " ", "  ", "\t", "\n", "\u00a0", "evil", "com", " dot ", "a", "1", "é", "[.]", "(.)", "{.}", "[dot]", "(dot)", "{dot}", "[@]", "[at]", "(at)", "{at}", "(@)"];
+    let s = 29;
+    const rnd = () => (s = (Math.imul(s, 1103515245) + 12345) >>> 0) >>> 8;
+    let changed = 0;
+    let spaced = 0;
+    for (let round = 0; round < 20000; round++) {
+      let t = "";
+      for (let k = 1 + (rnd() % 14); k > 0; k--) t += parts[rnd() % parts.length];
+      const want = refangReference(t);
+      if (want !== t) changed++;
+      if (/\s[[({](?:\.|dot|@|at)[\])}]|[[({](?:\.|dot|@|at)[\])}]\s/i.test(t) && want !== t) spaced++;
+      expect(refang(t), JSON.stringify(t)).toBe(want);
+    }
+    // The random texts must be refanged often, spaced forms included, not only left alone.
+    expect(changed).toBeGreaterThan(5000);
+    expect(spaced).toBeGreaterThan(500);
   });
 });
 
