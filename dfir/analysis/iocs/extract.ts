@@ -265,7 +265,14 @@ function hashType(h: string): IocType | undefined {
   return letter && digit ? DIGEST_TYPES[h.length] : undefined;
 }
 
+// What trimUrl drops from a URL's end: /[.,;:!?'"]+$/.
+const URL_TRAIL = new Set([...".,;:!?'\""].map((c) => c.charCodeAt(0)));
+
 function trimUrl(u: string): string {
+  // Most URLs end in none of these or a bracket: then there is nothing to trim (the end-anchored regex tried every
+  // position of every URL).
+  const lastChar = u.charCodeAt(u.length - 1);
+  if (!URL_TRAIL.has(lastChar) && lastChar !== 41 && lastChar !== 93) return u;
   let out = u.replace(/[.,;:!?'"]+$/, "");
   // Drop a closing bracket that belongs to the surrounding prose, not the URL.
   while (/[)\]]$/.test(out) && (out.match(/[([]/g)?.length ?? 0) < (out.match(/[)\]]/g)?.length ?? 0)) out = out.slice(0, -1);
@@ -378,6 +385,9 @@ function* emails(text: string): Generator<string> {
   }
 }
 
+/** /[\w@/\\%]/: a character that makes a dotted name before it part of something else. */
+const isDomainStop = (c: number) => isWord(c) || c === 64 || c === 47 || c === 92 || c === 37;
+
 /** Domains found from their last label: only a real TLD makes it worth walking left for the rest. */
 function* domains(text: string): Generator<string> {
   // lastLabelSpans without a tuple per dot: most dots in result rows end a file name, a version or a time.
@@ -388,9 +398,14 @@ function* domains(text: string): Generator<string> {
     let start = dot;
     while (start > 0 && isHostChar(text.charCodeAt(start - 1))) start--;
     // Preceded by these, it is part of an email, a path, a URL-encoded value (%40 = @) or a longer token.
-    if (start > 0 && /[\w@/\\%]/.test(text[start - 1]!)) continue;
-    const candidate = text.slice(start, end).replace(/^[.-]+/, "");
-    if (/\.\./.test(candidate) || !candidate.includes(".")) continue;
+    if (start > 0 && isDomainStop(text.charCodeAt(start - 1))) continue;
+    // Leading dots and hyphens are not part of the name; a name holds a dot but no two in a row.
+    while (start < dot && (text.charCodeAt(start) === 46 || text.charCodeAt(start) === 45)) start++;
+    if (start === dot) continue;
+    let k = start + 1;
+    while (k <= dot && !(text.charCodeAt(k) === 46 && text.charCodeAt(k - 1) === 46)) k++;
+    if (k <= dot) continue;
+    const candidate = text.slice(start, end);
     if (validDomain(candidate)) yield candidate.toLowerCase();
   }
 }

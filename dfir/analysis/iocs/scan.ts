@@ -174,7 +174,10 @@ function wordAt(text: string, at: number, word: string): boolean {
 
 // The characters /[^\s"'<>`|\\^{}]/ excludes from a URL, \s being JavaScript's white space (Unicode spaces included).
 const URL_STOP = new Set([..." \t\n\v\f\r\"'<>`|\\^{}\u00a0\u1680\u2028\u2029\u202f\u205f\u3000\ufeff"].map((c) => c.charCodeAt(0)));
-const isUrlChar = (c: number) => !URL_STOP.has(c) && !(c >= 0x2000 && c <= 0x200a);
+// The ASCII stops as a table: a Set lookup per character of every URL was a fifth of the URL pass.
+const URL_STOP_ASCII = new Uint8Array(128);
+for (const c of URL_STOP) if (c < 128) URL_STOP_ASCII[c] = 1;
+const isUrlChar = (c: number) => (c < 128 ? URL_STOP_ASCII[c] === 0 : !URL_STOP.has(c) && !(c >= 0x2000 && c <= 0x200a));
 
 /**
  * URL spans as /\b(?:https?|ftp):\/\/[^\s"'<>`|\\^{}]+/gi finds them, found from each "://": a scheme right before

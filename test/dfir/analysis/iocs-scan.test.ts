@@ -117,6 +117,39 @@ describe("refang", () => {
   });
 });
 
+describe("domain candidates", () => {
+  it("are what the last-label pattern, a walk left and the regex checks found (randomised)", () => {
+    const tlds = new Set((createRequire(import.meta.url)("tlds") as string[]).map((t) => t.toLowerCase()));
+    // The form domains() had before its checks were written as character tests: the candidate cut, then regexes.
+    const reference = (input: string) => {
+      const text = refang(input);
+      const out: string[] = [];
+      for (const m of text.matchAll(RE.tldCandidate)) {
+        if (!tlds.has(m[1]!.toLowerCase())) continue;
+        let start = m.index;
+        while (start > 0 && /[A-Za-z0-9.-]/.test(text[start - 1]!)) start--;
+        if (start > 0 && /[\w@/\\%]/.test(text[start - 1]!)) continue;
+        const candidate = text.slice(start, m.index + m[0].length).replace(/^[.-]+/, "");
+        if (/\.\./.test(candidate) || !candidate.includes(".")) continue;
+        if (validDomain(candidate)) out.push(candidate.toLowerCase());
+      }
+      return out;
+    };
+    const parts = ["evil", "Evil", "c2", "a", "x-y", "-", "--", ".", "..", "...", "com", "COM", "io", "biz", "pf", "exe", "zip", "Net", "System", "1", "42", " ", "\n", "@", "/", "\\", "%", "_", ":", "é", "\u00a0", "[.]", "-1a2b3c4d.pf", "q".repeat(63)];
+    let s = 53;
+    const rnd = () => (s = (Math.imul(s, 1103515245) + 12345) >>> 0) >>> 8;
+    let found = 0;
+    for (let round = 0; round < 20000; round++) {
+      let t = "";
+      for (let k = 1 + (rnd() % 12); k > 0; k--) t += parts[rnd() % parts.length];
+      const want = reference(t);
+      found += want.length;
+      expect(extractIndicators(t, { types: new Set(["domain"]) }).map((i) => i.value), JSON.stringify(t)).toEqual(want);
+    }
+    expect(found).toBeGreaterThan(500);
+  });
+});
+
 describe("the fast paths' edges", () => {
   it("finds indicators that touch the start or the end of the text", () => {
     const at = (t: string) => extractIndicators(t).map((i) => `${i.type} ${i.value}`);
