@@ -40,12 +40,18 @@ function safeName(label: string, ext: string): string {
 
 /** Writes coalesce into blocks of this size: one write() per block, not per row. */
 const BLOCK = 1024 * 1024;
+/** A chunk of at least this size, with nothing pending, is its own write() (a copy would cost more than the call). */
+const DIRECT = 64 * 1024;
 
 /** One evidence file being written: buffered, hashed, synced and renamed into place by commit(). */
 class EvidenceWriter {
   readonly hash = createHash("sha256");
   bytes = 0;
-  private pending: Buffer[] = [];
+  /**
+   * Bytes not yet written. Small chunks are copied in and large ones written as they are, so a caller may reuse its
+   * buffer as soon as write() resolves (the timeline's merge does).
+   */
+  private block: Buffer | undefined;
   private pendingBytes = 0;
 
   private constructor(
@@ -72,19 +78,28 @@ class EvidenceWriter {
     const buf = typeof chunk === "string" ? Buffer.from(chunk) : chunk;
     this.hash.update(buf);
     this.bytes += buf.length;
-    this.pending.push(buf);
-    this.pendingBytes += buf.length;
-    if (this.pendingBytes >= BLOCK) await this.flush();
+    // A large chunk with nothing pending is written as it is (no copy); it is written before write() resolves.
+    if (!this.pendingBytes && buf.length >= DIRECT) return this.writeOut(buf, buf.length);
+    const block = (this.block ??= Buffer.allocUnsafe(BLOCK));
+    for (let off = 0; off < buf.length; ) {
+      const n = buf.copy(block, this.pendingBytes, off);
+      off += n;
+      this.pendingBytes += n;
+      if (this.pendingBytes === BLOCK) await this.flush();
+    }
   }
 
   private async flush(): Promise<void> {
     if (!this.pendingBytes) return;
-    const block = this.pending.length === 1 ? this.pending[0]! : Buffer.concat(this.pending, this.pendingBytes);
-    this.pending = [];
+    const n = this.pendingBytes;
     this.pendingBytes = 0;
+    await this.writeOut(this.block!, n);
+  }
+
+  private async writeOut(buf: Buffer, length: number): Promise<void> {
     try {
       // write() may write less than asked (a disk filling up does that before it fails): loop until all is written.
-      for (let off = 0; off < block.length; ) off += (await this.fh!.write(block, off, block.length - off)).bytesWritten;
+      for (let off = 0; off < length; ) off += (await this.fh!.write(buf, off, length - off)).bytesWritten;
     } catch (err) {
       throw new WriteError({ what: WHAT, folder: this.dir, err, redirect: REDIRECT });
     }
@@ -108,7 +123,7 @@ class EvidenceWriter {
 
   /** Closes the descriptor and removes the partial file; returns its path when it could not be removed. */
   async discard(): Promise<string | undefined> {
-    this.pending = [];
+    this.pendingBytes = 0;
     const fh = this.fh;
     this.fh = undefined;
     await fh?.close().catch(() => undefined);

@@ -23,6 +23,8 @@ export interface LineOptions extends TimelineOptions {
 }
 
 const HEAD = '{"timestamp_us":';
+const HEAD_BYTES = Buffer.from(HEAD, "latin1");
+const DATETIME = Buffer.from(',"datetime":"', "latin1");
 const NL = 10;
 const EMPTY = Buffer.alloc(0);
 
@@ -36,25 +38,73 @@ export function lineTime(buf: Buffer, start: number): number {
   }
 }
 
-const TWO = Array.from({ length: 60 }, (_, i) => String(i).padStart(2, "0"));
+/** Node's UTF-8 encoder behind Buffer#write (present on every Buffer; not in @types/node). */
+interface Utf8Write {
+  utf8Write(s: string, offset: number, length: number): number;
+}
+// Buffer#write's argument checks were a visible share of a build: the encoder is called directly where it exists.
+const direct = typeof (Buffer.prototype as unknown as Partial<Utf8Write>).utf8Write === "function";
+const writeUtf8 = direct ? (b: Buffer, s: string, at: number) => (b as unknown as Utf8Write).utf8Write(s, at, b.length - at) : (b: Buffer, s: string, at: number) => b.write(s, at, "utf8");
+
+/** Writes the decimal digits of a non-negative safe integer at `at`; returns the end. */
+function writeInt(b: Buffer, at: number, n: number): number {
+  let len = 1;
+  for (let p = 10; p <= n; p *= 10) len++;
+  for (let i = at + len - 1; i >= at; i--) {
+    const r = n % 10;
+    b[i] = 48 + r;
+    n = (n - r) / 10;
+  }
+  return at + len;
+}
+
+/** Writes `n` (0–99) as two digits. */
+function two(b: Buffer, at: number, n: number): void {
+  b[at] = 48 + Math.floor(n / 10);
+  b[at + 1] = 48 + (n % 10);
+}
 
 /**
- * RFC 3339 with µs, as isoMicros gives it: the date part is formatted once per day and the time of day from a table
- * (Date#toISOString per event was a measurable share of a build).
+ * RFC 3339 with µs, as isoMicros gives it, written as bytes: the date part is formatted once per day
+ * (Date#toISOString) and the time of day digit by digit (a string per event and its encoding were a measurable share
+ * of a build).
  */
 class IsoClock {
   private day = NaN;
-  private prefix = "";
-  format(us: number): string {
-    const sec = Math.floor(us / 1e6);
-    const day = Math.floor(sec / 86_400);
+  private prefix = EMPTY;
+  /** Bytes `format` writes at most. */
+  get max(): number {
+    return this.prefix.length + 16;
+  }
+  /** The day's prefix ("2025-11-23T") for `us`; call before `max` and `write`. */
+  at(us: number): void {
+    const day = Math.floor(us / 86_400_000_000);
     if (day !== this.day) {
       this.day = day;
-      this.prefix = new Date(day * 86_400_000).toISOString().slice(0, 11);
+      this.prefix = Buffer.from(new Date(day * 86_400_000).toISOString().slice(0, 11), "latin1");
     }
-    const s = sec - day * 86_400;
+  }
+  /** Writes "HH:MM:SS.ffffffZ" after the prefix at `at` (after at(us)); returns the end. */
+  write(b: Buffer, at: number, us: number): number {
+    const sec = Math.floor(us / 1e6);
+    const s = sec - this.day * 86_400;
     const frac = us - sec * 1e6;
-    return `${this.prefix}${TWO[Math.floor(s / 3600)]}:${TWO[Math.floor(s / 60) % 60]}:${TWO[s % 60]}.${frac < 100_000 ? String(frac).padStart(6, "0") : String(frac)}Z`;
+    b.set(this.prefix, at);
+    at += this.prefix.length;
+    two(b, at, Math.floor(s / 3600));
+    b[at + 2] = 0x3a;
+    two(b, at + 3, Math.floor(s / 60) % 60);
+    b[at + 5] = 0x3a;
+    two(b, at + 6, s % 60);
+    b[at + 8] = 0x2e;
+    let f = frac;
+    for (let i = at + 14; i > at + 8; i--) {
+      const r = f % 10;
+      b[i] = 48 + r;
+      f = (f - r) / 10;
+    }
+    b[at + 15] = 0x5a;
+    return at + 16;
   }
 }
 
@@ -70,6 +120,7 @@ class Runs {
   private keys: number[] = [];
   private starts: number[] = [];
   private dir?: string;
+  private out?: Buffer;
   readonly files: string[] = [];
   constructor(
     private readonly runBytes: number,
@@ -78,28 +129,41 @@ class Runs {
     this.buf = Buffer.allocUnsafe(runBytes);
   }
 
-  /** Adds a line (with its newline); false when the run is full (spill, then add again). Synchronous: once per event. */
-  add(k: number, line: string): boolean {
-    return this.addParts(k, line, EMPTY, 0, 0, "");
-  }
-
   /**
-   * Adds the line `head` + bytes[from, to) + `tail` (and its newline): the raw path's event, whose row is copied as
-   * the server encoded it. False when the run is full.
+   * Adds one event's line: `{"timestamp_us":<us>,"datetime":"<iso>` + pre + JSON of `message` + mid + the row + tail
+   * and its newline, where the row is bytes[from, to) as the server encoded it or, without `bytes`, the string
+   * `rowJson`. Everything but the message and a parsed row's JSON is written as bytes (cached per source, field and
+   * description by the caller): no string per event. False when the run is full (spill, then add again).
    */
-  addParts(k: number, head: string, bytes: Buffer, from: number, to: number, tail: string): boolean {
-    // UTF-8 takes at most 3 bytes per UTF-16 unit; checked before writing because Buffer#write truncates silently.
-    const worst = (head.length + tail.length) * 3 + (to - from) + 1;
+  addEvent(us: number, clock: IsoClock, pre: Buffer, message: string, mid: Buffer, bytes: Buffer | undefined, from: number, to: number, rowJson: string, tail: Buffer): boolean {
+    clock.at(us);
+    // UTF-8 takes at most 3 bytes per UTF-16 unit; checked before writing because the encoder truncates silently.
+    const worst = HEAD_BYTES.length + 20 + DATETIME.length + clock.max + pre.length + message.length * 3 + mid.length + (bytes ? to - from : rowJson.length * 3) + tail.length + 1;
     if (this.used + worst > this.buf.length) {
       if (this.keys.length) return false;
       this.buf = Buffer.allocUnsafe(Math.max(this.runBytes, worst)); // one line larger than a run
     }
-    this.keys.push(k);
+    const b = this.buf;
+    this.keys.push(us);
     this.starts.push(this.used);
-    this.used += this.buf.write(head, this.used, "utf8");
-    if (to > from) this.used += bytes.copy(this.buf, this.used, from, to);
-    if (tail) this.used += this.buf.write(tail, this.used, "utf8");
-    this.buf[this.used++] = NL;
+    let at = this.used;
+    b.set(HEAD_BYTES, at);
+    at += HEAD_BYTES.length;
+    // Times are safe integers of µs (toMicros); anything else would still be written as String() gives it.
+    at = Number.isSafeInteger(us) && us >= 0 ? writeInt(b, at, us) : at + writeUtf8(b, String(us), at);
+    b.set(DATETIME, at);
+    at = clock.write(b, at + DATETIME.length, us);
+    b.set(pre, at);
+    at += pre.length;
+    at += writeUtf8(b, message, at);
+    b.set(mid, at);
+    at += mid.length;
+    if (bytes) at += bytes.copy(b, at, from, to);
+    else at += writeUtf8(b, rowJson, at);
+    b.set(tail, at);
+    at += tail.length;
+    b[at++] = NL;
+    this.used = at;
     return true;
   }
 
@@ -119,7 +183,7 @@ class Runs {
     const path = join(this.dir, `run-${this.files.length}`);
     const fh = await open(path, "wx", 0o600);
     try {
-      const out = Buffer.allocUnsafe(1 << 20);
+      const out = (this.out ??= Buffer.allocUnsafe(1 << 20));
       let pos = 0;
       for (const i of order) {
         const s = this.starts[i]!;
@@ -267,7 +331,10 @@ class FileReader implements Reader {
   }
 }
 
-/** A chunk of the merged timeline: whole lines (newline-terminated) and where each starts. */
+/**
+ * A chunk of the merged timeline: whole lines (newline-terminated) and where each starts. `bytes` is reused for the
+ * next chunk: use (or copy) it before asking for the next one.
+ */
 export interface LineChunk {
   bytes: Buffer;
   starts: number[];
@@ -302,7 +369,9 @@ async function* mergeRuns(readers: Reader[], chunkBytes: number): AsyncGenerator
     const len = r.end - r.start;
     if (pos + len > out.length) {
       if (pos) yield { bytes: out.subarray(0, pos), starts };
-      out = Buffer.allocUnsafe(Math.max(chunkBytes, len));
+      // The consumer is done with the chunk once it asks for the next: the block is reused (a fresh one per chunk
+      // cost page faults on every block of the file).
+      if (len > out.length) out = Buffer.allocUnsafe(len);
       pos = 0;
       starts = [];
     }
@@ -329,9 +398,13 @@ async function encodeSource(src: TimelineSource, o: LineOptions, stats: Timeline
   const se = new SourceEvents(src, o, stats);
   const hosts = o.hostnames;
   const source = JSON.stringify(src.artifact);
-  // Descriptions and fields repeat for every row of a source: their JSON is made once.
-  const json = new Map<string, string>();
-  const J = (s: string) => json.get(s) ?? (json.set(s, JSON.stringify(s)), json.get(s)!);
+  // The parts of a line that repeat for every row of a source are encoded once, as bytes: before the message
+  // (`","timestamp_desc":<desc>,"message":`, per description) and after it (`,"source":…,"field":…` and the ids, per
+  // field while the client and flow stay the same).
+  const pres = new Map<string, Buffer>();
+  const pre = (desc: string) => pres.get(desc) ?? (pres.set(desc, Buffer.from(`","timestamp_desc":${JSON.stringify(desc)},"message":`)), pres.get(desc)!);
+  let mids = new Map<string, Buffer>();
+  const mid = (field: string) => mids.get(field) ?? (mids.set(field, Buffer.from(`,"source":${source},"field":${JSON.stringify(field)}${ids}`)), mids.get(field)!);
   /**
    * Adds the events of `row`; its JSON is bytes[from, to), or JSON.stringify(row) when `bytes` is undefined.
    * Synchronous unless a run fills up (then the returned promise spills and adds the rest): a promise per row was a
@@ -342,15 +415,14 @@ async function encodeSource(src: TimelineSource, o: LineOptions, stats: Timeline
   let lastCid: string | undefined;
   let lastFid: string | undefined;
   let ids = "";
-  let tail = "";
+  let tail = EMPTY;
   let fresh = false;
-  /** One event's line: head, then the row (bytes[from, to) or rowJson), then the tail. */
-  const add = (t: RowTime, mid: string, bytes: Buffer | undefined, from: number, to: number, rowJson: string): boolean => {
-    const head = `${HEAD}${t.us},"datetime":"${clock.format(t.us)}","timestamp_desc":${J(t.desc)}${mid},"field":${J(t.field)}${ids}`;
-    return bytes ? runs.addParts(t.us, head, bytes, from, to, tail) : runs.add(t.us, head + rowJson + tail);
-  };
+  /** One event's line. */
+  const add = (t: RowTime, message: string, bytes: Buffer | undefined, from: number, to: number, rowJson: string): boolean =>
+    runs.addEvent(t.us, clock, pre(t.desc), message, mid(t.field), bytes, from, to, rowJson, tail);
   const emit = (row: Record<string, unknown>, bytes: Buffer | undefined, from: number, to: number): Promise<void> | undefined => {
-    const { times, message } = se.accept(row);
+    const accepted = se.accept(row);
+    const times = accepted.times;
     if (!times.length) return undefined;
     const cid = clientOf(src, row);
     const fid = flowOf(src, row);
@@ -359,19 +431,20 @@ async function encodeSource(src: TimelineSource, o: LineOptions, stats: Timeline
       lastCid = cid;
       lastFid = fid;
       const host = cid ? hosts?.get(cid) : undefined;
-      ids = `${cid !== undefined ? `,"client_id":${J(cid)}` : ""}${fid !== undefined ? `,"flow_id":${J(fid)}` : ""},"row":`;
-      tail = `${host ? `,"hostname":${J(host)}` : ""}}`;
+      ids = `${cid !== undefined ? `,"client_id":${JSON.stringify(cid)}` : ""}${fid !== undefined ? `,"flow_id":${JSON.stringify(fid)}` : ""},"row":`;
+      tail = Buffer.from(`${host ? `,"hostname":${JSON.stringify(host)}` : ""}}`);
+      mids = new Map();
     }
-    const mid = `,"message":${JSON.stringify(message)},"source":${source}`;
+    const message = JSON.stringify(accepted.message);
     const rowJson = bytes ? "" : JSON.stringify(row);
     for (let i = 0; i < times.length; i++)
-      if (!add(times[i]!, mid, bytes, from, to, rowJson))
+      if (!add(times[i]!, message, bytes, from, to, rowJson))
         // The caller awaits this before its next row, so `ids` and `tail` are still this row's.
         return (async () => {
           for (; i < times.length; i++)
-            if (!add(times[i]!, mid, bytes, from, to, rowJson)) {
+            if (!add(times[i]!, message, bytes, from, to, rowJson)) {
               await runs.spill();
-              add(times[i]!, mid, bytes, from, to, rowJson);
+              add(times[i]!, message, bytes, from, to, rowJson);
             }
         })();
     return undefined;

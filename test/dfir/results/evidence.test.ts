@@ -46,6 +46,24 @@ describe("writing evidence", () => {
     expect(listEvidence(dir).find((e) => e.name === f.name)).toEqual({ name: f.name, bytes: bytes.length, partial: false });
   });
 
+  it("a caller may reuse its buffer once a write resolves: small, block-sized and mixed chunks give exactly their bytes", async () => {
+    // One buffer rewritten for every chunk, as the timeline's merge does; sizes around the writer's copy/direct limits.
+    const sizes = [10, 70_000, 3, 1_048_576, 65_535, 65_536, 2_000_000, 1, 300_000];
+    const reused = Buffer.alloc(2_000_000);
+    const want: Buffer[] = [];
+    async function* chunks() {
+      for (const [i, n] of sizes.entries()) {
+        reused.fill(0x41 + i, 0, n);
+        want.push(Buffer.from(reused.subarray(0, n)));
+        yield reused.subarray(0, n);
+      }
+    }
+    const f = await spillLines(chunks(), "reused", "bin", dir);
+    const bytes = readFileSync(f.path);
+    expect(bytes.equals(Buffer.concat(want))).toBe(true);
+    expect(f.sha256).toBe(createHash("sha256").update(bytes).digest("hex"));
+  });
+
   it("a write in progress is listed as partial, and a cancelled source removes it and ends in CANCELLED", async () => {
     let release!: () => void;
     const gate = new Promise<void>((r) => (release = r));
