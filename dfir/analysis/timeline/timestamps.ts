@@ -121,7 +121,8 @@ const MAX_US = Date.UTC(2100, 0, 1) * 1000;
 
 /** µs since the epoch from RFC 3339 text, epoch s/ms/µs/ns numbers or Windows FILETIME; undefined when not a time. */
 export function toMicros(v: unknown): number | undefined {
-  if (typeof v === "number" || (typeof v === "string" && /^\d{9,19}$/.test(v))) {
+  // The length test first: RFC 3339 text (20 characters or more) never runs the expression.
+  if (typeof v === "number" || (typeof v === "string" && v.length >= 9 && v.length <= 19 && /^\d{9,19}$/.test(v))) {
     const n = Number(v);
     if (!Number.isFinite(n) || n <= 0) return undefined;
     let us: number;
@@ -146,8 +147,8 @@ export function toMicros(v: unknown): number | undefined {
 
 const SLOW = -1;
 const DATE_DIGITS = [0, 1, 2, 3, 5, 6, 8, 9];
-/** Midnight UTC of "YYYY-MM-DD" in ms, as Date.parse gives it (NaN for a date it refuses); bounded. */
-const days = new Map<string, number>();
+/** Midnight UTC of "YYYY-MM-DD" in ms, as Date.parse gives it (NaN for a date it refuses), by YYYYMMDD; bounded. */
+const days = new Map<number, number>();
 const dig = (v: string, i: number) => v.charCodeAt(i) - 48;
 const two = (v: string, i: number) => {
   const a = dig(v, i);
@@ -195,11 +196,12 @@ function rfc3339Fast(v: string): number | undefined {
     } else return SLOW;
   }
   if (i !== n) return SLOW;
-  const date = v.slice(0, 10);
+  // The date's digits (checked above) as a number key: no string per value.
+  const date = (dig(v, 0) * 1000 + dig(v, 1) * 100 + dig(v, 2) * 10 + dig(v, 3)) * 10_000 + two(v, 5) * 100 + two(v, 8);
   let day = days.get(date);
   if (day === undefined) {
     if (days.size > 4096) days.clear();
-    day = Date.parse(`${date}T00:00:00Z`);
+    day = Date.parse(`${v.slice(0, 10)}T00:00:00Z`);
     days.set(date, day);
   }
   if (Number.isNaN(day)) return undefined;
@@ -209,7 +211,10 @@ function rfc3339Fast(v: string): number | undefined {
 }
 
 function getPath(row: Record<string, unknown>, field: string): unknown {
-  if (field in row) return row[field];
+  // A value other than undefined means the key is there: one property read instead of `in` and a read (each a trap
+  // on RawRow's view).
+  const direct = row[field];
+  if (direct !== undefined || field in row) return direct;
   let v: unknown = row;
   for (const p of field.split(".")) v = v && typeof v === "object" ? (v as Record<string, unknown>)[p] : undefined;
   return v;
@@ -249,8 +254,13 @@ export function rowTimes(row: Record<string, unknown>, artifact: string, overrid
     if (!known.fields.length && !override?.length) return [];
     for (const f of known.fields) {
       const v = getPath(row, f.field);
-      for (const x of Array.isArray(v) ? v : [v]) {
-        const us = toMicros(x);
+      if (Array.isArray(v))
+        for (const x of v) {
+          const us = toMicros(x);
+          if (us !== undefined) out.push({ us, field: f.field, desc: f.desc });
+        }
+      else {
+        const us = toMicros(v);
         if (us !== undefined) out.push({ us, field: f.field, desc: f.desc });
       }
     }

@@ -25,6 +25,24 @@ describe("time values", () => {
     expect(toMicros((us + 11_644_473_600_000_000) * 10)).toBe(us);
   });
 
+  it("reads RFC 3339 text on many days, offsets and fractions as Date.parse of the same instant does (days cached by their digits)", () => {
+    let seed = 7;
+    const rnd = (n: number) => ((seed = (seed * 1103515245 + 12345) % 2 ** 31), seed % n);
+    const p2 = (n: number) => String(n).padStart(2, "0");
+    for (let i = 0; i < 3000; i++) {
+      const [y, mo, d, h, mi, s] = [1996 + rnd(100), 1 + rnd(12), 1 + rnd(31), rnd(24), rnd(60), rnd(60)];
+      const digits = rnd(10);
+      const frac = digits ? String(rnd(10 ** Math.min(digits, 9))).padStart(digits, "0") : "";
+      const off = rnd(3) === 0 ? 0 : (rnd(2) ? 1 : -1) * rnd(14 * 60);
+      const zone = off === 0 && rnd(2) ? "Z" : `${off < 0 ? "-" : "+"}${p2(Math.floor(Math.abs(off) / 60))}${rnd(2) ? ":" : ""}${p2(Math.abs(off) % 60)}`;
+      const date = `${y}-${p2(mo)}-${p2(d)}`;
+      const text = `${date}${rnd(2) ? "T" : " "}${p2(h)}:${p2(mi)}:${p2(s)}${frac ? `.${frac}` : ""}${zone}`;
+      const ms = Date.parse(`${date}T${p2(h)}:${p2(mi)}:${p2(s)}Z`) - off * 60_000;
+      const want = Number.isNaN(ms) ? undefined : ms * 1000 + Number(frac.padEnd(6, "0").slice(0, 6));
+      expect(toMicros(text), text).toBe(want);
+    }
+  });
+
   it("refuses what is not a time: PIDs, sizes, words, dates outside 1995–2100", () => {
     for (const v of [5012, 220160, "hello", "1970-01-01T00:00:00Z", "2150-01-01T00:00:00Z", null, true]) expect(toMicros(v)).toBeUndefined();
   });
