@@ -54,9 +54,15 @@ export function lineWriter(first: Row): { columns: string[]; write(r: Row): RowL
         const line = JSON.stringify(r);
         return { line, objectLength: line.length };
       }
-      const values = columns.map((c) => r[c]);
+      const values: unknown[] = new Array(columns.length);
+      let plain = true;
+      for (let i = 0; i < columns.length; i++) {
+        const v = r[columns[i]!];
+        values[i] = v;
+        if (plain && !plainValue(v)) plain = false;
+      }
       const line = JSON.stringify(values);
-      return { line, objectLength: values.every(plainValue) ? line.length + keyBytes : JSON.stringify(r).length };
+      return { line, objectLength: plain ? line.length + keyBytes : JSON.stringify(r).length };
     },
   };
 }
