@@ -132,6 +132,9 @@ function rolesIn(ctx: EvalContext, user: string, orgId: string): string[] {
   return ctx.model.users?.getPolicy(orgId, user)?.roles ?? [];
 }
 
+/** A fixture result given as `{ generate: { rows, seed } }`. */
+export type GeneratedRows = Exclude<FixtureRows, unknown[]>;
+
 function* rowsOf(r: FixtureRows | undefined, startRow = 0): Generator<Row> {
   if (!r) return;
   if (Array.isArray(r)) {
@@ -993,11 +996,12 @@ export class Evaluator {
 
   /**
    * `SELECT * FROM source(client_id=…, flow_id=…, artifact=…[, source=…, start_row=…, count=…])` over a generated
-   * result kept in the model's result store: that result and the rows to send, or undefined to run the statement
-   * row by row. Only when the row-by-row run would neither log nor refuse (known args that are literals or bound
-   * names, READ_RESULTS held, the flow and its result found), so both give the same messages.
+   * result, when the model sends those directly (Model#directSource) or keeps it in its result store: that result and
+   * the rows to send, or undefined to run the statement row by row. Only when the row-by-row run would neither log nor
+   * refuse (known args that are literals or bound names, READ_RESULTS held, the flow and its result found), so both
+   * give the same messages.
    */
-  async storedSource(st: Statement, scope: Scope): Promise<{ result: object; start: number; count: number } | undefined> {
+  async directSource(st: Statement, scope: Scope): Promise<{ result: GeneratedRows; start: number; count: number } | undefined> {
     if (st.kind !== "select" || st.where || st.groupBy || st.orderBy || st.limit !== undefined) return undefined;
     if (st.columns.length !== 1 || st.columns[0]!.expr || st.from?.kind !== "plugin" || st.from.name !== "source" || asLet(scope.get("source"))) return undefined;
     if (!st.from.args.every((a) => a.name && (a.value.kind === "literal" || (a.value.kind === "ident" && scope.has(a.value.name) && !asLet(scope.get(a.value.name)))))) return undefined;
@@ -1010,7 +1014,7 @@ export class Evaluator {
     const artifact = str(a.artifact) || undefined;
     const key = !artifact ? keys[0] : str(a.source) ? `${artifact}/${str(a.source)}` : artifact;
     const result = key !== undefined && key in f.results ? f.results[key] : undefined;
-    if (!result || !this.ctx.model.results.has(result)) return undefined;
+    if (!result || Array.isArray(result) || !(this.ctx.model.directSource || this.ctx.model.results.has(result))) return undefined;
     return { result, start: num(a.start_row), count: a.count === undefined || a.count === null ? Infinity : num(a.count) };
   }
 

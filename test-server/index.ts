@@ -19,7 +19,8 @@ import type { IssuedCert } from "../components/pki/x509.js";
 import type { ApiClientConfig } from "../velociraptor/config.js";
 import { Evaluator, Scope } from "./evaluator.js";
 import type { FixtureInput } from "./fixture-schema.js";
-import { Model, type Row } from "./model.js";
+import { GENERATED_COLUMNS, Model, type Row } from "./model.js";
+import { generatedBatches } from "./generated-batches.js";
 import { createTestPki, type ClientName, type TestPki } from "./pki.js";
 import { apiStatus, GoError, grpcStatus as status, orgNotFound, permissionDenied, rawStatus, userFromContext, type AuthContext, type Principal } from "./api-auth.js";
 import type { ServerConfig } from "./server-config.js";
@@ -57,6 +58,11 @@ export interface TestServerOptions {
   serverConfig?: ServerConfig;
   /** `frontend -v`: Velociraptor's api.Status() then passes error details through. */
   verbose?: boolean;
+  /**
+   * Run `SELECT * FROM source(...)` over generated results row by row through the evaluator, as every other statement
+   * runs, instead of sending batches of JSON text (the reference the direct paths are tested against).
+   */
+  rowByRow?: boolean;
 }
 
 /** The api_client.yaml fields, typed as the client reads them. */
@@ -252,14 +258,21 @@ async function runQuery(model: Model, stats: ServerStats, auth: AuthContext, eve
           batch = [];
           await respond(Buffer.from(JSON.stringify(rows)), rows.length, rows.length ? Object.keys(rows[0]!) : []);
         };
-        // A stored result (./result-store.ts) is sent as its file holds it, in full batches of max_row rows.
-        const stored = await evaluator.storedSource(st, scope);
-        if (stored) {
+        // A generated result is sent as its stored file holds it (./result-store.ts), or as rows built as text
+        // (./generated-batches.ts), in full batches of max_row rows.
+        const direct = await evaluator.directSource(st, scope);
+        if (direct) {
+          const { result, start, count } = direct;
+          const rowsPerBatch = maxRow > 0 ? maxRow : 1;
+          const stored = model.results.has(result);
+          const batches = stored ? model.results.batches(result, start, count, rowsPerBatch, abort.signal) : generatedBatches(result.generate.rows, result.generate.seed, start, count, rowsPerBatch);
+          const columns = stored ? model.results.columns(result) : [...GENERATED_COLUMNS];
           let sent = 0;
-          for await (const b of model.results.batches(stored.result, stored.start, stored.count, maxRow > 0 ? maxRow : 1, abort.signal)) {
+          for await (const b of batches) {
             if (abort.signal.aborted) break;
-            await respond(b.json, b.rows, model.results.columns(stored.result));
+            await respond(b.json, b.rows, columns);
             sent += b.rows;
+            if (!stored) model.generatedServed += b.rows;
           }
           if (abort.signal.aborted) break;
           // As the row-by-row path: the last batch carries the last rows; only a statement without rows sends "[]".
@@ -331,6 +344,7 @@ export async function startTestServer(opts: TestServerOptions = {}): Promise<Tes
   const pki = config ? undefined : (opts.pki ?? (await createTestPki()));
   const model = typeof opts.fixture === "object" ? new Model(opts.fixture) : Model.fromFile(opts.fixture ?? DEFAULT_FIXTURE);
   if (opts.flowCompletionMs !== undefined) model.flowCompletionMs = opts.flowCompletionMs;
+  if (opts.rowByRow) model.directSource = false;
   const host = config ? config.api.bindAddress : (opts.host ?? "127.0.0.1");
   const caCertificate = config ? config.caCertificate : pki!.ca.certificate;
   const serverCert = config ? { certificate: config.frontend!.certificate, privateKey: config.frontend!.privateKey } : (opts.serverCert ?? pki!.server);

@@ -36,6 +36,14 @@ export class Model {
   users?: UserStore;
   /** Generated results kept as JSON Lines files (./result-store.ts), filled by storeResults(). */
   readonly results = new ResultStore();
+  /**
+   * `SELECT * FROM source(...)` over a generated result is sent in batches of JSON text (from the result store, or
+   * rows built as text by generatedRowJson) rather than row by row through the evaluator. Tests turn it off for the
+   * reference they compare those batches with.
+   */
+  directSource = true;
+  /** Generated rows sent as text without the result store (tests check that the direct path served a query). */
+  generatedServed = 0;
 
   constructor(input: FixtureInput) {
     this.fixture = parseFixture(input);
@@ -66,7 +74,7 @@ export class Model {
     for (const org of this.orgs.values())
       for (const f of org.flows.values()) {
         if (flowIds && !flowIds.includes(f.session_id)) continue;
-        for (const r of Object.values(f.results)) if (!Array.isArray(r)) await this.results.store(r, generatedRows(r.generate.rows, r.generate.seed));
+        for (const r of Object.values(f.results)) if (!Array.isArray(r)) await this.results.store(r, generatedLines(r.generate.rows, r.generate.seed), GENERATED_COLUMNS);
       }
   }
 
@@ -158,13 +166,17 @@ export class Model {
   }
 }
 
+const PS_NAMES = ["sshd", "nginx", "python3", "bash", "postgres", "containerd", "kworker/0:1", "cron", "systemd-journald", "node"];
+const PS_NAMES_JSON = PS_NAMES.map((n) => JSON.stringify(n));
+const PS_DIGEST_TAIL = "ab".repeat(28);
+const PS_EPOCH_MS = 1_763_900_000_000;
+
 /** Deterministic ~420-byte Linux.Sys.Pslist rows, produced lazily: a 1M-row flow costs no memory. */
 export function* generatedRows(count: number, seed: number, startRow = 0): Generator<Row> {
-  const names = ["sshd", "nginx", "python3", "bash", "postgres", "containerd", "kworker/0:1", "cron", "systemd-journald", "node"];
   for (let i = startRow; i < count; i++) {
     const x = (i * 2654435761 + seed * 40503) >>> 0;
-    const name = names[x % names.length]!;
-    const digest = `${x.toString(16).padStart(8, "0")}${"ab".repeat(28)}`;
+    const name = PS_NAMES[x % PS_NAMES.length]!;
+    const digest = `${x.toString(16).padStart(8, "0")}${PS_DIGEST_TAIL}`;
     // Linux.Sys.Pslist's columns as Velociraptor v0.77.2 emits them (dfir/analysis/columns): the process tracker's
     // string Pid/Ppid, CreateTime as RFC 3339 text, a Hash object, RSS and Deleted.
     yield {
@@ -175,11 +187,40 @@ export function* generatedRows(count: number, seed: number, startRow = 0): Gener
       Exe: `/usr/bin/${name}`,
       Hash: { MD5: digest.slice(0, 32), SHA1: digest.slice(0, 40), SHA256: digest },
       Username: x % 3 === 0 ? "root" : "svc-app",
-      CreateTime: new Date(1_763_900_000_000 + i * 1000).toISOString().replace(/\.\d{3}Z$/, "Z"),
+      CreateTime: new Date(PS_EPOCH_MS + i * 1000).toISOString().replace(/\.\d{3}Z$/, "Z"),
       RSS: (x % 500_000) * 1024,
       Deleted: false,
     };
   }
+}
+
+/** The columns of every generated row (its keys, as the row-by-row path reports them). */
+export const GENERATED_COLUMNS: readonly string[] = Object.keys(generatedRows(1, 1).next().value!);
+
+/** generatedRows(count, seed, startRow) as JSON text, one string per row. */
+export function* generatedLines(count: number, seed: number, startRow = 0): Generator<string> {
+  for (let i = startRow; i < count; i++) yield generatedRowJson(i, seed);
+}
+
+/**
+ * Row `i` of generatedRows(…, seed) as JSON.stringify writes it, built as text: building the object and stringifying
+ * it cost most of the test server's CPU per generated row. Every string but the name is digits, hex, ASCII letters,
+ * '/', '-', ':' and spaces, which JSON writes unescaped; the name is quoted once per name. Equal to
+ * JSON.stringify(row) for every row (test/test-server/generated-rows.test.ts).
+ */
+export function generatedRowJson(i: number, seed: number): string {
+  const x = (i * 2654435761 + seed * 40503) >>> 0;
+  const k = x % PS_NAMES.length;
+  const name = PS_NAMES[k]!;
+  const q = PS_NAMES_JSON[k]!;
+  const digest = `${x.toString(16).padStart(8, "0")}${PS_DIGEST_TAIL}`;
+  // toISOString's whole seconds ("….000Z") as RFC 3339 without the fraction, as generatedRows writes it.
+  const created = new Date(PS_EPOCH_MS + i * 1000).toISOString();
+  return (
+    `{"Pid":"${1000 + i}","Ppid":"${1 + (x % 997)}","Name":${q},"CommandLine":"/usr/bin/${name} --worker ${x % 64} --config /etc/${name}/${name}.conf --log-level info",` +
+    `"Exe":"/usr/bin/${name}","Hash":{"MD5":"${digest.slice(0, 32)}","SHA1":"${digest.slice(0, 40)}","SHA256":"${digest}"},` +
+    `"Username":"${x % 3 === 0 ? "root" : "svc-app"}","CreateTime":"${created.slice(0, -5)}Z","RSS":${(x % 500_000) * 1024},"Deleted":false}`
+  );
 }
 
 /** Deterministic content of generated uploads, so tests can hash what they download. */

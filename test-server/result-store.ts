@@ -16,9 +16,6 @@ import { open } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 
-/** A generated row (model.ts's Row; not imported from there, which imports this module). */
-type Row = Record<string, unknown>;
-
 interface Stored {
   path: string;
   /** Byte offset of every row's line. */
@@ -47,36 +44,36 @@ export class ResultStore {
     return this.sets.has(key);
   }
 
-  /** Writes `rows` as the JSON Lines file of `key` (once; a second call keeps the first). */
-  async store(key: object, rows: Iterable<Row>): Promise<void> {
+  /**
+   * Writes `lines` (each a row's JSON, as JSON.stringify writes it) as the JSON Lines file of `key`, whose rows have
+   * `columns` as keys (once; a second call keeps the first).
+   */
+  async store(key: object, lines: Iterable<string>, columns: readonly string[]): Promise<void> {
     if (this.sets.has(key)) return;
     this.dir ??= mkdtempSync(join(tmpdir(), "megaraptor-test-results-"));
     const path = join(this.dir, `${this.sets.size}.jsonl`);
     const fh = await open(path, "wx", 0o600);
     const offsets: number[] = [];
-    let columns: string[] = [];
     let bytes = 0;
     try {
-      let lines: string[] = [];
+      let block: string[] = [];
       let pending = 0;
-      for (const row of rows) {
-        if (!offsets.length) columns = Object.keys(row);
-        const line = JSON.stringify(row);
+      for (const line of lines) {
         offsets.push(bytes);
         // Byte length, not string length: offsets index the UTF-8 file.
         bytes += Buffer.byteLength(line) + 1;
-        lines.push(line);
+        block.push(line);
         if ((pending += line.length) >= BLOCK) {
-          await fh.write(lines.join("\n") + "\n");
-          lines = [];
+          await fh.write(block.join("\n") + "\n");
+          block = [];
           pending = 0;
         }
       }
-      if (lines.length) await fh.write(lines.join("\n") + "\n");
+      if (block.length) await fh.write(block.join("\n") + "\n");
     } finally {
       await fh.close();
     }
-    this.sets.set(key, { path, offsets: Float64Array.from(offsets), bytes, columns });
+    this.sets.set(key, { path, offsets: Float64Array.from(offsets), bytes, columns: offsets.length ? [...columns] : [] });
   }
 
   /** The columns of a stored result (the first row's keys, as the row-by-row path reports them). */

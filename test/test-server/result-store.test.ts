@@ -1,7 +1,9 @@
 /**
- * Stored results (test-server/result-store.ts) against the row-by-row path: two servers from the same fixture, one
- * with its generated results written to JSON Lines files, answer the same queries with the same wire messages
- * (Response bytes, Columns, parts, logs but for their elapsed times) — and the stored one really read its files.
+ * Stored results (test-server/result-store.ts) and generated results sent as text (test-server/generated-batches.ts)
+ * against the row-by-row path: three servers from the same fixture — one running every statement row by row, one
+ * with its generated results written to JSON Lines files, one building them as text — answer the same queries with
+ * the same wire messages (Response bytes, Columns, parts, logs but for their elapsed times), and the stored one
+ * really read its files, the direct one really built the rows as text.
  */
 import * as grpc from "@grpc/grpc-js";
 import { readFileSync } from "node:fs";
@@ -11,6 +13,7 @@ import { DEFAULT_FIXTURE, startTestServer, type FixtureInput, type TestServer } 
 
 let plain: TestServer;
 let stored: TestServer;
+let direct: TestServer;
 
 // The default fixture with its generated flows cut to 4,321 rows (storing the 1M-row flow would cost seconds).
 function fixture(): FixtureInput {
@@ -38,11 +41,11 @@ async function messages(server: TestServer, vql: string, max_row: number, env: {
 }
 
 beforeAll(async () => {
-  [plain, stored] = await Promise.all([startTestServer({ fixture: fixture() }), startTestServer({ fixture: fixture() })]);
+  [plain, stored, direct] = await Promise.all([startTestServer({ fixture: fixture(), rowByRow: true }), startTestServer({ fixture: fixture() }), startTestServer({ fixture: fixture() })]);
   await stored.storeResults();
 });
 afterAll(async () => {
-  await Promise.all([plain?.stop(), stored?.stop()]);
+  await Promise.all([plain?.stop(), stored?.stop(), direct?.stop()]);
 });
 
 const FLOW = "client_id='C.2b3c4d5e6f7a8b01', flow_id='F.BIGSTREAM01', artifact='Linux.Sys.Pslist'";
@@ -57,11 +60,14 @@ describe("stored generated results", () => {
     ["count=0", `SELECT * FROM source(${FLOW}, count=0)`, 1000],
   ])("sends the same messages as the row-by-row path: %s", async (_name, vql, maxRow) => {
     const before = stored.model.results.served;
+    const beforeDirect = direct.model.generatedServed;
     const want = await messages(plain, vql, maxRow);
-    const got = await messages(stored, vql, maxRow);
-    expect(got).toEqual(want);
+    expect(await messages(stored, vql, maxRow)).toEqual(want);
+    expect(await messages(direct, vql, maxRow)).toEqual(want);
     const rows = want.reduce<number>((n, m) => n + ((m as WireVQLResponse).Response ? (JSON.parse((m as WireVQLResponse).Response) as unknown[]).length : 0), 0);
     expect(stored.model.results.served - before).toBe(rows);
+    expect(direct.model.generatedServed - beforeDirect).toBe(rows);
+    expect(plain.model.generatedServed + plain.model.results.served).toBe(0);
   });
 
   it("serves the query generate_timeline sends (names bound through env) from the files, byte for byte", async () => {
@@ -72,15 +78,23 @@ describe("stored generated results", () => {
       { key: "ArtifactName", value: "Linux.Sys.Pslist" },
     ];
     const before = stored.model.results.served;
+    const beforeDirect = direct.model.generatedServed;
     const want = await messages(plain, vql, 1000, env);
     expect(await messages(stored, vql, 1000, env)).toEqual(want);
+    expect(await messages(direct, vql, 1000, env)).toEqual(want);
     expect(stored.model.results.served - before).toBe(4321);
+    expect(direct.model.generatedServed - beforeDirect).toBe(4321);
   });
 
   it("leaves other statements to the row-by-row path (projection, WHERE, a missing flow) with the same answers", async () => {
     const before = stored.model.results.served;
-    for (const vql of [`SELECT Pid FROM source(${FLOW}, count=5)`, `SELECT * FROM source(${FLOW}) WHERE Name = 'sshd' LIMIT 3`, "SELECT * FROM source(client_id='C.2b3c4d5e6f7a8b01', flow_id='F.NOSUCH', artifact='Linux.Sys.Pslist')"])
-      expect(await messages(stored, vql, 1000)).toEqual(await messages(plain, vql, 1000));
+    const beforeDirect = direct.model.generatedServed;
+    for (const vql of [`SELECT Pid FROM source(${FLOW}, count=5)`, `SELECT * FROM source(${FLOW}) WHERE Name = 'sshd' LIMIT 3`, "SELECT * FROM source(client_id='C.2b3c4d5e6f7a8b01', flow_id='F.NOSUCH', artifact='Linux.Sys.Pslist')"]) {
+      const want = await messages(plain, vql, 1000);
+      expect(await messages(stored, vql, 1000)).toEqual(want);
+      expect(await messages(direct, vql, 1000)).toEqual(want);
+    }
     expect(stored.model.results.served).toBe(before);
+    expect(direct.model.generatedServed).toBe(beforeDirect);
   });
 });
