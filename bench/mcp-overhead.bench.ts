@@ -5,13 +5,15 @@
  * result as the client receives it. Target: under 3 ms added at p50. Then the transport's floor: an SDK ping round trip
  * and a tools/call that does no Velociraptor work; and, in the same rotation, the bare client run in a process of its
  * own and asked over stdio (./bare-child.ts), which has the MCP server's process layout without MCP — so what part of
- * the added time is that layout and what part is MCP itself is printed beside the overhead.
+ * the added time is that layout and what part is MCP itself is printed beside the overhead. Beside the wall times, the
+ * CPU each of the two processes used per call (MCP server against the bare client in its own process, CPU against CPU),
+ * which a shared machine's load disturbs far less.
  */
 import { Client } from "@modelcontextprotocol/sdk/client/index.js";
 import { StdioClientTransport } from "@modelcontextprotocol/sdk/client/stdio.js";
 import type { CallToolResult } from "@modelcontextprotocol/sdk/types.js";
 import { spawn } from "node:child_process";
-import { existsSync, mkdtempSync } from "node:fs";
+import { existsSync, mkdtempSync, readFileSync } from "node:fs";
 import { loadavg, tmpdir } from "node:os";
 import { join } from "node:path";
 import { createInterface } from "node:readline";
@@ -21,6 +23,20 @@ import { PAGE, PAGE_CALLS, pageBytes, startPageServer } from "./pages.js";
 
 const CALLS = 300;
 const WARM = 20;
+
+/**
+ * CPU time (user + system) a process has used so far, in ms: fields 14 and 15 of /proc/<pid>/stat, in clock ticks of
+ * 1/100 s (Linux's USER_HZ). undefined where there is no /proc.
+ */
+function cpuMs(pid: number | null | undefined): number | undefined {
+  if (!pid) return undefined;
+  try {
+    const fields = readFileSync(`/proc/${pid}/stat`, "utf8").split(") ")[1]!.split(" "); // after "pid (comm) "
+    return (Number(fields[11]) + Number(fields[12])) * 10;
+  } catch {
+    return undefined;
+  }
+}
 
 function pct(xs: number[], p: number): number {
   const s = [...xs].sort((a, b) => a - b);
@@ -48,9 +64,8 @@ export default async function bench(): Promise<void> {
   const config = vr.writeApiClientYaml(dir, "investigator");
   const bare = VelociraptorClient.fromConfig(vr.apiClientConfig("investigator"));
   const mcp = new Client({ name: "bench", version: "1" });
-  await mcp.connect(
-    new StdioClientTransport({ command: process.execPath, args: [MAIN, "mcp", "--config", config, "--audit-log", join(dir, "audit.jsonl")], env: { PATH: process.env.PATH ?? "", HOME: dir, MEGARAPTOR_HOME: dir, MEGARAPTOR_LOG_LEVEL: "error" } }),
-  );
+  const transport = new StdioClientTransport({ command: process.execPath, args: [MAIN, "mcp", "--config", config, "--audit-log", join(dir, "audit.jsonl")], env: { PATH: process.env.PATH ?? "", HOME: dir, MEGARAPTOR_HOME: dir, MEGARAPTOR_LOG_LEVEL: "error" } });
+  await mcp.connect(transport);
   // The same bare client in a process of its own, asked over stdio (./bare-child.ts): the MCP server's layout.
   const child = spawn(process.execPath, ["--import", "tsx", join(import.meta.dirname, "bare-child.ts"), config], { stdio: ["pipe", "pipe", "inherit"], env: { PATH: process.env.PATH ?? "", HOME: dir } });
   const answers = new Map<number, (rows: number) => void>();
@@ -91,6 +106,9 @@ export default async function bench(): Promise<void> {
       const tMcp: number[] = [];
       const tChild: number[] = [];
       let last: CallToolResult | undefined;
+      // Each process works only during its own calls (the rotation waits for every answer), so the CPU it used over
+      // the whole rotation, divided by the calls, is its CPU per call.
+      const cpu0 = { server: cpuMs(transport.pid), child: cpuMs(child.pid) };
       for (let i = 0; i < CALLS; i++) {
         let t = performance.now();
         await viaBare();
@@ -102,6 +120,7 @@ export default async function bench(): Promise<void> {
         await viaChild(c);
         tChild.push(performance.now() - t);
       }
+      const cpu = { server: cpuMs(transport.pid), child: cpuMs(child.pid) };
       const b = pageBytes(last!);
       console.log(`\n${c.label} (${CALLS} calls each, alternating)`);
       console.log(`bare client  p50 ${f(pct(tBare, 50))}  p95 ${f(pct(tBare, 95))}`);
@@ -109,6 +128,10 @@ export default async function bench(): Promise<void> {
       console.log(`added        p50 ${f(pct(tMcp, 50) - pct(tBare, 50))}  p95 ${f(pct(tMcp, 95) - pct(tBare, 95))}  (target < 3 ms at p50)`);
       console.log(`bare client in its own process, asked over stdio (the MCP server's layout without MCP)  p50 ${f(pct(tChild, 50))}  p95 ${f(pct(tChild, 95))}`);
       console.log(`  of the added p50: ${f(pct(tChild, 50) - pct(tBare, 50))} is that layout (a second process and its hop), ${f(pct(tMcp, 50) - pct(tChild, 50))} is MCP (SDK, JSON-RPC, executor)`);
+      if (cpu.server !== undefined && cpu.child !== undefined && cpu0.server !== undefined && cpu0.child !== undefined) {
+        const [server, bareChild] = [(cpu.server - cpu0.server) / CALLS, (cpu.child - cpu0.child) / CALLS];
+        console.log(`CPU per call (user + system, from /proc; less sensitive to the load than wall times)  MCP server ${f(server)}, the bare client in its own process ${f(bareChild)}: MCP's own ${f(server - bareChild)}`);
+      } else console.log("CPU per call: not measured (no /proc/<pid>/stat on this system)");
       console.log(`result       ${b.rows} rows, ${(b.result / 1024).toFixed(1)} KB (text ${(b.text / 1024).toFixed(1)} KB, structured ${(b.structured / 1024).toFixed(1)} KB; output schemas off, the default)`);
     }
     // The floor under any tool call: what the stdio transport and the SDK cost with no Velociraptor work at all.
