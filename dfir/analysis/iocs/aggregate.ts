@@ -8,7 +8,7 @@ import { detectTimestamp } from "../timeline/timestamps.js";
 import type { AllowMatcher } from "./allowlist.js";
 import { own } from "./own.js";
 import { isPublicIp, rangeOf, scanIndicators, type ExtractOptions } from "./extract.js";
-import { IOC_TYPES, type IocType } from "./patterns.js";
+import type { IocType } from "./patterns.js";
 
 export interface Provenance {
   client_id?: string;
@@ -113,18 +113,6 @@ function dedupKey(type: IocType, value: string): string {
   return type === "windows_path" ? value.toLowerCase() : value;
 }
 
-/**
- * Occurrences of one text, counted per group of types before the aggregator sees them: a repeated value costs one
- * lookup in a small map that stays in cache, and the normalising, the allow-list and the big tables are visited once
- * per distinct value of the text. Groups follow extractIndicators' order (url, email, ipv4, ipv6, domain, hashes, …),
- * and a Map iterates in insertion order, so values reach the tables in the order a per-occurrence loop would see
- * them first: the first spelling of a Windows path, the cap and the suppressed samples come out the same.
- * Hashes share one group (their type follows from their length) so md5, sha1 and sha256 keep their interleaving.
- */
-const GROUP_ORDER: readonly IocType[] = ["url", "email", "ipv4", "ipv6", "domain", "md5", "cve", "windows_path", "posix_path", "registry_key", "bitcoin"];
-const GROUP = Object.fromEntries(IOC_TYPES.map((t) => [t, GROUP_ORDER.indexOf(t === "sha1" || t === "sha256" || t === "sha512" ? "md5" : t)])) as Record<IocType, number>;
-const HASH_TYPE: Readonly<Record<number, IocType>> = { 32: "md5", 40: "sha1", 64: "sha256", 128: "sha512" };
-
 export class IocAggregator {
   private readonly tables = new Map<IocType, TypeTable>();
   private entryCount = 0;
@@ -137,12 +125,18 @@ export class IocAggregator {
   bytesScanned = 0;
   private readonly clientNames = new NameTable();
   private readonly artifactNames = new NameTable();
-  // Reused per text and emptied after it: they hold slices of the text only while it is being counted.
-  private readonly pending = GROUP_ORDER.map(() => new Map<string, number>());
-  private readonly sink = (type: IocType, value: string): void => {
-    const m = this.pending[GROUP[type]]!;
-    m.set(value, (m.get(value) ?? 0) + 1);
-  };
+  // The provenance of the text being scanned, for the sink.
+  private client = -1;
+  private artifact = -1;
+  private timeUs: number | undefined;
+  /**
+   * Each occurrence goes straight to its type's table, in the order extractIndicators gives them (type, then
+   * position): the order a per-occurrence reference sees, so the first spelling of a Windows path, the cap and the
+   * suppressed samples come out the same. Counting a text's occurrences in small per-text maps first cost a hash
+   * and two lookups per occurrence, more than the table lookups it saved (about a third of occurrences repeat
+   * within a text).
+   */
+  private readonly sink = (type: IocType, value: string): void => this.add(type, value, 1, this.timeUs, this.client, this.artifact);
 
   constructor(
     private readonly allow: AllowMatcher,
@@ -151,18 +145,10 @@ export class IocAggregator {
 
   addText(text: string, p: Provenance = {}): void {
     this.bytesScanned += text.length;
-    try {
-      scanIndicators(text, this.opts, this.sink);
-      const client = p.client_id ? this.clientNames.id(p.client_id) : -1;
-      const artifact = p.artifact ? this.artifactNames.id(p.artifact) : -1;
-      for (let g = 0; g < GROUP_ORDER.length; g++) {
-        const type = GROUP_ORDER[g]!;
-        for (const [value, n] of this.pending[g]!) this.add(type === "md5" ? HASH_TYPE[value.length]! : type, value, n, p.timeUs, client, artifact);
-      }
-    } finally {
-      // Also after a failure: a later text must not count these, nor may they keep this text alive.
-      for (const m of this.pending) m.clear();
-    }
+    this.client = p.client_id ? this.clientNames.id(p.client_id) : -1;
+    this.artifact = p.artifact ? this.artifactNames.id(p.artifact) : -1;
+    this.timeUs = p.timeUs;
+    scanIndicators(text, this.opts, this.sink);
   }
 
   /** `n` occurrences of one value from one text; `client` and `artifact` are name ids, -1 for none. */
