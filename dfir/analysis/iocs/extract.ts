@@ -60,6 +60,7 @@ const DOCUMENTATION_RANGES: [string, string][] = [
 const DOC_CIDRS = DOCUMENTATION_RANGES.map(([c, label]) => ({ range: ipaddr.parseCIDR(c), label }));
 // Names reserved for documentation and tests (RFC 2606, RFC 6761).
 const DOC_DOMAINS = ["example.com", "example.net", "example.org"];
+const DOC_SUFFIXES = DOC_DOMAINS.map((d) => `.${d}`);
 const DOC_TLDS = ["example", "test", "invalid", "localhost"];
 
 function hostOfIndicator(i: Indicator): string | undefined {
@@ -96,7 +97,8 @@ export function addressDocumentationRange(a: ipaddr.IPv4 | ipaddr.IPv6): string 
 export function hostDocumentationRange(hostName: string | undefined): string | undefined {
   const host = hostName?.toLowerCase();
   if (!host) return undefined;
-  if (DOC_DOMAINS.some((d) => host === d || host.endsWith(`.${d}`)) || DOC_TLDS.includes(host.split(".").pop()!)) return "documentation (RFC 2606)";
+  // Asked for every new name, URL and email: the last label is cut, not split out of an array of all of them.
+  if (DOC_DOMAINS.some((d, k) => host === d || host.endsWith(DOC_SUFFIXES[k]!)) || DOC_TLDS.includes(host.slice(host.lastIndexOf(".") + 1))) return "documentation (RFC 2606)";
   return undefined;
 }
 
