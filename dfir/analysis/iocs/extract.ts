@@ -8,7 +8,7 @@ import { validate as validateBitcoin } from "bitcoin-address-validation";
 import { createRequire } from "node:module";
 import { own } from "./own.js";
 import { AT, RE, refang, type IocType } from "./patterns.js";
-import { alnumRuns, anchoredMatches, base58Run, foldedCopy, ipv4Spans, isAlpha, isHexSpan, isAlnum, isHostChar, isLocalChar, isV6Char, isWord, lastLabelEnd, urlSpans } from "./scan.js";
+import { alnumRuns, anchoredMatches, base58Run, caseInsensitiveAnchors, ipv4Spans, isAlpha, isHexSpan, isAlnum, isHostChar, isLocalChar, isV6Char, isWord, lastLabelEnd, urlSpans } from "./scan.js";
 
 export { hexRuns } from "./scan.js";
 
@@ -511,8 +511,8 @@ export function scanIndicators(input: string, opts: ExtractOptions, emit: Indica
       }
       if (wantBitcoin && base58Run(text, start, end)) legacy.push(text.slice(start, end));
     }
-  const folded = want("cve") || want("registry_key") || want("bitcoin") ? foldedCopy(text) : undefined;
-  if (want("cve")) for (const m of anchoredMatches(text, folded ? "cve-" : /cve-/gi, AT.cve, notWord, folded)) emit("cve", m[0].toUpperCase());
+  const anchors = want("cve") || want("registry_key") || want("bitcoin") ? caseInsensitiveAnchors(text) : undefined;
+  if (want("cve")) for (const m of anchoredMatches(text, anchors!.cve, AT.cve, notWord)) emit("cve", m[0].toUpperCase());
   if (want("windows_path") && text.includes("\\")) for (const v of windowsPaths(text)) emit("windows_path", v);
   if (want("posix_path"))
     for (const m of anchoredMatches(text, "/", AT.posixPath, notPathChar)) {
@@ -521,7 +521,7 @@ export function scanIndicators(input: string, opts: ExtractOptions, emit: Indica
       emit("posix_path", m[0].replace(/[.]+$/, ""));
     }
   if (want("registry_key"))
-    for (const m of anchoredMatches(text, folded ? "hk" : /hk/gi, AT.registry, notWord, folded)) {
+    for (const m of anchoredMatches(text, anchors!.hk, AT.registry, notWord)) {
       // The pattern puts a backslash right after the hive: the hive is expanded, the rest kept as written.
       const cut = m[0].indexOf("\\");
       const hive = m[0].slice(0, cut).toUpperCase();
@@ -529,6 +529,6 @@ export function scanIndicators(input: string, opts: ExtractOptions, emit: Indica
     }
   if (want("bitcoin")) {
     for (const a of legacy) if (bitcoinChecksum(a)) emit("bitcoin", a);
-    for (const m of anchoredMatches(text, folded ? "bc1" : /bc1/gi, AT.bitcoinBech32, (c) => !isAlnum(c), folded)) if (bitcoinChecksum(m[0].toLowerCase())) emit("bitcoin", m[0].toLowerCase());
+    for (const m of anchoredMatches(text, anchors!.bc1, AT.bitcoinBech32, (c) => !isAlnum(c))) if (bitcoinChecksum(m[0].toLowerCase())) emit("bitcoin", m[0].toLowerCase());
   }
 }

@@ -225,14 +225,21 @@ export function lastLabelEnd(text: string, dot: number): number {
 
 /**
  * Where the sticky regex `re` (a pattern without its leading boundary check) matches, tried only at the positions
- * of `anchor` (a string found with indexOf, or a global regex for a case-insensitive prefix) where `boundary` holds
- * for the character before. Matches never overlap: the search resumes after each, as a global regex's would.
- *
- * `haystack` is where a string anchor is looked for, when not in `text` itself: foldedCopy(text) finds a lower-case
- * anchor at every place a case-insensitive regex would (and perhaps a few more, which `re` then rejects).
+ * of `anchor` (a string found with indexOf, a global regex for a case-insensitive prefix, or ascending positions
+ * found beforehand) where `boundary` holds for the character before. Matches never overlap: the search resumes
+ * after each, as a global regex's would.
  */
-export function* anchoredMatches(text: string, anchor: string | RegExp, re: RegExp, boundary: (before: number) => boolean, haystack = text): Generator<RegExpExecArray> {
-  const next = typeof anchor === "string" ? (from: number) => haystack.indexOf(anchor, from) : (from: number) => ((anchor.lastIndex = from), anchor.exec(text)?.index ?? -1);
+export function* anchoredMatches(text: string, anchor: string | RegExp | readonly number[], re: RegExp, boundary: (before: number) => boolean): Generator<RegExpExecArray> {
+  let k = 0;
+  const next =
+    typeof anchor === "string"
+      ? (from: number) => text.indexOf(anchor, from)
+      : anchor instanceof RegExp
+        ? (from: number) => ((anchor.lastIndex = from), anchor.exec(text)?.index ?? -1)
+        : (from: number) => {
+            while (k < anchor.length && anchor[k]! < from) k++;
+            return k < anchor.length ? anchor[k]! : -1;
+          };
   for (let at = next(0); at !== -1; ) {
     re.lastIndex = at;
     const m = boundary(text.charCodeAt(at - 1)) ? re.exec(text) : null;
@@ -241,14 +248,19 @@ export function* anchoredMatches(text: string, anchor: string | RegExp, re: RegE
   }
 }
 
+const CI_ANCHORS = /cve-|hk|bc1/gi;
+
 /**
- * `text` lower-cased with every character where it was, or undefined. Looking for "cve-", "hk" and "bc1" in it with
- * indexOf replaces three case-insensitive regex passes over the text. Every ASCII letter lower-cases in place, so
- * each place /cve-/i matches holds "cve-" here; other characters may lower-case to ASCII (the Kelvin sign to "k"),
- * adding a candidate that the case-insensitive pattern tried there rejects, as it does without the u flag. Only
- * U+0130 (İ) lower-cases to two characters: then the positions would shift, so there is no copy and the regexes run.
+ * Where /cve-/gi, /hk/gi and /bc1/gi match, found in one pass of their alternation (none of the three can start
+ * inside a match of another, so the alternation finds each one's matches exactly). It replaces a lower-cased copy
+ * of every text searched three times.
  */
-export function foldedCopy(text: string): string | undefined {
-  const lower = text.toLowerCase();
-  return lower.length === text.length ? lower : undefined;
+export function caseInsensitiveAnchors(text: string): { cve: number[]; hk: number[]; bc1: number[] } {
+  const out = { cve: [] as number[], hk: [] as number[], bc1: [] as number[] };
+  CI_ANCHORS.lastIndex = 0;
+  for (let m = CI_ANCHORS.exec(text); m; m = CI_ANCHORS.exec(text)) {
+    const c = m[0].charCodeAt(0) | 32;
+    (c === 99 ? out.cve : c === 104 ? out.hk : out.bc1).push(m.index);
+  }
+  return out;
 }
