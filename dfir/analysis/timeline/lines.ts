@@ -1,10 +1,11 @@
 /**
- * The timeline as JSON Lines, for files and the page cache: each event is serialised ONCE, when its row arrives,
- * into exactly the line `JSON.stringify` of the event (host name included) would give, and stored as UTF-8 bytes;
- * from then on only bytes move. Lines are sorted in runs of bounded size (spilled to a private temporary folder) and merged by the time at
- * the head of each line — nothing is parsed again, no event object is kept. Same order as buildTimeline: by time,
- * ties in source order then row order (runs are cut from the sources read one after another, and the merge breaks
- * ties by run number, which is a stable sort of the concatenated sources).
+ * The timeline as JSON Lines, for files and the page cache: exactly the lines `JSON.stringify` of the events (host
+ * name included) would give. Each event's message and row are serialised ONCE, when its row arrives, as UTF-8 bytes;
+ * from then on only bytes move. Events are sorted in runs of bounded size as compact records (time, template,
+ * message, row), spilled to a private temporary folder and merged by time, the merge writing each one's whole line —
+ * nothing is parsed again, no event object is kept. Same order as buildTimeline: by time, ties in source order then
+ * row order (runs are cut from the sources read one after another, and the merge breaks ties by run number, which is
+ * a stable sort of the concatenated sources).
  */
 import { mkdtemp, open, rm, type FileHandle } from "node:fs/promises";
 import { tmpdir } from "node:os";
@@ -14,7 +15,7 @@ import { RawRow } from "./raw-row.js";
 import type { RowTime } from "./timestamps.js";
 
 export interface LineOptions extends TimelineOptions {
-  /** Bytes of lines held before a run is sorted and spilled (default 8 MB): the memory bound of a build. */
+  /** Bytes of records held before a run is sorted and spilled (default 8 MB): the memory bound of a build. */
   runBytes?: number;
   /** client_id → host name; a line carries `hostname` when its client has one. */
   hostnames?: ReadonlyMap<string, string | undefined>;
@@ -27,16 +28,6 @@ const HEAD_BYTES = Buffer.from(HEAD, "latin1");
 const DATETIME = Buffer.from(',"datetime":"', "latin1");
 const NL = 10;
 const EMPTY = Buffer.alloc(0);
-
-/** The event time of a line (the integer after `{"timestamp_us":`), read from its bytes without parsing the line. */
-export function lineTime(buf: Buffer, start: number): number {
-  let n = 0;
-  for (let i = start + HEAD.length; ; i++) {
-    const c = buf[i]!;
-    if (c < 48 || c > 57) return n;
-    n = n * 10 + (c - 48);
-  }
-}
 
 /** Node's UTF-8 encoder behind Buffer#write (present on every Buffer; not in @types/node). */
 interface Utf8Write {
@@ -108,11 +99,26 @@ class IsoClock {
   }
 }
 
+/** The parts of a line that repeat for every event of a source, field and description (see Runs#addEvent). */
+export interface LineTemplate {
+  /** `","timestamp_desc":<desc>,"message":` */
+  pre: Buffer;
+  /** `,"source":<artifact>,"field":<field>` and the ids, up to `"row":` */
+  mid: Buffer;
+  /** The host name (when known) and the closing brace. */
+  tail: Buffer;
+}
+
+/** A run record's header: time (float64), template, message bytes, row bytes (uint32 each), little-endian. */
+const RECORD = 20;
+
 /**
- * Sorted runs of lines. A run is one Buffer of encoded lines plus their times and offsets: lines are stored as
- * bytes at once (strings built by concatenation would each keep a tree of their parts alive — measured at several
- * times their length), so a run's memory is its byte size. Full runs are sorted and spilled to files in a private
- * temporary folder; the last one stays in memory.
+ * Sorted runs of events, kept compact: a record is the event's time, its template (the parts every event of a
+ * source, field and description share), its message's JSON and its row's bytes — about two thirds of the line it
+ * becomes, so a third less is written to, read back from and removed from disk. The merge writes the whole line
+ * (mergeRuns). A run is one Buffer of records plus their times and offsets: records are stored as bytes at once
+ * (strings would each keep a tree of their parts alive), so a run's memory is its byte size. Full runs are sorted
+ * and spilled to files in a private temporary folder; the last one stays in memory.
  */
 class Runs {
   private buf: Buffer;
@@ -122,6 +128,7 @@ class Runs {
   private dir?: string;
   private out?: Buffer;
   readonly files: string[] = [];
+  readonly templates: LineTemplate[] = [];
   constructor(
     private readonly runBytes: number,
     private readonly tmp: string,
@@ -129,45 +136,37 @@ class Runs {
     this.buf = Buffer.allocUnsafe(runBytes);
   }
 
+  /** Registers a template; its number goes in each of its records. */
+  template(t: LineTemplate): number {
+    return this.templates.push(t) - 1;
+  }
+
   /**
-   * Adds one event's line: `{"timestamp_us":<us>,"datetime":"<iso>` + pre + JSON of `message` + mid + the row + tail
-   * and its newline, where the row is bytes[from, to) as the server encoded it or, without `bytes`, the string
-   * `rowJson`. Everything but the message and a parsed row's JSON is written as bytes (cached per source, field and
-   * description by the caller): no string per event. False when the run is full (spill, then add again).
+   * Adds one event: at `us`, template `tpl`, the JSON of its message (a string) and its row — bytes[from, to) as the
+   * server encoded it or, without `bytes`, the string `rowJson`. False when the run is full (spill, then add again).
    */
-  addEvent(us: number, clock: IsoClock, pre: Buffer, message: string, mid: Buffer, bytes: Buffer | undefined, from: number, to: number, rowJson: string, tail: Buffer): boolean {
-    clock.at(us);
+  addEvent(us: number, tpl: number, message: string, bytes: Buffer | undefined, from: number, to: number, rowJson: string): boolean {
     // UTF-8 takes at most 3 bytes per UTF-16 unit; checked before writing because the encoder truncates silently.
-    const worst = HEAD_BYTES.length + 20 + DATETIME.length + clock.max + pre.length + message.length * 3 + mid.length + (bytes ? to - from : rowJson.length * 3) + tail.length + 1;
+    const worst = RECORD + message.length * 3 + (bytes ? to - from : rowJson.length * 3);
     if (this.used + worst > this.buf.length) {
       if (this.keys.length) return false;
-      this.buf = Buffer.allocUnsafe(Math.max(this.runBytes, worst)); // one line larger than a run
+      this.buf = Buffer.allocUnsafe(Math.max(this.runBytes, worst)); // one record larger than a run
     }
     const b = this.buf;
+    const at = this.used;
     this.keys.push(us);
-    this.starts.push(this.used);
-    let at = this.used;
-    b.set(HEAD_BYTES, at);
-    at += HEAD_BYTES.length;
-    // Times are safe integers of µs (toMicros); anything else would still be written as String() gives it.
-    at = Number.isSafeInteger(us) && us >= 0 ? writeInt(b, at, us) : at + writeUtf8(b, String(us), at);
-    b.set(DATETIME, at);
-    at = clock.write(b, at + DATETIME.length, us);
-    b.set(pre, at);
-    at += pre.length;
-    at += writeUtf8(b, message, at);
-    b.set(mid, at);
-    at += mid.length;
-    if (bytes) at += bytes.copy(b, at, from, to);
-    else at += writeUtf8(b, rowJson, at);
-    b.set(tail, at);
-    at += tail.length;
-    b[at++] = NL;
-    this.used = at;
+    this.starts.push(at);
+    const ml = writeUtf8(b, message, at + RECORD);
+    const rl = bytes ? bytes.copy(b, at + RECORD + ml, from, to) : writeUtf8(b, rowJson, at + RECORD + ml);
+    b.writeDoubleLE(us, at);
+    b.writeUInt32LE(tpl, at + 8);
+    b.writeUInt32LE(ml, at + 12);
+    b.writeUInt32LE(rl, at + 16);
+    this.used = at + RECORD + ml + rl;
     return true;
   }
 
-  /** Line indexes in order: by time, equal times in arrival order. */
+  /** Record indexes in order: by time, equal times in arrival order. */
   private order(): number[] {
     const keys = this.keys;
     return Array.from(keys.keys()).sort((a, b) => keys[a]! - keys[b]! || a - b);
@@ -211,7 +210,7 @@ class Runs {
     for (const f of this.files) out.push(await FileReader.open(f));
     if (this.keys.length) {
       const order = this.order();
-      out.push(new MemoryReader(this.buf, order.map((i) => this.starts[i]!), order.map((i) => this.end(i)), order.map((i) => this.keys[i]!)));
+      out.push(new MemoryReader(this.buf, order.map((i) => this.starts[i]!), order.map((i) => this.keys[i]!)));
     }
     return out;
   }
@@ -225,14 +224,13 @@ async function writeAll(fh: FileHandle, buf: Buffer, length: number): Promise<vo
   for (let off = 0; off < length; ) off += (await fh.write(buf, off, length - off)).bytesWritten;
 }
 
-/** A run being merged: its current line is buf[start, end) (newline included); done when `done`. */
+/** A run being merged: its current record starts at buf[start] and has time `key`; done when `done`. */
 interface Reader {
   buf: Buffer;
   start: number;
-  end: number;
   key: number;
   done: boolean;
-  /** Moves to the next line; false when it must be read from disk first (await fill()). */
+  /** Moves to the next record; false when it must be read from disk first (await fill()). */
   advance(): boolean;
   fill(): Promise<void>;
   close(): Promise<void>;
@@ -240,14 +238,12 @@ interface Reader {
 
 class MemoryReader implements Reader {
   start = 0;
-  end = 0;
   key = 0;
   done = false;
   private i = -1;
   constructor(
     readonly buf: Buffer,
     private readonly starts: number[],
-    private readonly ends: number[],
     private readonly keys: number[],
   ) {
     this.advance();
@@ -257,7 +253,6 @@ class MemoryReader implements Reader {
     if (i >= this.starts.length) this.done = true;
     else {
       this.start = this.starts[i]!;
-      this.end = this.ends[i]!;
       this.key = this.keys[i]!;
     }
     return true;
@@ -266,16 +261,19 @@ class MemoryReader implements Reader {
   async close(): Promise<void> {}
 }
 
+/** Bytes of the record at `start` in `buf`, from its header. */
+const recordBytes = (buf: Buffer, start: number) => RECORD + buf.readUInt32LE(start + 12) + buf.readUInt32LE(start + 16);
+
 /**
  * Reads a spilled run in 256 KB blocks (one per run is held during the merge, so the block size times the run count
- * is part of a build's memory); lines are found by their newline and compared by their time bytes.
+ * is part of a build's memory); records are found by the lengths in their headers.
  */
 class FileReader implements Reader {
   buf = Buffer.allocUnsafe(256 * 1024);
   start = 0;
-  end = 0;
   key = 0;
   done = false;
+  private end = 0;
   private filled = 0;
   private eof = false;
   private constructor(private readonly fh: FileHandle) {}
@@ -286,12 +284,13 @@ class FileReader implements Reader {
     return r;
   }
 
-  /** The line at `start` when a whole one is in the block. */
+  /** The record at `start` when a whole one is in the block. */
   private take(): boolean {
-    const nl = this.buf.indexOf(NL, this.start);
-    if (nl < 0 || nl >= this.filled) return false;
-    this.end = nl + 1;
-    this.key = lineTime(this.buf, this.start);
+    if (this.start + RECORD > this.filled) return false;
+    const end = this.start + recordBytes(this.buf, this.start);
+    if (end > this.filled) return false;
+    this.end = end;
+    this.key = this.buf.readDoubleLE(this.start);
     return true;
   }
 
@@ -304,11 +303,12 @@ class FileReader implements Reader {
 
   async fill(): Promise<void> {
     for (;;) {
-      // Keep the partial line: move it to the front (the merge copies lines out, so the block can be reused); a line
-      // longer than the block grows it.
+      // Keep the partial record: move it to the front (the merge copies records out, so the block can be reused); a
+      // record longer than the block grows it.
       const rest = this.filled - this.start;
-      if (rest * 2 > this.buf.length) {
-        const next = Buffer.allocUnsafe(rest * 2);
+      const need = rest >= RECORD ? recordBytes(this.buf, this.start) : 0;
+      if (rest * 2 > this.buf.length || need > this.buf.length) {
+        const next = Buffer.allocUnsafe(Math.max(rest * 2, need));
         this.buf.copy(next, 0, this.start, this.filled);
         this.buf = next;
       } else this.buf.copyWithin(0, this.start, this.filled);
@@ -320,6 +320,7 @@ class FileReader implements Reader {
       if (!bytesRead) this.eof = true;
       if (this.take()) return;
       if (this.eof) {
+        // A partial record at the end cannot happen (runs are written whole); it would be dropped by the merge's count check.
         this.done = true;
         return;
       }
@@ -340,8 +341,11 @@ export interface LineChunk {
   starts: number[];
 }
 
-/** Merges runs by line time (ties: the earlier run first), yielding chunks of about `chunkBytes`. */
-async function* mergeRuns(readers: Reader[], chunkBytes: number): AsyncGenerator<LineChunk> {
+/**
+ * Merges runs by time (ties: the earlier run first), writing each record as its line — `{"timestamp_us":<us>,
+ * "datetime":"<iso>` + pre + message + mid + row + tail and a newline — into chunks of about `chunkBytes`.
+ */
+async function* mergeRuns(readers: Reader[], templates: readonly LineTemplate[], chunkBytes: number): AsyncGenerator<LineChunk> {
   const heap = readers.map((_, i) => i).filter((i) => !readers[i]!.done);
   const less = (x: number, y: number) => {
     const a = readers[heap[x]!]!;
@@ -361,12 +365,20 @@ async function* mergeRuns(readers: Reader[], chunkBytes: number): AsyncGenerator
     }
   };
   for (let i = (heap.length >> 1) - 1; i >= 0; i--) down(i);
+  const clock = new IsoClock();
   let out = Buffer.allocUnsafe(chunkBytes);
   let pos = 0;
   let starts: number[] = [];
   while (heap.length) {
     const r = readers[heap[0]!]!;
-    const len = r.end - r.start;
+    const rb = r.buf;
+    const s = r.start;
+    const us = r.key;
+    const t = templates[rb.readUInt32LE(s + 8)]!;
+    const ml = rb.readUInt32LE(s + 12);
+    const rl = rb.readUInt32LE(s + 16);
+    clock.at(us);
+    const len = HEAD_BYTES.length + 20 + DATETIME.length + clock.max + t.pre.length + ml + t.mid.length + rl + t.tail.length + 1;
     if (pos + len > out.length) {
       if (pos) yield { bytes: out.subarray(0, pos), starts };
       // The consumer is done with the chunk once it asks for the next: the block is reused (a fresh one per chunk
@@ -376,7 +388,21 @@ async function* mergeRuns(readers: Reader[], chunkBytes: number): AsyncGenerator
       starts = [];
     }
     starts.push(pos);
-    pos += r.buf.copy(out, pos, r.start, r.end);
+    out.set(HEAD_BYTES, pos);
+    pos += HEAD_BYTES.length;
+    // Times are safe integers of µs (toMicros); anything else would still be written as String() gives it.
+    pos = Number.isSafeInteger(us) && us >= 0 ? writeInt(out, pos, us) : pos + writeUtf8(out, String(us), pos);
+    out.set(DATETIME, pos);
+    pos = clock.write(out, pos + DATETIME.length, us);
+    out.set(t.pre, pos);
+    pos += t.pre.length;
+    pos += rb.copy(out, pos, s + RECORD, s + RECORD + ml);
+    out.set(t.mid, pos);
+    pos += t.mid.length;
+    pos += rb.copy(out, pos, s + RECORD + ml, s + RECORD + ml + rl);
+    out.set(t.tail, pos);
+    pos += t.tail.length;
+    out[pos++] = NL;
     if (!r.advance()) await r.fill();
     if (r.done) {
       heap[0] = heap[heap.length - 1]!;
@@ -394,22 +420,24 @@ async function* mergeRuns(readers: Reader[], chunkBytes: number): AsyncGenerator
  * JSON.stringify. Everything but the row's bytes is the same in both: same key order and omissions as
  * JSON.stringify of the event (undefined ids left out, hostname last).
  */
-async function encodeSource(src: TimelineSource, o: LineOptions, stats: TimelineStats, clock: IsoClock, runs: Runs): Promise<void> {
+async function encodeSource(src: TimelineSource, o: LineOptions, stats: TimelineStats, runs: Runs): Promise<void> {
   const se = new SourceEvents(src, o, stats);
   const hosts = o.hostnames;
   const source = JSON.stringify(src.artifact);
-  // The parts of a line that repeat for every row of a source are encoded once, as bytes: before the message
-  // (`","timestamp_desc":<desc>,"message":`, per description) and after it (`,"source":…,"field":…` and the ids, per
-  // field while the client and flow stay the same).
-  const pres = new Map<string, Buffer>();
-  const pre = (desc: string) => pres.get(desc) ?? (pres.set(desc, Buffer.from(`","timestamp_desc":${JSON.stringify(desc)},"message":`)), pres.get(desc)!);
-  let mids = new Map<string, Buffer>();
-  const mid = (field: string) => mids.get(field) ?? (mids.set(field, Buffer.from(`,"source":${source},"field":${JSON.stringify(field)}${ids}`)), mids.get(field)!);
-  /**
-   * Adds the events of `row`; its JSON is bytes[from, to), or JSON.stringify(row) when `bytes` is undefined.
-   * Synchronous unless a run fills up (then the returned promise spills and adds the rest): a promise per row was a
-   * measurable share of a build.
-   */
+  // The parts of a line that repeat for every row of a source are encoded once, as a template per client and flow
+  // (`ids`), description and field (Runs#template): a hunt's rows alternating between clients reuse theirs.
+  const byIds = new Map<string, Map<string, Map<string, number>>>();
+  let templates = new Map<string, Map<string, number>>();
+  const template = (desc: string, field: string): number => {
+    let byField = templates.get(desc);
+    if (!byField) templates.set(desc, (byField = new Map()));
+    let id = byField.get(field);
+    if (id === undefined) {
+      id = runs.template({ pre: Buffer.from(`","timestamp_desc":${JSON.stringify(desc)},"message":`), mid: Buffer.from(`,"source":${source},"field":${JSON.stringify(field)}${ids}`), tail });
+      byField.set(field, id);
+    }
+    return id;
+  };
   // The ids part and the tail of a line depend only on the client and flow: made again only when they change (a
   // client's flow: never; a hunt: per client).
   let lastCid: string | undefined;
@@ -417,9 +445,13 @@ async function encodeSource(src: TimelineSource, o: LineOptions, stats: Timeline
   let ids = "";
   let tail = EMPTY;
   let fresh = false;
-  /** One event's line. */
-  const add = (t: RowTime, message: string, bytes: Buffer | undefined, from: number, to: number, rowJson: string): boolean =>
-    runs.addEvent(t.us, clock, pre(t.desc), message, mid(t.field), bytes, from, to, rowJson, tail);
+  /** One event's record. */
+  const add = (t: RowTime, message: string, bytes: Buffer | undefined, from: number, to: number, rowJson: string): boolean => runs.addEvent(t.us, template(t.desc, t.field), message, bytes, from, to, rowJson);
+  /**
+   * Adds the events of `row`; its JSON is bytes[from, to), or JSON.stringify(row) when `bytes` is undefined.
+   * Synchronous unless a run fills up (then the returned promise spills and adds the rest): a promise per row was a
+   * measurable share of a build.
+   */
   const emit = (row: Record<string, unknown>, bytes: Buffer | undefined, from: number, to: number): Promise<void> | undefined => {
     const accepted = se.accept(row);
     const times = accepted.times;
@@ -433,7 +465,7 @@ async function encodeSource(src: TimelineSource, o: LineOptions, stats: Timeline
       const host = cid ? hosts?.get(cid) : undefined;
       ids = `${cid !== undefined ? `,"client_id":${JSON.stringify(cid)}` : ""}${fid !== undefined ? `,"flow_id":${JSON.stringify(fid)}` : ""},"row":`;
       tail = Buffer.from(`${host ? `,"hostname":${JSON.stringify(host)}` : ""}}`);
-      mids = new Map();
+      templates = byIds.get(ids) ?? (byIds.set(ids, new Map()), byIds.get(ids)!);
     }
     const message = JSON.stringify(accepted.message);
     const rowJson = bytes ? "" : JSON.stringify(row);
@@ -479,10 +511,9 @@ export async function* timelineLines(sources: TimelineSource[], o: LineOptions =
   const runs = new Runs(o.runBytes ?? 8 * 1024 * 1024, o.tmpDir ?? tmpdir());
   let readers: Reader[] = [];
   try {
-    const clock = new IsoClock();
-    for (const src of sources) await encodeSource(src, o, stats, clock, runs);
+    for (const src of sources) await encodeSource(src, o, stats, runs);
     readers = await runs.readers();
-    for await (const chunk of mergeRuns(readers, chunkBytes)) {
+    for await (const chunk of mergeRuns(readers, runs.templates, chunkBytes)) {
       stats.events += chunk.starts.length;
       yield chunk;
     }

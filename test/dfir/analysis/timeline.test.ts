@@ -1,7 +1,7 @@
 /** Timeline: time parsing, known fields and detection, ordering across sources, external sort, filters, formats. */
 import { describe, expect, it } from "vitest";
 import { buildTimeline, isoMicros, newStats, parseBound } from "../../../dfir/analysis/timeline/build.js";
-import { lineTime, timelineLines } from "../../../dfir/analysis/timeline/lines.js";
+import { timelineLines } from "../../../dfir/analysis/timeline/lines.js";
 import { csvCell, formatTimeline, timesketchRecord } from "../../../dfir/analysis/timeline/format.js";
 import { externalSort, mergeSorted } from "../../../dfir/analysis/timeline/merge.js";
 import { detectTimestamp, rowTimes, toMicros } from "../../../dfir/analysis/timeline/timestamps.js";
@@ -182,9 +182,16 @@ describe("timelineLines (the JSON Lines path of files and the page cache)", () =
     expect(stats).toMatchObject({ rows: 9000, events: want.length });
   });
 
-  it("reads a line's time from its bytes and formats µs like isoMicros", () => {
-    const line = Buffer.from('xx{"timestamp_us":1763900000123456,"datetime":"…"}\n');
-    expect(lineTime(line, 2)).toBe(1763900000123456);
+  it("formats µs like isoMicros, and keeps rows larger than a run and than a run file's read block whole", async () => {
     expect(isoMicros(1763900000000001)).toBe("2025-11-23T12:13:20.000001Z");
+    // Rows of 300 KB and 5 KB between small ones, with runs of 64 KB: records larger than a run and than the 256 KB
+    // block a spilled run is read in, on several days and at times that need every digit of the time of day.
+    const big = (i: number) => ({ Pid: String(i), Name: `p${i}`, CommandLine: (i % 5 === 0 ? "z" : "y").repeat(i % 5 === 0 ? 300_000 : 5_000), CreateTime: new Date(Date.UTC(2025, 0, 1 + (i % 4), 23, 59, 59) + i).toISOString() });
+    const src = () => [{ artifact: "Linux.Sys.Pslist", client_id: "C.0", flow_id: "F.0", rows: Array.from({ length: 40 }, (_, i) => big((i * 17) % 40)) }];
+    const want: string[] = [];
+    for await (const e of buildTimeline(src())) want.push(JSON.stringify({ ...e, hostname: "host-0" }));
+    const got: string[] = [];
+    for await (const c of timelineLines(src(), { hostnames: hosts, runBytes: 64 * 1024 }, newStats(), 64 * 1024)) got.push(...c.bytes.toString().split("\n").slice(0, -1));
+    expect(got).toEqual(want);
   });
 });
