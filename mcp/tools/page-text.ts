@@ -13,7 +13,16 @@
  * lines this file renders (lineWriter), and renderRowsText reuses them rather than serialising the rows again.
  */
 import type { Row } from "../../velociraptor/client.js";
-import type { Shaped } from "./shape.js";
+
+/**
+ * What a page's text shows of shapeRows' result (./shape.ts's Shaped fits it). Declared here rather than imported:
+ * shape.ts imports this file's line writer, and the layer rules allow no cycle, not even a type-only one.
+ */
+export interface PageView {
+  rows: readonly Row[];
+  page: { offset: number; returned: number; total?: number; has_more: boolean; next_cursor?: string };
+  coverage: { status: string; note: string };
+}
 
 /** One row's compact line, and the length JSON.stringify(row) would have (what the result byte cap counts). */
 export interface RowLine {
@@ -85,7 +94,7 @@ export function compactRows(rows: readonly Row[]): string[] {
 }
 
 /** Where the page sits, when the coverage note does not already say it. */
-function position(shaped: Shaped): string {
+function position(shaped: PageView): string {
   const { offset, returned, total } = shaped.page;
   const parts = offset > 0 && returned > 0 ? [`Rows ${offset + 1}–${offset + returned}.`] : [];
   if (total !== undefined && !shaped.coverage.note.includes(`${total} in total`)) parts.push(`${total} in total.`);
@@ -93,7 +102,7 @@ function position(shaped: Shaped): string {
 }
 
 /** The head line (title, count, coverage), the compact rows, `extra` lines, then the next_cursor line. */
-export function renderRowsText(title: string, shaped: Shaped, extra: readonly string[] = []): string {
+export function renderRowsText(title: string, shaped: PageView, extra: readonly string[] = []): string {
   const head = `${title}: ${shaped.rows.length} row(s) [${shaped.coverage.status}] ${shaped.coverage.note}${position(shaped)}`;
   const next = shaped.page.has_more && shaped.page.next_cursor ? [`next_cursor: ${shaped.page.next_cursor}`] : [];
   return [head, ...compactRows(shaped.rows), ...extra, ...next].join("\n");
