@@ -149,7 +149,8 @@ const EMPTY_ARRAY = Buffer.from("[]");
  */
 function serviceDefinition(): grpc.ServiceDefinition {
   const def = apiServiceDefinition();
-  return { ...def, Query: { ...def.Query!, responseSerialize: (m: VQLResponseOut) => encodeVQLResponse(m) } };
+  // A batch arrives encoded already (runQuery encodes it before its rows' block is reused); a log line as fields.
+  return { ...def, Query: { ...def.Query!, responseSerialize: (m: VQLResponseOut | Buffer) => (Buffer.isBuffer(m) ? m : encodeVQLResponse(m)) } };
 }
 
 
@@ -164,7 +165,7 @@ export interface ServerStats {
 }
 
 /** api/api.go Query, up to streamQuery: identity, org switch, ANY_QUERY, then a Query must be given. */
-function admitQuery(model: Model, auth: AuthContext, call: grpc.ServerWritableStream<WireVQLCollectorArgs, VQLResponseOut>): { user: string; orgId: string } | grpc.ServiceError {
+function admitQuery(model: Model, auth: AuthContext, call: grpc.ServerWritableStream<WireVQLCollectorArgs, VQLResponseOut | Buffer>): { user: string; orgId: string } | grpc.ServiceError {
   const args = call.request;
   let who: Principal;
   try {
@@ -186,7 +187,7 @@ function admitQuery(model: Model, auth: AuthContext, call: grpc.ServerWritableSt
   return { user: who.name, orgId };
 }
 
-async function runQuery(model: Model, stats: ServerStats, auth: AuthContext, events: EventEmitter, call: grpc.ServerWritableStream<WireVQLCollectorArgs, VQLResponseOut>): Promise<void> {
+async function runQuery(model: Model, stats: ServerStats, auth: AuthContext, events: EventEmitter, call: grpc.ServerWritableStream<WireVQLCollectorArgs, VQLResponseOut | Buffer>): Promise<void> {
   const args = call.request;
   stats.lastRequest = args;
   const admitted = admitQuery(model, auth, call);
@@ -208,7 +209,7 @@ async function runQuery(model: Model, stats: ServerStats, auth: AuthContext, eve
   stats.active++;
 
   const aborted = new Promise<void>((r) => abort.signal.addEventListener("abort", () => r(), { once: true }));
-  const writeNow = async (msg: VQLResponseOut) => {
+  const writeNow = async (msg: VQLResponseOut | Buffer) => {
     if (abort.signal.aborted && !timedOut) return;
     // Back-pressure: a million-row answer must not pile up in memory when the client reads slowly.
     if (!call.write(msg)) await Promise.race([once(call, "drain"), aborted]);
@@ -216,7 +217,7 @@ async function runQuery(model: Model, stats: ServerStats, auth: AuthContext, eve
   // Writes go out one after another: a log line written while a batch waits for drain waits behind it, so at most one
   // drain wait (and its listeners) exists per call — not one per log line of a fast stored-result stream.
   let queue: Promise<void> = Promise.resolve();
-  const write = (msg: VQLResponseOut): Promise<void> => {
+  const write = (msg: VQLResponseOut | Buffer): Promise<void> => {
     const p = queue.then(() => writeNow(msg));
     queue = p.catch(() => undefined);
     return p;
@@ -248,7 +249,8 @@ async function runQuery(model: Model, stats: ServerStats, auth: AuthContext, eve
         const respond = async (Response: Buffer, count: number, Columns: string[]) => {
           const thisPart = part++;
           lastSend = Date.now();
-          await write({ Response, Columns, Query: { VQL: request.VQL, Name: request.Name }, query_id: index, part: thisPart, timestamp: nowUs() });
+          // Encoded now: Response may be a view of a block its producer reuses once this batch is written.
+          await write(encodeVQLResponse({ Response, Columns, Query: { VQL: request.VQL, Name: request.Name }, query_id: index, part: thisPart, timestamp: nowUs() }));
           // The size in bytes, as Velociraptor logs len(result.Payload) (api/query.go streamQuery).
           log(`Time ${((Date.now() - started) / 1000).toFixed(3)}: ${request.Name}: Sending response part ${thisPart} ${Response.length} B (${count} rows).`);
           if (count) events.emit("batch", count, request.VQL);
@@ -366,7 +368,7 @@ export async function startTestServer(opts: TestServerOptions = {}): Promise<Tes
   const server = new grpc.Server({ "grpc.max_send_message_length": -1, "grpc.max_receive_message_length": 64 * 1024 * 1024 });
 
   server.addService(serviceDefinition(), {
-    Query: (call: grpc.ServerWritableStream<WireVQLCollectorArgs, VQLResponseOut>) => void runQuery(model, stats, auth, events, call),
+    Query: (call: grpc.ServerWritableStream<WireVQLCollectorArgs, VQLResponseOut | Buffer>) => void runQuery(model, stats, auth, events, call),
     VFSGetBuffer: (call: grpc.ServerUnaryCall<WireVFSFileBuffer, WireVFSFileBuffer>, cb: grpc.sendUnaryData<Partial<WireVFSFileBuffer>>) => {
       const who = admitUnary(model, auth, call, call.request.org_id);
       if (who instanceof Error) return cb(who);

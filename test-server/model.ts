@@ -167,7 +167,8 @@ export class Model {
 }
 
 const PS_NAMES = ["sshd", "nginx", "python3", "bash", "postgres", "containerd", "kworker/0:1", "cron", "systemd-journald", "node"];
-const PS_NAMES_JSON = PS_NAMES.map((n) => JSON.stringify(n));
+// generated-batches.ts writes rows as Latin-1: the names must stay ASCII (the rest of a row is by construction).
+if (PS_NAMES.some((n) => !/^[\x20-\x7e]*$/.test(n))) throw new Error("generated row names must be ASCII");
 const PS_DIGEST_TAIL = "ab".repeat(28);
 const PS_EPOCH_MS = 1_763_900_000_000;
 
@@ -202,24 +203,42 @@ export function* generatedLines(count: number, seed: number, startRow = 0): Gene
   for (let i = startRow; i < count; i++) yield generatedRowJson(i, seed);
 }
 
+// The text of generatedRowJson in pieces: what a name fixes (quoted name, command line, exe), the hash tails, and
+// the CreateTime day (its digits change once per 86,400 rows).
+const PS_NAME_HEAD = PS_NAMES.map((n) => `","Name":${JSON.stringify(n)},"CommandLine":"/usr/bin/${n} --worker `);
+const PS_NAME_TAIL = PS_NAMES.map((n) => ` --config /etc/${n}/${n}.conf --log-level info","Exe":"/usr/bin/${n}","Hash":{"MD5":"`);
+const PS_MD5_TAIL = PS_DIGEST_TAIL.slice(0, 24);
+const PS_SHA1_TAIL = PS_DIGEST_TAIL.slice(0, 32);
+const DAY_MS = 86_400_000;
+let cachedDay = NaN;
+let cachedDayText = "";
+const twoDigits = (n: number) => (n < 10 ? `0${n}` : `${n}`);
+
+/** generatedRows' CreateTime of row i: toISOString of a whole second without its ".000". */
+function createTimeText(i: number): string {
+  const ms = PS_EPOCH_MS + i * 1000;
+  const day = Math.floor(ms / DAY_MS);
+  if (day !== cachedDay) {
+    cachedDay = day;
+    cachedDayText = new Date(day * DAY_MS).toISOString().slice(0, 11);
+  }
+  const s = (ms - day * DAY_MS) / 1000;
+  return `${cachedDayText}${twoDigits(Math.floor(s / 3600))}:${twoDigits(Math.floor(s / 60) % 60)}:${twoDigits(s % 60)}Z`;
+}
+
 /**
  * Row `i` of generatedRows(…, seed) as JSON.stringify writes it, built as text: building the object and stringifying
  * it cost most of the test server's CPU per generated row. Every string but the name is digits, hex, ASCII letters,
- * '/', '-', ':' and spaces, which JSON writes unescaped; the name is quoted once per name. Equal to
- * JSON.stringify(row) for every row (test/test-server/generated-rows.test.ts).
+ * '/', '-', ':' and spaces, which JSON writes unescaped; the name is quoted by JSON.stringify once per name. Equal to
+ * JSON.stringify(row) for every row checked (test/test-server/generated-rows.test.ts). ASCII only (PS_NAMES are).
  */
 export function generatedRowJson(i: number, seed: number): string {
   const x = (i * 2654435761 + seed * 40503) >>> 0;
   const k = x % PS_NAMES.length;
-  const name = PS_NAMES[k]!;
-  const q = PS_NAMES_JSON[k]!;
-  const digest = `${x.toString(16).padStart(8, "0")}${PS_DIGEST_TAIL}`;
-  // toISOString's whole seconds ("….000Z") as RFC 3339 without the fraction, as generatedRows writes it.
-  const created = new Date(PS_EPOCH_MS + i * 1000).toISOString();
+  const hex = x.toString(16).padStart(8, "0");
   return (
-    `{"Pid":"${1000 + i}","Ppid":"${1 + (x % 997)}","Name":${q},"CommandLine":"/usr/bin/${name} --worker ${x % 64} --config /etc/${name}/${name}.conf --log-level info",` +
-    `"Exe":"/usr/bin/${name}","Hash":{"MD5":"${digest.slice(0, 32)}","SHA1":"${digest.slice(0, 40)}","SHA256":"${digest}"},` +
-    `"Username":"${x % 3 === 0 ? "root" : "svc-app"}","CreateTime":"${created.slice(0, -5)}Z","RSS":${(x % 500_000) * 1024},"Deleted":false}`
+    `{"Pid":"${1000 + i}","Ppid":"${1 + (x % 997)}${PS_NAME_HEAD[k]!}${x % 64}${PS_NAME_TAIL[k]!}${hex}${PS_MD5_TAIL}","SHA1":"${hex}${PS_SHA1_TAIL}",` +
+    `"SHA256":"${hex}${PS_DIGEST_TAIL}"},"Username":"${x % 3 === 0 ? "root" : "svc-app"}","CreateTime":"${createTimeText(i)}","RSS":${(x % 500_000) * 1024},"Deleted":false}`
   );
 }
 

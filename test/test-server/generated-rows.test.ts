@@ -25,19 +25,28 @@ describe("generated rows as text", () => {
     }
   });
 
+  it("grows its block for batches larger than 1 MiB", () => {
+    const rows = [...generatedRows(5_000, 4)];
+    const [b] = generatedBatches(5_000, 4, 0, Infinity, 5_000);
+    expect(b!.json.length).toBeGreaterThan(1 << 20);
+    expect(b!.json.equals(Buffer.from(JSON.stringify(rows)))).toBe(true);
+  });
+
   it("names the columns generatedRows' rows have", () => {
     expect(GENERATED_COLUMNS).toEqual(Object.keys(generatedRows(2, 9, 1).next().value!));
   });
 
   it("cuts batches of max_row rows whose bytes are JSON.stringify of the batch's rows", () => {
     const rows = [...generatedRows(2_345, 3)];
-    const batches = [...generatedBatches(2_345, 3, 100, 1_000, 300)];
-    expect(batches.map((b) => b.rows)).toEqual([300, 300, 300, 100]);
+    const sizes: number[] = [];
     let from = 100;
-    for (const b of batches) {
+    // Each batch is checked before the next is asked for: its bytes are a view of a reused block.
+    for (const b of generatedBatches(2_345, 3, 100, 1_000, 300)) {
       expect(b.json.equals(Buffer.from(JSON.stringify(rows.slice(from, from + b.rows))))).toBe(true);
+      sizes.push(b.rows);
       from += b.rows;
     }
+    expect(sizes).toEqual([300, 300, 300, 100]);
     expect([...generatedBatches(2_345, 3, 2_300, Infinity, 1_000)].map((b) => b.rows)).toEqual([45]);
     expect([...generatedBatches(2_345, 3, 5_000, Infinity, 1_000)]).toEqual([]);
     expect([...generatedBatches(2_345, 3, 0, 0, 1_000)]).toEqual([]);
