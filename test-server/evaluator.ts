@@ -999,10 +999,10 @@ export class Evaluator {
    * result, when the model sends those directly (Model#directSource) or keeps it in its result store: that result and
    * the rows to send, or undefined to run the statement row by row. Only when the row-by-row run would neither log nor
    * refuse (known args that are literals or bound names, READ_RESULTS held, the flow and its result found), so both
-   * give the same messages.
+   * give the same messages. A LIMIT is taken as a count.
    */
   async directSource(st: Statement, scope: Scope): Promise<{ result: GeneratedRows; start: number; count: number } | undefined> {
-    if (st.kind !== "select" || st.where || st.groupBy || st.orderBy || st.limit !== undefined) return undefined;
+    if (st.kind !== "select" || st.where || st.groupBy || st.orderBy) return undefined;
     if (st.columns.length !== 1 || st.columns[0]!.expr || st.from?.kind !== "plugin" || st.from.name !== "source" || asLet(scope.get("source"))) return undefined;
     if (!st.from.args.every((a) => a.name && (a.value.kind === "literal" || (a.value.kind === "ident" && scope.has(a.value.name) && !asLet(scope.get(a.value.name)))))) return undefined;
     const { named: a } = await this.args(st.from.args, scope);
@@ -1015,7 +1015,9 @@ export class Evaluator {
     const key = !artifact ? keys[0] : str(a.source) ? `${artifact}/${str(a.source)}` : artifact;
     const result = key !== undefined && key in f.results ? f.results[key] : undefined;
     if (!result || Array.isArray(result) || !(this.ctx.model.directSource || this.ctx.model.results.has(result))) return undefined;
-    return { result, start: num(a.start_row), count: a.count === undefined || a.count === null ? Infinity : num(a.count) };
+    // LIMIT without WHERE keeps the source's first rows: the same rows and batches as count= (select() stops there).
+    const count = a.count === undefined || a.count === null ? Infinity : num(a.count);
+    return { result, start: num(a.start_row), count: Math.min(count, st.limit ?? Infinity) };
   }
 
   /** Runs one statement: LET binds (no rows); SELECT streams rows. */

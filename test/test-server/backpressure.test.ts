@@ -8,17 +8,24 @@ import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { apiClientConstructor, type WireVQLResponse } from "../../proto/wire.js";
 import { startTestServer, type TestServer } from "../../test-server/index.js";
 
-let server: TestServer;
+let rowByRow: TestServer;
+let direct: TestServer;
 
 beforeAll(async () => {
-  server = await startTestServer();
+  // Row by row the max_wait timer runs beside the writes (the case that duplicated batches); the direct path sends
+  // generated rows as text batches (test-server/generated-batches.ts) and must wait for drain just the same.
+  [rowByRow, direct] = await Promise.all([startTestServer({ rowByRow: true }), startTestServer()]);
 });
 afterAll(async () => {
-  await server.stop();
+  await Promise.all([rowByRow?.stop(), direct?.stop()]);
 });
 
 describe("back-pressure", () => {
-  it("a reader that stalls longer than max_wait gets each batch once, parts in order", async () => {
+  it.each([
+    ["row by row", () => rowByRow],
+    ["generated rows as text", () => direct],
+  ])("a reader that stalls longer than max_wait gets each batch once, parts in order (%s)", async (_name, serverOf) => {
+    const server = serverOf();
     const cfg = server.apiClientConfig();
     const Ctor = apiClientConstructor();
     const c = new Ctor(server.address, grpc.credentials.createSsl(Buffer.from(cfg.ca_certificate), Buffer.from(cfg.client_private_key), Buffer.from(cfg.client_cert)), {

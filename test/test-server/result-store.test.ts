@@ -58,6 +58,11 @@ describe("stored generated results", () => {
     ["the last rows", `SELECT * FROM source(${FLOW}, start_row=4300, count=50)`, 1000],
     ["past the end", `SELECT * FROM source(${FLOW}, start_row=5000)`, 1000],
     ["count=0", `SELECT * FROM source(${FLOW}, count=0)`, 1000],
+    ["LIMIT, as stack_results sends it", `SELECT * FROM source(${FLOW}) LIMIT 2500`, 1000],
+    ["LIMIT on a batch boundary", `SELECT * FROM source(${FLOW}, start_row=10) LIMIT 2000`, 1000],
+    ["LIMIT below count", `SELECT * FROM source(${FLOW}, start_row=4000, count=200) LIMIT 150`, 64],
+    ["LIMIT past the end", `SELECT * FROM source(${FLOW}, start_row=4300) LIMIT 100`, 1000],
+    ["LIMIT 0", `SELECT * FROM source(${FLOW}) LIMIT 0`, 1000],
   ])("sends the same messages as the row-by-row path: %s", async (_name, vql, maxRow) => {
     const before = stored.model.results.served;
     const beforeDirect = direct.model.generatedServed;
