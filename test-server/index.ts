@@ -98,7 +98,7 @@ export interface TestServer {
    * them is then sent from the files, byte for byte what the row-by-row path sends. Only `flowIds` when given.
    */
   storeResults(flowIds?: readonly string[]): Promise<void>;
-  /** Graceful stop. */
+  /** Graceful stop: open calls may finish; any still open after 3 s are cut (a stalled reader cannot hold it). */
   stop(): Promise<void>;
   /** Abrupt stop: every open stream is cut (for "server died mid-stream" tests). */
   kill(): void;
@@ -323,6 +323,9 @@ async function runQuery(model: Model, stats: ServerStats, auth: AuthContext, eve
   }
 }
 
+/** How long stop() waits for open calls to finish before cutting them. */
+const STOP_GRACE_MS = 3000;
+
 /** VFSGetBuffer / PushEvents: identity and org through api.Status(), as the unary calls do. */
 function admitUnary(model: Model, auth: AuthContext, call: { getAuthContext(): unknown; metadata?: grpc.Metadata }, orgId: string): Principal | grpc.ServiceError {
   let who: Principal;
@@ -450,13 +453,18 @@ export async function startTestServer(opts: TestServerOptions = {}): Promise<Tes
     },
     storeResults: (flowIds) => model.storeResults(flowIds),
     stop: () =>
-      new Promise<void>((resolve) =>
+      new Promise<void>((resolve) => {
+        // A graceful stop waits for every open call and session; one a client left open (a child process killed
+        // mid-stream, a channel not closed) would hold a test's afterAll until its timeout. After a grace period
+        // the rest is cut, as kill() does.
+        const grace = setTimeout(() => server.forceShutdown(), STOP_GRACE_MS);
         server.tryShutdown(() => {
+          clearTimeout(grace);
           if (!opts.users) users.close();
           model.results.dispose();
           resolve();
-        }),
-      ),
+        });
+      }),
     kill: () => {
       server.forceShutdown();
       model.results.dispose();
