@@ -2,7 +2,7 @@
  * stack_results over 1,000,000 rows: the stacking function fed by the client streaming a generated flow from the
  * test server (in a child process). Memory must not grow with the row count (the group map is bounded and rows are
  * not kept), so it is measured as growth over a warmed baseline — heap and RSS — at 100k and at 1M rows: flat means
- * the two growths are about equal. Throughput is printed both wall (bounded by the test server producing rows on the
+ * the two growths are about equal. Throughput is printed both wall (the test server producing the rows shares the
  * same 2 cores) and as this process's CPU per million rows; the test server's CPU is read from /proc and printed
  * apart, never added.
  */
