@@ -25,15 +25,22 @@ const TOKENS = [
   "H\u212aLM\\x\\y", "\u0130",
 ];
 
-function randomTexts(rounds: number, seed: number): string[] {
+/** A deterministic 32-bit LCG (Math.imul: a float product would lose the low bits), read from its better high bits. */
+function lcg(seed: number): () => number {
   let s = seed;
-  // 32-bit LCG (Math.imul: a float product would lose the low bits), read from its better high bits.
-  const rnd = () => (s = (Math.imul(s, 1103515245) + 12345) >>> 0) >>> 8;
-  return Array.from({ length: rounds }, () => {
-    let t = "";
-    for (let k = 1 + (rnd() % 40); k > 0; k--) t += TOKENS[rnd() % TOKENS.length];
-    return t;
-  });
+  return () => (s = (Math.imul(s, 1103515245) + 12345) >>> 0) >>> 8;
+}
+
+/** 1 to `most` of `parts`, drawn with `rnd` and joined. */
+function joinedParts(rnd: () => number, parts: readonly string[], most: number): string {
+  let t = "";
+  for (let k = 1 + (rnd() % most); k > 0; k--) t += parts[rnd() % parts.length];
+  return t;
+}
+
+function randomTexts(rounds: number, seed: number): string[] {
+  const rnd = lcg(seed);
+  return Array.from({ length: rounds }, () => joinedParts(rnd, TOKENS, 40));
 }
 
 const regexSpans = (re: RegExp, text: string) => [...text.matchAll(re)].map((m) => [m.index, m.index + m[0].length]);
@@ -96,13 +103,11 @@ function refangReference(text: string): string {
 describe("refang", () => {
   it("gives what one alternation of every defanged form gave (randomised)", () => {
     const parts = ["hxxp", "HXXP", "Hxxp", "hXxP", "fxp", "FXP", "Fxp", "xp", "XP", "h", "x", "p", "s", "S", "[:]//", "[:]", "://", "[://]", "(://)", "{:}", "//", "[", "]", "(", ")", "{", "}", "[[", "]]", ".", "dot", "DOT", "Dot", "@", "at", "AT", ":", " ", "  ", "\t", "\n", "\u00a0", "evil", "com", " dot ", "a", "1", "é", "[.]", "(.)", "{.}", "[dot]", "(dot)", "{dot}", "[@]", "[at]", "(at)", "{at}", "(@)"];
-    let s = 29;
-    const rnd = () => (s = (Math.imul(s, 1103515245) + 12345) >>> 0) >>> 8;
+    const rnd = lcg(29);
     let changed = 0;
     let spaced = 0;
     for (let round = 0; round < 20000; round++) {
-      let t = "";
-      for (let k = 1 + (rnd() % 14); k > 0; k--) t += parts[rnd() % parts.length];
+      const t = joinedParts(rnd, parts, 14);
       const want = refangReference(t);
       if (want !== t) changed++;
       if (/\s[[({](?:\.|dot|@|at)[\])}]|[[({](?:\.|dot|@|at)[\])}]\s/i.test(t) && want !== t) spaced++;
@@ -133,12 +138,10 @@ describe("domain candidates", () => {
       return out;
     };
     const parts = ["evil", "Evil", "c2", "a", "x-y", "-", "--", ".", "..", "...", "com", "COM", "io", "biz", "pf", "exe", "zip", "Net", "System", "1", "42", " ", "\n", "@", "/", "\\", "%", "_", ":", "é", "\u00a0", "[.]", "-1a2b3c4d.pf", "q".repeat(63)];
-    let s = 53;
-    const rnd = () => (s = (Math.imul(s, 1103515245) + 12345) >>> 0) >>> 8;
+    const rnd = lcg(53);
     let found = 0;
     for (let round = 0; round < 20000; round++) {
-      let t = "";
-      for (let k = 1 + (rnd() % 12); k > 0; k--) t += parts[rnd() % parts.length];
+      const t = joinedParts(rnd, parts, 12);
       const want = reference(t);
       found += want.length;
       expect(extractIndicators(t, { types: new Set(["domain"]) }).map((i) => i.value), JSON.stringify(t)).toEqual(want);
@@ -181,12 +184,10 @@ describe("the fast paths' edges", () => {
   it("reads a URL's host as the WHATWG parser does, parsing only the hosts the plain-name path leaves to it (randomised)", () => {
     const parts = ["a", "Evil", "c2", "x", "0", "12", "-", "--", "xn--", "xn--p1ai", ".", "..", "com", "COM", "io", "1", "0x1f", "_", "%41", "@", ":", ":8080", ":99999", "[", "]", "::1", "é", "\u00a0", "q".repeat(64)];
     const tails = ["", "/", "/x?y=1", "?q", "#f", "/a.b/c"];
-    let s = 23;
-    const rnd = () => (s = (Math.imul(s, 1103515245) + 12345) >>> 0) >>> 8;
+    const rnd = lcg(23);
     let fast = 0;
     for (let round = 0; round < 4000; round++) {
-      let host = "";
-      for (let k = 1 + (rnd() % 8); k > 0; k--) host += parts[rnd() % parts.length];
+      const host = joinedParts(rnd, parts, 8);
       const url = `${["http", "HTTPS", "ftp"][rnd() % 3]}://${host}${tails[rnd() % tails.length]}`;
       expect(hostOf(url), url).toBe(hostOfParsed(url));
       if (!/[^A-Za-z0-9.-]/.test(host)) fast++;
@@ -212,8 +213,7 @@ describe("the fast paths' edges", () => {
     };
     const parts = ["a", "Ab", "A1", "AB", "ab", "x-y", "-a", "a-", "-", "1", "42", "Sys", "System", "Net", "evil", "c".repeat(63), "d".repeat(64), "CMD", "EXE-1A2B3C4D", "x-1a2b3c4d", "", "é"];
     const ends = ["com", "COM", "Com", "pf", "PF", "zip", "sh", "io", "Http", "exe", "notatld", "", "1"];
-    let s = 41;
-    const rnd = () => (s = (Math.imul(s, 1103515245) + 12345) >>> 0) >>> 8;
+    const rnd = lcg(41);
     let valid = 0;
     for (let round = 0; round < 6000; round++) {
       const labels: string[] = [];
