@@ -27,6 +27,7 @@ const HEAD = '{"timestamp_us":';
 const HEAD_BYTES = Buffer.from(HEAD, "latin1");
 const DATETIME = Buffer.from(',"datetime":"', "latin1");
 const NL = 10;
+const QUOTE = 0x22;
 const EMPTY = Buffer.alloc(0);
 
 /** Node's UTF-8 encoder behind Buffer#write (present on every Buffer; not in @types/node). */
@@ -36,6 +37,19 @@ interface Utf8Write {
 // Buffer#write's argument checks were a visible share of a build: the encoder is called directly where it exists.
 const direct = typeof (Buffer.prototype as unknown as Partial<Utf8Write>).utf8Write === "function";
 const writeUtf8 = direct ? (b: Buffer, s: string, at: number) => (b as unknown as Utf8Write).utf8Write(s, at, b.length - at) : (b: Buffer, s: string, at: number) => b.write(s, at, "utf8");
+
+/**
+ * Whether the UTF-8 bytes b[from, to) of a string are its JSON string's content as they are: no quote, backslash or
+ * control character (JSON.stringify escapes those) and no 0xEF byte — the encoder writes a lone surrogate as U+FFFD
+ * (EF BF BD) where JSON.stringify writes a \u escape, so any character from U+F000 up takes the JSON.stringify way.
+ */
+function plainJson(b: Buffer, from: number, to: number): boolean {
+  for (let i = from; i < to; i++) {
+    const c = b[i]!;
+    if (c < 0x20 || c === QUOTE || c === 0x5c || c === 0xef) return false;
+  }
+  return true;
+}
 
 /** Writes the decimal digits of a non-negative safe integer at `at`; returns the end. */
 function writeInt(b: Buffer, at: number, n: number): number {
@@ -142,27 +156,48 @@ class Runs {
   }
 
   /**
-   * Adds one event: at `us`, template `tpl`, the JSON of its message (a string) and its row — bytes[from, to) as the
-   * server encoded it or, without `bytes`, the string `rowJson`. False when the run is full (spill, then add again).
+   * Adds one event: at `us`, template `tpl`, its message (the JSON string value is written here) and its row —
+   * bytes[from, to) as the server encoded it or, without `bytes`, the string `rowJson`. False when the run is full
+   * (spill, then add again).
    */
   addEvent(us: number, tpl: number, message: string, bytes: Buffer | undefined, from: number, to: number, rowJson: string): boolean {
     // UTF-8 takes at most 3 bytes per UTF-16 unit; checked before writing because the encoder truncates silently.
-    const worst = RECORD + message.length * 3 + (bytes ? to - from : rowJson.length * 3);
-    if (this.used + worst > this.buf.length) {
-      if (this.keys.length) return false;
-      this.buf = Buffer.allocUnsafe(Math.max(this.runBytes, worst)); // one record larger than a run
-    }
-    const b = this.buf;
+    const rowMax = bytes ? to - from : rowJson.length * 3;
+    if (!this.room(RECORD + 2 + message.length * 3 + rowMax)) return false;
+    let b = this.buf;
     const at = this.used;
+    const m = at + RECORD;
+    // The message as its JSON string: quotes around its UTF-8 when nothing in it needs an escape (what JSON.stringify
+    // would write then), else JSON.stringify's own text. JSON.stringify per event (a rope flattened, then copied
+    // into a new string, then encoded) was the largest single cost of encoding an event.
+    b[m] = QUOTE;
+    let ml = writeUtf8(b, message, m + 1);
+    if (plainJson(b, m + 1, m + 1 + ml)) {
+      b[m + 1 + ml] = QUOTE;
+      ml += 2;
+    } else {
+      const json = JSON.stringify(message);
+      if (!this.room(RECORD + json.length * 3 + rowMax)) return false;
+      b = this.buf;
+      ml = writeUtf8(b, json, m);
+    }
+    const rl = bytes ? bytes.copy(b, m + ml, from, to) : writeUtf8(b, rowJson, m + ml);
     this.keys.push(us);
     this.starts.push(at);
-    const ml = writeUtf8(b, message, at + RECORD);
-    const rl = bytes ? bytes.copy(b, at + RECORD + ml, from, to) : writeUtf8(b, rowJson, at + RECORD + ml);
     b.writeDoubleLE(us, at);
     b.writeUInt32LE(tpl, at + 8);
     b.writeUInt32LE(ml, at + 12);
     b.writeUInt32LE(rl, at + 16);
-    this.used = at + RECORD + ml + rl;
+    this.used = m + ml + rl;
+    return true;
+  }
+
+  /** Whether `n` more bytes fit in the run; a run with no record yet grows to take one record larger than a run. */
+  private room(n: number): boolean {
+    if (this.used + n <= this.buf.length) return true;
+    if (this.keys.length) return false;
+    this.buf = Buffer.allocUnsafe(Math.max(this.runBytes, n));
+    this.used = 0;
     return true;
   }
 
@@ -467,7 +502,7 @@ async function encodeSource(src: TimelineSource, o: LineOptions, stats: Timeline
       tail = Buffer.from(`${host ? `,"hostname":${JSON.stringify(host)}` : ""}}`);
       templates = byIds.get(ids) ?? (byIds.set(ids, new Map()), byIds.get(ids)!);
     }
-    const message = JSON.stringify(accepted.message);
+    const message = accepted.message;
     const rowJson = bytes ? "" : JSON.stringify(row);
     for (let i = 0; i < times.length; i++)
       if (!add(times[i]!, message, bytes, from, to, rowJson))

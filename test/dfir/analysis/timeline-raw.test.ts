@@ -42,6 +42,9 @@ const RAW: { artifact: string; client_id?: string; flow_id?: string; rows: strin
       `{"Pid":"19","Name":"old","CreateTime":"1970-01-01T00:00:00Z"}`,
       `{}`,
       `{"__proto__":{"x":1},"Pid":"20","Name":"proto","CreateTime":"${T}Z","constructor":"c"}`,
+      // Messages whose JSON needs escapes the UTF-8 encoder would not write: a lone surrogate (U+FFFD from the encoder, \ud800
+      // from JSON.stringify), beside U+FFFD itself, a private-use character (lead byte 0xEF) and a character outside the BMP.
+      `{"Pid":"21","Ppid":"1","Name":"lone \\ud800 surrogate","CommandLine":"emoji 😀 and \\ufffd and \uf8ff","Username":"x\\u0001y","CreateTime":"${T}Z"}`,
     ],
   },
   {

@@ -155,12 +155,15 @@ describe("buildTimeline", () => {
 describe("timelineLines (the JSON Lines path of files and the page cache)", () => {
   // Shuffled times with ties across sources, a hunt-style source without client_id (ids from the rows), text that
   // needs escaping and multi-byte UTF-8 — spilled in many small runs so the merge across files is exercised.
+  // Names whose message JSON needs no escape and ones that do: a quote, a control character, a lone surrogate
+  // (JSON.stringify writes \ud800, the UTF-8 encoder U+FFFD), U+FFFD itself, a private-use character, an emoji.
+  const NAMES = [(i: number) => `n"é${i % 7}`, (i: number) => `plain-${i}`, (i: number) => `ü ✓ 😀 ${i}`, (i: number) => `lone \ud800 ${i}`, (i: number) => `fffd \ufffd ${i}`, (i: number) => `pu \uf8ff\t${i}`];
   const sources = () =>
     [0, 1, 2].map((s) => ({
       artifact: s === 2 ? "Custom.X" : "Linux.Sys.Pslist",
       client_id: s === 1 ? undefined : `C.${s}`,
       flow_id: `F.${s}`,
-      rows: Array.from({ length: 3000 }, (_, i) => ({ Pid: String(i), Name: `n"é${i % 7}`, CommandLine: "x\u2028y", ClientId: "C.h", CreateTime: new Date(1_763_900_000_000 + ((i * 7919 + s) % 3000) * 1000 + (i % 3) * 123).toISOString(), When: new Date(1_763_900_000_000 + i * 10).toISOString() })),
+      rows: Array.from({ length: 3000 }, (_, i) => ({ Pid: String(i), Name: NAMES[i % NAMES.length]!(i), CommandLine: "x\u2028y", ClientId: "C.h", CreateTime: new Date(1_763_900_000_000 + ((i * 7919 + s) % 3000) * 1000 + (i % 3) * 123).toISOString(), When: new Date(1_763_900_000_000 + i * 10).toISOString() })),
     }));
   const hosts = new Map([["C.0", "host-0"], ["C.h", "hh"]]);
 
