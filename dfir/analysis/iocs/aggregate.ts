@@ -7,8 +7,9 @@ import { rowStrings } from "../fields.js";
 import { detectTimestamp } from "../timeline/timestamps.js";
 import type { AllowMatcher } from "./allowlist.js";
 import { own } from "./own.js";
-import { isPublicIp, rangeOf, scanIndicators, type ExtractOptions } from "./extract.js";
+import { caseInsensitive, indicatorValue, isPublicIp, rangeOf, scanIndicators, type ExtractOptions } from "./extract.js";
 import type { IocType } from "./patterns.js";
+import { hasNonAscii, SpanTable } from "./table.js";
 
 export interface Provenance {
   client_id?: string;
@@ -32,21 +33,35 @@ export interface AggregatedIndicator {
   range?: string;
 }
 
-interface Entry {
+/**
+ * Per id, STRIDE numbers in one Float64Array: an update touches one record, not an object and the map entry leading
+ * to it (tables that have outgrown the cache paid a miss for each). KIND is 0 for a kept value, 1 + the rule's index
+ * for a value the allow-list suppressed; CLIENTS and ARTIFACTS hold a bit per name id for the first 31 (a Set
+ * beyond, in the type's `more…` maps); FIRST and LAST are NaN until a dated text holds the value.
+ */
+const STRIDE = 6;
+const KIND = 0;
+const COUNT = 1;
+/** For a suppressed value: 1 once it is among its rule's samples. */
+const SAMPLED = 1;
+const FIRST = 2;
+const LAST = 3;
+const CLIENTS = 4;
+const ARTIFACTS = 5;
+
+/**
+ * One type's indicators and allow-list verdicts: a value is one or the other, and one lookup in a table that has
+ * outgrown the cache costs less than two. Ids and values come from the SpanTable, which holds each value as
+ * reported (Windows paths in their first spelling; the table compares them case-insensitively); `spellings` holds
+ * the first spelling of the rare path the table had to store lower-cased (one with a character outside ASCII).
+ */
+interface TypeTable {
   type: IocType;
-  value: string;
-  count: number;
-  first?: number;
-  last?: number;
-  /**
-   * Clients and artifacts as ids in the aggregator's name tables: a bit each for the first 31, a Set beyond. Two Sets
-   * per entry were most of an entry's memory (the collector walked them all), and two more objects to reach on every
-   * update of an entry whose table no longer fits in the cache.
-   */
-  clientBits: number;
-  artifactBits: number;
-  moreClients?: Set<number>;
-  moreArtifacts?: Set<number>;
+  table: SpanTable;
+  spellings?: Map<number, string>;
+  stats: Float64Array;
+  moreClients?: Map<number, Set<number>>;
+  moreArtifacts?: Map<number, Set<number>>;
 }
 
 function idsOf(bits: number, more: Set<number> | undefined): number[] {
@@ -78,13 +93,6 @@ class NameTable {
 }
 
 /**
- * One type's indicators and allow-list verdicts in one map: an Entry for a kept value, the rule's name for a
- * suppressed one. A value is one or the other, and one lookup in a table that has outgrown the cache costs less than
- * two (a suppressed value looked in both).
- */
-type TypeTable = Map<string, Entry | string>;
-
-/**
  * Columns Velociraptor adds to result rows as bookkeeping, not evidence (each checked against the column catalogue's
  * conventions by test/dfir/analysis/iocs.test.ts). Only columns Velociraptor really adds belong here: a name that no
  * result carries would only hide a real column of that name.
@@ -102,17 +110,6 @@ const SKIP_COLUMNS = new Set(Object.keys(BOOKKEEPING_COLUMNS));
 /** Distinct suppressed values kept per rule (the count covers all of them). */
 export const SUPPRESSED_SAMPLE = 50;
 
-/**
- * The key an indicator is deduplicated on within its type: Windows paths are case-insensitive (NTFS and the Win32
- * API), so C:\Users\Bob\upd.exe and c:\users\bob\UPD.EXE are one indicator, shown in the first spelling seen.
- * Tables are per type so the key is the value itself: building a "type + value" string for every occurrence, and
- * hashing it, was the aggregator's largest cost. Kept keys and values are copies (./own.ts): occurrences of known
- * values are never copied.
- */
-function dedupKey(type: IocType, value: string): string {
-  return type === "windows_path" ? value.toLowerCase() : value;
-}
-
 export class IocAggregator {
   private readonly tables = new Map<IocType, TypeTable>();
   private entryCount = 0;
@@ -125,6 +122,8 @@ export class IocAggregator {
   bytesScanned = 0;
   private readonly clientNames = new NameTable();
   private readonly artifactNames = new NameTable();
+  /** Allow-list rules by index (KIND - 1). */
+  private readonly rules = new NameTable();
   // The provenance of the text being scanned, for the sink.
   private client = -1;
   private artifact = -1;
@@ -132,11 +131,10 @@ export class IocAggregator {
   /**
    * Each occurrence goes straight to its type's table, in the order extractIndicators gives them (type, then
    * position): the order a per-occurrence reference sees, so the first spelling of a Windows path, the cap and the
-   * suppressed samples come out the same. Counting a text's occurrences in small per-text maps first cost a hash
-   * and two lookups per occurrence to save the table lookups of the third of occurrences that repeat within a text
-   * (whose entries are then in cache anyway); without them the aggregator runs 11 % fewer instructions (cachegrind).
+   * suppressed samples come out the same. An occurrence arrives as a span of the scanned text and is looked up
+   * without cutting it out (./table.ts); only a new value is copied.
    */
-  private readonly sink = (type: IocType, value: string): void => this.add(type, value, 1, this.timeUs, this.client, this.artifact);
+  private readonly sink = (type: IocType, text: string, start: number, end: number): void => this.add(type, text, start, end);
 
   constructor(
     private readonly allow: AllowMatcher,
@@ -151,63 +149,109 @@ export class IocAggregator {
     scanIndicators(text, this.opts, this.sink);
   }
 
-  /** `n` occurrences of one value from one text; `client` and `artifact` are name ids, -1 for none. */
-  private add(type: IocType, value: string, n: number, timeUs: number | undefined, client: number, artifact: number): void {
-    const key = dedupKey(type, value);
-    const table = this.table(type);
-    const found = table.get(key);
-    let e = typeof found === "string" ? undefined : found;
-    // The allow-list decides once per distinct value (address parsing is costly on big inputs).
-    const rule = typeof found === "string" ? found : e ? undefined : this.decide(table, key, type, value);
-    if (rule) {
-      this.suppressed.set(rule, (this.suppressed.get(rule) ?? 0) + n);
-      let seen = this.suppressedValues.get(rule);
-      if (!seen) this.suppressedValues.set(rule, (seen = new Set<string>()));
-      if (seen.size < SUPPRESSED_SAMPLE && !seen.has(value)) seen.add(own(value));
+  /** One occurrence, text[start, end), of an indicator of `type` (its value: indicatorValue). */
+  private add(type: IocType, text: string, start: number, end: number): void {
+    const t = this.tables.get(type) ?? this.newTable(type);
+    let id = t.table.find(text, start, end);
+    if (id === -1) {
+      id = this.addValue(t, text, start, end);
+      if (id === -1) return;
+    }
+    const stats = t.stats;
+    const r = id * STRIDE;
+    const kind = stats[r + KIND]!;
+    if (kind !== 0) {
+      this.suppress(t, this.rules.names[kind - 1]!, r, text, start, end);
       return;
     }
-    if (!e) {
-      if (this.entryCount >= (this.opts.maxIndicators ?? 100_000)) {
-        this.overflow += n;
-        return;
-      }
-      const kept = own(value);
-      // A lower-cased key that differs from the value is a new string already, not a slice of the text.
-      e = { type, value: kept, count: 0, clientBits: 0, artifactBits: 0 };
-      table.set(key === value ? kept : key, e);
-      this.entryCount++;
-    }
-    e.count += n;
+    stats[r + COUNT] = stats[r + COUNT]! + 1;
+    const timeUs = this.timeUs;
     if (timeUs !== undefined) {
-      if (e.first === undefined || timeUs < e.first) e.first = timeUs;
-      if (e.last === undefined || timeUs > e.last) e.last = timeUs;
+      const first = stats[r + FIRST]!;
+      // NaN (never dated) compares false both ways.
+      if (!(first <= timeUs)) stats[r + FIRST] = timeUs;
+      if (!(stats[r + LAST]! >= timeUs)) stats[r + LAST] = timeUs;
     }
+    const client = this.client;
     if (client >= 0) {
-      if (client < 31) e.clientBits |= 1 << client;
-      else (e.moreClients ??= new Set()).add(client);
+      if (client < 31) stats[r + CLIENTS] = stats[r + CLIENTS]! | (1 << client);
+      else addMore((t.moreClients ??= new Map()), id, client);
     }
+    const artifact = this.artifact;
     if (artifact >= 0) {
-      if (artifact < 31) e.artifactBits |= 1 << artifact;
-      else (e.moreArtifacts ??= new Set()).add(artifact);
+      if (artifact < 31) stats[r + ARTIFACTS] = stats[r + ARTIFACTS]! | (1 << artifact);
+      else addMore((t.moreArtifacts ??= new Map()), id, artifact);
     }
   }
 
-  private table(type: IocType): TypeTable {
-    let t = this.tables.get(type);
-    if (!t) this.tables.set(type, (t = new Map()));
-    return t;
-  }
-
-  private decide(table: TypeTable, key: string, type: IocType, value: string): string | undefined {
-    const v = this.allow.check({ type, value });
-    if (!v.allowed) return undefined;
-    // A rule can name the value ("value C:\\x.exe"), and so hold a slice of the text: it is kept as a copy.
-    const rule = own(v.rule!);
-    if (this.verdictCount < 100_000) {
-      table.set(key === value ? own(key) : key, rule);
+  /**
+   * A value not in its table yet: the allow-list decides once per distinct value (address parsing is costly on big
+   * inputs). Returns its new id, or -1 when the occurrence was dealt with without one (over a cap).
+   */
+  private addValue(t: TypeTable, text: string, start: number, end: number): number {
+    const value = indicatorValue(t.type, text, start, end);
+    const v = this.allow.check({ type: t.type, value });
+    if (v.allowed) {
+      // A rule can name the value ("value C:\x.exe"), and so hold a slice of the text: it is kept as a copy.
+      const rule = this.rules.id(own(v.rule!));
+      if (this.verdictCount >= 100_000) {
+        this.suppressValue(this.rules.names[rule]!, value);
+        return -1;
+      }
       this.verdictCount++;
+      return this.newId(t, value, rule + 1);
     }
-    return rule;
+    if (this.entryCount >= (this.opts.maxIndicators ?? 100_000)) {
+      this.overflow++;
+      return -1;
+    }
+    this.entryCount++;
+    return this.newId(t, value, 0);
+  }
+
+  private newId(t: TypeTable, value: string, kind: number): number {
+    const id = t.table.add(value);
+    if (t.table.fold && hasNonAscii(value)) (t.spellings ??= new Map()).set(id, own(value));
+    if ((id + 1) * STRIDE > t.stats.length) {
+      const grown = new Float64Array(t.stats.length * 2);
+      grown.set(t.stats);
+      t.stats = grown;
+    }
+    const r = id * STRIDE;
+    t.stats[r + KIND] = kind;
+    t.stats[r + FIRST] = NaN;
+    t.stats[r + LAST] = NaN;
+    return id;
+  }
+
+  /** A suppressed occurrence: counted under its rule, and among the rule's samples while there is room. */
+  private suppress(t: TypeTable, rule: string, r: number, text: string, start: number, end: number): void {
+    this.suppressed.set(rule, (this.suppressed.get(rule) ?? 0) + 1);
+    let seen = this.suppressedValues.get(rule);
+    if (!seen) this.suppressedValues.set(rule, (seen = new Set<string>()));
+    if (seen.size >= SUPPRESSED_SAMPLE) return;
+    // One id is one value, except Windows paths: each spelling of a path is a sample of its own.
+    if (t.type === "windows_path") {
+      const value = text.slice(start, end);
+      if (!seen.has(value)) seen.add(own(value));
+    } else if (t.stats[r + SAMPLED] === 0) {
+      t.stats[r + SAMPLED] = 1;
+      seen.add(valueOf(t, r / STRIDE));
+    }
+  }
+
+  /** A suppressed occurrence without an id (past the cap on remembered verdicts). */
+  private suppressValue(rule: string, value: string): void {
+    this.suppressed.set(rule, (this.suppressed.get(rule) ?? 0) + 1);
+    let seen = this.suppressedValues.get(rule);
+    if (!seen) this.suppressedValues.set(rule, (seen = new Set<string>()));
+    if (seen.size < SUPPRESSED_SAMPLE && !seen.has(value)) seen.add(own(value));
+  }
+
+  private newTable(type: IocType): TypeTable {
+    const t: TypeTable = { type, table: new SpanTable(caseInsensitive(type)), stats: new Float64Array(STRIDE * 1024) };
+    this.tables.set(type, t);
+    return t;
   }
 
   /** Scans every string in a result row (nested values included); the row's own time dates what it contains. */
@@ -225,24 +269,40 @@ export class IocAggregator {
 
   /** Most widespread first (clients, then count), then by type and value for a stable order. */
   results(): AggregatedIndicator[] {
-    const iso = (us?: number) => (us === undefined ? undefined : new Date(us / 1000).toISOString());
+    const iso = (us: number) => (Number.isNaN(us) ? undefined : new Date(us / 1000).toISOString());
     const names = (t: NameTable, bits: number, more?: Set<number>) => idsOf(bits, more).map((id) => t.names[id]!);
-    return [...this.tables.values()]
-      .flatMap((t) => [...t.values()].filter((e): e is Entry => typeof e !== "string"))
-      .map((e) => ({ e, clients: idCount(e.clientBits, e.moreClients) }))
-      .sort(({ e: a, clients: ca }, { e: b, clients: cb }) => cb - ca || b.count - a.count || a.type.localeCompare(b.type) || a.value.localeCompare(b.value))
-      .map(({ e }) => ({
-        type: e.type,
-        value: e.value,
-        count: e.count,
-        first_seen: iso(e.first),
-        last_seen: iso(e.last),
-        clients: names(this.clientNames, e.clientBits, e.moreClients).sort(),
-        artifacts: names(this.artifactNames, e.artifactBits, e.moreArtifacts).sort(),
-        ...(e.type === "ipv4" || e.type === "ipv6" ? { public: isPublicIp(e.value) } : {}),
-        ...withRange(e.type, e.value),
-      }));
+    const kept: { t: TypeTable; id: number; value: string; clients: number }[] = [];
+    for (const t of this.tables.values())
+      for (let id = 0; id < t.table.size; id++)
+        if (t.stats[id * STRIDE + KIND] === 0) kept.push({ t, id, value: valueOf(t, id), clients: idCount(t.stats[id * STRIDE + CLIENTS]!, t.moreClients?.get(id)) });
+    const count = (k: { t: TypeTable; id: number }) => k.t.stats[k.id * STRIDE + COUNT]!;
+    return kept
+      .sort((a, b) => b.clients - a.clients || count(b) - count(a) || a.t.type.localeCompare(b.t.type) || a.value.localeCompare(b.value))
+      .map(({ t, id, value }) => {
+        const r = id * STRIDE;
+        return {
+          type: t.type,
+          value,
+          count: t.stats[r + COUNT]!,
+          first_seen: iso(t.stats[r + FIRST]!),
+          last_seen: iso(t.stats[r + LAST]!),
+          clients: names(this.clientNames, t.stats[r + CLIENTS]!, t.moreClients?.get(id)).sort(),
+          artifacts: names(this.artifactNames, t.stats[r + ARTIFACTS]!, t.moreArtifacts?.get(id)).sort(),
+          ...(t.type === "ipv4" || t.type === "ipv6" ? { public: isPublicIp(value) } : {}),
+          ...withRange(t.type, value),
+        };
+      });
   }
+}
+
+function valueOf(t: TypeTable, id: number): string {
+  return t.spellings?.get(id) ?? t.table.key(id);
+}
+
+function addMore(more: Map<number, Set<number>>, id: number, nameId: number): void {
+  let s = more.get(id);
+  if (!s) more.set(id, (s = new Set()));
+  s.add(nameId);
 }
 
 function withRange(type: IocType, value: string): { range?: string } {

@@ -254,17 +254,17 @@ export function validDomain(d: string, fileNamesPossible = true): boolean {
 
 const DIGEST_TYPES: Readonly<Record<number, IocType>> = { 32: "md5", 40: "sha1", 64: "sha256", 128: "sha512" };
 
-/** The digest type of a run of hex digits `h`, or undefined. */
-function hashType(h: string): IocType | undefined {
+/** The digest type of the run of hex digits text[start, end), or undefined. */
+function hashType(text: string, start: number, end: number): IocType | undefined {
   // A real digest has both letters and digits (and so is not a run of one character).
   let letter = false;
   let digit = false;
-  for (let k = 0; k < h.length && !(letter && digit); k++) {
-    const c = h.charCodeAt(k);
+  for (let k = start; k < end && !(letter && digit); k++) {
+    const c = text.charCodeAt(k);
     if (c >= 48 && c <= 57) digit = true;
     else letter = true;
   }
-  return letter && digit ? DIGEST_TYPES[h.length] : undefined;
+  return letter && digit ? DIGEST_TYPES[end - start] : undefined;
 }
 
 // What trimUrl drops from a URL's end: /[.,;:!?'"]+$/.
@@ -338,7 +338,7 @@ const WINDOWS_PATH_AT = new RegExp(RE.windowsPath.source, "y");
  * Windows paths, matched only where a root can start instead of at every character. Every root holds a backslash,
  * so one pass over the backslashes finds them all: a drive (C:\ or \\?\C:\), a UNC share (\\), %VAR%\ or \Device\.
  */
-function* windowsPaths(text: string): Generator<string> {
+function* windowsPaths(text: string): Generator<[number, number]> {
   // Roots in the order found: almost always ascending (then no sort), a duplicate right after its twin.
   const starts: number[] = [];
   let ascending = true;
@@ -369,13 +369,15 @@ function* windowsPaths(text: string): Generator<string> {
     const m = WINDOWS_PATH_AT.exec(text);
     if (!m) continue;
     coveredTo = start + m[0].length;
-    const v = m[0].endsWith(".") ? m[0].replace(/[.]+$/, "") : m[0];
-    if (v.length > 3) yield v;
+    // Trailing dots end the sentence, not the path.
+    let end = coveredTo;
+    while (end > start && text.charCodeAt(end - 1) === 46) end--;
+    if (end - start > 3) yield [start, end];
   }
 }
 
-/** Emails found from each "@": the local part by walking left, the domain with a sticky pattern. */
-function* emails(text: string): Generator<string> {
+/** Emails found from each "@": the local part by walking left, the domain with a sticky pattern; [start, end). */
+function* emails(text: string): Generator<[number, number]> {
   for (let at = text.indexOf("@"); at !== -1; at = text.indexOf("@", at + 1)) {
     let start = at;
     while (start > 0 && at - start < 64 && isLocalChar(text.charCodeAt(start - 1))) start--;
@@ -383,15 +385,15 @@ function* emails(text: string): Generator<string> {
     if (start === at) continue;
     RE.emailDomain.lastIndex = at + 1;
     const m = RE.emailDomain.exec(text);
-    if (m && validDomain(m[0], false)) yield `${text.slice(start, at)}@${m[0]}`.toLowerCase();
+    if (m && validDomain(m[0], false)) yield [start, at + 1 + m[0].length];
   }
 }
 
 /** /[\w@/\\%]/: a character that makes a dotted name before it part of something else. */
 const isDomainStop = (c: number) => isWord(c) || c === 64 || c === 47 || c === 92 || c === 37;
 
-/** Domains found from their last label: only a real TLD makes it worth walking left for the rest. */
-function* domains(text: string): Generator<string> {
+/** Domains found from their last label (only a real TLD makes it worth walking left for the rest); [start, end). */
+function* domains(text: string): Generator<[number, number]> {
   // lastLabelSpans without a tuple per dot: most dots in result rows end a file name, a version or a time.
   for (let dot = text.indexOf("."), end = 0; dot !== -1; dot = text.indexOf(".", end === -1 ? dot + 1 : end)) {
     end = lastLabelEnd(text, dot);
@@ -407,8 +409,7 @@ function* domains(text: string): Generator<string> {
     let k = start + 1;
     while (k <= dot && !(text.charCodeAt(k) === 46 && text.charCodeAt(k - 1) === 46)) k++;
     if (k <= dot) continue;
-    const candidate = text.slice(start, end);
-    if (validDomain(candidate)) yield candidate.toLowerCase();
+    if (validDomain(text.slice(start, end))) yield [start, end];
   }
 }
 
@@ -447,13 +448,36 @@ export interface ExtractOptions {
   types?: ReadonlySet<IocType>;
 }
 
-/** Receives each indicator occurrence as found; `value` may be a slice of the scanned text (copy it to keep it). */
-export type IndicatorSink = (type: IocType, value: string) => void;
+/**
+ * Receives each indicator occurrence as found, as the span text[start, end) of a text (the scanned one, or a string
+ * of its own for a value that is not a plain span: an IPv6 address in its canonical form, an expanded registry
+ * hive). Its value is indicatorValue(type, text, start, end); `text` may be the scanned text (copy what you keep).
+ * Spans spare the aggregator a string per occurrence: most occurrences are of values it has seen.
+ */
+export type IndicatorSink = (type: IocType, text: string, start: number, end: number) => void;
+
+// Types whose value is reported lower-cased (hosts, hex digests) or upper-cased (CVE ids).
+const LOWER_CASE: ReadonlySet<IocType> = new Set(["domain", "email", "md5", "sha1", "sha256", "sha512"]);
+
+/** The value of an occurrence given to an IndicatorSink. */
+export function indicatorValue(type: IocType, text: string, start: number, end: number): string {
+  const v = text.slice(start, end);
+  return LOWER_CASE.has(type) ? v.toLowerCase() : type === "cve" ? v.toUpperCase() : v;
+}
+
+/**
+ * Whether two values of `type` that differ only in case are one indicator: those reported in one case, and Windows
+ * paths (NTFS and the Win32 API are case-insensitive: C:\Users\Bob\upd.exe and c:\users\bob\UPD.EXE are one,
+ * shown in the first spelling seen).
+ */
+export function caseInsensitive(type: IocType): boolean {
+  return LOWER_CASE.has(type) || type === "cve" || type === "windows_path";
+}
 
 /** Every indicator in `text`, in order of type then position; duplicates are kept (the aggregator counts them). */
 export function extractIndicators(input: string, opts: ExtractOptions = {}): Indicator[] {
   const out: Indicator[] = [];
-  scanIndicators(input, opts, (type, value) => out.push({ type, value }));
+  scanIndicators(input, opts, (type, text, start, end) => out.push({ type, value: indicatorValue(type, text, start, end) }));
   return out;
 }
 
@@ -472,28 +496,27 @@ export function scanIndicators(input: string, opts: ExtractOptions, emit: Indica
       const url = trimUrl(text.slice(start, end));
       const host = hostOf(url);
       if (!host) continue;
-      emit("url", url);
+      emit("url", text, start, start + url.length);
       urlHosts.add(host.toLowerCase());
     }
-  if (want("email")) for (const e of emails(text)) emit("email", e);
+  if (want("email")) for (const [start, end] of emails(text)) emit("email", text, start, end);
   if (want("ipv4"))
     for (const [start, end] of ipv4Spans(text)) {
       // The tail of an IPv4-mapped IPv6 address (::ffff:192.0.2.1) belongs to that address.
       if (text[start - 1] === ":" && /[0-9a-f:]/i.test(text[start - 2] ?? "")) continue;
-      const ip = text.slice(start, end);
-      if (validIpv4(ip, text, start)) emit("ipv4", ip);
+      if (validIpv4(text.slice(start, end), text, start)) emit("ipv4", text, start, end);
     }
-  if (want("ipv6")) for (const v of ipv6s(text)) emit("ipv6", v);
+  if (want("ipv6")) for (const v of ipv6s(text)) emit("ipv6", v, 0, v.length);
   if (want("domain"))
-    for (const d of domains(text)) {
-      emit("domain", d);
-      if (urlHosts.size) domainsFound.add(d);
+    for (const [start, end] of domains(text)) {
+      emit("domain", text, start, end);
+      if (urlHosts.size) domainsFound.add(text.slice(start, end).toLowerCase());
     }
   // Hosts of URLs count as domains too (a URL's domain is the pivot most analysts want).
   if (want("domain") && urlHosts.size) {
     // No address passes validDomain (its last label must be a TLD, which starts with a letter; every ipaddr.js
     // IPv4 part and IPv6 tail starts with a digit or holds a colon), so address hosts need no parse here.
-    for (const h of urlHosts) if (validDomain(h) && !domainsFound.has(h)) emit("domain", h);
+    for (const h of urlHosts) if (validDomain(h) && !domainsFound.has(h)) emit("domain", h, 0, h.length);
   }
   // Hashes and legacy Bitcoin addresses are both whole alphanumeric runs: one pass finds both, and the addresses
   // (checksummed, rare) wait until their turn in the order of types.
@@ -505,30 +528,35 @@ export function scanIndicators(input: string, opts: ExtractOptions, emit: Indica
       const len = end - start;
       // hashType accepts only these lengths, so a run of another length (or with a non-hex letter) is not a hash.
       if (wantHash && (len === 32 || len === 40 || len === 64 || len === 128) && isHexSpan(text, start, end)) {
-        const h = text.slice(start, end);
-        const t = hashType(h);
-        if (t && want(t)) emit(t, h.toLowerCase());
+        const t = hashType(text, start, end);
+        if (t && want(t)) emit(t, text, start, end);
       }
       if (wantBitcoin && base58Run(text, start, end)) legacy.push(text.slice(start, end));
     }
   const anchors = want("cve") || want("registry_key") || want("bitcoin") ? caseInsensitiveAnchors(text) : undefined;
-  if (want("cve")) for (const m of anchoredMatches(text, anchors!.cve, AT.cve, notWord)) emit("cve", m[0].toUpperCase());
-  if (want("windows_path") && text.includes("\\")) for (const v of windowsPaths(text)) emit("windows_path", v);
+  if (want("cve")) for (const m of anchoredMatches(text, anchors!.cve, AT.cve, notWord)) emit("cve", text, m.index, m.index + m[0].length);
+  if (want("windows_path") && text.includes("\\")) for (const [start, end] of windowsPaths(text)) emit("windows_path", text, start, end);
   if (want("posix_path"))
     for (const m of anchoredMatches(text, "/", AT.posixPath, notPathChar)) {
       const before = text.slice(Math.max(0, m.index - 3), m.index);
       if (before.endsWith(":/") || before.endsWith("//")) continue; // inside a URL
-      emit("posix_path", m[0].replace(/[.]+$/, ""));
+      let end = m.index + m[0].length;
+      while (text.charCodeAt(end - 1) === 46) end--; // trailing dots end the sentence
+      emit("posix_path", text, m.index, end);
     }
   if (want("registry_key"))
     for (const m of anchoredMatches(text, anchors!.hk, AT.registry, notWord)) {
       // The pattern puts a backslash right after the hive: the hive is expanded, the rest kept as written.
       const cut = m[0].indexOf("\\");
       const hive = m[0].slice(0, cut).toUpperCase();
-      emit("registry_key", (HIVES[hive] ?? hive) + m[0].slice(cut));
+      const key = (HIVES[hive] ?? hive) + m[0].slice(cut);
+      emit("registry_key", key, 0, key.length);
     }
   if (want("bitcoin")) {
-    for (const a of legacy) if (bitcoinChecksum(a)) emit("bitcoin", a);
-    for (const m of anchoredMatches(text, anchors!.bc1, AT.bitcoinBech32, (c) => !isAlnum(c))) if (bitcoinChecksum(m[0].toLowerCase())) emit("bitcoin", m[0].toLowerCase());
+    for (const a of legacy) if (bitcoinChecksum(a)) emit("bitcoin", a, 0, a.length);
+    for (const m of anchoredMatches(text, anchors!.bc1, AT.bitcoinBech32, (c) => !isAlnum(c))) {
+      const a = m[0].toLowerCase();
+      if (bitcoinChecksum(a)) emit("bitcoin", a, 0, a.length);
+    }
   }
 }

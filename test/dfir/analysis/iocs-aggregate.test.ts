@@ -4,11 +4,13 @@
  * straightforward reference (one step per occurrence from extractIndicators, the allow-list rules written out as
  * documentationRange → public address → CIDR / domain suffix) on the inputs where the shortcuts could differ.
  */
+import { createHash } from "node:crypto";
 import { describe, expect, it } from "vitest";
 import ipaddr from "ipaddr.js";
 import { IocAggregator, SUPPRESSED_SAMPLE, type Provenance } from "../../../dfir/analysis/iocs/aggregate.js";
 import { AllowMatcher, DEFAULT_ALLOW, mergeAllowLists, type AllowList } from "../../../dfir/analysis/iocs/allowlist.js";
 import { documentationRange, extractIndicators, isPublicIp, type Indicator } from "../../../dfir/analysis/iocs/extract.js";
+import { spanHash } from "../../../dfir/analysis/iocs/table.js";
 
 /** The allow-list rules in order, each on its own (addresses parsed for every rule). */
 function referenceRule(list: AllowList, i: Indicator): string | undefined {
@@ -114,7 +116,39 @@ const LINES = [
   "HKLM\\Software\\Microsoft\\Windows\\CurrentVersion\\Run\\upd HKEY_LOCAL_MACHINE\\Software\\Microsoft\\Windows\\CurrentVersion\\Run\\upd /etc/passwd /etc/passwd",
   // Addresses and names repeated many times, and a URL whose host is also named bare.
   "45.77.1.9 45.77.1.9 45.77.1.9 2a01:4f8::1 2A01:4F8::1 evil-updates.biz http://evil-updates.biz/a http://EVIL-updates.BIZ/b",
+  // Paths outside ASCII, where lower-casing is not ASCII folding: the Kelvin sign lower-cases to "k", "Ä" to "ä".
+  "C:\\Temp\\\u212Aey.exe then c:\\temp\\KEY.exe and C:\\Daten\\\u00c4rger\\x.exe vs c:\\daten\\\u00e4rger\\X.EXE and C:\\Temp\\key.exe",
 ];
+
+describe("values whose hashes collide", () => {
+  // Two md5 digests with the same spanHash (found by a birthday search under this process's seed): the table
+  // compares every hash hit character by character, so neither can stand in for the other, and an allow-listed one
+  // cannot hide the other.
+  function collidingDigests(): [string, string] {
+    const seen = new Map<number, string>();
+    for (let i = 0; ; i++) {
+      const v = createHash("md5").update(String(i)).digest("hex");
+      if (!/[a-f]/.test(v) || !/\d/.test(v)) continue;
+      const h = spanHash(v, 0, v.length, true);
+      const other = seen.get(h);
+      if (other !== undefined) return [other, v];
+      seen.set(h, v);
+    }
+  }
+
+  it("stay two indicators, counted apart, when one of them is allow-listed", () => {
+    const [a, b] = collidingDigests();
+    expect(spanHash(a, 0, 32, true)).toBe(spanHash(b, 0, 32, true));
+    expect(a).not.toBe(b);
+    const kept = new IocAggregator(new AllowMatcher(mergeAllowLists({})));
+    kept.addText(`${a} ${b.toUpperCase()} ${b}`);
+    expect(kept.results().map((r) => [r.value, r.count])).toEqual([[b, 2], [a, 1]]);
+    const allowA = new IocAggregator(new AllowMatcher(mergeAllowLists({ values: [a] })));
+    allowA.addText(`${a} ${b} ${a} ${b} ${b}`);
+    expect(allowA.results().map((r) => [r.value, r.count])).toEqual([[b, 3]]);
+    expect(Object.fromEntries(allowA.suppressed)).toEqual({ [`value ${a}`]: 2 });
+  });
+});
 
 describe("IocAggregator against a per-occurrence reference", () => {
   const lists: [string, AllowList][] = [
