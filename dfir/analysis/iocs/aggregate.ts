@@ -9,7 +9,7 @@ import type { AllowMatcher } from "./allowlist.js";
 import { own } from "./own.js";
 import { caseInsensitive, indicatorValue, isPublicIp, rangeOf, scanIndicators, type ExtractOptions } from "./extract.js";
 import type { IocType } from "./patterns.js";
-import { hasNonAscii, SpanTable } from "./table.js";
+import { FLOAT_FIELDS, hasNonAscii, INT_FIELDS, RECORD_INTS, SpanTable } from "./table.js";
 
 export interface Provenance {
   client_id?: string;
@@ -34,32 +34,30 @@ export interface AggregatedIndicator {
 }
 
 /**
- * Per id, STRIDE numbers in one Float64Array: an update touches one record, not an object and the map entry leading
- * to it (tables that have outgrown the cache paid a miss for each). KIND is 0 for a kept value, 1 + the rule's index
- * for a value the allow-list suppressed; CLIENTS and ARTIFACTS hold a bit per name id for the first 31 (a Set
- * beyond, in the type's `more…` maps); FIRST and LAST are NaN until a dated text holds the value.
+ * What the aggregator keeps in each record of its tables (./table.ts: one cache line per value, found by the lookup).
+ * KIND is 0 for a kept value, 1 + the rule's index for a value the allow-list suppressed; CLIENTS and ARTIFACTS hold
+ * a bit per name id for the first 31 (a Set beyond, in the type's `more…` maps, by the value's id); COUNT, FIRST and
+ * LAST are float fields (FIRST and LAST NaN until a dated text holds the value).
  */
-const STRIDE = 6;
-const KIND = 0;
-const COUNT = 1;
+const KIND = INT_FIELDS;
+const CLIENTS = INT_FIELDS + 1;
+const ARTIFACTS = INT_FIELDS + 2;
 /** For a suppressed value: 1 once it is among its rule's samples. */
-const SAMPLED = 1;
-const FIRST = 2;
-const LAST = 3;
-const CLIENTS = 4;
-const ARTIFACTS = 5;
+const SAMPLED = INT_FIELDS + 3;
+const COUNT = FLOAT_FIELDS;
+const FIRST = FLOAT_FIELDS + 1;
+const LAST = FLOAT_FIELDS + 2;
 
 /**
  * One type's indicators and allow-list verdicts: a value is one or the other, and one lookup in a table that has
- * outgrown the cache costs less than two. Ids and values come from the SpanTable, which holds each value as
- * reported (Windows paths in their first spelling; the table compares them case-insensitively); `spellings` holds
- * the first spelling of the rare path the table had to store lower-cased (one with a character outside ASCII).
+ * outgrown the cache costs less than two. The SpanTable holds each value as reported (Windows paths in their first
+ * spelling; the table compares them case-insensitively); `spellings` holds, by id, the first spelling of the rare
+ * path the table had to store lower-cased (one with a character outside ASCII).
  */
 interface TypeTable {
   type: IocType;
   table: SpanTable;
   spellings?: Map<number, string>;
-  stats: Float64Array;
   moreClients?: Map<number, Set<number>>;
   moreArtifacts?: Map<number, Set<number>>;
 }
@@ -152,91 +150,86 @@ export class IocAggregator {
   /** One occurrence, text[start, end), of an indicator of `type` (its value: indicatorValue). */
   private add(type: IocType, text: string, start: number, end: number): void {
     const t = this.tables.get(type) ?? this.newTable(type);
-    let id = t.table.find(text, start, end);
-    if (id === -1) {
-      id = this.addValue(t, text, start, end);
-      if (id === -1) return;
+    let slot = t.table.find(text, start, end);
+    if (slot === -1) {
+      slot = this.addValue(t, text, start, end);
+      if (slot === -1) return;
     }
-    const stats = t.stats;
-    const r = id * STRIDE;
-    const kind = stats[r + KIND]!;
+    const ints = t.table.ints;
+    const floats = t.table.floats;
+    const r = slot * RECORD_INTS;
+    const f = slot * (RECORD_INTS / 2);
+    const kind = ints[r + KIND]!;
     if (kind !== 0) {
-      this.suppress(t, this.rules.names[kind - 1]!, r, text, start, end);
+      this.suppress(t, this.rules.names[kind - 1]!, slot, text, start, end);
       return;
     }
-    stats[r + COUNT] = stats[r + COUNT]! + 1;
+    floats[f + COUNT] = floats[f + COUNT]! + 1;
     const timeUs = this.timeUs;
     if (timeUs !== undefined) {
-      const first = stats[r + FIRST]!;
       // NaN (never dated) compares false both ways.
-      if (!(first <= timeUs)) stats[r + FIRST] = timeUs;
-      if (!(stats[r + LAST]! >= timeUs)) stats[r + LAST] = timeUs;
+      if (!(floats[f + FIRST]! <= timeUs)) floats[f + FIRST] = timeUs;
+      if (!(floats[f + LAST]! >= timeUs)) floats[f + LAST] = timeUs;
     }
     const client = this.client;
     if (client >= 0) {
-      if (client < 31) stats[r + CLIENTS] = stats[r + CLIENTS]! | (1 << client);
-      else addMore((t.moreClients ??= new Map()), id, client);
+      if (client < 31) ints[r + CLIENTS] |= 1 << client;
+      else addMore((t.moreClients ??= new Map()), t.table.id(slot), client);
     }
     const artifact = this.artifact;
     if (artifact >= 0) {
-      if (artifact < 31) stats[r + ARTIFACTS] = stats[r + ARTIFACTS]! | (1 << artifact);
-      else addMore((t.moreArtifacts ??= new Map()), id, artifact);
+      if (artifact < 31) ints[r + ARTIFACTS] |= 1 << artifact;
+      else addMore((t.moreArtifacts ??= new Map()), t.table.id(slot), artifact);
     }
   }
 
   /**
    * A value not in its table yet: the allow-list decides once per distinct value (address parsing is costly on big
-   * inputs). Returns its new id, or -1 when the occurrence was dealt with without one (over a cap).
+   * inputs). Returns its new slot, or -1 when the occurrence was dealt with without one (over a cap).
    */
   private addValue(t: TypeTable, text: string, start: number, end: number): number {
     const value = indicatorValue(t.type, text, start, end);
     const v = this.allow.check({ type: t.type, value });
     if (v.allowed) {
-      // A rule can name the value ("value C:\x.exe"), and so hold a slice of the text: it is kept as a copy.
+      // A rule can name the value ("value C:\\x.exe"), and so hold a slice of the text: it is kept as a copy.
       const rule = this.rules.id(own(v.rule!));
       if (this.verdictCount >= 100_000) {
         this.suppressValue(this.rules.names[rule]!, value);
         return -1;
       }
       this.verdictCount++;
-      return this.newId(t, value, rule + 1);
+      return this.newSlot(t, value, rule + 1);
     }
     if (this.entryCount >= (this.opts.maxIndicators ?? 100_000)) {
       this.overflow++;
       return -1;
     }
     this.entryCount++;
-    return this.newId(t, value, 0);
+    return this.newSlot(t, value, 0);
   }
 
-  private newId(t: TypeTable, value: string, kind: number): number {
-    const id = t.table.add(value);
-    if (t.table.fold && hasNonAscii(value)) (t.spellings ??= new Map()).set(id, own(value));
-    if ((id + 1) * STRIDE > t.stats.length) {
-      const grown = new Float64Array(t.stats.length * 2);
-      grown.set(t.stats);
-      t.stats = grown;
-    }
-    const r = id * STRIDE;
-    t.stats[r + KIND] = kind;
-    t.stats[r + FIRST] = NaN;
-    t.stats[r + LAST] = NaN;
-    return id;
+  private newSlot(t: TypeTable, value: string, kind: number): number {
+    const slot = t.table.add(value);
+    if (t.table.fold && hasNonAscii(value)) (t.spellings ??= new Map()).set(t.table.id(slot), own(value));
+    t.table.ints[slot * RECORD_INTS + KIND] = kind;
+    t.table.floats[slot * (RECORD_INTS / 2) + FIRST] = NaN;
+    t.table.floats[slot * (RECORD_INTS / 2) + LAST] = NaN;
+    return slot;
   }
 
   /** A suppressed occurrence: counted under its rule, and among the rule's samples while there is room. */
-  private suppress(t: TypeTable, rule: string, r: number, text: string, start: number, end: number): void {
+  private suppress(t: TypeTable, rule: string, slot: number, text: string, start: number, end: number): void {
     this.suppressed.set(rule, (this.suppressed.get(rule) ?? 0) + 1);
     let seen = this.suppressedValues.get(rule);
     if (!seen) this.suppressedValues.set(rule, (seen = new Set<string>()));
     if (seen.size >= SUPPRESSED_SAMPLE) return;
-    // One id is one value, except Windows paths: each spelling of a path is a sample of its own.
+    // One record is one value, except Windows paths: each spelling of a path is a sample of its own.
     if (t.type === "windows_path") {
       const value = text.slice(start, end);
       if (!seen.has(value)) seen.add(own(value));
-    } else if (t.stats[r + SAMPLED] === 0) {
-      t.stats[r + SAMPLED] = 1;
-      seen.add(valueOf(t, r / STRIDE));
+    } else if (t.table.ints[slot * RECORD_INTS + SAMPLED] === 0) {
+      t.table.ints[slot * RECORD_INTS + SAMPLED] = 1;
+      seen.add(valueOf(t, slot));
     }
   }
 
@@ -249,7 +242,7 @@ export class IocAggregator {
   }
 
   private newTable(type: IocType): TypeTable {
-    const t: TypeTable = { type, table: new SpanTable(caseInsensitive(type)), stats: new Float64Array(STRIDE * 1024) };
+    const t: TypeTable = { type, table: new SpanTable(caseInsensitive(type)) };
     this.tables.set(type, t);
     return t;
   }
@@ -271,23 +264,29 @@ export class IocAggregator {
   results(): AggregatedIndicator[] {
     const iso = (us: number) => (Number.isNaN(us) ? undefined : new Date(us / 1000).toISOString());
     const names = (t: NameTable, bits: number, more?: Set<number>) => idsOf(bits, more).map((id) => t.names[id]!);
-    const kept: { t: TypeTable; id: number; value: string; clients: number }[] = [];
-    for (const t of this.tables.values())
-      for (let id = 0; id < t.table.size; id++)
-        if (t.stats[id * STRIDE + KIND] === 0) kept.push({ t, id, value: valueOf(t, id), clients: idCount(t.stats[id * STRIDE + CLIENTS]!, t.moreClients?.get(id)) });
-    const count = (k: { t: TypeTable; id: number }) => k.t.stats[k.id * STRIDE + COUNT]!;
+    const kept: { t: TypeTable; slot: number; id: number; value: string; count: number; clients: number }[] = [];
+    for (const t of this.tables.values()) {
+      const ints = t.table.ints;
+      for (const slot of t.table.slots()) {
+        if (ints[slot * RECORD_INTS + KIND] !== 0) continue;
+        const id = t.table.id(slot);
+        const count = t.table.floats[slot * (RECORD_INTS / 2) + COUNT]!;
+        kept.push({ t, slot, id, value: valueOf(t, slot), count, clients: idCount(ints[slot * RECORD_INTS + CLIENTS]!, t.moreClients?.get(id)) });
+      }
+    }
     return kept
-      .sort((a, b) => b.clients - a.clients || count(b) - count(a) || a.t.type.localeCompare(b.t.type) || a.value.localeCompare(b.value))
-      .map(({ t, id, value }) => {
-        const r = id * STRIDE;
+      .sort((a, b) => b.clients - a.clients || b.count - a.count || a.t.type.localeCompare(b.t.type) || a.value.localeCompare(b.value))
+      .map(({ t, slot, id, value, count }) => {
+        const r = slot * RECORD_INTS;
+        const f = slot * (RECORD_INTS / 2);
         return {
           type: t.type,
           value,
-          count: t.stats[r + COUNT]!,
-          first_seen: iso(t.stats[r + FIRST]!),
-          last_seen: iso(t.stats[r + LAST]!),
-          clients: names(this.clientNames, t.stats[r + CLIENTS]!, t.moreClients?.get(id)).sort(),
-          artifacts: names(this.artifactNames, t.stats[r + ARTIFACTS]!, t.moreArtifacts?.get(id)).sort(),
+          count,
+          first_seen: iso(t.table.floats[f + FIRST]!),
+          last_seen: iso(t.table.floats[f + LAST]!),
+          clients: names(this.clientNames, t.table.ints[r + CLIENTS]!, t.moreClients?.get(id)).sort(),
+          artifacts: names(this.artifactNames, t.table.ints[r + ARTIFACTS]!, t.moreArtifacts?.get(id)).sort(),
           ...(t.type === "ipv4" || t.type === "ipv6" ? { public: isPublicIp(value) } : {}),
           ...withRange(t.type, value),
         };
@@ -295,8 +294,8 @@ export class IocAggregator {
   }
 }
 
-function valueOf(t: TypeTable, id: number): string {
-  return t.spellings?.get(id) ?? t.table.key(id);
+function valueOf(t: TypeTable, slot: number): string {
+  return t.spellings?.get(t.table.id(slot)) ?? t.table.key(slot);
 }
 
 function addMore(more: Map<number, Set<number>>, id: number, nameId: number): void {

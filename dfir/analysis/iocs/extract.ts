@@ -8,7 +8,10 @@ import { validate as validateBitcoin } from "bitcoin-address-validation";
 import { createRequire } from "node:module";
 import { own } from "./own.js";
 import { AT, RE, refang, type IocType } from "./patterns.js";
-import { alnumRuns, anchoredMatches, base58Run, caseInsensitiveAnchors, ipv4Spans, isAlpha, isHexSpan, isAlnum, isHostChar, isLocalChar, isV6Char, isWord, lastLabelEnd, urlSpans } from "./scan.js";
+import { anchoredMatches, base58Run, caseInsensitiveAnchors, forEachAlnumRun, forEachIpv4Span, forEachUrlSpan, isAlpha, isHexSpan, isAlnum, isHostChar, isLocalChar, isV6Char, isWord, lastLabelEnd, type SpanFn } from "./scan.js";
+
+/** /[0-9a-f:]/i */
+const isHexOrColon = (c: number) => (c >= 48 && c <= 58) || ((c | 32) >= 97 && (c | 32) <= 102);
 
 export { hexRuns } from "./scan.js";
 
@@ -32,12 +35,48 @@ function tldHash(text: string, start: number, end: number): number {
   }
   return h;
 }
-// Every TLD's hash: a last label whose hash is not here is no TLD, found without cutting and lower-casing it (most
-// dotted tokens in result rows are file names, versions and times). A hash that is here is still looked up exactly.
-const TLD_HASHES = new Set([...TLDS].map((t) => tldHash(t, 0, t.length)));
+/** A set of lower-case names looked up by a span of a text, found by hash and confirmed exactly. */
+function spanSet(names: ReadonlySet<string>): { names: ReadonlySet<string>; byHash: Map<number, string[]> } {
+  const byHash = new Map<number, string[]>();
+  for (const n of names) {
+    const h = tldHash(n, 0, n.length);
+    byHash.set(h, [...(byHash.get(h) ?? []), n]);
+  }
+  return { names, byHash };
+}
+
+/**
+ * Whether text[start, end), lower-cased, is in `set` (spanSet): without cutting and lower-casing it (most dotted
+ * tokens in result rows are file names, versions and times, whose last label is no TLD).
+ */
+function inSpanSet(set: ReturnType<typeof spanSet>, text: string, start: number, end: number): boolean {
+  if (end - start > LONGEST_TLD) return false;
+  let h = 0;
+  let any = 0;
+  for (let k = start; k < end; k++) {
+    const c = text.charCodeAt(k);
+    any |= c;
+    h = (Math.imul(h, 31) + (c >= 65 && c <= 90 ? c + 32 : c)) | 0;
+  }
+  // Outside ASCII, lower-casing is toLowerCase's to do (the list holds internationalised TLDs), not tldHash's.
+  if (any >= 128) return set.names.has(text.slice(start, end).toLowerCase());
+  const names = set.byHash.get(h);
+  if (!names) return false;
+  next: for (const n of names) {
+    if (n.length !== end - start) continue;
+    for (let k = 0; k < n.length; k++) {
+      const c = text.charCodeAt(start + k);
+      if ((c >= 65 && c <= 90 ? c + 32 : c) !== n.charCodeAt(k)) continue next;
+    }
+    return true;
+  }
+  return false;
+}
 
 // TLDs that are also common file extensions: "invoice.zip" or "run.sh" in a log is a file, not a host.
 export const FILE_LIKE_TLDS: ReadonlySet<string> = new Set(["zip", "mov", "py", "sh", "pl", "rs", "md", "ps", "so", "cc", "pm", "rb", "cs", "js", "ts", "sys", "lnk", "cat", "bat", "ini", "log", "cab", "exe", "dll", "jar", "bin", "dat", "db", "tmp", "bak", "gz", "xz", "tar", "iso", "img", "vhd", "csv", "txt", "pdf", "doc", "docx", "xls", "xlsx", "ppt", "json", "xml", "yml", "yaml", "conf", "cfg", "service", "plist", "app", "desktop", "run", "mp", "mp3", "mp4", "kim", "ink", "ai", "ml", "gl"]);
+const TLD_SET = spanSet(TLDS);
+const FILE_LIKE_SET = spanSet(FILE_LIKE_TLDS);
 
 const HIVES: Record<string, string> = { HKLM: "HKEY_LOCAL_MACHINE", HKCU: "HKEY_CURRENT_USER", HKU: "HKEY_USERS", HKCR: "HKEY_CLASSES_ROOT", HKCC: "HKEY_CURRENT_CONFIG" };
 
@@ -122,14 +161,14 @@ export function rangeOf(i: Indicator): string | undefined {
 // version; "Subnet 192.168.1.0" and "Network 10.0.0.0/8" stay addresses.
 const PRODUCT_BEFORE = /(?:^|[\s("'=:,])[A-Z][A-Za-z]*[a-z][A-Za-z0-9+_-]* $/;
 
-/** Octets with no leading zero and at most 255; a bit per octet that is 0 (bit 0 = the first octet). */
-function octets(s: string): number {
+/** Octets of text[start, end) with no leading zero and at most 255; a bit per octet that is 0 (bit 0 = the first). */
+function octets(text: string, start: number, end: number): number {
   let zeros = 0;
   let octet = 0;
   let value = 0;
   let len = 0;
-  for (let k = 0; k <= s.length; k++) {
-    const c = k < s.length ? s.charCodeAt(k) : 46;
+  for (let k = start; k <= end; k++) {
+    const c = k < end ? text.charCodeAt(k) : 46;
     if (c !== 46) {
       if (len === 1 && value === 0) return -1; // a leading zero
       value = value * 10 + c - 48;
@@ -167,12 +206,13 @@ function mayBeVersion(text: string, index: number): boolean {
   return k === index - 1 || VERSION_LAST.has(l);
 }
 
-function validIpv4(s: string, text: string, index: number): boolean {
+/** Whether the dotted quad text[index, end) is an address. */
+function validIpv4(text: string, index: number, end: number): boolean {
   // 0.0.0.0 is "any address" (a listening socket, a sinkhole entry), never an indicator.
-  if (s === "0.0.0.0") return false;
-  const zeros = octets(s);
+  if (end - index === 7 && text.startsWith("0.0.0.0", index)) return false;
+  const zeros = octets(text, index, end);
   if (zeros === -1) return false;
-  if ((zeros & 12) === 12 && text[index + s.length] !== "/" && PRODUCT_BEFORE.test(text.slice(Math.max(0, index - 40), index))) return false;
+  if ((zeros & 12) === 12 && text.charCodeAt(end) !== 47 /* / */ && PRODUCT_BEFORE.test(text.slice(Math.max(0, index - 40), index))) return false;
   if (!mayBeVersion(text, index)) return true;
   // "version 1.2.3.4", "v10.0.0.1", "build 6.1.0.0": dotted numbers introduced as versions are not addresses.
   const before = text.slice(Math.max(0, index - 12), index).toLowerCase();
@@ -226,27 +266,31 @@ function parseIpv6(s: string): string | undefined {
  * place rather than splitting them and testing each with regexes (the tests keep that form as the reference).
  */
 export function validDomain(d: string, fileNamesPossible = true): boolean {
-  const n = d.length;
+  return validDomainSpan(d, 0, d.length, fileNamesPossible);
+}
+
+/** validDomain of text[start, end), without cutting it out. */
+function validDomainSpan(text: string, start: number, end: number, fileNamesPossible = true): boolean {
   // A Prefetch file name: -[0-9a-f]{8}\.pf at the end, in any case.
-  if (n >= 12 && d.charCodeAt(n - 12) === 45 && d.charCodeAt(n - 3) === 46 && (d.charCodeAt(n - 2) | 32) === 112 && (d.charCodeAt(n - 1) | 32) === 102 && isHexSpan(d, n - 11, n - 3)) return false;
-  const lastDot = d.lastIndexOf(".");
-  if (lastDot === -1) return false;
-  const tld = d.slice(lastDot + 1).toLowerCase();
-  if (!TLDS.has(tld)) return false;
-  if (fileNamesPossible && d.indexOf(".") === lastDot && FILE_LIKE_TLDS.has(tld)) return false;
+  if (end - start >= 12 && text.charCodeAt(end - 12) === 45 && text.charCodeAt(end - 3) === 46 && (text.charCodeAt(end - 2) | 32) === 112 && (text.charCodeAt(end - 1) | 32) === 102 && isHexSpan(text, end - 11, end - 3)) return false;
+  let lastDot = end - 1;
+  while (lastDot >= start && text.charCodeAt(lastDot) !== 46) lastDot--;
+  if (lastDot < start) return false;
+  if (!inSpanSet(TLD_SET, text, lastDot + 1, end)) return false;
+  if (fileNamesPossible && text.indexOf(".", start) === lastDot && inSpanSet(FILE_LIKE_SET, text, lastDot + 1, end)) return false;
   // Dotted identifiers from code and Velociraptor itself (System.Net.Http, Generic.Client.Info) are PascalCase: every
   // label an upper-case letter then a lower-case letter or digit. No label over 63 characters or with an outer "-",
-  // and a letter in some label before the TLD.
+  // and a letter in some label before the TLD. (Characters past `end` are never read: each test is guarded.)
   let pascal = true;
   let letter = false;
-  for (let from = 0; from <= n; ) {
-    let to = d.indexOf(".", from);
-    if (to === -1) to = n;
-    const first = d.charCodeAt(from);
-    const second = d.charCodeAt(from + 1);
+  for (let from = start; from <= end; ) {
+    let to = text.indexOf(".", from);
+    if (to === -1 || to > end) to = end;
+    const first = text.charCodeAt(from);
+    const second = text.charCodeAt(from + 1);
     if (pascal && !(to - from >= 2 && first >= 65 && first <= 90 && ((second >= 97 && second <= 122) || (second >= 48 && second <= 57)))) pascal = false;
-    if (to - from > 63 || (to > from && (first === 45 || d.charCodeAt(to - 1) === 45))) return false;
-    if (!letter && to < n) for (let k = from; k < to && !letter; k++) letter = isAlpha(d.charCodeAt(k));
+    if (to - from > 63 || (to > from && (first === 45 || text.charCodeAt(to - 1) === 45))) return false;
+    if (!letter && to < end) for (let k = from; k < to && !letter; k++) letter = isAlpha(text.charCodeAt(k));
     from = to + 1;
   }
   return !pascal && letter;
@@ -338,7 +382,7 @@ const WINDOWS_PATH_AT = new RegExp(RE.windowsPath.source, "y");
  * Windows paths, matched only where a root can start instead of at every character. Every root holds a backslash,
  * so one pass over the backslashes finds them all: a drive (C:\ or \\?\C:\), a UNC share (\\), %VAR%\ or \Device\.
  */
-function* windowsPaths(text: string): Generator<[number, number]> {
+function windowsPaths(text: string, fn: SpanFn): void {
   // Roots in the order found: almost always ascending (then no sort), a duplicate right after its twin.
   const starts: number[] = [];
   let ascending = true;
@@ -372,12 +416,12 @@ function* windowsPaths(text: string): Generator<[number, number]> {
     // Trailing dots end the sentence, not the path.
     let end = coveredTo;
     while (end > start && text.charCodeAt(end - 1) === 46) end--;
-    if (end - start > 3) yield [start, end];
+    if (end - start > 3) fn(start, end);
   }
 }
 
 /** Emails found from each "@": the local part by walking left, the domain with a sticky pattern; [start, end). */
-function* emails(text: string): Generator<[number, number]> {
+function emails(text: string, fn: SpanFn): void {
   for (let at = text.indexOf("@"); at !== -1; at = text.indexOf("@", at + 1)) {
     let start = at;
     while (start > 0 && at - start < 64 && isLocalChar(text.charCodeAt(start - 1))) start--;
@@ -385,7 +429,7 @@ function* emails(text: string): Generator<[number, number]> {
     if (start === at) continue;
     RE.emailDomain.lastIndex = at + 1;
     const m = RE.emailDomain.exec(text);
-    if (m && validDomain(m[0], false)) yield [start, at + 1 + m[0].length];
+    if (m && validDomainSpan(text, at + 1, at + 1 + m[0].length, false)) fn(start, at + 1 + m[0].length);
   }
 }
 
@@ -393,12 +437,12 @@ function* emails(text: string): Generator<[number, number]> {
 const isDomainStop = (c: number) => isWord(c) || c === 64 || c === 47 || c === 92 || c === 37;
 
 /** Domains found from their last label (only a real TLD makes it worth walking left for the rest); [start, end). */
-function* domains(text: string): Generator<[number, number]> {
+function domains(text: string, fn: SpanFn): void {
   // lastLabelSpans without a tuple per dot: most dots in result rows end a file name, a version or a time.
   for (let dot = text.indexOf("."), end = 0; dot !== -1; dot = text.indexOf(".", end === -1 ? dot + 1 : end)) {
     end = lastLabelEnd(text, dot);
     if (end === -1) continue;
-    if (end - dot - 1 > LONGEST_TLD || !TLD_HASHES.has(tldHash(text, dot + 1, end)) || !TLDS.has(text.slice(dot + 1, end).toLowerCase())) continue;
+    if (!inSpanSet(TLD_SET, text, dot + 1, end)) continue;
     let start = dot;
     while (start > 0 && isHostChar(text.charCodeAt(start - 1))) start--;
     // Preceded by these, it is part of an email, a path, a URL-encoded value (%40 = @) or a longer token.
@@ -409,7 +453,7 @@ function* domains(text: string): Generator<[number, number]> {
     let k = start + 1;
     while (k <= dot && !(text.charCodeAt(k) === 46 && text.charCodeAt(k - 1) === 46)) k++;
     if (k <= dot) continue;
-    if (validDomain(text.slice(start, end))) yield [start, end];
+    if (validDomainSpan(text, start, end)) fn(start, end);
   }
 }
 
@@ -492,26 +536,26 @@ export function scanIndicators(input: string, opts: ExtractOptions, emit: Indica
   const domainsFound = new Set<string>();
 
   if (want("url"))
-    for (const [start, end] of urlSpans(text)) {
+    forEachUrlSpan(text, (start, end) => {
       const url = trimUrl(text.slice(start, end));
       const host = hostOf(url);
-      if (!host) continue;
+      if (!host) return;
       emit("url", text, start, start + url.length);
       urlHosts.add(host.toLowerCase());
-    }
-  if (want("email")) for (const [start, end] of emails(text)) emit("email", text, start, end);
+    });
+  if (want("email")) emails(text, (start, end) => emit("email", text, start, end));
   if (want("ipv4"))
-    for (const [start, end] of ipv4Spans(text)) {
+    forEachIpv4Span(text, (start, end) => {
       // The tail of an IPv4-mapped IPv6 address (::ffff:192.0.2.1) belongs to that address.
-      if (text[start - 1] === ":" && /[0-9a-f:]/i.test(text[start - 2] ?? "")) continue;
-      if (validIpv4(text.slice(start, end), text, start)) emit("ipv4", text, start, end);
-    }
+      if (text.charCodeAt(start - 1) === 58 && isHexOrColon(text.charCodeAt(start - 2))) return;
+      if (validIpv4(text, start, end)) emit("ipv4", text, start, end);
+    });
   if (want("ipv6")) for (const v of ipv6s(text)) emit("ipv6", v, 0, v.length);
   if (want("domain"))
-    for (const [start, end] of domains(text)) {
+    domains(text, (start, end) => {
       emit("domain", text, start, end);
       if (urlHosts.size) domainsFound.add(text.slice(start, end).toLowerCase());
-    }
+    });
   // Hosts of URLs count as domains too (a URL's domain is the pivot most analysts want).
   if (want("domain") && urlHosts.size) {
     // No address passes validDomain (its last label must be a TLD, which starts with a letter; every ipaddr.js
@@ -524,7 +568,7 @@ export function scanIndicators(input: string, opts: ExtractOptions, emit: Indica
   const wantBitcoin = want("bitcoin");
   const legacy: string[] = [];
   if (wantHash || wantBitcoin)
-    for (const [start, end] of alnumRuns(text, wantBitcoin ? 26 : 32)) {
+    forEachAlnumRun(text, wantBitcoin ? 26 : 32, (start, end) => {
       const len = end - start;
       // hashType accepts only these lengths, so a run of another length (or with a non-hex letter) is not a hash.
       if (wantHash && (len === 32 || len === 40 || len === 64 || len === 128) && isHexSpan(text, start, end)) {
@@ -532,10 +576,10 @@ export function scanIndicators(input: string, opts: ExtractOptions, emit: Indica
         if (t && want(t)) emit(t, text, start, end);
       }
       if (wantBitcoin && base58Run(text, start, end)) legacy.push(text.slice(start, end));
-    }
+    });
   const anchors = want("cve") || want("registry_key") || want("bitcoin") ? caseInsensitiveAnchors(text) : undefined;
   if (want("cve")) for (const m of anchoredMatches(text, anchors!.cve, AT.cve, notWord)) emit("cve", text, m.index, m.index + m[0].length);
-  if (want("windows_path") && text.includes("\\")) for (const [start, end] of windowsPaths(text)) emit("windows_path", text, start, end);
+  if (want("windows_path") && text.includes("\\")) windowsPaths(text, (start, end) => emit("windows_path", text, start, end));
   if (want("posix_path"))
     for (const m of anchoredMatches(text, "/", AT.posixPath, notPathChar)) {
       const before = text.slice(Math.max(0, m.index - 3), m.index);

@@ -30,23 +30,31 @@ function finish(h: number): number {
   return h ^ (h >>> 13);
 }
 
-/** A slot: the key's hash, its id + 1 (0: empty), where its characters start in the pool, and how many. */
-const SLOT = 4;
+/**
+ * A record: 64 bytes, one cache line's worth, as 16 int32 fields over the same bytes as 8 float64 fields. The table
+ * uses int fields 0-3 (the key's hash, its id + 1 (0: an empty slot), where its characters start in the pool, how
+ * many); the owner's data sits in the rest (INT_FIELDS, FLOAT_FIELDS), so a hit costs this record and the key's
+ * characters, not a slot, then an entry object, then a key string (and its parent, for a copied slice).
+ */
+export const RECORD_INTS = 16;
+/** Int fields free for the owner: 4-7. */
+export const INT_FIELDS = 4;
+/** Float64 fields free for the owner: 4-7 (int fields 8-15), as indexes into `floats` from slot * 8. */
+export const FLOAT_FIELDS = 4;
 
 /**
- * Keys numbered 0, 1, 2… in the order added; open addressing with linear probing. A key's characters sit in one
- * pool and its slot says where: a hit costs the slot and the characters, not a string object (and its parent, for
- * a copied slice) reached through an array. With `fold`, two keys are one when their toLowerCase() are equal: an
+ * Keys in open addressing with linear probing, numbered 0, 1, 2… in the order added. A key's characters sit in one
+ * pool (a byte each while all are Latin-1). With `fold`, two keys are one when their toLowerCase() are equal: an
  * ASCII span is hashed and compared with its ASCII letters folded, a span with any other character is lower-cased
  * first (toLowerCase is not ASCII folding: the Kelvin sign lower-cases to "k"), and such a key is stored lower-cased.
+ * Records move when the table grows: a slot is valid until the next add.
  */
 export class SpanTable {
-  private slots = new Int32Array(SLOT * 1024);
+  ints = new Int32Array(RECORD_INTS * 1024);
+  floats = new Float64Array(this.ints.buffer);
   private mask = 1023;
-  private pool = new Uint16Array(16 * 1024);
+  private pool: Uint8Array | Uint16Array = new Uint8Array(32 * 1024);
   private used = 0;
-  /** Where each id's characters start in the pool (and end: the next id's start). */
-  private starts = new Int32Array(1024);
   private count = 0;
 
   constructor(readonly fold: boolean) {}
@@ -55,17 +63,26 @@ export class SpanTable {
     return this.count;
   }
 
-  /** The stored key of `id`: the value added, lower-cased if `fold` and it holds a character outside ASCII. */
-  key(id: number): string {
-    const from = this.starts[id]!;
-    const to = id + 1 < this.count ? this.starts[id + 1]! : this.used;
+  /** Slots in use, in no particular order. */
+  *slots(): Generator<number> {
+    for (let slot = 0; slot <= this.mask; slot++) if (this.ints[slot * RECORD_INTS + 1] !== EMPTY) yield slot;
+  }
+
+  /** The id of the key in `slot`. */
+  id(slot: number): number {
+    return this.ints[slot * RECORD_INTS + 1]! - 1;
+  }
+
+  /** The stored key in `slot`: the value added, lower-cased if `fold` and it holds a character outside ASCII. */
+  key(slot: number): string {
+    const from = this.ints[slot * RECORD_INTS + 2]!;
+    const to = from + this.ints[slot * RECORD_INTS + 3]!;
     let out = "";
-    // fromCharCode of a whole subarray at once: keys are short, and this runs once per reported value.
     for (let k = from; k < to; k += 4096) out += String.fromCharCode(...this.pool.subarray(k, Math.min(to, k + 4096)));
     return out;
   }
 
-  /** The id of the key equal to text[start, end); -1 if absent. */
+  /** The slot of the key equal to text[start, end); -1 if absent. */
   find(text: string, start: number, end: number): number {
     let h = SEED ^ (end - start);
     if (this.fold) {
@@ -83,48 +100,56 @@ export class SpanTable {
     return this.probe(text, start, end, finish(h));
   }
 
-  /** Adds `value` (not in the table yet: find gave -1) and returns its id. Its characters are copied. */
+  /** Adds `value` (not in the table yet: find gave -1); returns its slot, its owner fields zero. */
   add(value: string): number {
     const key = this.fold && hasNonAscii(value) ? value.toLowerCase() : value;
     if (2 * (this.count + 1) > this.mask + 1) this.grow();
-    if (this.used + key.length > this.pool.length) this.pool = grown(this.pool, this.used + key.length);
-    if (this.count + 1 > this.starts.length) this.starts = grown(this.starts, this.count + 1);
-    const id = this.count++;
+    let wide = 0;
+    for (let k = 0; k < key.length; k++) wide |= key.charCodeAt(k);
+    if (wide > 255 && this.pool instanceof Uint8Array) this.pool = Uint16Array.from(this.pool);
+    if (this.used + key.length > this.pool.length) {
+      let n = this.pool.length * 2;
+      while (n < this.used + key.length) n *= 2;
+      const pool = this.pool instanceof Uint8Array ? new Uint8Array(n) : new Uint16Array(n);
+      pool.set(this.pool);
+      this.pool = pool;
+    }
     const at = this.used;
     for (let k = 0; k < key.length; k++) this.pool[at + k] = key.charCodeAt(k);
     this.used += key.length;
-    this.starts[id] = at;
-    this.place(spanHash(key, 0, key.length, this.fold), id + 1, at, key.length);
-    return id;
+    const hash = spanHash(key, 0, key.length, this.fold);
+    const slot = this.freeSlot(this.ints, hash);
+    const r = slot * RECORD_INTS;
+    this.ints[r] = hash;
+    this.ints[r + 1] = ++this.count;
+    this.ints[r + 2] = at;
+    this.ints[r + 3] = key.length;
+    return slot;
   }
 
   private probe(text: string, start: number, end: number, hash: number): number {
-    const slots = this.slots;
+    const ints = this.ints;
     const len = end - start;
-    for (let i = hash & this.mask; ; i = (i + 1) & this.mask) {
-      const s = SLOT * i;
-      const id = slots[s + 1]!;
-      if (id === EMPTY) return -1;
-      if (slots[s] === hash && slots[s + 3] === len && this.equal(slots[s + 2]!, text, start, len)) return id - 1;
+    for (let slot = hash & this.mask; ; slot = (slot + 1) & this.mask) {
+      const r = slot * RECORD_INTS;
+      if (ints[r + 1] === EMPTY) return -1;
+      if (ints[r] === hash && ints[r + 3] === len && this.equal(ints[r + 2]!, text, start, len)) return slot;
     }
   }
 
-  private place(hash: number, slotValue: number, at: number, len: number): void {
-    const slots = this.slots;
-    let i = hash & this.mask;
-    while (slots[SLOT * i + 1] !== EMPTY) i = (i + 1) & this.mask;
-    const s = SLOT * i;
-    slots[s] = hash;
-    slots[s + 1] = slotValue;
-    slots[s + 2] = at;
-    slots[s + 3] = len;
+  private freeSlot(ints: Int32Array, hash: number): number {
+    let slot = hash & this.mask;
+    while (ints[slot * RECORD_INTS + 1] !== EMPTY) slot = (slot + 1) & this.mask;
+    return slot;
   }
 
   private grow(): void {
-    const old = this.slots;
-    this.slots = new Int32Array(old.length * 2);
+    const old = this.ints;
+    this.ints = new Int32Array(old.length * 2);
+    this.floats = new Float64Array(this.ints.buffer);
     this.mask = this.mask * 2 + 1;
-    for (let s = 0; s < old.length; s += SLOT) if (old[s + 1] !== EMPTY) this.place(old[s]!, old[s + 1]!, old[s + 2]!, old[s + 3]!);
+    for (let r = 0; r < old.length; r += RECORD_INTS)
+      if (old[r + 1] !== EMPTY) this.ints.set(old.subarray(r, r + RECORD_INTS), this.freeSlot(this.ints, old[r]!) * RECORD_INTS);
   }
 
   /** Whether the pool's `len` characters from `at` equal text[start, start + len) (ASCII letters folded with `fold`). */
@@ -147,14 +172,6 @@ export class SpanTable {
 }
 
 const EMPTY = 0;
-
-function grown<T extends Uint16Array | Int32Array>(a: T, need: number): T {
-  let n = a.length * 2;
-  while (n < need) n *= 2;
-  const out = new (a.constructor as new (n: number) => T)(n);
-  out.set(a);
-  return out;
-}
 
 /** Whether `s` has a character outside ASCII. */
 export function hasNonAscii(s: string): boolean {
