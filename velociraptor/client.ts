@@ -16,6 +16,7 @@ import { backoffDelayMs, DEFAULT_RETRY_POLICY, isRetryable, type RetryPolicy } f
 import type { BuiltQuery } from "./query.js";
 import { readServerFacts, type UnavailableFact } from "./server-facts.js";
 import { jsonArrayToLines } from "./json-lines.js";
+import { RowIndex } from "./row-index.js";
 import { RowPieces } from "./row-batch.js";
 
 export type Row = Record<string, unknown>;
@@ -190,6 +191,32 @@ export class QueryStream implements AsyncIterable<Row> {
       if (batch.rows) {
         this.rowCount += batch.rows;
         yield batch.lines;
+      }
+      if (batch.dropped) {
+        this.truncated = true;
+        return;
+      }
+    }
+  }
+
+  /**
+   * The rows as indexed result batches (row-index.ts): each row's bytes as the server encoded them and where its
+   * top-level columns lie, found in one pass over the batch. One RowIndex is reused: read each before asking for the
+   * next. Honours maxRows, rowCount, truncated, columns and logs like row iteration; use one way of reading, once.
+   */
+  async *indexedBatches(): AsyncGenerator<RowIndex> {
+    this.start();
+    const maxRows = this.opts.maxRows ?? Infinity;
+    const index = new RowIndex();
+    const batches = this.results((response, columns) => {
+      const batch = index.index(response, maxRows - this.rowCount);
+      if (batch.rows && columns.length) this.columns = columns;
+      return batch.rows || batch.dropped ? batch : undefined;
+    });
+    for await (const batch of batches) {
+      if (batch.rows) {
+        this.rowCount += batch.rows;
+        yield batch;
       }
       if (batch.dropped) {
         this.truncated = true;

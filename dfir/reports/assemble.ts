@@ -76,8 +76,8 @@ async function evidenceOf(scope: ResolvedScope | undefined, r: ReportRequest, ca
   const sources = scope?.sources ?? [];
   // Rows feed the aggregator on their way into the timeline; the timeline sorts each source completely before its
   // first event, so every row is seen even when the excerpt stops early.
-  // `lines` is dropped: it would bypass the tap (a timeline reads one or the other).
-  const counted = sources.map(({ lines: _lines, ...s }) => ({ ...s, rows: r.indicators > 0 ? tap(s.rows, (row) => agg.addRow(row, { client_id: s.client_id, artifact: s.artifact })) : s.rows }));
+  // `batches` is dropped: it would bypass the tap (a timeline reads one or the other).
+  const counted = sources.map(({ batches: _batches, ...s }) => ({ ...s, rows: r.indicators > 0 ? tap(s.rows, (row) => agg.addRow(row, { client_id: s.client_id, artifact: s.artifact })) : s.rows }));
   const timeline: ReportData["timeline"] = [];
   if (r.timeline_events > 0 && counted.length) {
     const events = buildTimeline(counted, {}, newStats());

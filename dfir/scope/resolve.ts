@@ -15,6 +15,7 @@
  */
 import { InputError } from "../../core/errors.js";
 import type { Row } from "../../velociraptor/client.js";
+import type { RowIndex } from "../../velociraptor/row-index.js";
 import { vqlQuery } from "../../velociraptor/query.js";
 import { rowsOf, type VelociraptorSession } from "../../velociraptor/session.js";
 
@@ -71,10 +72,10 @@ export interface ScopeSource {
   hunt_id?: string;
   rows: AsyncIterable<Row>;
   /**
-   * The same rows as the server encoded them, as chunks of JSON Lines (QueryStream#jsonLines), where they are not
-   * filtered here; a consumer reads either `rows` or `lines`, once.
+   * The same rows as the server encoded them, as indexed result batches (QueryStream#indexedBatches), where they are
+   * not filtered here; a consumer reads either `rows` or `batches`, once.
    */
-  lines?: () => AsyncIterable<Buffer>;
+  batches?: () => AsyncIterable<RowIndex>;
   /** The query behind `rows`, for reproducibility (the report's appendix). */
   query: { vql: string; env: Record<string, unknown> };
 }
@@ -193,7 +194,7 @@ export async function resolveScope(session: VelociraptorSession, r: ScopeRequest
     for (const artifact of artifacts.filter((x) => wanted(x, r.artifacts))) {
       const query = { vql: "SELECT * FROM hunt_results(hunt_id=HuntId, artifact=ArtifactName)", env: { HuntId: h, ArtifactName: artifact } };
       const rows = stream(query.vql, query.env);
-      sources.push({ artifact, hunt_id: h, rows: skip.size ? without(rows, skip) : rows, ...(skip.size ? {} : { lines: () => rows.jsonLines() }), query });
+      sources.push({ artifact, hunt_id: h, rows: skip.size ? without(rows, skip) : rows, ...(skip.size ? {} : { batches: () => rows.indexedBatches() }), query });
     }
   }
 
@@ -236,7 +237,7 @@ export async function resolveScope(session: VelociraptorSession, r: ScopeRequest
       for (const artifact of ((f.artifacts_with_results as string[] | null) ?? []).filter((x) => wanted(x, r.artifacts) && !(byHunt && covers(byHunt, x)))) {
         const query = { vql: "SELECT * FROM source(client_id=ClientId, flow_id=FlowId, artifact=ArtifactName)", env: { ClientId: id, FlowId: flow.flow_id, ArtifactName: artifact } };
         const rows = stream(query.vql, query.env);
-        sources.push({ artifact, client_id: id, flow_id: flow.flow_id, rows, lines: () => rows.jsonLines(), query });
+        sources.push({ artifact, client_id: id, flow_id: flow.flow_id, rows, batches: () => rows.indexedBatches(), query });
       }
     }
   }

@@ -6,6 +6,7 @@
 import { InputError } from "../../../core/errors.js";
 import { externalSort, mergeSorted } from "./merge.js";
 import { rowMessage, rowTimes, type RowTime } from "./timestamps.js";
+import type { RowIndex } from "../../../velociraptor/row-index.js";
 
 export interface TimelineSource {
   artifact: string;
@@ -17,6 +18,11 @@ export interface TimelineSource {
    * give them: the JSON Lines build (./lines.ts) then reads them instead of `rows` (use one or the other, once).
    */
   lines?: () => AsyncIterable<Buffer>;
+  /**
+   * The same rows as indexed result batches (QueryStream#indexedBatches: each row's bytes and where its columns lie,
+   * found in one pass); read instead of `lines` and `rows` when present.
+   */
+  batches?: () => AsyncIterable<RowIndex>;
 }
 
 export interface TimelineEvent {

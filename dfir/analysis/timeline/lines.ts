@@ -516,21 +516,39 @@ async function encodeSource(src: TimelineSource, o: LineOptions, stats: Timeline
         })();
     return undefined;
   };
-  if (src.lines) {
-    const raw = new RawRow();
-    for await (const chunk of src.lines()) {
-      for (let s = 0; s < chunk.length; ) {
-        let e = chunk.indexOf(NL, s);
-        if (e < 0) e = chunk.length;
-        if (e > s) {
-          raw.reset(chunk, s, e);
-          const full = emit(raw.view, chunk, s, e);
-          if (full) await full;
-        }
-        s = e + 1;
+  const raw = new RawRow();
+  /** The rows of a chunk of JSON Lines, each scanned for its columns by RawRow. */
+  const lines = async (chunk: Buffer): Promise<void> => {
+    for (let s = 0; s < chunk.length; ) {
+      let e = chunk.indexOf(NL, s);
+      if (e < 0) e = chunk.length;
+      if (e > s) {
+        raw.reset(chunk, s, e);
+        const full = emit(raw.view, chunk, s, e);
+        if (full) await full;
+      }
+      s = e + 1;
+    }
+  };
+  if (src.batches)
+    for await (const ix of src.batches()) {
+      if (ix.lines) {
+        await lines(ix.lines);
+        continue;
+      }
+      // The batch was read once, for its rows and their columns together: no scan per row here.
+      const b = ix.bytes;
+      for (let r = 0; r < ix.rows; r++) {
+        const row = ix.row;
+        const s = row[4 * r]!;
+        const e = row[4 * r + 1]!;
+        raw.take(b, s, e, ix.members, row[4 * r + 2]!, row[4 * r + 3]!);
+        const full = emit(raw.view, b, s, e);
+        if (full) await full;
       }
     }
-  } else
+  else if (src.lines) for await (const chunk of src.lines()) await lines(chunk);
+  else
     for await (const row of src.rows as AsyncIterable<Record<string, unknown>>) {
       const full = emit(row, undefined, 0, 0);
       if (full) await full;

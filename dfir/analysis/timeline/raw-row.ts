@@ -45,8 +45,11 @@ export class RawRow {
   private buf: Buffer = Buffer.alloc(0);
   private start = 0;
   private end = 0;
-  /** Per top-level member: key start, key end (exclusive, without quotes), value start, value end. */
-  private at = new Int32Array(4 * 32);
+  /** Per top-level member: key start, key end (exclusive, without quotes), value start, value end — from `base`. */
+  private at: Int32Array;
+  private base = 0;
+  /** The members this row's own scan records (`at` is a batch's index instead after `take`). */
+  private own = new Int32Array(4 * 32);
   private count = 0;
   private cache: unknown[] = [];
   private parsed: Record<string, unknown> | undefined;
@@ -54,6 +57,7 @@ export class RawRow {
   readonly view: Record<string, unknown>;
 
   constructor() {
+    this.at = this.own;
     // The target is an empty extensible object, so reporting the row's keys from ownKeys/getOwnPropertyDescriptor
     // keeps the Proxy invariants.
     this.view = new Proxy({} as Record<string, unknown>, {
@@ -74,8 +78,34 @@ export class RawRow {
     this.end = end;
     this.parsed = undefined;
     this.count = 0;
+    this.at = this.own;
+    this.base = 0;
     if (!this.scan()) this.parsed = JSON.parse(buf.toString("utf8", start, end)) as Record<string, unknown>;
-    else if (this.cache.length < this.count) this.cache = new Array<unknown>(this.count);
+    else this.clearCache();
+  }
+
+  /**
+   * Takes the row buf[start, end) whose members a batch's index already found (velociraptor/row-index.ts): `count`
+   * members from member `first` of `members`, or count -1 for a row to parse in full. No scan of its own.
+   */
+  take(buf: Buffer, start: number, end: number, members: Int32Array, first: number, count: number): void {
+    this.buf = buf;
+    this.start = start;
+    this.end = end;
+    this.parsed = undefined;
+    this.at = members;
+    this.base = 4 * first;
+    if (count < 0) {
+      this.count = 0;
+      this.parsed = JSON.parse(buf.toString("utf8", start, end)) as Record<string, unknown>;
+    } else {
+      this.count = count;
+      this.clearCache();
+    }
+  }
+
+  private clearCache(): void {
+    if (this.cache.length < this.count) this.cache = new Array<unknown>(this.count);
     for (let i = 0; i < this.count; i++) this.cache[i] = UNSET;
   }
 
@@ -89,8 +119,9 @@ export class RawRow {
     const b = this.buf;
     const at = this.at;
     for (let m = this.count - 1; m >= 0; m--) {
-      const ks = at[4 * m]!;
-      if (at[4 * m + 1]! - ks !== k.length) continue;
+      const o = this.base + 4 * m;
+      const ks = at[o]!;
+      if (at[o + 1]! - ks !== k.length) continue;
       let i = 0;
       while (i < k.length && b[ks + i] === k.charCodeAt(i)) i++;
       if (i === k.length) return m;
@@ -109,8 +140,8 @@ export class RawRow {
     if (m < 0) return (Object.prototype as Record<string, unknown>)[k];
     const c = this.cache[m];
     if (c !== UNSET) return c;
-    const vs = this.at[4 * m + 2]!;
-    const ve = this.at[4 * m + 3]!;
+    const vs = this.at[this.base + 4 * m + 2]!;
+    const ve = this.at[this.base + 4 * m + 3]!;
     const b = this.buf;
     let v: unknown;
     if (b[vs] === Byte.Quote) {
@@ -209,15 +240,15 @@ export class RawRow {
   }
 
   private push(ks: number, ke: number, vs: number, ve: number): void {
-    if (4 * (this.count + 1) > this.at.length) {
-      const next = new Int32Array(this.at.length * 2);
-      next.set(this.at);
-      this.at = next;
+    if (4 * (this.count + 1) > this.own.length) {
+      const next = new Int32Array(this.own.length * 2);
+      next.set(this.own);
+      this.at = this.own = next;
     }
     const o = 4 * this.count++;
-    this.at[o] = ks;
-    this.at[o + 1] = ke;
-    this.at[o + 2] = vs;
-    this.at[o + 3] = ve;
+    this.own[o] = ks;
+    this.own[o + 1] = ke;
+    this.own[o + 2] = vs;
+    this.own[o + 3] = ve;
   }
 }

@@ -15,6 +15,8 @@ import { describe, expect, it } from "vitest";
 import { newStats, type TimelineOptions, type TimelineSource } from "../../../dfir/analysis/timeline/build.js";
 import { timelineLines } from "../../../dfir/analysis/timeline/lines.js";
 import { RawRow } from "../../../dfir/analysis/timeline/raw-row.js";
+import { jsonArrayToLines } from "../../../velociraptor/json-lines.js";
+import { RowIndex } from "../../../velociraptor/row-index.js";
 
 const T = "2025-11-23T09:59:50";
 
@@ -104,13 +106,21 @@ const RAW: { artifact: string; client_id?: string; flow_id?: string; rows: strin
   },
 ];
 
-function sources(raw: boolean, chunkRows = 3): TimelineSource[] {
+/** Rows as objects (false), as JSON Lines chunks (true) or as indexed batches ("batches", as the client reads flows). */
+function sources(raw: boolean | "batches", chunkRows = 3): TimelineSource[] {
   return RAW.map((s) => ({
     artifact: s.artifact,
     client_id: s.client_id,
     flow_id: s.flow_id,
     rows: s.rows.map((r) => JSON.parse(r) as Record<string, unknown>),
-    ...(raw
+    ...(raw === "batches"
+      ? {
+          batches: async function* () {
+            const ix = new RowIndex();
+            for (let i = 0; i < s.rows.length; i += chunkRows) yield ix.index(Buffer.from(`[${s.rows.slice(i, i + chunkRows).join(",")}]`));
+          },
+        }
+      : raw
       ? {
           lines: async function* () {
             // Several chunks per source, as batches arrive.
@@ -121,7 +131,7 @@ function sources(raw: boolean, chunkRows = 3): TimelineSource[] {
   }));
 }
 
-async function build(raw: boolean, o: TimelineOptions) {
+async function build(raw: boolean | "batches", o: TimelineOptions) {
   const stats = newStats();
   const lines: string[] = [];
   for await (const c of timelineLines(sources(raw), { ...o, hostnames: new Map([["C.1", "web-01"], ["C.2", "ws-ü"]]), runBytes: 2048 }, stats, 1024)) lines.push(...c.bytes.toString("utf8").split("\n").slice(0, -1));
@@ -144,6 +154,8 @@ describe("the raw-row timeline path against the object path", () => {
     const want = await build(false, o);
     const got = await build(true, o);
     expect(got.stats).toEqual(want.stats);
+    // Indexed batches (one pass per batch) give the JSON Lines path's lines, byte for byte.
+    expect(await build("batches", o)).toEqual(got);
     expect(got.lines).toHaveLength(want.lines.length);
     const rawRows = new Set(RAW.flatMap((s) => s.rows));
     let bytesEqual = 0;
@@ -177,6 +189,32 @@ describe("the raw-row timeline path against the object path", () => {
     const tie = got.lines.filter((l) => l.startsWith(`{"timestamp_us":${Date.parse(`${T}Z`) * 1000},`)).map((l) => (JSON.parse(l) as { source: string; row: { Pid?: string } }).source);
     expect(tie.length).toBeGreaterThan(5);
     expect(tie).toEqual(want.lines.filter((l) => l.startsWith(`{"timestamp_us":${Date.parse(`${T}Z`) * 1000},`)).map((l) => (JSON.parse(l) as { source: string }).source));
+  });
+
+  it("takes an indented batch (line breaks inside rows) the JSON Lines way, re-serialised as jsonArrayToLines does", async () => {
+    const rows = [
+      { Pid: "1", Name: "a \u003c", CreateTime: `${T}Z`, Hash: { MD5: "x" } },
+      { Pid: "2", Name: "b", CreateTime: `${T}.5Z` },
+    ];
+    const text = JSON.stringify(rows, null, 2);
+    const src = (how: "batches" | "lines"): TimelineSource[] => [
+      {
+        artifact: "Linux.Sys.Pslist",
+        client_id: "C.1",
+        rows: [],
+        ...(how === "batches"
+          ? { batches: async function* () { yield new RowIndex().index(Buffer.from(text)); } }
+          : { lines: async function* () { yield jsonArrayToLines(Buffer.from(text)).lines; } }),
+      },
+    ];
+    const read = async (how: "batches" | "lines") => {
+      const out: string[] = [];
+      for await (const c of timelineLines(src(how), {})) out.push(c.bytes.toString("utf8"));
+      return out.join("");
+    };
+    const got = await read("batches");
+    expect(got.split("\n")).toHaveLength(3);
+    expect(got).toBe(await read("lines"));
   });
 
   it("refuses a malformed row as JSON.parse does", async () => {
