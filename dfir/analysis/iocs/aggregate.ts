@@ -9,7 +9,7 @@ import type { AllowMatcher } from "./allowlist.js";
 import { own } from "./own.js";
 import { caseInsensitive, indicatorValue, isPublicIp, rangeOf, scanIndicators, type ExtractOptions } from "./extract.js";
 import type { IocType } from "./patterns.js";
-import { FLOAT_FIELDS, hasNonAscii, INT_FIELDS, RECORD_INTS, SpanTable } from "./table.js";
+import { hasNonAscii, OWNER_FIELDS, RECORD_INTS, SpanTable } from "./table.js";
 
 export interface Provenance {
   client_id?: string;
@@ -34,30 +34,32 @@ export interface AggregatedIndicator {
 }
 
 /**
- * What the aggregator keeps in each record of its tables (./table.ts: one cache line per value, found by the lookup).
- * KIND is 0 for a kept value, 1 + the rule's index for a value the allow-list suppressed; CLIENTS and ARTIFACTS hold
- * a bit per name id for the first 31 (a Set beyond, in the type's `more…` maps, by the value's id); COUNT, FIRST and
- * LAST are float fields (FIRST and LAST NaN until a dated text holds the value).
+ * What the aggregator keeps in each record of its tables (./table.ts: found by the lookup, two to a cache line).
+ * KIND is 0 for a kept value, 1 + the rule's index for a value the allow-list suppressed (with SAMPLED set once it
+ * is among its rule's samples); COUNT counts occurrences (in `bigCounts` by id, the billions past 2^31 - 1);
+ * CLIENTS and ARTIFACTS hold a bit per name id for the first 31 (a Set beyond, in the type's `more…` maps, by id).
  */
-const KIND = INT_FIELDS;
-const CLIENTS = INT_FIELDS + 1;
-const ARTIFACTS = INT_FIELDS + 2;
-/** For a suppressed value: 1 once it is among its rule's samples. */
-const SAMPLED = INT_FIELDS + 3;
-const COUNT = FLOAT_FIELDS;
-const FIRST = FLOAT_FIELDS + 1;
-const LAST = FLOAT_FIELDS + 2;
+const KIND = OWNER_FIELDS;
+const COUNT = OWNER_FIELDS + 1;
+const CLIENTS = OWNER_FIELDS + 2;
+const ARTIFACTS = OWNER_FIELDS + 3;
+const SAMPLED = 1 << 30;
+const KIND_MASK = SAMPLED - 1;
+const COUNT_MAX = 0x7fffffff;
 
 /**
  * One type's indicators and allow-list verdicts: a value is one or the other, and one lookup in a table that has
  * outgrown the cache costs less than two. The SpanTable holds each value as reported (Windows paths in their first
  * spelling; the table compares them case-insensitively); `spellings` holds, by id, the first spelling of the rare
- * path the table had to store lower-cased (one with a character outside ASCII).
+ * path the table had to store lower-cased (one with a character outside ASCII). `dates` holds first and last seen
+ * by id (NaN: never dated), touched only for texts with a time.
  */
 interface TypeTable {
   type: IocType;
   table: SpanTable;
+  dates: Float64Array;
   spellings?: Map<number, string>;
+  bigCounts?: Map<number, number>;
   moreClients?: Map<number, Set<number>>;
   moreArtifacts?: Map<number, Set<number>>;
 }
@@ -156,20 +158,24 @@ export class IocAggregator {
       if (slot === -1) return;
     }
     const ints = t.table.ints;
-    const floats = t.table.floats;
     const r = slot * RECORD_INTS;
-    const f = slot * (RECORD_INTS / 2);
-    const kind = ints[r + KIND]!;
+    const kind = ints[r + KIND]! & KIND_MASK;
     if (kind !== 0) {
-      this.suppress(t, this.rules.names[kind - 1]!, slot, text, start, end);
+      this.suppress(t, this.rules.names[kind - 1]!, r, text, start, end);
       return;
     }
-    floats[f + COUNT] = floats[f + COUNT]! + 1;
+    const count = ints[r + COUNT]! + 1;
+    if (count === COUNT_MAX) {
+      const id = t.table.id(slot);
+      (t.bigCounts ??= new Map()).set(id, (t.bigCounts.get(id) ?? 0) + count);
+      ints[r + COUNT] = 0;
+    } else ints[r + COUNT] = count;
     const timeUs = this.timeUs;
     if (timeUs !== undefined) {
+      const d = 2 * t.table.id(slot);
       // NaN (never dated) compares false both ways.
-      if (!(floats[f + FIRST]! <= timeUs)) floats[f + FIRST] = timeUs;
-      if (!(floats[f + LAST]! >= timeUs)) floats[f + LAST] = timeUs;
+      if (!(t.dates[d]! <= timeUs)) t.dates[d] = timeUs;
+      if (!(t.dates[d + 1]! >= timeUs)) t.dates[d + 1] = timeUs;
     }
     const client = this.client;
     if (client >= 0) {
@@ -210,15 +216,19 @@ export class IocAggregator {
 
   private newSlot(t: TypeTable, value: string, kind: number): number {
     const slot = t.table.add(value);
-    if (t.table.fold && hasNonAscii(value)) (t.spellings ??= new Map()).set(t.table.id(slot), own(value));
+    const id = t.table.id(slot);
+    if (t.table.fold && hasNonAscii(value)) (t.spellings ??= new Map()).set(id, own(value));
     t.table.ints[slot * RECORD_INTS + KIND] = kind;
-    t.table.floats[slot * (RECORD_INTS / 2) + FIRST] = NaN;
-    t.table.floats[slot * (RECORD_INTS / 2) + LAST] = NaN;
+    if (2 * id + 2 > t.dates.length) {
+      const dates = new Float64Array(t.dates.length * 2).fill(NaN);
+      dates.set(t.dates);
+      t.dates = dates;
+    }
     return slot;
   }
 
-  /** A suppressed occurrence: counted under its rule, and among the rule's samples while there is room. */
-  private suppress(t: TypeTable, rule: string, slot: number, text: string, start: number, end: number): void {
+  /** A suppressed occurrence (`r`: its record): counted under its rule, and among the rule's samples while there is room. */
+  private suppress(t: TypeTable, rule: string, r: number, text: string, start: number, end: number): void {
     this.suppressed.set(rule, (this.suppressed.get(rule) ?? 0) + 1);
     let seen = this.suppressedValues.get(rule);
     if (!seen) this.suppressedValues.set(rule, (seen = new Set<string>()));
@@ -227,9 +237,9 @@ export class IocAggregator {
     if (t.type === "windows_path") {
       const value = text.slice(start, end);
       if (!seen.has(value)) seen.add(own(value));
-    } else if (t.table.ints[slot * RECORD_INTS + SAMPLED] === 0) {
-      t.table.ints[slot * RECORD_INTS + SAMPLED] = 1;
-      seen.add(valueOf(t, slot));
+    } else if ((t.table.ints[r + KIND]! & SAMPLED) === 0) {
+      t.table.ints[r + KIND] |= SAMPLED;
+      seen.add(valueOf(t, r / RECORD_INTS));
     }
   }
 
@@ -242,7 +252,7 @@ export class IocAggregator {
   }
 
   private newTable(type: IocType): TypeTable {
-    const t: TypeTable = { type, table: new SpanTable(caseInsensitive(type)) };
+    const t: TypeTable = { type, table: new SpanTable(caseInsensitive(type)), dates: new Float64Array(2 * 256).fill(NaN) };
     this.tables.set(type, t);
     return t;
   }
@@ -270,7 +280,7 @@ export class IocAggregator {
       for (const slot of t.table.slots()) {
         if (ints[slot * RECORD_INTS + KIND] !== 0) continue;
         const id = t.table.id(slot);
-        const count = t.table.floats[slot * (RECORD_INTS / 2) + COUNT]!;
+        const count = ints[slot * RECORD_INTS + COUNT]! + (t.bigCounts?.get(id) ?? 0);
         kept.push({ t, slot, id, value: valueOf(t, slot), count, clients: idCount(ints[slot * RECORD_INTS + CLIENTS]!, t.moreClients?.get(id)) });
       }
     }
@@ -278,13 +288,12 @@ export class IocAggregator {
       .sort((a, b) => b.clients - a.clients || b.count - a.count || a.t.type.localeCompare(b.t.type) || a.value.localeCompare(b.value))
       .map(({ t, slot, id, value, count }) => {
         const r = slot * RECORD_INTS;
-        const f = slot * (RECORD_INTS / 2);
         return {
           type: t.type,
           value,
           count,
-          first_seen: iso(t.table.floats[f + FIRST]!),
-          last_seen: iso(t.table.floats[f + LAST]!),
+          first_seen: iso(t.dates[2 * id]!),
+          last_seen: iso(t.dates[2 * id + 1]!),
           clients: names(this.clientNames, t.table.ints[r + CLIENTS]!, t.moreClients?.get(id)).sort(),
           artifacts: names(this.artifactNames, t.table.ints[r + ARTIFACTS]!, t.moreArtifacts?.get(id)).sort(),
           ...(t.type === "ipv4" || t.type === "ipv6" ? { public: isPublicIp(value) } : {}),

@@ -31,16 +31,14 @@ function finish(h: number): number {
 }
 
 /**
- * A record: 64 bytes, one cache line's worth, as 16 int32 fields over the same bytes as 8 float64 fields. The table
- * uses int fields 0-3 (the key's hash, its id + 1 (0: an empty slot), where its characters start in the pool, how
- * many); the owner's data sits in the rest (INT_FIELDS, FLOAT_FIELDS), so a hit costs this record and the key's
- * characters, not a slot, then an entry object, then a key string (and its parent, for a copied slice).
+ * A record: 8 int32 fields (32 bytes, two to a cache line). The table uses fields 0-3 (the key's hash, its id + 1
+ * (0: an empty slot), where its characters start in the pool, how many); the owner's data sits in fields 4-7
+ * (OWNER_FIELDS), so a hit costs this record and the key's characters, not a slot, then an entry object, then a key
+ * string (and its parent, for a copied slice).
  */
-export const RECORD_INTS = 16;
-/** Int fields free for the owner: 4-7. */
-export const INT_FIELDS = 4;
-/** Float64 fields free for the owner: 4-7 (int fields 8-15), as indexes into `floats` from slot * 8. */
-export const FLOAT_FIELDS = 4;
+export const RECORD_INTS = 8;
+/** The first of the four int fields free for the owner. */
+export const OWNER_FIELDS = 4;
 
 /**
  * Keys in open addressing with linear probing, numbered 0, 1, 2… in the order added. A key's characters sit in one
@@ -51,7 +49,6 @@ export const FLOAT_FIELDS = 4;
  */
 export class SpanTable {
   ints = new Int32Array(RECORD_INTS * 1024);
-  floats = new Float64Array(this.ints.buffer);
   private mask = 1023;
   private pool: Uint8Array | Uint16Array = new Uint8Array(32 * 1024);
   private used = 0;
@@ -146,7 +143,6 @@ export class SpanTable {
   private grow(): void {
     const old = this.ints;
     this.ints = new Int32Array(old.length * 2);
-    this.floats = new Float64Array(this.ints.buffer);
     this.mask = this.mask * 2 + 1;
     for (let r = 0; r < old.length; r += RECORD_INTS)
       if (old[r + 1] !== EMPTY) this.ints.set(old.subarray(r, r + RECORD_INTS), this.freeSlot(this.ints, old[r]!) * RECORD_INTS);
