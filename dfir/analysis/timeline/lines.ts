@@ -449,8 +449,9 @@ async function* mergeRuns(readers: Reader[], templates: readonly LineTemplate[],
 }
 
 /**
- * The events of one source, each encoded as its line and handed to the runs. With `src.lines` (the rows as the
- * server encoded them, JSON Lines) a row is read through RawRow — only the columns its time and message need are
+ * The events of one source, each encoded as its line and handed to the runs. With `src.batches` (indexed result
+ * batches: the rows as the server encoded them, their columns found in the same pass) or `src.lines` (JSON Lines,
+ * each row scanned for its columns here) a row is read through RawRow — only the columns its time and message need are
  * decoded — and its bytes are copied into the line as they are; otherwise rows are objects and `row` is their
  * JSON.stringify. Everything but the row's bytes is the same in both: same key order and omissions as
  * JSON.stringify of the event (undefined ids left out, hostname last).

@@ -10,7 +10,7 @@
  * unknown artifacts' column detection, the text filter) gets the row parsed in full, so the answer is always the
  * parsed row's. A row the scanner does not take apart as simply as that (a key with an escape or a non-ASCII byte,
  * not an object) is parsed in full at once. One RawRow is reused for every row of a source: the view is valid until
- * the next `reset`.
+ * the next `reset` or `take` (`take`: the members were already found by the batch's one pass, velociraptor/row-index.ts).
  *
  * The scan is on UTF-8 bytes: quotes, backslashes, braces and brackets are single ASCII bytes in valid UTF-8, and a
  * backslash always escapes the next byte (velociraptor/json-lines.ts relies on the same facts).
