@@ -8,7 +8,7 @@ import { validate as validateBitcoin } from "bitcoin-address-validation";
 import { createRequire } from "node:module";
 import { own } from "./own.js";
 import { AT, RE, refang, type IocType } from "./patterns.js";
-import { anchoredMatches, base58Run, caseInsensitiveAnchors, forEachAlnumRun, forEachIpv4Span, forEachUrlSpan, isAlpha, isHexSpan, isAlnum, isHostChar, isLocalChar, isV6Char, isWord, lastLabelEnd, type SpanFn } from "./scan.js";
+import { anchoredMatches, base58Run, caseInsensitiveAnchors, forEachAlnumRun, forEachIpv4Span, forEachUrlSpan, isAlpha, isHexSpan, isAlnum, isHostChar, isLocalChar, isV6Char, isWord, lastLabelEnd, windowsPathEnd, type SpanFn } from "./scan.js";
 
 /** /[0-9a-f:]/i */
 const isHexOrColon = (c: number) => (c >= 48 && c <= 58) || ((c | 32) >= 97 && (c | 32) <= 102);
@@ -377,9 +377,8 @@ const notWord = (c: number) => !isWord(c);
 // A POSIX path is not one when glued to a word, a dotted name, a drive or URL ("c:/", "://"), "~" or "-".
 const notPathChar = (c: number) => !isWord(c) && c !== 46 && c !== 58 && c !== 47 && c !== 126 && c !== 45;
 
-const WINDOWS_PATH_AT = new RegExp(RE.windowsPath.source, "y");
 /**
- * Windows paths, matched only where a root can start instead of at every character. Every root holds a backslash,
+ * Windows paths (RE.windowsPath, matched by ./scan.ts windowsPathEnd), tried only where a root can start. Every root holds a backslash,
  * so one pass over the backslashes finds them all: a drive (C:\ or \\?\C:\), a UNC share (\\), %VAR%\ or \Device\.
  */
 function windowsPaths(text: string, fn: SpanFn): void {
@@ -409,10 +408,9 @@ function windowsPaths(text: string, fn: SpanFn): void {
     if (start === previous) continue;
     previous = start;
     if (start < 0 || start < coveredTo || (start > 0 && isWord(text.charCodeAt(start - 1)))) continue;
-    WINDOWS_PATH_AT.lastIndex = start;
-    const m = WINDOWS_PATH_AT.exec(text);
-    if (!m) continue;
-    coveredTo = start + m[0].length;
+    const pathEnd = windowsPathEnd(text, start);
+    if (pathEnd === -1) continue;
+    coveredTo = pathEnd;
     // Trailing dots end the sentence, not the path.
     let end = coveredTo;
     while (end > start && text.charCodeAt(end - 1) === 46) end--;

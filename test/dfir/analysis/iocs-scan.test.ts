@@ -8,7 +8,7 @@ import { describe, expect, it } from "vitest";
 import { createRequire } from "node:module";
 import { extractIndicators, FILE_LIKE_TLDS, hostOf, hostOfParsed, validDomain } from "../../../dfir/analysis/iocs/extract.js";
 import { AT, RE, refang } from "../../../dfir/analysis/iocs/patterns.js";
-import { alnumRuns, anchoredMatches, base58Runs, caseInsensitiveAnchors, isHexSpan, ipv4Spans, lastLabelSpans, urlSpans } from "../../../dfir/analysis/iocs/scan.js";
+import { alnumRuns, anchoredMatches, base58Runs, caseInsensitiveAnchors, isHexSpan, ipv4Spans, lastLabelSpans, urlSpans, windowsPathEnd } from "../../../dfir/analysis/iocs/scan.js";
 
 const TOKENS = [
   "1", "3", "0", "9", "12", "255", "256", "1234", ".", "..", ":", "::", "/", "//", "\\", "_", "-", "~", "@", "%", "=", " ", "\n", "\t", "\"", "'", "(", ")", "[", "]", "{", "}", "<", ">", "`", "|", "^", ",", "\u00a0", "\u2003", "é",
@@ -50,6 +50,35 @@ const listed = (text: string, kind: "cve" | "hk" | "bc1", re: RegExp, boundary: 
 const notWord = (c: number) => !/\w/.test(String.fromCharCode(c)) || Number.isNaN(c);
 const notAlnum = (c: number) => !/[0-9A-Za-z]/.test(String.fromCharCode(c)) || Number.isNaN(c);
 const notPathChar = (c: number) => !/[\w.:/~-]/.test(String.fromCharCode(c)) || Number.isNaN(c);
+
+describe("Windows paths are matched as their pattern matches them (randomised)", () => {
+  const PATH_TOKENS = [
+    "C:", "c:\\", "Z:\\", "1:\\", ":\\", "\\", "\\\\", "\\\\?\\", "\\\\?\\C:\\", "\\\\srv\\share\\", "\\\\a.b$-c\\", "%APPDATA%\\", "%a_b%", "%%\\", "%1%\\",
+    "\\Device\\HarddiskVolume3\\", "\\Device\\HarddiskVolume\\", "\\Device\\", "Program Files", "Users", "x.exe", "a b", " ", "  ", ".", "..", "$", "_", "-",
+    ",", ";", "'", ")", "]", "(", "[", "/", ":", "*", "?", "\"", "<", ">", "|", "\r", "\n", "\t", "\u00e9", "\u212a", "\ud83d\ude00", "x", "7",
+  ];
+  const sticky = new RegExp(RE.windowsPath.source, "y");
+
+  it("windowsPathEnd ends where the sticky pattern's match ends, at every position", () => {
+    const rnd = lcg(29);
+    let matched = 0;
+    const wrong: string[] = [];
+    for (let round = 0; round < 3000; round++) {
+      const t = joinedParts(rnd, PATH_TOKENS, 30);
+      for (let at = 0; at < t.length; at++) {
+        sticky.lastIndex = at;
+        const m = sticky.exec(t);
+        // The lookbehind (no word character before the root) is checked by the caller, as by the pattern.
+        if (at > 0 && /\w/.test(t[at - 1]!)) continue;
+        if (m) matched++;
+        const want = m ? at + m[0].length : -1;
+        if (windowsPathEnd(t, at) !== want) wrong.push(`${JSON.stringify(t)} at ${at}: pattern ends at ${want}, windowsPathEnd at ${windowsPathEnd(t, at)}`);
+      }
+    }
+    expect(wrong.slice(0, 5)).toEqual([]);
+    expect(matched).toBeGreaterThan(1000);
+  });
+});
 
 describe("candidate finders find exactly what their patterns find (randomised)", () => {
   const texts = randomTexts(3000, 17);
