@@ -11,12 +11,17 @@ const SEED = (Math.random() * 0x100000000) | 0;
 
 /**
  * The hash of text[start, end), ASCII letters folded to lower case with `fold`: FNV-1a from a random seed, then a
- * finaliser (FNV's low bits, which pick the slot, mix poorly on their own). Folding sets bit 5 of every character
- * (no branch per character): that also hashes a few non-letters alike ("\\" and "|"), which only costs a comparison.
+ * finaliser (FNV's low bits, which pick the slot, mix poorly on their own). Only letters are folded: setting bit 5
+ * of every character would hash "[" and "{", "@" and "`" alike, and a path holding k of them would give 2^k values
+ * one hash — one probe chain that every lookup walks.
  */
 export function spanHash(text: string, start: number, end: number, fold: boolean): number {
   let h = SEED ^ (end - start);
-  if (fold) for (let k = start; k < end; k++) h = Math.imul(h ^ (text.charCodeAt(k) | 32), 0x01000193);
+  if (fold)
+    for (let k = start; k < end; k++) {
+      const c = text.charCodeAt(k);
+      h = Math.imul(h ^ (c >= 65 && c <= 90 ? c + 32 : c), 0x01000193);
+    }
   else for (let k = start; k < end; k++) h = Math.imul(h ^ text.charCodeAt(k), 0x01000193);
   return finish(h);
 }
@@ -84,7 +89,7 @@ export class SpanTable {
       for (let k = start; k < end; k++) {
         const c = text.charCodeAt(k);
         any |= c;
-        h = Math.imul(h ^ (c | 32), 0x01000193);
+        h = Math.imul(h ^ (c >= 65 && c <= 90 ? c + 32 : c), 0x01000193);
       }
       if (any >= 128) {
         const lower = text.slice(start, end).toLowerCase();

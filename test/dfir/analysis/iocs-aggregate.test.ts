@@ -150,6 +150,19 @@ describe("values whose hashes collide", () => {
   });
 });
 
+describe("values that differ only where folding could merge them", () => {
+  it("hash apart, so no family of crafted paths becomes one probe chain, and stay apart", () => {
+    // 4,096 paths that differ only in "[" or "{" (and "@" or "`") at 12 places: a hash that folded bit 5 of every
+    // character, not only of letters, would give them all one hash.
+    const paths = Array.from({ length: 4096 }, (_, n) => `C:\\x\\${[...Array(12).keys()].map((k) => ((n >> k) & 1 ? (k % 2 ? "{" : "`") : k % 2 ? "[" : "@")).join("")}.exe`);
+    const hashes = new Set(paths.map((p) => spanHash(p, 0, p.length, true)));
+    expect(hashes.size).toBeGreaterThan(4090);
+    const agg = new IocAggregator(new AllowMatcher(mergeAllowLists({})));
+    agg.addText(paths.join("\n"));
+    expect(agg.size).toBe(4096);
+  });
+});
+
 describe("IocAggregator against a per-occurrence reference", () => {
   const lists: [string, AllowList][] = [
     ["the default allow-list", mergeAllowLists(DEFAULT_ALLOW)],
