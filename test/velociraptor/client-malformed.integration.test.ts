@@ -1,5 +1,5 @@
 /**
- * A result batch that is not a JSON array, through the row path: a server on the real proto.API service (mutual TLS
+ * A result batch that is not a JSON array, through the row path and the indexed-batch path: a server on the real proto.API service (mutual TLS
  * with the test PKI) that sends whatever Response text a test gives it. The stream ends with MALFORMED_RESPONSE after
  * the rows before the fault, and the RPC is cancelled on the server.
  */
@@ -63,6 +63,38 @@ describe("a malformed result batch on the row path", () => {
     const err = await (async () => {
       for await (const row of client.query("SELECT * FROM pslist()")) seen.push(row);
     })().catch((e: unknown) => e);
+    expect(err).toBeInstanceOf(MalformedResponseError);
+    expect(seen).toEqual([]);
+  });
+});
+
+describe("a malformed result batch on the indexed-batch path (QueryStream#indexedBatches, the timeline's)", () => {
+  const read = async () => {
+    const seen: string[] = [];
+    const err = await (async () => {
+      for await (const ix of client.query("SELECT * FROM pslist()").indexedBatches())
+        for (let r = 0; r < ix.rows; r++) seen.push(ix.bytes.toString("utf8", ix.row[4 * r]!, ix.row[4 * r + 1]!));
+    })().catch((e: unknown) => e);
+    return { seen, err };
+  };
+
+  it.each([
+    ["a batch whose last row is cut off", (b: string) => `${b.slice(0, -1)},{"Pid":2000,"Name":]`],
+    ["a batch cut inside a string", (b: string) => b.slice(0, b.length / 2)],
+  ])("delivers the whole batches before %s, then MALFORMED_RESPONSE, and cancels the RPC", async (_what, cut) => {
+    const first = rows(0, 1000);
+    batches = [JSON.stringify(first), cut(JSON.stringify(rows(1000, 1000)))];
+    const before = cancelled;
+    const { seen, err } = await read();
+    expect(err).toBeInstanceOf(MalformedResponseError);
+    expect((err as MalformedResponseError).code).toBe("MALFORMED_RESPONSE");
+    expect(seen.map((s) => JSON.parse(s) as unknown)).toEqual(first);
+    await expect.poll(() => cancelled).toBe(before + 1);
+  });
+
+  it("refuses a batch that is JSON but not an array, delivering nothing", async () => {
+    batches = ['{"Pid":1,"Name":"x"}'];
+    const { seen, err } = await read();
     expect(err).toBeInstanceOf(MalformedResponseError);
     expect(seen).toEqual([]);
   });
