@@ -3,11 +3,13 @@
  * same flows' results the tool reads (the same query, over gRPC/TLS from the same server) and keep nothing:
  * - `transport`: grpc-js and the project's VQLResponse decoder only — every result batch as the bytes of its JSON
  *   array, not split into rows. What no client built on grpc-js can go below on this machine.
- * - `lines`: VelociraptorClient's JSON Lines chunks (json-lines.ts splits each batch into rows), the bytes
- *   generate_timeline's build starts from. Above `transport` by the split and the client's own bookkeeping.
- * What the tool spends above `lines` is the timeline's own work.
+ * - `indexed`: VelociraptorClient#indexedBatches — each batch read once for its rows and where their columns lie
+ *   (row-index.ts), what generate_timeline's build starts from. Above `transport` by that pass and the client's own
+ *   bookkeeping; what the tool spends above it is the timeline's own work.
+ * - `lines`: VelociraptorClient#jsonLines (json-lines.ts splits each batch into rows), what `megaraptor query
+ *   --format jsonl` writes; shown for comparison.
  *
- * usage: node --import tsx bench/timeline-receive-child.ts transport|lines API_CLIENT_YAML STATS_OUT CLIENT_ID:FLOW_ID...
+ * usage: node --import tsx bench/timeline-receive-child.ts transport|indexed|lines API_CLIENT_YAML STATS_OUT CLIENT_ID:FLOW_ID...
  */
 import * as grpc from "@grpc/grpc-js";
 import { readFileSync, writeFileSync } from "node:fs";
@@ -18,8 +20,8 @@ import { apiClientConstructor, apiServiceDefinition, type WireVQLCollectorArgs }
 import { decodeVQLResponse, type WireVQLResponseBytes } from "../proto/vql-response.js";
 
 const [mode, config, statsOut, ...flows] = process.argv.slice(2);
-if ((mode !== "transport" && mode !== "lines") || !config || !statsOut || !flows.length) {
-  console.error("usage: timeline-receive-child.ts transport|lines API_CLIENT_YAML STATS_OUT CLIENT_ID:FLOW_ID...");
+if ((mode !== "transport" && mode !== "indexed" && mode !== "lines") || !config || !statsOut || !flows.length) {
+  console.error("usage: timeline-receive-child.ts transport|indexed|lines API_CLIENT_YAML STATS_OUT CLIENT_ID:FLOW_ID...");
   process.exit(2);
 }
 const cfg = parseApiClientYaml(readFileSync(config, "utf8"), config);
@@ -28,15 +30,19 @@ const queryOf = (f: string) => {
   return vqlQuery("SELECT * FROM source(client_id=ClientId, flow_id=FlowId, artifact=ArtifactName)", { ClientId, FlowId, ArtifactName: "Linux.Sys.Pslist" });
 };
 
-/** Rows and bytes through VelociraptorClient as JSON Lines (rows counted by the client). */
-async function lines(): Promise<{ rows: number; bytes: number }> {
+/**
+ * Rows and bytes through VelociraptorClient, as JSON Lines or as indexed batches (rows counted by the client; an
+ * indexed batch's bytes are the rows' spans, so both count the same bytes less the separators).
+ */
+async function throughClient(how: "indexed" | "lines"): Promise<{ rows: number; bytes: number }> {
   const client = VelociraptorClient.fromConfig(cfg, { retry: { retries: 0 } });
   let bytes = 0;
   let rows = 0;
   try {
     for (const f of flows) {
       const q = client.query(queryOf(f));
-      for await (const chunk of q.jsonLines()) bytes += chunk.length;
+      if (how === "lines") for await (const chunk of q.jsonLines()) bytes += chunk.length;
+      else for await (const batch of q.indexedBatches()) bytes += batch.lines ? batch.lines.length : batch.row[4 * (batch.rows - 1) + 1]! - batch.row[0]! + 1;
       rows += q.rowCount;
     }
   } finally {
@@ -74,6 +80,6 @@ async function transport(c: ApiClientConfig): Promise<{ rows: number; bytes: num
 
 const cpu0 = process.cpuUsage();
 const t0 = performance.now();
-const got = mode === "lines" ? await lines() : await transport(cfg);
+const got = mode === "transport" ? await transport(cfg) : await throughClient(mode);
 const u = process.cpuUsage(cpu0);
 writeFileSync(statsOut, JSON.stringify({ ...got, cpu_s: (u.user + u.system) / 1e6, wall_s: (performance.now() - t0) / 1000 }));

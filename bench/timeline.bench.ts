@@ -9,11 +9,11 @@
  *   on 2 shared cores the server shares the CPU with the tool. The server sends the flows' results from the JSON Lines
  *   files it wrote before the timed run (test-server/result-store.ts), as Velociraptor reads a finished flow's results
  *   from its file store (Velociraptor also decodes and re-encodes each row, which the stand-in does not);
- * - two receive floors, each a bare process reading the same rows over gRPC/TLS and keeping nothing
+ * - receive floors, each a bare process reading the same rows over gRPC/TLS and keeping nothing
  *   (bench/timeline-receive-child.ts): `transport` (grpc-js and the VQLResponse decoder: each batch as the bytes of
- *   its JSON array) and `lines` (VelociraptorClient's JSON Lines chunks, each batch split into rows, the bytes the
- *   tool's build starts from); their CPU per million rows and wall rates. No client on grpc-js goes below the first;
- *   the gap between them is this project's split, which the tool pays too;
+ *   its JSON array), `indexed` (VelociraptorClient#indexedBatches: each batch read once for its rows and columns —
+ *   what the tool's build starts from) and, for comparison, `lines` (the JSON Lines split `query --format jsonl`
+ *   uses); their CPU per million rows and wall rates. No client on grpc-js goes below the first;
  * - the tool process's peak RSS (target < 250 MB) and growth of heap and RSS over a warmed baseline (bench/mem-probe.mjs);
  * - pages (format=rows, limit 100) first, middle and last of the built timeline (target < 100 ms each), by offset and
  *   through next_cursor, and their equality with the file's events.
@@ -151,9 +151,9 @@ export default async function bench(): Promise<void> {
     console.log(`  tool process peak RSS ${mb(Math.max(peak.peakRss, hwm(pid)))} (target < 250 MB); growth over the warmed baseline: RSS +${mb(peak.peakRss - warm.rss)}, heap +${mb(peak.peakHeap - warm.heap)} (warm: RSS ${mb(warm.rss)}, heap ${mb(warm.heap)})`);
     console.log(`  load average ${load()} (after the build)`);
 
-    // The receive floors: the same flows read by bare clients in their own processes (transport only, then JSON Lines).
+    // The receive floors: the same flows read by bare clients in their own processes.
     type Floor = { rows: number; bytes: number; cpu_s: number; wall_s: number; serverCpu: number };
-    const floor = async (mode: "transport" | "lines"): Promise<Floor> => {
+    const floor = async (mode: "transport" | "indexed" | "lines"): Promise<Floor> => {
       const statsOut = join(dir, `receive-${mode}.json`);
       const srv0 = process.cpuUsage();
       const flows = Array.from({ length: HOSTS }, (_, h) => `C.5e6f7a8b9c0d1e${String(h).padStart(2, "0")}:F.BENCHTL${h}`);
@@ -164,18 +164,19 @@ export default async function bench(): Promise<void> {
       return { ...(JSON.parse(readFileSync(statsOut, "utf8")) as Omit<Floor, "serverCpu">), serverCpu: (sr.user + sr.system) / 1e6 };
     };
     const wire = await floor("transport");
+    const indexed = await floor("indexed");
     const rec = await floor("lines");
-    if (rec.rows !== n) throw new Error(`the lines floor read ${rec.rows} rows, the timeline has ${n} events`);
-    // A compact batch "[r1,r2]" becomes "r1\nr2\n": one byte fewer per batch, so the two totals must be close.
-    if (Math.abs(wire.bytes - rec.bytes) > wire.bytes / 1000) throw new Error(`the transport floor received ${wire.bytes} bytes, the lines floor ${rec.bytes}`);
+    for (const [name, f] of [["indexed", indexed], ["lines", rec]] as const) {
+      if (f.rows !== n) throw new Error(`the ${name} floor read ${f.rows} rows, the timeline has ${n} events`);
+      // A compact batch "[r1,r2]" is "r1\nr2\n" as lines: one byte fewer per batch, so the totals must be close.
+      if (Math.abs(wire.bytes - f.bytes) > wire.bytes / 1000) throw new Error(`the transport floor received ${wire.bytes} bytes, the ${name} floor ${f.bytes}`);
+    }
     const perM = (s: number) => (s / (n / 1e6)).toFixed(2);
-    console.log(
-      `  receive floor, transport (grpc-js + VQLResponse decoder only, batches not split; ${mb(wire.bytes)}): ${perM(wire.cpu_s)} s CPU per million rows, wall ${wire.wall_s.toFixed(2)} s → ${Math.round(n / wire.wall_s).toLocaleString()} rows/s (test server ${perM(wire.serverCpu)} s CPU per million rows meanwhile)`,
-    );
-    console.log(
-      `  receive floor, JSON Lines (VelociraptorClient.jsonLines: batches split into rows, nothing else): ${perM(rec.cpu_s)} s CPU per million rows (+${perM(rec.cpu_s - wire.cpu_s)} over transport), wall ${rec.wall_s.toFixed(2)} s → ${Math.round(n / rec.wall_s).toLocaleString()} rows/s (test server ${perM(rec.serverCpu)} s meanwhile)`,
-    );
-    console.log(`  the tool spends ${(toolCpu / rec.cpu_s).toFixed(2)}× the JSON Lines floor's CPU and ${(toolCpu / wire.cpu_s).toFixed(2)}× the transport floor's; load average ${load()}`);
+    const rate = (f: Floor) => `wall ${f.wall_s.toFixed(2)} s → ${Math.round(n / f.wall_s).toLocaleString()} rows/s (test server ${perM(f.serverCpu)} s CPU per million rows meanwhile)`;
+    console.log(`  receive floor, transport (grpc-js + VQLResponse decoder only, batches not split; ${mb(wire.bytes)}): ${perM(wire.cpu_s)} s CPU per million rows, ${rate(wire)}`);
+    console.log(`  receive floor, indexed batches (VelociraptorClient.indexedBatches, what the tool reads): ${perM(indexed.cpu_s)} s CPU per million rows (+${perM(indexed.cpu_s - wire.cpu_s)} over transport), ${rate(indexed)}`);
+    console.log(`  for comparison, JSON Lines (VelociraptorClient.jsonLines, what query --format jsonl reads): ${perM(rec.cpu_s)} s CPU per million rows, ${rate(rec)}`);
+    console.log(`  the tool spends ${(toolCpu / indexed.cpu_s).toFixed(2)}× the indexed floor's CPU and ${(toolCpu / wire.cpu_s).toFixed(2)}× the transport floor's; load average ${load()}`);
 
     // Pages of the built timeline. The first rows call builds (or reuses) the timeline; then each page is timed.
     const tb = performance.now();
@@ -209,5 +210,7 @@ export default async function bench(): Promise<void> {
   } finally {
     await client.close();
     await vr.stop();
+    // The evidence file, the server's store and the runs: about 1.6 GB per run, which filled the disk when kept.
+    rmSync(dir, { recursive: true, force: true });
   }
 }
