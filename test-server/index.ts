@@ -98,7 +98,10 @@ export interface TestServer {
    * them is then sent from the files, byte for byte what the row-by-row path sends. Only `flowIds` when given.
    */
   storeResults(flowIds?: readonly string[]): Promise<void>;
-  /** Graceful stop: open calls may finish; any still open after 3 s are cut (a stalled reader cannot hold it). */
+  /**
+   * Graceful stop: open calls may finish; any still open after 3 s are cut (a stalled reader cannot hold it), and a
+   * connection still in its TLS handshake a second later is left to close on its own.
+   */
   stop(): Promise<void>;
   /** Abrupt stop: every open stream is cut (for "server died mid-stream" tests). */
   kill(): void;
@@ -325,6 +328,8 @@ async function runQuery(model: Model, stats: ServerStats, auth: AuthContext, eve
 
 /** How long stop() waits for open calls to finish before cutting them. */
 const STOP_GRACE_MS = 3000;
+/** How long stop() then waits for the cut connections to close before it ends regardless. */
+const STOP_AFTER_CUT_MS = 1000;
 
 /** VFSGetBuffer / PushEvents: identity and org through api.Status(), as the unary calls do. */
 function admitUnary(model: Model, auth: AuthContext, call: { getAuthContext(): unknown; metadata?: grpc.Metadata }, orgId: string): Principal | grpc.ServiceError {
@@ -456,14 +461,26 @@ export async function startTestServer(opts: TestServerOptions = {}): Promise<Tes
       new Promise<void>((resolve) => {
         // A graceful stop waits for every open call and session; one a client left open (a child process killed
         // mid-stream, a channel not closed) would hold a test's afterAll until its timeout. After a grace period
-        // the rest is cut, as kill() does.
-        const grace = setTimeout(() => server.forceShutdown(), STOP_GRACE_MS);
-        server.tryShutdown(() => {
+        // the rest is cut, as kill() does. A TCP connection that never finished its TLS handshake (a port probe, a
+        // client killed while connecting) is no HTTP/2 session, so neither shutdown closes it and the TLS server
+        // would wait for its 120 s handshake timeout: a moment after the cut, stop() ends without it
+        // (test/test-server/stop.test.ts).
+        let finished = false;
+        let afterCut: NodeJS.Timeout | undefined;
+        const finish = () => {
+          if (finished) return;
+          finished = true;
           clearTimeout(grace);
+          clearTimeout(afterCut);
           if (!opts.users) users.close();
           model.results.dispose();
           resolve();
-        });
+        };
+        const grace = setTimeout(() => {
+          server.forceShutdown();
+          afterCut = setTimeout(finish, STOP_AFTER_CUT_MS);
+        }, STOP_GRACE_MS);
+        server.tryShutdown(finish);
       }),
     kill: () => {
       server.forceShutdown();

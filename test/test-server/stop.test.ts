@@ -4,6 +4,8 @@
  * sees its stream end with an error, not a hang.
  */
 import * as grpc from "@grpc/grpc-js";
+import { once } from "node:events";
+import { connect } from "node:net";
 import { describe, expect, it } from "vitest";
 import { apiClientConstructor, type WireVQLResponse } from "../../proto/wire.js";
 import { startTestServer } from "../../test-server/index.js";
@@ -34,5 +36,22 @@ describe("test server stop", () => {
     call.resume();
     expect(await ended).toMatch(/^error \d+$/);
     c.close();
+  }, 30_000);
+});
+
+describe("test server stop with a connection that never finishes its TLS handshake", () => {
+  // A TCP connection that sends nothing (a port probe, a client killed mid-connect) is held by the TLS server until
+  // its handshake timeout (120 s): grpc-js's graceful and forced shutdowns only close HTTP/2 sessions, so the
+  // server's close waited for it. It is what held test/cli/query.test.ts's afterAll for its 120 s hook timeout.
+  it("stop() still ends within the grace period and a bit", async () => {
+    const server = await startTestServer();
+    const [host, port] = [server.address.slice(0, server.address.lastIndexOf(":")), Number(server.address.slice(server.address.lastIndexOf(":") + 1))];
+    const silent = connect(port, host);
+    await once(silent, "connect");
+    const t0 = performance.now();
+    await server.stop();
+    const took = performance.now() - t0;
+    expect(took).toBeLessThan(8000);
+    silent.destroy();
   }, 30_000);
 });
