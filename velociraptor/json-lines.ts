@@ -75,42 +75,23 @@ export function jsonArrayToLines(bytes: Buffer, limit = Infinity): JsonLinesBatc
   let out = j; // where the next row's bytes go: equal to `start` for compact input, so nothing moves
   let start = j; // first byte of the current row
   let total = 0;
-  let depth = 1;
-  let multiline = false;
+  const breaks = { multiline: false };
   const lineEnds: number[] = []; // one per row kept: its count is the rows kept
-  // One loop over every byte, strings included: rows are many short strings, and a native Buffer.indexOf per string
-  // cost more than the bytes it skipped. A backslash always escapes the next byte, so skipping that byte is enough.
-  // (No closures in here: a captured variable is read from a context object on every byte.)
-  for (; j < n; j++) {
-    const b = bytes[j];
-    if (b === Byte.Quote) {
-      const opened = j;
-      for (j++; j < n; j++) {
-        const c = bytes[j];
-        if (c === Byte.Quote) break;
-        if (c === Byte.Backslash) j++;
-      }
-      if (j >= n) throw new MalformedResponseError(`a string starting at byte ${opened} is not terminated`);
-    } else if (b === Byte.OpenObject || b === Byte.OpenArray) depth++;
-    else if (b === Byte.CloseObject || b === Byte.CloseArray) {
-      if (--depth === 0) break;
-    } else if ((b === Byte.Newline || b === Byte.Return) && depth > 1) {
-      multiline = true;
-    } else if (b === Byte.Comma && depth === 1) {
-      const end = rowEnd(bytes, start, j);
-      total++;
-      if (lineEnds.length < limit) lineEnds.push((out = placeRow(bytes, start, end, out)));
-      start = skipSpace(bytes, j + 1);
-      j = start - 1;
+  for (;;) {
+    const sep = rowSeparator(bytes, start, breaks);
+    // Read before placeRow, which may write the row's "\n" over the separator.
+    const last = bytes[sep] === Byte.CloseArray;
+    if (!last && bytes[sep] !== Byte.Comma) throw new MalformedResponseError(`the array is closed by ${describeByte(bytes, sep)} at byte ${sep}`);
+    const end = rowEnd(bytes, start, sep);
+    total++;
+    if (lineEnds.length < limit) lineEnds.push((out = placeRow(bytes, start, end, out)));
+    if (last) {
+      if (skipSpace(bytes, sep + 1) !== n) throw new MalformedResponseError(`unexpected bytes after the array at byte ${sep + 1}`);
+      break;
     }
+    start = skipSpace(bytes, sep + 1);
   }
-  if (depth !== 0) throw new MalformedResponseError("the array is not closed (the batch is truncated)");
-  if (bytes[j] !== Byte.CloseArray) throw new MalformedResponseError(`the array is closed by ${describeByte(bytes, j)} at byte ${j}`);
-  const end = rowEnd(bytes, start, j);
-  total++;
-  if (lineEnds.length < limit) lineEnds.push((out = placeRow(bytes, start, end, out)));
-  if (skipSpace(bytes, j + 1) !== n) throw new MalformedResponseError(`unexpected bytes after the array at byte ${j + 1}`);
-  if (multiline) return reserialise(bytes, from, lineEnds, total);
+  if (breaks.multiline) return reserialise(bytes, from, lineEnds, total);
   return { lines: bytes.subarray(from, out), rows: lineEnds.length, dropped: total - lineEnds.length };
 }
 
@@ -127,6 +108,38 @@ function reserialise(bytes: Buffer, from: number, lineEnds: number[], total: num
     return line + "\n";
   });
   return { lines: Buffer.from(lines.join(""), "utf8"), rows: lines.length, dropped: total - lines.length };
+}
+
+/**
+ * Where the row of a batch that starts at `i` ends: the comma at the array's level after it, or the byte that closes
+ * the array (or, in a malformed batch, a "}" at that level) — the one rule for where a row ends, which RowIndex
+ * (row-index.ts) follows too. Sets `breaks.multiline` when a line break stands between tokens inside the row. Throws
+ * for an unterminated string or an array that is not closed.
+ *
+ * One loop over every byte, strings included: rows are many short strings, and a native Buffer.indexOf per string
+ * cost more than the bytes it skipped. A backslash always escapes the next byte, so skipping that byte is enough.
+ * (No closures in here: a captured variable is read from a context object on every byte.)
+ */
+export function rowSeparator(bytes: Uint8Array, i: number, breaks: { multiline: boolean }): number {
+  const n = bytes.length;
+  let depth = 1;
+  for (; i < n; i++) {
+    const c = bytes[i];
+    if (c === Byte.Quote) {
+      const opened = i;
+      for (i++; i < n; i++) {
+        const d = bytes[i];
+        if (d === Byte.Quote) break;
+        if (d === Byte.Backslash) i++;
+      }
+      if (i >= n) throw new MalformedResponseError(`a string starting at byte ${opened} is not terminated`);
+    } else if (c === Byte.OpenObject || c === Byte.OpenArray) depth++;
+    else if (c === Byte.CloseObject || c === Byte.CloseArray) {
+      if (--depth === 0) return i;
+    } else if ((c === Byte.Newline || c === Byte.Return) && depth > 1) breaks.multiline = true;
+    else if (c === Byte.Comma && depth === 1) return i;
+  }
+  throw new MalformedResponseError("the array is not closed (the batch is truncated)");
 }
 
 /** End of the row that starts at `start` and is followed by the separator at `sep` (whitespace before it trimmed). */

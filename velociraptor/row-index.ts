@@ -18,7 +18,7 @@
  * and a backslash always escapes the next byte. The buffer is not modified.
  */
 import { MalformedResponseError } from "./errors.js";
-import { jsonArrayToLines } from "./json-lines.js";
+import { jsonArrayToLines, rowSeparator } from "./json-lines.js";
 
 // Byte values as an enum of literals: V8 inlines them (see json-lines.ts).
 const enum Byte {
@@ -95,7 +95,9 @@ export class RowIndex {
         // Not taken apart: the row's span by jsonArrayToLines' rule, its members dropped.
         this.m = first;
         count = -1;
-        sep = this.separator(bytes, j);
+        const breaks = { multiline: false };
+        sep = rowSeparator(bytes, j, breaks);
+        if (breaks.multiline) this.multiline = true;
         end = sep;
         while (end > j && isSpace(bytes[end - 1])) end--;
       }
@@ -193,32 +195,6 @@ export class RowIndex {
 
   private space(c: number): void {
     if (c === Byte.Newline || c === Byte.Return) this.multiline = true;
-  }
-
-  /**
-   * jsonArrayToLines' rule for the end of the row starting at `i`: the comma at the array's level or the byte that
-   * closes the array. Throws for an unterminated string or an array that is not closed.
-   */
-  private separator(b: Buffer, i: number): number {
-    const n = b.length;
-    let depth = 1;
-    for (; i < n; i++) {
-      const c = b[i];
-      if (c === Byte.Quote) {
-        const opened = i;
-        for (i++; i < n; i++) {
-          const d = b[i];
-          if (d === Byte.Quote) break;
-          if (d === Byte.Backslash) i++;
-        }
-        if (i >= n) throw new MalformedResponseError(`a string starting at byte ${opened} is not terminated`);
-      } else if (c === Byte.OpenObject || c === Byte.OpenArray) depth++;
-      else if (c === Byte.CloseObject || c === Byte.CloseArray) {
-        if (--depth === 0) return i;
-      } else if ((c === Byte.Newline || c === Byte.Return) && depth > 1) this.multiline = true;
-      else if (c === Byte.Comma && depth === 1) return i;
-    }
-    throw new MalformedResponseError("the array is not closed (the batch is truncated)");
   }
 
   private member(ks: number, ke: number, vs: number, ve: number): void {
